@@ -1,0 +1,1 @@
+"""The HTTP edge: routers parse and validate, call a service, render. Nothing else."""

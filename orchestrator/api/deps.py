@@ -1,0 +1,59 @@
+"""What routers receive through `Depends`: the services the app was built with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Request
+
+from ..code_store import CodeStore
+from ..drivers.base import Driver
+from ..errors import LambdaError, LambdaErrorCode
+from ..functions import FunctionService
+from ..invoker import Invoker
+from ..pool import Pool
+from ..registry import Registry
+from ..settings import Settings
+
+
+@dataclass
+class Services:
+    settings: Settings
+    registry: Registry
+    code_store: CodeStore
+    driver: Driver
+    pool: Pool
+    functions: FunctionService
+    invoker: Invoker
+
+
+def services(request: Request) -> Services:
+    return request.app.state.services  # type: ignore[no-any-return]
+
+
+async def read_body(request: Request, limit: int, what: str) -> bytes:
+    """The request body, refusing more than `limit` bytes without reading it all into memory."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise LambdaError(LambdaErrorCode.REQUEST_TOO_LARGE, what)
+    chunks = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise LambdaError(LambdaErrorCode.REQUEST_TOO_LARGE, what)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def parse_json_object(raw: bytes) -> dict[str, Any]:
+    import json
+
+    try:
+        body = json.loads(raw) if raw.strip() else {}
+    except ValueError as exc:
+        raise LambdaError(LambdaErrorCode.INVALID_REQUEST_CONTENT, f"The request body is not valid JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise LambdaError(LambdaErrorCode.INVALID_REQUEST_CONTENT, "The request body must be a JSON object.")
+    return body

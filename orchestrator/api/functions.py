@@ -1,0 +1,93 @@
+"""Management routes: CreateFunction, GetFunction, ListFunctions, updates, DeleteFunction."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import FileResponse, JSONResponse
+
+from ..arns import parse_function_ref
+from ..errors import not_found
+from .deps import Services, parse_json_object, read_body, services
+
+router = APIRouter()
+
+PREFIX = "/2015-03-31/functions"
+# A 50 MB zip is about 67 MB once base64-encoded inside the JSON body.
+MAX_CODE_REQUEST = 70 * 1024 * 1024
+TOO_LARGE_CODE = "Zipped file size exceeds the maximum allowed size of 52428800 bytes for direct upload."
+
+
+def _json(body: Any, status: int = 200) -> JSONResponse:
+    return JSONResponse(body, status_code=status, headers={"x-amzn-RequestId": str(uuid.uuid4())})
+
+
+@router.post(PREFIX, status_code=201)
+@router.post(PREFIX + "/", status_code=201, include_in_schema=False)
+async def create_function(request: Request, svc: Services = Depends(services)) -> JSONResponse:
+    body = parse_json_object(await read_body(request, MAX_CODE_REQUEST, TOO_LARGE_CODE))
+    config = await svc.functions.create(body)
+    return _json(svc.functions.render(config), 201)
+
+
+@router.get(PREFIX + "/")
+@router.get(PREFIX, include_in_schema=False)
+async def list_functions(
+    Marker: str | None = None, MaxItems: str | None = None, svc: Services = Depends(services)
+) -> JSONResponse:
+    return _json(svc.functions.list_page(Marker, MaxItems))
+
+
+@router.get(PREFIX + "/{function_name}")
+async def get_function(
+    function_name: str, request: Request, Qualifier: str | None = None, svc: Services = Depends(services)
+) -> JSONResponse:
+    config = svc.functions.require(parse_function_ref(function_name, Qualifier))
+    location = str(request.url_for("download_code", sha=config.code_sha256_hex))
+    return _json(
+        {
+            "Configuration": svc.functions.render(config),
+            "Code": {"RepositoryType": "S3", "Location": location},
+            "Tags": dict(config.tags),
+        }
+    )
+
+
+@router.get(PREFIX + "/{function_name}/configuration")
+async def get_function_configuration(
+    function_name: str, Qualifier: str | None = None, svc: Services = Depends(services)
+) -> JSONResponse:
+    config = svc.functions.require(parse_function_ref(function_name, Qualifier))
+    return _json(svc.functions.render(config))
+
+
+@router.put(PREFIX + "/{function_name}/code")
+async def update_function_code(function_name: str, request: Request, svc: Services = Depends(services)) -> JSONResponse:
+    body = parse_json_object(await read_body(request, MAX_CODE_REQUEST, TOO_LARGE_CODE))
+    config = await svc.functions.update_code(parse_function_ref(function_name), body)
+    return _json(svc.functions.render(config))
+
+
+@router.put(PREFIX + "/{function_name}/configuration")
+async def update_function_configuration(
+    function_name: str, request: Request, svc: Services = Depends(services)
+) -> JSONResponse:
+    body = parse_json_object(await read_body(request, 1024 * 1024, "Request body too large."))
+    config = await svc.functions.update_configuration(parse_function_ref(function_name), body)
+    return _json(svc.functions.render(config))
+
+
+@router.delete(PREFIX + "/{function_name}", status_code=204)
+async def delete_function(function_name: str, Qualifier: str | None = None, svc: Services = Depends(services)) -> Response:
+    await svc.functions.delete(parse_function_ref(function_name, Qualifier))
+    return Response(status_code=204, headers={"x-amzn-RequestId": str(uuid.uuid4())})
+
+
+@router.get("/lambkin/code/{sha}.zip", name="download_code")
+async def download_code(sha: str, svc: Services = Depends(services)) -> FileResponse:
+    """Where GetFunction's Code.Location points: the stored zip."""
+    if sha not in svc.registry.code_in_use():
+        raise not_found(f"No stored code with SHA-256 {sha}")
+    return FileResponse(svc.settings.code_dir / "zips" / f"{sha}.zip", media_type="application/zip")

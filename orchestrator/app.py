@@ -1,0 +1,66 @@
+"""Builds the FastAPI app: wires settings, storage, driver, pool and routers. Nothing more."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from .api import admin, errors, functions, invoke
+from .api.deps import Services
+from .code_store import CodeStore
+from .drivers import load_driver
+from .functions import FunctionService
+from .invoker import Invoker
+from .pool import Pool
+from .registry import Registry
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+async def build_services(settings: Settings) -> Services:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    registry = Registry(settings.database_path)
+    server_id = registry.server_id()
+    code_store = CodeStore(settings.code_dir)
+    driver = load_driver(settings, server_id)
+    pool = Pool(driver, settings, server_id)
+    function_service = FunctionService(registry, code_store, pool, settings, driver.available_runtimes)
+    invoker = Invoker(function_service, code_store, pool, settings)
+    return Services(settings, registry, code_store, driver, pool, function_service, invoker)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        svc = await build_services(settings)
+        reaped = await svc.pool.reap_previous()
+        if reaped:
+            log.warning("removed %d instance(s) left behind by a previous run", reaped)
+        svc.functions.collect_unused_code()
+        log.info(
+            "lambkin ready: driver=%s runtimes=%s data=%s",
+            svc.driver.name,
+            ",".join(svc.driver.available_runtimes()) or "none (run `make images`)",
+            settings.data_dir,
+        )
+        app.state.services = svc
+        try:
+            yield
+        finally:
+            await svc.pool.shutdown()
+            await svc.driver.close()
+            svc.registry.close()
+            log.info("lambkin stopped; all instances removed")
+
+    app = FastAPI(title="Lambkin", lifespan=lifespan, redirect_slashes=False, docs_url="/lambkin/docs", openapi_url="/lambkin/openapi.json")
+    errors.install(app)
+    app.include_router(invoke.router)
+    app.include_router(functions.router)
+    app.include_router(admin.router)
+    return app

@@ -1,0 +1,230 @@
+"""The `lambkin` command: serve, build images, deploy and invoke functions, run the demo."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import zipfile
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.console import Console
+
+from .settings import REPO_ROOT
+
+app = typer.Typer(help="Lambkin: run AWS-Lambda-style functions on your own machine.", no_args_is_help=True)
+images_app = typer.Typer(help="Build and list runtime images.", no_args_is_help=True)
+app.add_typer(images_app, name="images")
+console = Console(stderr=True)
+
+DEFAULT_ENDPOINT = "http://127.0.0.1:9000"
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(9000, help="Port to listen on."),
+    driver: str = typer.Option("auto", help="auto | docker | process (auto: docker when an engine answers)."),
+    data_dir: Optional[Path] = typer.Option(None, help="Where functions and code are stored (default ~/.lambkin)."),
+    log_level: str = typer.Option("info", help="debug | info | warning"),
+) -> None:
+    """Run the control plane (the AWS Lambda API) until SIGTERM or Ctrl-C."""
+    import uvicorn
+
+    from .app import create_app
+    from .settings import Settings
+
+    if driver not in ("auto", "docker", "process"):
+        raise typer.BadParameter("choose auto, docker or process", param_hint="--driver")
+    overrides: dict[str, Any] = {"host": host, "port": port, "driver": driver}
+    if data_dir is not None:
+        overrides["data_dir"] = data_dir
+    settings = Settings(**overrides)
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level=log_level,
+        access_log=log_level == "debug",
+        timeout_graceful_shutdown=15,
+    )
+
+
+@images_app.command("build")
+def images_build(force: bool = typer.Option(False, help="Rebuild even when current.")) -> None:
+    """Build every runtime image (offline Debian base first), showing progress."""
+    from . import images
+
+    raise typer.Exit(images.main(["build", *(["--force"] if force else [])]))
+
+
+@images_app.command("list")
+def images_list() -> None:
+    """Show each runtime image and whether it is missing, stale or current."""
+    from . import images
+
+    raise typer.Exit(images.main(["list"]))
+
+
+def _zip_directory(directory: Path) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(directory.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                info = zipfile.ZipInfo(str(path.relative_to(directory)))
+                info.external_attr = (path.stat().st_mode & 0o777) << 16
+                info.compress_type = zipfile.ZIP_DEFLATED
+                archive.writestr(info, path.read_bytes())
+    return buffer.getvalue()
+
+
+def _call(endpoint: str, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    data = body if isinstance(body, bytes) else (json.dumps(body).encode() if body is not None else None)
+    request = urllib.request.Request(f"{endpoint}{path}", data=data, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=960) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), exc.read()
+    except urllib.error.URLError as exc:
+        console.print(f"[red]cannot reach Lambkin at {endpoint}: {exc.reason}. Start it with `lambkin serve`.[/red]")
+        raise typer.Exit(2) from None
+
+
+def _fail_on_error(status: int, headers: dict[str, str], raw: bytes) -> None:
+    if status >= 400:
+        error_type = headers.get("x-amzn-ErrorType", "Error")
+        message = json.loads(raw or b"{}").get("Message", raw.decode(errors="replace"))
+        console.print(f"[red]{error_type}: {message}[/red]")
+        raise typer.Exit(1)
+
+
+@app.command()
+def deploy(
+    name: str = typer.Argument(..., help="Function name."),
+    source: Path = typer.Argument(..., help="Directory with the function's code (zipped for you) or a .zip."),
+    runtime: str = typer.Option("python3.11", help="Runtime identifier."),
+    handler: str = typer.Option("app.handler", help="Handler, e.g. app.handler."),
+    memory: int = typer.Option(128, help="MemorySize in MB."),
+    timeout: int = typer.Option(3, help="Timeout in seconds."),
+    env: list[str] = typer.Option([], help="NAME=VALUE environment variable (repeatable)."),
+    endpoint: str = typer.Option(DEFAULT_ENDPOINT, envvar="LAMBKIN_ENDPOINT"),
+) -> None:
+    """Create the function, or update its code and configuration when it exists."""
+    zip_bytes = source.read_bytes() if source.suffix == ".zip" else _zip_directory(source)
+    variables = dict(item.split("=", 1) for item in env)
+    config = {"Runtime": runtime, "Handler": handler, "MemorySize": memory, "Timeout": timeout, "Environment": {"Variables": variables}}
+    with console.status(f"deploying {name} ({len(zip_bytes)} bytes of code)..."):
+        status, headers, raw = _call(endpoint, "GET", f"/2015-03-31/functions/{name}/configuration")
+        if status == 404:
+            body = {"FunctionName": name, "Role": "arn:aws:iam::000000000000:role/lambkin", "Code": {"ZipFile": base64.b64encode(zip_bytes).decode()}, **config}
+            status, headers, raw = _call(endpoint, "POST", "/2015-03-31/functions", body)
+        else:
+            _fail_on_error(status, headers, raw)
+            status, headers, raw = _call(endpoint, "PUT", f"/2015-03-31/functions/{name}/code", {"ZipFile": base64.b64encode(zip_bytes).decode()})
+            _fail_on_error(status, headers, raw)
+            status, headers, raw = _call(endpoint, "PUT", f"/2015-03-31/functions/{name}/configuration", config)
+    _fail_on_error(status, headers, raw)
+    result = json.loads(raw)
+    console.print(f"[green]deployed {result['FunctionName']}[/green] ({result['Runtime']}, {result['Handler']}, CodeSha256 {result['CodeSha256']})")
+
+
+@app.command()
+def invoke(
+    name: str = typer.Argument(..., help="Function name or ARN."),
+    payload: str = typer.Option("{}", help="JSON payload."),
+    log_tail: bool = typer.Option(True, help="Print the invocation's log tail."),
+    endpoint: str = typer.Option(DEFAULT_ENDPOINT, envvar="LAMBKIN_ENDPOINT"),
+) -> None:
+    """Invoke a function and print its response (and its log tail)."""
+    headers = {"X-Amz-Log-Type": "Tail"} if log_tail else {}
+    status, response_headers, raw = _call(endpoint, "POST", f"/2015-03-31/functions/{name}/invocations", payload.encode(), headers)
+    _fail_on_error(status, response_headers, raw)
+    tail = response_headers.get("X-Amz-Log-Result") or response_headers.get("x-amz-log-result")
+    if tail:
+        console.print(base64.b64decode(tail).decode(errors="replace").rstrip(), style="dim", markup=False)
+    function_error = response_headers.get("X-Amz-Function-Error") or response_headers.get("x-amz-function-error")
+    print(raw.decode(errors="replace"))
+    if function_error:
+        raise typer.Exit(1)
+
+
+@app.command()
+def instances(
+    function: Optional[str] = typer.Argument(None, help="Only this function's instances."),
+    endpoint: str = typer.Option(DEFAULT_ENDPOINT, envvar="LAMBKIN_ENDPOINT"),
+) -> None:
+    """List running instances with their state, age and invocations served."""
+    from rich.table import Table
+
+    status, headers, raw = _call(endpoint, "GET", "/lambkin/instances" + (f"?function={function}" if function else ""))
+    _fail_on_error(status, headers, raw)
+    table = Table("instance", "function", "state", "age s", "invocations", "idle s")
+    for i in json.loads(raw)["Instances"]:
+        table.add_row(i["InstanceId"], i["FunctionName"], i["State"], f"{i['AgeSeconds']:.1f}", str(i["Invocations"]), f"{i['IdleSeconds']:.1f}")
+    Console().print(table)
+
+
+def _wait_healthy(endpoint: str, server: subprocess.Popen[bytes], timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            console.print("[red]the server exited during start-up; see its output above[/red]")
+            raise typer.Exit(1)
+        try:
+            with urllib.request.urlopen(f"{endpoint}/healthz", timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    console.print(f"[red]the server did not answer on {endpoint} within {timeout_s:.0f} s[/red]")
+    raise typer.Exit(1)
+
+
+@app.command()
+def demo(
+    port: int = typer.Option(9000, help="Port for the demo server."),
+    driver: str = typer.Option("auto", help="auto | docker | process"),
+    keep: bool = typer.Option(False, help="Leave the server running afterwards."),
+) -> None:
+    """Start a server, deploy the example function, invoke it twice (cold, then warm)."""
+    endpoint = f"http://127.0.0.1:{port}"
+    console.rule("[bold]Lambkin demo")
+    console.print(f"starting `lambkin serve --port {port} --driver {driver}` ...")
+    server = subprocess.Popen([sys.executable, "-m", "orchestrator", "serve", "--port", str(port), "--driver", driver])
+    try:
+        _wait_healthy(endpoint, server)
+        deploy(name="hello", source=REPO_ROOT / "examples" / "hello", runtime="python3.11", handler="app.handler", memory=128, timeout=3, env=["GREETING=Hello"], endpoint=endpoint)
+        for attempt in ("cold", "warm"):
+            console.rule(f"invoke #{attempt}")
+            started = time.perf_counter()
+            try:
+                invoke(name="hello", payload=json.dumps({"name": "Lambkin"}), log_tail=True, endpoint=endpoint)
+            finally:
+                console.print(f"[bold]{attempt} invocation took {1000 * (time.perf_counter() - started):.0f} ms[/bold]")
+        if keep:
+            console.print(f"server left running on {endpoint} (pid {server.pid}); stop it with `kill {server.pid}`")
+            return
+    except BaseException:
+        keep = False
+        raise
+    finally:
+        if not keep:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=30)
+
+
+def main() -> None:
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    app()

@@ -1,0 +1,149 @@
+"""The driver interface: the only thing the pool knows about where instances run.
+
+A driver starts one instance (an agent plus its runtime) from an `InstanceSpec`, stops it, lists
+and reaps what it owns, and reports the runtimes it can run. It never decides anything: which
+instance to start or stop is the pool's business.
+"""
+
+from __future__ import annotations
+
+import abc
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from ..arns import LATEST
+from ..function_config import FunctionConfig
+from ..runtimes import RuntimeSpec
+
+AGENT_CONTROL_PORT = 9002
+
+LABEL_MANAGED = "org.lambkin.managed"
+LABEL_SERVER = "org.lambkin.server"
+LABEL_FUNCTION = "org.lambkin.function"
+LABEL_REVISION = "org.lambkin.revision"
+LABEL_INSTANCE = "org.lambkin.instance"
+
+
+class DriverUnavailable(Exception):
+    """The driver cannot work here (e.g. no Docker engine); the message says what to do."""
+
+
+class StartFailed(Exception):
+    """An instance could not be started; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class InstanceSpec:
+    """Everything a driver needs to start one instance of one function revision."""
+
+    instance_id: str
+    server_id: str
+    config: FunctionConfig
+    runtime: RuntimeSpec
+    code_path: Path
+    region: str
+    init_timeout_s: float = 10.0
+    initialization_type: str = "on-demand"
+    started_on: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return {
+            LABEL_MANAGED: "true",
+            LABEL_SERVER: self.server_id,
+            LABEL_FUNCTION: self.config.name,
+            LABEL_REVISION: self.config.revision_id,
+            LABEL_INSTANCE: self.instance_id,
+        }
+
+    @property
+    def log_stream_name(self) -> str:
+        return f"{self.started_on:%Y/%m/%d}/[{LATEST}]{self.instance_id}"
+
+    def runtime_environment(self, task_root: str, runtime_dir: str, path: str) -> dict[str, str]:
+        """The runtime's whole environment, as Lambda sets it, plus the function's variables."""
+        config = self.config
+        env = {
+            "PATH": path,
+            "LANG": "en_US.UTF-8",
+            "TZ": ":UTC",
+            "LD_LIBRARY_PATH": "/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:"
+            f"{task_root}:{task_root}/lib:/opt/lib",
+            "_HANDLER": config.handler,
+            "LAMBDA_TASK_ROOT": task_root,
+            "LAMBDA_RUNTIME_DIR": runtime_dir,
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_{config.runtime}",
+            "AWS_LAMBDA_FUNCTION_NAME": config.name,
+            "AWS_LAMBDA_FUNCTION_VERSION": LATEST,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(config.memory_size),
+            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{config.name}",
+            "AWS_LAMBDA_LOG_STREAM_NAME": self.log_stream_name,
+            "AWS_LAMBDA_INITIALIZATION_TYPE": self.initialization_type,
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+        }
+        if self.runtime.python_path:
+            env["PYTHONPATH"] = runtime_dir
+        env.update(config.environment)
+        return env
+
+    def agent_environment(self, runtime_cmd: list[str], runtime_env: dict[str, str], **extra: str) -> dict[str, str]:
+        return {
+            "LAMBKIN_RUNTIME_CMD": json.dumps(runtime_cmd),
+            "LAMBKIN_RUNTIME_ENV": json.dumps(runtime_env),
+            "LAMBKIN_RUNTIME_CWD": runtime_env["LAMBDA_TASK_ROOT"],
+            "LAMBKIN_INSTANCE_ID": self.instance_id,
+            "LAMBKIN_INIT_TIMEOUT_S": str(self.init_timeout_s),
+            **extra,
+        }
+
+
+@dataclass
+class InstanceHandle:
+    """Where a started instance's agent listens, plus the driver's own reference to it."""
+
+    instance_id: str
+    host: str
+    port: int
+    ref: Any = None
+
+
+@dataclass(frozen=True)
+class OwnedInstance:
+    instance_id: str
+    function_name: str
+    ref: Any = None
+
+
+class Driver(abc.ABC):
+    name: str
+
+    @abc.abstractmethod
+    async def start(self, spec: InstanceSpec) -> InstanceHandle:
+        """Start the instance; return once its agent can be reached (readiness is the pool's)."""
+
+    @abc.abstractmethod
+    async def stop(self, handle: InstanceHandle) -> None:
+        """Stop and remove the instance, forcibly; idempotent."""
+
+    @abc.abstractmethod
+    async def list_owned(self) -> list[OwnedInstance]:
+        """Instances this server owns (by label or record), including ones from a previous run."""
+
+    @abc.abstractmethod
+    async def reap_owned(self) -> int:
+        """Remove every instance this server owns (after a crash, or at shutdown); count them."""
+
+    @abc.abstractmethod
+    async def exit_reason(self, handle: InstanceHandle) -> str | None:
+        """Why a dead instance died, when the driver knows ("oom"), else None."""
+
+    @abc.abstractmethod
+    def available_runtimes(self) -> list[str]:
+        """Runtime identifiers this driver can run now (e.g. whose images exist)."""
+
+    async def close(self) -> None:
+        """Release the driver's own resources (not the instances)."""

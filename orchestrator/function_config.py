@@ -1,0 +1,87 @@
+"""A function's configuration, as stored and as the Lambda API renders it."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime, timezone
+from typing import Any
+
+from .arns import LATEST, function_arn
+
+DEFAULT_ROLE = "arn:aws:iam::000000000000:role/lambda-role"
+
+
+def now_timestamp() -> str:
+    """Lambda's LastModified format: 2026-11-27T13:06:32.563+0000."""
+    now = datetime.now(timezone.utc)
+    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}+0000"
+
+
+def new_revision_id() -> str:
+    return str(uuid.uuid4())
+
+
+@dataclass(frozen=True)
+class FunctionConfig:
+    name: str
+    runtime: str
+    handler: str
+    role: str
+    code_sha256_hex: str
+    code_sha256: str
+    code_size: int
+    description: str = ""
+    timeout: int = 3
+    memory_size: int = 128
+    ephemeral_storage: int = 512
+    environment: dict[str, str] = field(default_factory=dict)
+    architectures: tuple[str, ...] = ("x86_64",)
+    tracing_mode: str = "PassThrough"
+    log_format: str = "Text"
+    tags: dict[str, str] = field(default_factory=dict)
+    last_modified: str = field(default_factory=now_timestamp)
+    revision_id: str = field(default_factory=new_revision_id)
+
+    def updated(self, **changes: Any) -> "FunctionConfig":
+        """A copy with changes, a new revision and a new LastModified."""
+        return replace(self, last_modified=now_timestamp(), revision_id=new_revision_id(), **changes)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["architectures"] = list(self.architectures)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "FunctionConfig":
+        return cls(**{**data, "architectures": tuple(data.get("architectures", ("x86_64",)))})
+
+    def render(self, region: str, account_id: str) -> dict[str, Any]:
+        """The AWS FunctionConfiguration shape."""
+        rendered: dict[str, Any] = {
+            "FunctionName": self.name,
+            "FunctionArn": function_arn(region, account_id, self.name),
+            "Runtime": self.runtime,
+            "Role": self.role,
+            "Handler": self.handler,
+            "CodeSize": self.code_size,
+            "Description": self.description,
+            "Timeout": self.timeout,
+            "MemorySize": self.memory_size,
+            "LastModified": self.last_modified,
+            "CodeSha256": self.code_sha256,
+            "Version": LATEST,
+            "TracingConfig": {"Mode": self.tracing_mode},
+            "RevisionId": self.revision_id,
+            # Code is unpacked before the API answers, so a function is usable at once.
+            "State": "Active",
+            "LastUpdateStatus": "Successful",
+            "PackageType": "Zip",
+            "Architectures": list(self.architectures),
+            "EphemeralStorage": {"Size": self.ephemeral_storage},
+            "LoggingConfig": {"LogFormat": self.log_format, "LogGroup": f"/aws/lambda/{self.name}"},
+            "SnapStart": {"ApplyOn": "None", "OptimizationStatus": "Off"},
+        }
+        if self.environment:
+            rendered["Environment"] = {"Variables": dict(self.environment)}
+        return rendered

@@ -1,0 +1,171 @@
+"""The functions service: create, read, update and delete functions.
+
+Validates everything before it stores anything; stores the code first, then the record, so a
+failure leaves what was stored before intact.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from . import validation
+from .arns import LATEST, FunctionRef, function_arn
+from .code_store import CodeError, CodeStore, StoredCode
+from .errors import LambdaError, LambdaErrorCode, invalid_parameter, not_found
+from .function_config import FunctionConfig
+from .pool import Pool
+from .registry import FunctionExists, FunctionMissing, Registry, RevisionChanged
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+LIST_PAGE_DEFAULT = 50
+LIST_PAGE_MAX = 10000
+
+
+class FunctionService:
+    def __init__(
+        self,
+        registry: Registry,
+        code_store: CodeStore,
+        pool: Pool,
+        settings: Settings,
+        available_runtimes: Callable[[], list[str]],
+    ) -> None:
+        self._registry = registry
+        self._code = code_store
+        self._pool = pool
+        self._settings = settings
+        self._available_runtimes = available_runtimes
+
+    def arn(self, name: str, qualifier: str | None = None) -> str:
+        return function_arn(self._settings.region, self._settings.account_id, name, qualifier)
+
+    def render(self, config: FunctionConfig) -> dict[str, Any]:
+        return config.render(self._settings.region, self._settings.account_id)
+
+    def require(self, ref: FunctionRef) -> FunctionConfig:
+        """The function a reference names, or ResourceNotFoundException."""
+        config = self._registry.get(ref.name)
+        if config is None or ref.qualifier not in (None, LATEST):
+            raise not_found(f"Function not found: {self.arn(ref.name, ref.qualifier)}")
+        return config
+
+    async def _store_code(self, zip_bytes: bytes) -> StoredCode:
+        try:
+            return await asyncio.to_thread(self._code.put, zip_bytes)
+        except CodeError as exc:
+            raise LambdaError(LambdaErrorCode(exc.error_code), exc.message) from None
+
+    async def create(self, body: Any) -> FunctionConfig:
+        if not isinstance(body, dict):
+            raise LambdaError(LambdaErrorCode.INVALID_REQUEST_CONTENT, "The request body must be a JSON object.")
+        name = validation.function_name(body.get("FunctionName"))
+        fields = validation.configuration(body, self._available_runtimes(), creating=True)
+        tags = validation.tags(body.get("Tags"))
+        zip_bytes = validation.zip_file(body.get("Code"))
+        if self._registry.get(name) is not None:
+            raise LambdaError(LambdaErrorCode.RESOURCE_CONFLICT, f"Function already exist: {name}")
+        code = await self._store_code(zip_bytes)
+        config = FunctionConfig(
+            name=name,
+            code_sha256_hex=code.sha256_hex,
+            code_sha256=code.code_sha256,
+            code_size=code.size,
+            tags=tags,
+            **fields,
+        )
+        try:
+            self._registry.create(config)
+        except FunctionExists:
+            raise LambdaError(LambdaErrorCode.RESOURCE_CONFLICT, f"Function already exist: {name}") from None
+        log.info("function created", extra={"function": name})
+        return config
+
+    def list_page(self, marker: str | None, max_items: str | None) -> dict[str, Any]:
+        limit = LIST_PAGE_DEFAULT
+        if max_items is not None:
+            try:
+                limit = int(max_items)
+            except ValueError:
+                raise validation.validation("maxItems", "Member must be an integer") from None
+            if not 1 <= limit <= LIST_PAGE_MAX:
+                raise validation.validation("maxItems", f"Member must have value between 1 and {LIST_PAGE_MAX}")
+        names = self._registry.names()
+        start = 0
+        if marker:
+            # The marker is the last name of the previous page: stable even if functions are
+            # created or deleted between pages.
+            start = next((i for i, n in enumerate(names) if n > marker), len(names))
+        page = names[start : start + limit]
+        result: dict[str, Any] = {
+            "Functions": [self.render(c) for n in page if (c := self._registry.get(n)) is not None]
+        }
+        if start + limit < len(names):
+            result["NextMarker"] = page[-1]
+        return result
+
+    def _check_revision(self, config: FunctionConfig, body: dict[str, Any]) -> None:
+        expected = body.get("RevisionId")
+        if expected is not None and expected != config.revision_id:
+            raise LambdaError(
+                LambdaErrorCode.PRECONDITION_FAILED,
+                "The Revision Id provided does not match the latest Revision Id. "
+                "Call the GetFunction/GetAlias API to retrieve the latest Revision Id",
+            )
+
+    def _replace(self, old: FunctionConfig, new: FunctionConfig, reason: str) -> FunctionConfig:
+        try:
+            self._registry.replace(new, expected_revision=old.revision_id)
+        except RevisionChanged:
+            raise LambdaError(
+                LambdaErrorCode.RESOURCE_CONFLICT,
+                f"The operation cannot be performed at this time. An update is in progress for "
+                f"resource: {self.arn(old.name)}. Retry the request.",
+            ) from None
+        except FunctionMissing:
+            raise not_found(f"Function not found: {self.arn(old.name)}") from None
+        # New invocations go to the new revision at once; old instances finish and stop.
+        self._pool.retire(new.name, keep_revision=new.revision_id, reason=reason)
+        log.info("function updated", extra={"function": new.name, "reason": reason})
+        return new
+
+    async def update_code(self, ref: FunctionRef, body: Any) -> FunctionConfig:
+        config = self.require(ref)
+        if not isinstance(body, dict):
+            raise LambdaError(LambdaErrorCode.INVALID_REQUEST_CONTENT, "The request body must be a JSON object.")
+        self._check_revision(config, body)
+        if "ZipFile" not in body:
+            raise invalid_parameter("ZipFile is required: this server takes code as a base64 zip only.")
+        zip_bytes = validation.decode_zip(body["ZipFile"])
+        validation.architectures(body.get("Architectures"))
+        code = await self._store_code(zip_bytes)
+        if body.get("DryRun"):
+            return config
+        new = config.updated(code_sha256_hex=code.sha256_hex, code_sha256=code.code_sha256, code_size=code.size)
+        return self._replace(config, new, "code update")
+
+    async def update_configuration(self, ref: FunctionRef, body: Any) -> FunctionConfig:
+        config = self.require(ref)
+        fields = validation.configuration(body, self._available_runtimes(), creating=False)
+        self._check_revision(config, body)
+        return self._replace(config, config.updated(**fields), "configuration update")
+
+    async def delete(self, ref: FunctionRef) -> None:
+        config = self.require(ref)
+        try:
+            self._registry.delete(config.name)
+        except FunctionMissing:
+            raise not_found(f"Function not found: {self.arn(config.name)}") from None
+        self._pool.retire(config.name, keep_revision=None, reason="function deleted")
+        log.info("function deleted", extra={"function": config.name})
+
+    def collect_unused_code(self) -> int:
+        """Remove stored code no function refers to. Run while no instance uses old code."""
+        unused = self._code.known() - self._registry.code_in_use()
+        for sha in unused:
+            self._code.remove(sha)
+        return len(unused)

@@ -1,0 +1,158 @@
+"""One synchronous invocation, end to end: validate, place on an instance, run, answer."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import os
+import time
+import uuid
+from dataclasses import dataclass
+
+from .agent_client import AgentUnreachable, InvokeRequest
+from .arns import LATEST, FunctionRef
+from .code_store import CodeStore
+from .drivers.base import StartFailed
+from .errors import LambdaError, LambdaErrorCode, invalid_parameter
+from .functions import FunctionService
+from .instance import Instance
+from .pool import Pool
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+MAX_SYNC_PAYLOAD = 6_291_456
+CLIENT_CONTEXT_MAX = 3583
+INVOCATION_TYPES = ("RequestResponse", "Event", "DryRun")
+
+
+@dataclass(frozen=True)
+class InvokeInput:
+    ref: FunctionRef
+    payload: bytes
+    invocation_type: str = "RequestResponse"
+    log_type: str = "None"
+    client_context_b64: str | None = None
+    trace_id: str | None = None
+
+
+@dataclass(frozen=True)
+class InvokeOutput:
+    request_id: str
+    status: int
+    body: bytes = b""
+    content_type: str = "application/json"
+    function_error: str | None = None
+    log_result: str | None = None
+    executed_version: str = LATEST
+    trace_id: str | None = None
+
+
+def new_trace_id() -> str:
+    return f"Root=1-{int(time.time()):08x}-{os.urandom(12).hex()};Sampled=0"
+
+
+def decode_client_context(value: str | None) -> str | None:
+    """The client context as JSON text, from the base64 the invoker sent."""
+    if not value:
+        return None
+    if len(value) > CLIENT_CONTEXT_MAX:
+        raise invalid_parameter(f"Client context must be at most {CLIENT_CONTEXT_MAX} bytes.")
+    try:
+        text = base64.b64decode(value, validate=True).decode()
+        if not isinstance(json.loads(text), dict):
+            raise ValueError
+    except (binascii.Error, ValueError):
+        raise invalid_parameter("Client context must be a valid Base64-encoded JSON object.") from None
+    return text
+
+
+def check_payload(payload: bytes) -> bytes:
+    if len(payload) > MAX_SYNC_PAYLOAD:
+        raise LambdaError(
+            LambdaErrorCode.REQUEST_TOO_LARGE,
+            f"Request must be smaller than {MAX_SYNC_PAYLOAD} bytes for the InvokeFunction operation",
+        )
+    if not payload.strip():
+        return b"{}"  # Lambda hands an empty invocation to the handler as an empty object
+    try:
+        json.loads(payload)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise LambdaError(
+            LambdaErrorCode.INVALID_REQUEST_CONTENT,
+            f"Could not parse request body into json: Could not parse payload into json: {exc}",
+        ) from None
+    return payload
+
+
+def platform_error(request_id: str, error_type: str, message: str) -> bytes:
+    return json.dumps({"errorType": error_type, "errorMessage": f"RequestId: {request_id} Error: {message}"}).encode()
+
+
+class Invoker:
+    def __init__(self, functions: FunctionService, code_store: CodeStore, pool: Pool, settings: Settings) -> None:
+        self._functions = functions
+        self._code = code_store
+        self._pool = pool
+        self._settings = settings
+
+    async def invoke(self, request: InvokeInput) -> InvokeOutput:
+        config = self._functions.require(request.ref)
+        if request.invocation_type not in INVOCATION_TYPES:
+            raise invalid_parameter(
+                f"InvocationType {request.invocation_type!r} is not one of {', '.join(INVOCATION_TYPES)}."
+            )
+        request_id = str(uuid.uuid4())
+        if request.invocation_type == "DryRun":
+            return InvokeOutput(request_id, 204)
+        if request.invocation_type == "Event":
+            raise invalid_parameter(
+                "Asynchronous invocation (InvocationType Event) is not available on this server yet; "
+                "invoke with InvocationType RequestResponse."
+            )
+        payload = check_payload(request.payload)
+        client_context = decode_client_context(request.client_context_b64)
+        trace_id = request.trace_id or new_trace_id()
+
+        try:
+            instance, _cold = await self._pool.acquire(config, lambda: self._code.get(config.code_sha256_hex).path)
+        except StartFailed as exc:
+            log.error("could not start an instance: %s", exc, extra={"function": config.name})
+            raise LambdaError(LambdaErrorCode.SERVICE, f"Could not start an instance of {config.name}: {exc}") from None
+
+        agent_request = InvokeRequest(
+            request_id=request_id,
+            payload=payload,
+            timeout_ms=config.timeout * 1000,
+            function_arn=self._functions.arn(config.name, request.ref.qualifier),
+            trace_id=trace_id,
+            client_context=client_context,
+        )
+        # The agent enforces the timeout itself; this bound only catches a dead or wedged agent.
+        wait_s = config.timeout + self._settings.init_timeout_s + self._settings.agent_grace_s
+        assert instance.agent is not None
+        try:
+            result = await instance.agent.invoke(agent_request, wait_s)
+        except AgentUnreachable as exc:
+            return await self._instance_died(instance, request_id, trace_id, str(exc))
+        self._pool.release(instance)
+        return InvokeOutput(
+            request_id=request_id,
+            status=200,
+            body=result.body,
+            content_type=result.content_type,
+            function_error=None if result.succeeded else "Unhandled",
+            log_result=result.log_tail_b64 if request.log_type == "Tail" else None,
+            trace_id=trace_id,
+        )
+
+    async def _instance_died(self, instance: Instance, request_id: str, trace_id: str, detail: str) -> InvokeOutput:
+        log.warning("instance died mid-invoke: %s", detail, extra={"instance": instance.id, "request_id": request_id})
+        reason = await self._pool.discard(instance, "crash")
+        if reason == "oom":
+            body = platform_error(request_id, "Runtime.OutOfMemory", "Runtime exited with error: signal: killed")
+        else:
+            body = platform_error(request_id, "Runtime.ExitError", "Runtime exited with error: signal: killed")
+        return InvokeOutput(request_id, 200, body, function_error="Unhandled", trace_id=trace_id)

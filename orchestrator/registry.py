@@ -1,0 +1,109 @@
+"""Function records in SQLite (WAL), mirrored in memory so invocations never wait on the disk."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import uuid
+from pathlib import Path
+
+from .function_config import FunctionConfig
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS functions (
+    name TEXT PRIMARY KEY,
+    config TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"""
+
+
+class FunctionExists(Exception):
+    pass
+
+
+class FunctionMissing(Exception):
+    pass
+
+
+class Registry:
+    """Stores FunctionConfig records. Reads come from memory; writes go to SQLite first."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(_SCHEMA)
+        self._lock = threading.Lock()
+        self._functions: dict[str, FunctionConfig] = {
+            name: FunctionConfig.from_json(json.loads(config))
+            for name, config in self._db.execute("SELECT name, config FROM functions")
+        }
+
+    def close(self) -> None:
+        self._db.close()
+
+    def server_id(self) -> str:
+        """A stable id for this data directory, used to label the instances it owns."""
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'server_id'").fetchone()
+            if row:
+                return str(row[0])
+            value = uuid.uuid4().hex[:12]
+            self._db.execute("INSERT INTO meta (key, value) VALUES ('server_id', ?)", (value,))
+            return value
+
+    def get(self, name: str) -> FunctionConfig | None:
+        return self._functions.get(name)
+
+    def names(self) -> list[str]:
+        return sorted(self._functions)
+
+    def all(self) -> list[FunctionConfig]:
+        return [self._functions[name] for name in self.names()]
+
+    def code_in_use(self) -> set[str]:
+        return {config.code_sha256_hex for config in self._functions.values()}
+
+    def create(self, config: FunctionConfig) -> None:
+        with self._lock:
+            try:
+                self._db.execute(
+                    "INSERT INTO functions (name, config) VALUES (?, ?)",
+                    (config.name, json.dumps(config.to_json())),
+                )
+            except sqlite3.IntegrityError:
+                raise FunctionExists(config.name) from None
+            self._functions[config.name] = config
+
+    def replace(self, config: FunctionConfig, expected_revision: str) -> None:
+        """Store a new revision, only if the stored one is still `expected_revision`."""
+        with self._lock:
+            current = self._functions.get(config.name)
+            if current is None:
+                raise FunctionMissing(config.name)
+            if current.revision_id != expected_revision:
+                raise RevisionChanged(current.revision_id)
+            self._db.execute(
+                "UPDATE functions SET config = ? WHERE name = ?",
+                (json.dumps(config.to_json()), config.name),
+            )
+            self._functions[config.name] = config
+
+    def delete(self, name: str) -> FunctionConfig:
+        with self._lock:
+            config = self._functions.get(name)
+            if config is None:
+                raise FunctionMissing(name)
+            self._db.execute("DELETE FROM functions WHERE name = ?", (name,))
+            del self._functions[name]
+            return config
+
+
+class RevisionChanged(Exception):
+    pass

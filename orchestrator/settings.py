@@ -1,0 +1,46 @@
+"""Server settings, read from `LAMBKIN_*` environment variables or given by the CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DriverName = Literal["auto", "docker", "process"]
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LAMBKIN_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 9000
+    driver: DriverName = "auto"
+    data_dir: Path = Field(default_factory=lambda: Path.home() / ".lambkin")
+    region: str = "us-east-1"
+    account_id: str = "000000000000"
+    # Bounded so that a burst of cold starts does not fork-bomb the host.
+    max_concurrent_starts: int = 8
+    instance_start_timeout_s: float = 30.0
+    # How long a runtime's init may take (Lambda: 10 s); it does not count against the timeout.
+    init_timeout_s: float = 10.0
+    # Extra time the control plane waits for an agent beyond the function timeout before it
+    # declares the instance broken (the agent enforces the timeout itself).
+    agent_grace_s: float = 5.0
+    runtime_images_dir: Path = REPO_ROOT / "runtime-images"
+    docker_network: str = "bridge"
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "lambkin.db"
+
+    @property
+    def code_dir(self) -> Path:
+        return self.data_dir / "code"
+
+    @property
+    def instances_dir(self) -> Path:
+        return self.data_dir / "instances"

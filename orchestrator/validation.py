@@ -1,0 +1,236 @@
+"""Pure validation of management-API input, before anything is stored.
+
+Model constraints (lengths, ranges, patterns) fail as AWS fails them, with ValidationException;
+semantic problems (unknown runtime, reserved variables) with InvalidParameterValueException.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from .arns import is_valid_function_name
+from .errors import LambdaError, LambdaErrorCode, invalid_parameter, validation
+
+MEMORY_RANGE = (128, 10240)
+TIMEOUT_RANGE = (1, 900)
+EPHEMERAL_RANGE = (512, 10240)
+ENVIRONMENT_MAX_BYTES = 4096
+DESCRIPTION_MAX = 256
+HANDLER_MAX = 128
+
+RESERVED_ENVIRONMENT = frozenset(
+    {
+        "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_EXECUTION_ENV",
+        "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
+        "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+        "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+        "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+    }
+)  # fmt: skip
+
+_ENV_NAME = re.compile(r"^[a-zA-Z]([a-zA-Z0-9_])+$")
+_HANDLER = re.compile(r"^[^\s]+$")
+_ROLE = re.compile(r"^arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$")
+
+
+def _require_object(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise LambdaError(LambdaErrorCode.INVALID_REQUEST_CONTENT, "The request body must be a JSON object.")
+    return body
+
+
+def _int_in_range(body: dict[str, Any], key: str, bounds: tuple[int, int]) -> int | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise validation(key, f"Member must be an integer, not {value!r}")
+    low, high = bounds
+    if value < low:
+        raise validation(key, f"Member must have value greater than or equal to {low}")
+    if value > high:
+        raise validation(key, f"Member must have value less than or equal to {high}")
+    return value
+
+
+def _string(body: dict[str, Any], key: str, max_length: int | None = None) -> str | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise validation(key, f"Member must be a string, not {type(value).__name__}")
+    if max_length is not None and len(value) > max_length:
+        raise validation(key, f"Member must have length less than or equal to {max_length}")
+    return value
+
+
+def function_name(value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise validation("functionName", "Member must have length greater than or equal to 1")
+    if len(value) > 64:
+        raise validation("functionName", "Member must have length less than or equal to 64")
+    if not is_valid_function_name(value):
+        raise validation("functionName", "Member must satisfy regular expression pattern: [a-zA-Z0-9-_]+")
+    return value
+
+
+def handler(value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise invalid_parameter("Handler is required for functions with PackageType Zip.")
+    if len(value) > HANDLER_MAX:
+        raise validation("handler", f"Member must have length less than or equal to {HANDLER_MAX}")
+    if not _HANDLER.match(value):
+        raise validation("handler", "Member must satisfy regular expression pattern: [^\\s]+")
+    return value
+
+
+def role(value: Any) -> str:
+    if not isinstance(value, str) or not _ROLE.match(value):
+        raise validation(
+            "role",
+            "Member must satisfy regular expression pattern: "
+            "arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+",
+        )
+    return value
+
+
+def runtime(value: Any, available: Iterable[str]) -> str:
+    names = sorted(available)
+    if not isinstance(value, str) or value not in names:
+        raise invalid_parameter(
+            f"The runtime parameter of {value} is not supported by this Lambkin server. "
+            f"Available runtimes: {', '.join(names)}. Build more with `make images`."
+        )
+    return value
+
+
+def environment(value: Any) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not isinstance(value.get("Variables", {}), dict):
+        raise invalid_parameter("Environment must be an object of the form {\"Variables\": {\"NAME\": \"value\"}}.")
+    variables = value.get("Variables") or {}
+    for name, val in variables.items():
+        if not _ENV_NAME.match(name):
+            raise validation(
+                "environment.variables",
+                f"Member must satisfy regular expression pattern: [a-zA-Z]([a-zA-Z0-9_])+ (got '{name}')",
+            )
+        if not isinstance(val, str):
+            raise invalid_parameter(f"Environment variable {name} must be a string.")
+    reserved = sorted(set(variables) & RESERVED_ENVIRONMENT)
+    if reserved:
+        raise invalid_parameter(
+            "Lambda was unable to configure your environment variables because the environment "
+            "variables you have provided contains reserved keys that are currently not supported "
+            f"for modification. Reserved keys used in this request: {', '.join(reserved)}"
+        )
+    size = sum(len(k.encode()) + len(v.encode()) for k, v in variables.items())
+    if size > ENVIRONMENT_MAX_BYTES:
+        raise invalid_parameter(
+            "Lambda was unable to configure your environment variables because the environment "
+            "variables you have provided exceeded the 4KB limit. "
+            f"String measured: {size} bytes. Store large values elsewhere (a file in the code zip)."
+        )
+    return dict(variables)
+
+
+def ephemeral_storage(value: Any) -> int | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise invalid_parameter("EphemeralStorage must be an object of the form {\"Size\": 512}.")
+    return _int_in_range(value, "Size", EPHEMERAL_RANGE)
+
+
+def architectures(value: Any) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if value != ["x86_64"]:
+        raise invalid_parameter(
+            f"Architectures {value} are not supported by this server: it runs x86_64 only."
+        )
+    return ("x86_64",)
+
+
+def zip_file(code: Any) -> bytes:
+    """The zip from `Code.ZipFile` (base64), or a clear error for code sources we do not take."""
+    if not isinstance(code, dict):
+        raise invalid_parameter("Code is required: {\"ZipFile\": <base64 of a zip>}.")
+    if "ZipFile" not in code:
+        if code.get("S3Bucket") or code.get("ImageUri"):
+            raise invalid_parameter(
+                "Only Code.ZipFile is supported by this server; upload the zip directly "
+                "(e.g. `aws lambda create-function --zip-file fileb://function.zip`)."
+            )
+        raise invalid_parameter("Code.ZipFile is required.")
+    return decode_zip(code["ZipFile"])
+
+
+def decode_zip(value: Any) -> bytes:
+    if not isinstance(value, str):
+        raise invalid_parameter("ZipFile must be a base64-encoded string.")
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise invalid_parameter(
+            "Could not unzip uploaded file. Please check your file, then try to upload again."
+        ) from None
+
+
+def configuration(body: Any, available_runtimes: Iterable[str], *, creating: bool) -> dict[str, Any]:
+    """Validate the configuration fields shared by CreateFunction and UpdateFunctionConfiguration.
+
+    Returns FunctionConfig keyword arguments for the fields present in the request.
+    """
+    body = _require_object(body)
+    if body.get("PackageType", "Zip") != "Zip":
+        raise invalid_parameter(
+            "PackageType Image is not supported yet; package the function as a zip."
+        )
+    fields: dict[str, Any] = {}
+    if creating or "Runtime" in body:
+        fields["runtime"] = runtime(body.get("Runtime"), available_runtimes)
+    if creating or "Handler" in body:
+        fields["handler"] = handler(body.get("Handler"))
+    if creating or "Role" in body:
+        fields["role"] = role(body.get("Role"))
+    description = _string(body, "Description", DESCRIPTION_MAX)
+    if description is not None:
+        fields["description"] = description
+    for key, attr, bounds in (("Timeout", "timeout", TIMEOUT_RANGE), ("MemorySize", "memory_size", MEMORY_RANGE)):
+        value = _int_in_range(body, key, bounds)
+        if value is not None:
+            fields[attr] = value
+    if "Environment" in body:
+        fields["environment"] = environment(body["Environment"])
+    size = ephemeral_storage(body.get("EphemeralStorage"))
+    if size is not None:
+        fields["ephemeral_storage"] = size
+    arch = architectures(body.get("Architectures"))
+    if arch is not None:
+        fields["architectures"] = arch
+    tracing = body.get("TracingConfig")
+    if tracing is not None:
+        mode = tracing.get("Mode") if isinstance(tracing, dict) else None
+        if mode not in ("Active", "PassThrough"):
+            raise validation("tracingConfig.mode", "Member must satisfy enum value set: [Active, PassThrough]")
+        fields["tracing_mode"] = mode
+    logging = body.get("LoggingConfig")
+    if isinstance(logging, dict) and "LogFormat" in logging:
+        if logging["LogFormat"] not in ("Text", "JSON"):
+            raise validation("loggingConfig.logFormat", "Member must satisfy enum value set: [JSON, Text]")
+        fields["log_format"] = logging["LogFormat"]
+    return fields
+
+
+def tags(value: Any) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        raise invalid_parameter("Tags must be an object of string keys and string values.")
+    return dict(value)

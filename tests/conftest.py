@@ -1,0 +1,45 @@
+"""Shared test configuration.
+
+Docker tests are marked `docker`. Without an engine they skip, unless LAMBKIN_REQUIRE_DOCKER=1
+(CI sets it), in which case they fail: a missing engine must never pass silently.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+
+def docker_available() -> bool:
+    try:
+        import docker
+
+        client = docker.from_env(timeout=5)
+        client.ping()
+        client.close()
+        return True
+    except Exception:
+        return False
+
+
+def docker_required() -> bool:
+    return os.environ.get("LAMBKIN_REQUIRE_DOCKER") == "1"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not any(item.get_closest_marker("docker") for item in items):
+        return
+    if docker_available():
+        return
+    for item in items:
+        if item.get_closest_marker("docker"):
+            if docker_required():
+                item.add_marker(pytest.mark.usefixtures("_docker_missing_is_an_error"))
+            else:
+                item.add_marker(pytest.mark.skip(reason="no Docker engine (set LAMBKIN_REQUIRE_DOCKER=1 to fail instead)"))
+
+
+@pytest.fixture
+def _docker_missing_is_an_error() -> None:
+    pytest.fail("LAMBKIN_REQUIRE_DOCKER=1 but no Docker engine answers: start dockerd (see .ci/run)")

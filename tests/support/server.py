@@ -1,0 +1,87 @@
+"""A real Lambkin server in a subprocess, and a boto3 client for it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Server:
+    endpoint: str
+    process: subprocess.Popen[bytes]
+    data_dir: Path
+    driver: str
+    log_path: Path
+
+    def health(self) -> dict[str, Any]:
+        with urllib.request.urlopen(f"{self.endpoint}/healthz", timeout=5) as response:
+            return json.loads(response.read())  # type: ignore[no-any-return]
+
+    def client(self, service: str = "lambda", **config: Any) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+            config=Config(retries={"max_attempts": 1}, read_timeout=120, **config),
+        )
+
+    def instances(self, function: str | None = None) -> list[dict[str, Any]]:
+        url = f"{self.endpoint}/lambkin/instances" + (f"?function={function}" if function else "")
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return json.loads(response.read())["Instances"]  # type: ignore[no-any-return]
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 60) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        return self.process.wait(timeout=timeout)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def start_server(driver: str, data_dir: Path, port: int | None = None, env: dict[str, str] | None = None) -> Server:
+    port = port or free_port()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log_path = data_dir / f"server-{port}.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "orchestrator", "serve", "--port", str(port), "--driver", driver, "--data-dir", str(data_dir)],
+        cwd=REPO_ROOT,
+        stdout=open(log_path, "ab"),
+        stderr=subprocess.STDOUT,
+        env={**os.environ, **(env or {})},
+    )
+    server = Server(f"http://127.0.0.1:{port}", process, data_dir, driver, log_path)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}:\n{server.log()}")
+        try:
+            server.health()
+            return server
+        except OSError:
+            time.sleep(0.05)
+    server.stop(signal.SIGKILL)
+    raise RuntimeError(f"server did not become healthy:\n{server.log()}")
