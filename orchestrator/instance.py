@@ -118,4 +118,5 @@ class Instance:
             "AgeSeconds": round(now - self.created_at, 3),
             "Invocations": self.invocations,
             "IdleSeconds": round(now - self.last_used, 3) if self.state is State.IDLE else 0.0,
+            "Endpoint": f"{self.handle.host}:{self.handle.port}" if self.handle else None,
         }

@@ -43,3 +43,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture
 def _docker_missing_is_an_error() -> None:
     pytest.fail("LAMBKIN_REQUIRE_DOCKER=1 but no Docker engine answers: start dockerd (see .ci/run)")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_instances_left_behind() -> object:
+    """After the whole suite, no container or agent process of ours may remain."""
+    yield
+    from tests.support.leftovers import leftover_containers, leftover_processes
+
+    assert leftover_processes() == [], "agent processes left behind by the suite"
+    if docker_available():
+        left = leftover_containers("org.lambkin.managed=true")
+        assert left == [], f"containers left behind by the suite: {left}"

@@ -96,6 +96,7 @@ class InstanceSpec:
             "LAMBKIN_RUNTIME_ENV": json.dumps(runtime_env),
             "LAMBKIN_RUNTIME_CWD": runtime_env["LAMBDA_TASK_ROOT"],
             "LAMBKIN_INSTANCE_ID": self.instance_id,
+            "LAMBKIN_SERVER_ID": self.server_id,
             "LAMBKIN_INIT_TIMEOUT_S": str(self.init_timeout_s),
             **extra,
         }
