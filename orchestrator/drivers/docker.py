@@ -35,7 +35,6 @@ log = logging.getLogger(__name__)
 TASK_ROOT = "/var/task"
 RUNTIME_ROOT = "/opt/lambkin"
 LAMBDA_PATH = "/usr/local/bin:/usr/bin/:/bin:/opt/bin"
-SANDBOX_USER = "993:993"
 
 
 class DockerDriver(Driver):
@@ -78,7 +77,6 @@ class DockerDriver(Driver):
                 name=f"lambkin-{spec.config.name[:40]}-{spec.instance_id}",
                 labels=spec.labels,
                 environment=environment,
-                user=SANDBOX_USER,
                 volumes={str(spec.code_path): {"bind": TASK_ROOT, "mode": "ro"}},
                 tmpfs={"/tmp": f"size={spec.config.ephemeral_storage}m,mode=1777"},
                 mem_limit=memory,

@@ -1,0 +1,406 @@
+"""Building the runtime images: the offline Debian base, then one image per runtime.
+
+No container registry is involved. `runtime-images/base/build-base.sh` makes `lambkin/base:bookworm`
+with mmdebstrap from the machine's apt sources; each runtime image is then built FROM it with the
+docker SDK, from a build context assembled in a temporary directory (the runtime's Dockerfile,
+the bootstrap agent as `lambkin_agent/`, and the runtime client if it has one).
+
+Each image carries the SHA-256 of exactly those files (`org.lambkin.source-hash`), so a stale
+image is detected without rebuilding. Every long operation reports progress, one line at a time,
+to a `Progress` callback.
+
+    python -m orchestrator.images build [--force] [RUNTIME ...]
+    python -m orchestrator.images list
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import logging
+import os
+import stat
+import subprocess
+import tempfile
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import docker
+from docker.errors import APIError, DockerException, ImageNotFound
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+IMAGES_DIR = REPO_ROOT / "runtime-images"
+AGENT_DIR = REPO_ROOT / "orchestrator" / "agent"
+BUILD_BASE_SCRIPT = IMAGES_DIR / "base" / "build-base.sh"
+BASE_IMAGE = "lambkin/base:bookworm"
+
+LABEL_RUNTIME = "org.lambkin.runtime"
+LABEL_SOURCE_HASH = "org.lambkin.source-hash"
+LABEL_BASE_IMAGE = "org.lambkin.base-image"
+LABEL_BASE_SOURCE_HASH = "org.lambkin.base-source-hash"  # set by build-base.sh
+
+DOCKER_NOT_RUNNING = "Docker is not running: run scripts/ensure-docker.sh"
+_SKIPPED_PARTS = {"__pycache__", ".pytest_cache", ".mypy_cache"}
+_SKIPPED_SUFFIXES = {".pyc", ".pyo"}
+
+
+class ImageBuildError(Exception):
+    """A runtime image could not be built or inspected; the message says what to do next."""
+
+
+class ImageStatus(StrEnum):
+    MISSING = "missing"
+    STALE = "stale"
+    CURRENT = "current"
+
+
+@dataclass(frozen=True)
+class RuntimeImage:
+    """One runtime's image: its tag, its Dockerfile, and the runtime client copied into it."""
+
+    runtime: str
+    tag: str
+    dockerfile_dir: Path
+    runtime_client: Path | None = None  # a package directory, copied under its own name
+
+    def context_files(self) -> list[tuple[str, Path]]:
+        """(path in the build context, source file) for every file that goes into the image."""
+        files = [("Dockerfile", self.dockerfile_dir / "Dockerfile")]
+        files += _tree("lambkin_agent", AGENT_DIR)
+        if self.runtime_client is not None:
+            files += _tree(self.runtime_client.name, self.runtime_client)
+        return sorted(files)
+
+
+RUNTIME_IMAGES: dict[str, RuntimeImage] = {
+    image.runtime: image
+    for image in (
+        RuntimeImage(
+            "python3.11",
+            "lambkin/python3.11",
+            IMAGES_DIR / "python",
+            IMAGES_DIR / "python" / "lambkin_runtime",
+        ),
+        RuntimeImage("provided.al2023", "lambkin/provided.al2023", IMAGES_DIR / "provided"),
+    )
+}
+
+
+def _tree(prefix: str, root: Path) -> list[tuple[str, Path]]:
+    if not root.is_dir():
+        raise ImageBuildError(f"{root} is missing: run Lambkin from a source checkout")
+    files = [
+        (f"{prefix}/{path.relative_to(root).as_posix()}", path)
+        for path in root.rglob("*")
+        if path.is_file()
+        and path.suffix not in _SKIPPED_SUFFIXES
+        and not _SKIPPED_PARTS.intersection(path.relative_to(root).parts)
+    ]
+    if not files:
+        raise ImageBuildError(f"{root} has no files to put in the image: check out the full source")
+    return files
+
+
+def runtime_image(runtime: str) -> RuntimeImage:
+    try:
+        return RUNTIME_IMAGES[runtime]
+    except KeyError:
+        known = ", ".join(RUNTIME_IMAGES)
+        raise ImageBuildError(f"no image for runtime {runtime!r}: choose one of {known}") from None
+
+
+def source_hash(runtime: str) -> str:
+    """SHA-256 over the names and contents of every file that goes into the runtime's image."""
+    return _hash_context(_read_context(runtime_image(runtime)))
+
+
+def _read_context(spec: RuntimeImage) -> list[tuple[str, bytes, int]]:
+    """(name, content, mode) of each context file, read once: what is hashed is what is built."""
+    return [(name, path.read_bytes(), path.stat().st_mode) for name, path in spec.context_files()]
+
+
+def _hash_context(context: list[tuple[str, bytes, int]]) -> str:
+    digest = hashlib.sha256()
+    for name, content, _ in context:
+        digest.update(name.encode() + b"\0")
+        digest.update(hashlib.sha256(content).digest())
+    return digest.hexdigest()
+
+
+def docker_client(timeout: int = 300) -> docker.DockerClient:
+    """A client for the local engine, or an error telling how to start one."""
+    try:
+        client = docker.from_env(timeout=timeout)
+        client.ping()
+    except (DockerException, OSError) as exc:  # requests' errors are OSErrors
+        raise ImageBuildError(f"{DOCKER_NOT_RUNNING} ({exc})") from exc
+    return client
+
+
+def image_status(runtime: str, client: docker.DockerClient | None = None) -> ImageStatus:
+    """missing; stale (its sources changed, or its base image was rebuilt since); or current."""
+    spec = runtime_image(runtime)
+    client = client or docker_client()
+    try:
+        image = client.images.get(spec.tag)
+    except ImageNotFound:
+        return ImageStatus.MISSING
+    labels = image.labels or {}
+    if labels.get(LABEL_SOURCE_HASH) != source_hash(runtime):
+        return ImageStatus.STALE
+    if not _built_on_current_base(client, image.attrs, labels.get(LABEL_BASE_IMAGE)):
+        return ImageStatus.STALE
+    return ImageStatus.CURRENT
+
+
+def base_image_status(client: docker.DockerClient | None = None) -> ImageStatus:
+    """missing; stale (build-base.sh changed since it was built); or current."""
+    client = client or docker_client()
+    try:
+        image = client.images.get(BASE_IMAGE)
+    except ImageNotFound:
+        return ImageStatus.MISSING
+    script_hash = hashlib.sha256(BUILD_BASE_SCRIPT.read_bytes()).hexdigest()
+    current = (image.labels or {}).get(LABEL_BASE_SOURCE_HASH) == script_hash
+    return ImageStatus.CURRENT if current else ImageStatus.STALE
+
+
+def _built_on_current_base(
+    client: docker.DockerClient, attrs: dict[str, Any], base_tag: str | None
+) -> bool:
+    """Whether the image's layers start with those of its base as it is now (if still present)."""
+    if not base_tag:
+        return True
+    try:
+        base = client.images.get(base_tag)
+    except ImageNotFound:
+        return True  # nothing to compare with; the image itself still works
+    base_layers = base.attrs["RootFS"]["Layers"]
+    return bool(attrs["RootFS"]["Layers"][: len(base_layers)] == base_layers)
+
+
+def ensure_base_image(
+    force: bool = False,
+    progress: Progress = logger.info,
+    client: docker.DockerClient | None = None,
+) -> None:
+    """Build the base image with build-base.sh, unless it exists (or `force`)."""
+    if not force and base_image_status(client) is ImageStatus.STALE:
+        progress(
+            f"note: {BASE_IMAGE} predates the last change to {BUILD_BASE_SCRIPT.name}; "
+            "run `lambkin images build --force` to rebuild it"
+        )
+    args = ["bash", str(BUILD_BASE_SCRIPT)] + (["--force"] if force else [])
+    env = {**os.environ, "LAMBKIN_BASE_IMAGE": BASE_IMAGE}
+    tail: deque[str] = deque(maxlen=5)
+    with subprocess.Popen(
+        args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+    ) as proc:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            line = line.rstrip()
+            if line:
+                progress(line)
+                tail.append(line)
+    if proc.returncode != 0:
+        raise ImageBuildError(
+            f"building the base image {BASE_IMAGE} failed (exit {proc.returncode}): "
+            + " | ".join(tail)
+        )
+
+
+def build_image(
+    runtime: str,
+    progress: Progress = logger.info,
+    *,
+    base_image: str = BASE_IMAGE,
+    nocache: bool = False,
+    client: docker.DockerClient | None = None,
+) -> str:
+    """Build one runtime image FROM `base_image`, streaming each build step; returns its id."""
+    spec = runtime_image(runtime)
+    client = client or docker_client()
+    try:
+        client.images.get(base_image)
+    except ImageNotFound:
+        raise ImageBuildError(
+            f"base image {base_image} is missing: run `lambkin images build` "
+            "(or runtime-images/base/build-base.sh)"
+        ) from None
+    context = _read_context(spec)
+    buildargs = {"BASE_IMAGE": base_image, "LAMBKIN_SOURCE_HASH": _hash_context(context)}
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix=f"lambkin-build-{runtime}-") as tmp:
+        for name, content, mode in context:
+            target = Path(tmp, name)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+            target.chmod(stat.S_IMODE(mode))
+        progress(f"building {spec.tag} from {base_image}")
+        try:
+            chunks = client.api.build(
+                path=tmp,
+                tag=spec.tag,
+                buildargs=buildargs,
+                labels={LABEL_BASE_IMAGE: base_image},
+                nocache=nocache,
+                pull=False,
+                rm=True,
+                forcerm=True,
+                decode=True,
+            )
+            image_id = _follow_build(spec.tag, chunks, progress)
+        except APIError as exc:
+            raise ImageBuildError(f"building {spec.tag} failed: {exc.explanation or exc}") from exc
+    progress(f"built {spec.tag} in {time.monotonic() - started:.1f} s")
+    return image_id
+
+
+def _follow_build(tag: str, chunks: Iterator[dict[str, Any]], progress: Progress) -> str:
+    image_id = ""
+    for chunk in chunks:
+        if "error" in chunk:
+            message = chunk.get("errorDetail", {}).get("message") or chunk["error"]
+            raise ImageBuildError(
+                f"building {tag} failed: {message.strip()} (fix the Dockerfile or the files it "
+                "copies, then run `lambkin images build` again)"
+            )
+        for line in str(chunk.get("stream") or chunk.get("status") or "").splitlines():
+            if line.strip():
+                progress(line.rstrip())
+        image_id = chunk.get("aux", {}).get("ID", image_id)
+    if not image_id:
+        raise ImageBuildError(f"building {tag} ended without an image: see the output above")
+    return image_id
+
+
+BuildStep = tuple[str, Callable[[Progress], object]]
+
+
+def build_steps(
+    *,
+    force: bool = False,
+    runtimes: Sequence[str] = (),
+    client: docker.DockerClient | None = None,
+) -> list[BuildStep]:
+    """What `build_all` does, as (description, work) pairs, so a UI can show each phase: the
+    base image (only if missing, unless `force`), each runtime image (all, or those given; Docker's
+    layer cache makes an unchanged one a quick no-op), then removal of the images they replaced."""
+    selected = [runtime_image(r).runtime for r in runtimes] or list(RUNTIME_IMAGES)
+    docker_ = client or docker_client()
+    steps: list[BuildStep] = [
+        (f"base image {BASE_IMAGE}", lambda p: ensure_base_image(force, p, docker_))
+    ]
+    for runtime in selected:
+        build = partial(build_image, runtime, nocache=force, client=docker_)
+        steps.append((RUNTIME_IMAGES[runtime].tag, build))
+    steps.append(("removing replaced images", lambda p: prune_replaced(docker_, p)))
+    return steps
+
+
+def build_all(
+    progress: Progress = logger.info,
+    *,
+    force: bool = False,
+    runtimes: Sequence[str] = (),
+    client: docker.DockerClient | None = None,
+) -> None:
+    """Run every step of `build_steps`, reporting to `progress`."""
+    for _, work in build_steps(force=force, runtimes=runtimes, client=client):
+        work(progress)
+
+
+def prune_replaced(client: docker.DockerClient, progress: Progress = logger.info) -> None:
+    """Remove our untagged images (those a rebuild replaced); never anyone else's."""
+    result = client.images.prune(filters={"dangling": True, "label": LABEL_BASE_SOURCE_HASH})
+    removed = [d for d in result.get("ImagesDeleted") or [] if "Deleted" in d]
+    if removed:
+        reclaimed = (result.get("SpaceReclaimed") or 0) / 1e6
+        progress(f"removed {len(removed)} replaced image layer(s), {reclaimed:.0f} MB")
+
+
+# -- command line: `lambkin images build|list`, `python -m orchestrator.images` ----------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="lambkin images", description="Lambkin runtime images")
+    commands = parser.add_subparsers(dest="command", required=True)
+    build = commands.add_parser("build", help="build the base image and the runtime images")
+    build.add_argument("--force", action="store_true", help="rebuild the base, bypass the cache")
+    build.add_argument("runtimes", nargs="*", metavar="RUNTIME", help=", ".join(RUNTIME_IMAGES))
+    commands.add_parser("list", help="show each runtime image and whether it is current")
+    args = parser.parse_args(argv)
+
+    from rich.console import Console  # the CLI's concern, not the library's
+
+    console = Console(stderr=True)
+    try:
+        if args.command == "build":
+            build_with_progress(console, build_steps(force=args.force, runtimes=args.runtimes))
+        else:
+            out = Console()
+            if not out.is_terminal:
+                out.width = 120  # not 80: keep each row on one line in logs
+            out.print(images_table())
+    except ImageBuildError as exc:
+        console.print(f"[bold red]error:[/] {exc}", highlight=False, emoji=False)
+        return 1
+    return 0
+
+
+def build_with_progress(console: Any, steps: Sequence[BuildStep]) -> None:
+    """Run build steps under a rich spinner with elapsed time per phase, printing every line."""
+    from rich.progress import Progress as Bar
+    from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Bar(*columns, console=console) as bar:
+
+        def show(line: str) -> None:
+            bar.console.print(f"  {line}", style="dim", markup=False, highlight=False, emoji=False)
+
+        for description, work in steps:
+            task = bar.add_task(description, total=1)
+            if not console.is_terminal:  # no live spinner: say when each phase starts
+                console.print(f"==> {description}", markup=False, highlight=False)
+            work(show)
+            bar.update(task, completed=1, description=f"[green]✓[/] {description}")
+            bar.stop_task(task)
+
+
+def images_table(client: docker.DockerClient | None = None) -> Any:
+    from rich.table import Table
+
+    client = client or docker_client()
+    table = Table("runtime", "image", "status", "size", "created")
+    for column in table.columns:
+        column.no_wrap = True
+    colours = {
+        ImageStatus.CURRENT: "green",
+        ImageStatus.STALE: "yellow",
+        ImageStatus.MISSING: "red",
+    }
+    rows = [("(base)", BASE_IMAGE, base_image_status(client))]
+    rows += [(r, spec.tag, image_status(r, client)) for r, spec in RUNTIME_IMAGES.items()]
+    for runtime, tag, status in rows:
+        size = created = ""
+        if status is not ImageStatus.MISSING:
+            attrs = client.images.get(tag).attrs
+            size = f"{attrs['Size'] / 1e6:.0f} MB"
+            created = attrs["Created"][:16].replace("T", " ")
+        table.add_row(runtime, tag, f"[{colours[status]}]{status.value}[/]", size, created)
+    return table
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
