@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import logging
 import os
 import signal
 import subprocess
@@ -41,6 +40,7 @@ def serve(
     """Run the control plane (the AWS Lambda API) until SIGTERM or Ctrl-C."""
     import uvicorn
 
+    from . import logs
     from .app import create_app
     from .settings import Settings
 
@@ -50,7 +50,7 @@ def serve(
     if data_dir is not None:
         overrides["data_dir"] = data_dir
     settings = Settings(**overrides)
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(log_level)
     uvicorn.run(
         create_app(settings),
         host=host,

@@ -217,7 +217,7 @@ def test_dry_run_and_event_types(lam) -> None:
 
 def test_large_payload_round_trip(lam) -> None:
     name = create(lam, "app.echo", MemorySize=512)
-    payload = {"data": "é" * (2 * 1024 * 1024), "nested": {"list": list(range(100))}}
+    payload = {"data": "x" * 5_000_000, "unicode": "héllo wörld € 日本", "nested": {"list": list(range(100))}}
     assert invoke(lam, name, payload)[1] == payload
 
 

@@ -54,9 +54,14 @@ class Server:
             return json.loads(response.read())["Instances"]  # type: ignore[no-any-return]
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 60) -> int:
+        """Signal the server and wait; a graceful SIGTERM exit reads as 0.
+
+        uvicorn re-raises SIGTERM after its graceful shutdown, so the raw status is -15.
+        """
         if self.process.poll() is None:
             self.process.send_signal(sig)
-        return self.process.wait(timeout=timeout)
+        status = self.process.wait(timeout=timeout)
+        return 0 if sig == signal.SIGTERM and status == -signal.SIGTERM else status
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
