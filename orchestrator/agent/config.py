@@ -1,0 +1,86 @@
+"""The agent's configuration, read once from its environment (see docs/architecture.md)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+MEMORY_SOURCES = ("cgroup", "proc")
+
+
+class ConfigError(ValueError):
+    """The environment does not describe a runnable agent."""
+
+
+def parse_addr(value: str, name: str) -> tuple[str, int]:
+    """`host:port` (or `[v6]:port`) -> (host, port); port 0 means any free port."""
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit() or int(port) > 65535:
+        raise ConfigError(f"{name}: expected host:port, got {value!r}")
+    return host.strip("[]") or "0.0.0.0", int(port)
+
+
+def _json(environ: Mapping[str, str], name: str, default: str) -> object:
+    raw = environ.get(name, default)
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name}: not valid JSON: {exc}") from None
+
+
+@dataclass(frozen=True)
+class AgentConfig:
+    runtime_cmd: tuple[str, ...]
+    control_addr: tuple[str, int] = ("0.0.0.0", 9002)
+    runtime_api_addr: tuple[str, int] = ("127.0.0.1", 9001)
+    runtime_env: Mapping[str, str] = field(default_factory=dict)
+    runtime_cwd: str = "/var/task"
+    instance_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    init_timeout_s: float = 10.0
+    memory_source: str = "cgroup"
+
+    @property
+    def function_version(self) -> str:
+        return self.runtime_env.get("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+
+    @property
+    def memory_size_mb(self) -> int:
+        value = self.runtime_env.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        return int(value) if value.isdigit() else 128
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> AgentConfig:
+        cmd = _json(environ, "LAMBKIN_RUNTIME_CMD", "null")
+        if not isinstance(cmd, list) or not cmd or not all(isinstance(a, str) for a in cmd):
+            raise ConfigError("LAMBKIN_RUNTIME_CMD: required, a non-empty JSON list of strings")
+        env = _json(environ, "LAMBKIN_RUNTIME_ENV", "{}")
+        if not isinstance(env, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in env.items()
+        ):
+            raise ConfigError("LAMBKIN_RUNTIME_ENV: a JSON object of strings to strings")
+        try:
+            init_timeout_s = float(environ.get("LAMBKIN_INIT_TIMEOUT_S", "10"))
+        except ValueError:
+            raise ConfigError("LAMBKIN_INIT_TIMEOUT_S: not a number") from None
+        if not init_timeout_s > 0:
+            raise ConfigError("LAMBKIN_INIT_TIMEOUT_S: must be positive")
+        memory_source = environ.get("LAMBKIN_MEMORY_SOURCE", "cgroup")
+        if memory_source not in MEMORY_SOURCES:
+            raise ConfigError(f"LAMBKIN_MEMORY_SOURCE: one of {', '.join(MEMORY_SOURCES)}")
+        return cls(
+            runtime_cmd=tuple(cmd),
+            control_addr=parse_addr(
+                environ.get("LAMBKIN_CONTROL_ADDR", "0.0.0.0:9002"), "LAMBKIN_CONTROL_ADDR"
+            ),
+            runtime_api_addr=parse_addr(
+                environ.get("LAMBKIN_RUNTIME_API_ADDR", "127.0.0.1:9001"),
+                "LAMBKIN_RUNTIME_API_ADDR",
+            ),
+            runtime_env=dict(env),
+            runtime_cwd=environ.get("LAMBKIN_RUNTIME_CWD", "/var/task"),
+            instance_id=environ.get("LAMBKIN_INSTANCE_ID") or uuid.uuid4().hex,
+            init_timeout_s=init_timeout_s,
+            memory_source=memory_source,
+        )

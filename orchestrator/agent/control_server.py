@@ -1,0 +1,97 @@
+"""The control server: the control plane's side of the agent (docs/architecture.md).
+
+GET /health, POST /invoke (one at a time, 409 otherwise), POST /shutdown. The control plane keeps
+one keep-alive connection per instance, so nothing here closes a connection on its own.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+
+from .errors import Busy, Stopped
+from .httpbase import Handler, Server
+from .invocation import DEFAULT_CONTENT_TYPE, InvokeRequest, InvokeResult, Outcome
+from .sandbox import Sandbox
+
+
+class ControlServer(Server):
+    def __init__(
+        self, addr: tuple[str, int], sandbox: Sandbox, request_shutdown: Callable[[], None]
+    ) -> None:
+        super().__init__(addr, ControlHandler)
+        self.sandbox = sandbox
+        self.request_shutdown = request_shutdown
+
+
+def result_headers(result: InvokeResult) -> list[tuple[str, str]]:
+    headers = [
+        ("Lambkin-Outcome", result.outcome.value),
+        ("Lambkin-Duration-Ms", f"{result.duration_ms:.3f}"),
+        ("Lambkin-Max-Memory-Mb", str(result.max_memory_mb)),
+        ("Lambkin-Log-Tail", base64.b64encode(result.log_tail).decode()),
+    ]
+    if result.outcome is not Outcome.SUCCESS and result.error_type:
+        headers.append(("Lambkin-Error-Type", result.error_type))
+    if result.init_duration_ms is not None:
+        headers.append(("Lambkin-Init-Duration-Ms", f"{result.init_duration_ms:.3f}"))
+    return headers
+
+
+class ControlHandler(Handler):
+    server: ControlServer
+
+    def do_GET(self) -> None:
+        if self.path != "/health":
+            self.reply_error(404, "NotFound", f"no route for GET {self.path}")
+            return
+        sandbox = self.server.sandbox
+        self.reply_json(
+            200,
+            {
+                "runtime": sandbox.state.value,
+                "connections_accepted": self.server.connections_accepted,
+                "invocations": sandbox.invocations,
+            },
+        )
+
+    def do_POST(self) -> None:
+        payload, _ = self.read_body()
+        if self.path == "/invoke":
+            self._invoke(payload)
+        elif self.path == "/shutdown":
+            self.reply_json(200, {"status": "stopping"})
+            self.server.request_shutdown()
+        else:
+            self.reply_error(404, "NotFound", f"no route for POST {self.path}")
+
+    def _invoke(self, payload: bytes) -> None:
+        headers = self.headers
+        request_id = headers.get("Lambkin-Request-Id")
+        timeout_ms = headers.get("Lambkin-Timeout-Ms", "")
+        if not request_id or not timeout_ms.isdigit() or int(timeout_ms) <= 0:
+            self.reply_error(
+                400,
+                "InvalidRequest",
+                "Lambkin-Request-Id and a positive integer Lambkin-Timeout-Ms are required",
+            )
+            return
+        request = InvokeRequest(
+            request_id=request_id,
+            timeout_ms=int(timeout_ms),
+            payload=payload,
+            content_type=headers.get("Content-Type") or DEFAULT_CONTENT_TYPE,
+            function_arn=headers.get("Lambkin-Function-Arn", ""),
+            trace_id=headers.get("Lambkin-Trace-Id", ""),
+            client_context=headers.get("Lambkin-Client-Context", ""),
+            cognito_identity=headers.get("Lambkin-Cognito-Identity", ""),
+        )
+        try:
+            result = self.server.sandbox.invoke(request)
+        except Busy:
+            self.reply_error(409, "Busy", "another invocation is in flight on this instance")
+            return
+        except Stopped:
+            self.reply_error(503, "Stopped", "the agent is shutting down")
+            return
+        self.reply(200, result.body, result.content_type, result_headers(result))

@@ -1,0 +1,177 @@
+"""The runtime's output: every line goes to the agent's stdout; the current segment is kept for
+the 4 KB log tail. Also the START / END / REPORT lines in AWS's format.
+
+The runtime's stdout and stderr share one pipe, so lines keep the order they were written in.
+Pipes are read by one thread each, but only under the capture lock, and `drain()` reads whatever
+is left under the same lock: once a runtime has printed a line and then posted its response,
+`drain()` guarantees the line is accounted to that invocation. No byte is ever in limbo between a
+reader thread and the segment.
+"""
+
+from __future__ import annotations
+
+import errno
+import math
+import os
+import select
+import threading
+import time
+from collections.abc import Iterable
+
+TAIL_BYTES = 4096
+MAX_LINE_BYTES = 256 * 1024  # a longer line without a newline is cut, as CloudWatch does
+_READ_CHUNK = 65536
+
+
+def start_line(request_id: str, version: str) -> bytes:
+    return f"START RequestId: {request_id} Version: {version}\n".encode()
+
+
+def end_line(request_id: str) -> bytes:
+    return f"END RequestId: {request_id}\n".encode()
+
+
+def report_line(
+    request_id: str,
+    duration_ms: float,
+    memory_size_mb: int,
+    max_memory_mb: int,
+    init_duration_ms: float | None,
+) -> bytes:
+    text = (
+        f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms"
+        f"\tBilled Duration: {math.ceil(duration_ms)} ms\tMemory Size: {memory_size_mb} MB"
+        f"\tMax Memory Used: {max_memory_mb} MB"
+    )
+    if init_duration_ms is not None:
+        text += f"\tInit Duration: {init_duration_ms:.2f} ms"
+    return (text + "\n").encode()
+
+
+def init_report_line(init_ms: float, status: str, error_type: str | None) -> bytes:
+    text = f"INIT_REPORT Init Duration: {init_ms:.2f} ms\tPhase: init\tStatus: {status}"
+    return (text + (f"\tError Type: {error_type}" if error_type else "") + "\n").encode()
+
+
+def timestamped_line(request_id: str, message: str) -> bytes:
+    """`2026-11-27T13:06:32.563Z <id> <message>`, as Lambda prints its own notices."""
+    now = time.time()
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}Z"
+    return f"{stamp} {request_id} {message}\n".encode()
+
+
+class PipeReader:
+    """Reads one runtime pipe (non-blocking fd) into a LogCapture, line by line."""
+
+    def __init__(self, fd: int, capture: LogCapture, name: str) -> None:
+        os.set_blocking(fd, False)
+        self._fd = fd
+        self._capture = capture
+        self._partial = b""
+        self.eof = False
+        threading.Thread(target=self._run, name=name, daemon=True).start()
+
+    def _run(self) -> None:
+        poller = select.poll()
+        poller.register(self._fd, select.POLLIN | select.POLLHUP | select.POLLERR)
+        while True:
+            poller.poll()
+            with self._capture._lock:
+                self.read_available_locked()
+                if self.eof:
+                    break
+        os.close(self._fd)  # only this thread closes: a drain() never reads a reused fd number
+
+    def read_available_locked(self) -> None:
+        """Consume everything the pipe holds right now (caller holds the capture lock)."""
+        while not self.eof:
+            try:
+                data = os.read(self._fd, _READ_CHUNK)
+            except BlockingIOError:
+                return
+            except OSError as exc:
+                if exc.errno == errno.EINTR:
+                    continue
+                data = b""
+            if not data:
+                self.flush_partial_locked()
+                self.eof = True
+                return
+            self._feed_locked(data)
+            if len(data) < _READ_CHUNK:
+                return
+
+    def _feed_locked(self, data: bytes) -> None:
+        buffer = self._partial + data if self._partial else data
+        cut = buffer.rfind(b"\n") + 1
+        if cut:
+            self._capture._emit_locked(buffer[:cut])
+            buffer = buffer[cut:]
+        while len(buffer) >= MAX_LINE_BYTES:
+            self._capture._emit_locked(buffer[:MAX_LINE_BYTES] + b"\n")
+            buffer = buffer[MAX_LINE_BYTES:]
+        self._partial = buffer
+
+    def flush_partial_locked(self) -> None:
+        """An unterminated last line counts as a line (a print without newline before exit)."""
+        if self._partial:
+            self._capture._emit_locked(self._partial + b"\n")
+            self._partial = b""
+
+
+class LogCapture:
+    """All output towards the agent's stdout, plus the bounded segment being collected."""
+
+    def __init__(self, out_fd: int) -> None:
+        self._lock = threading.Lock()
+        self._out_fd = out_fd
+        self._out_broken = False
+        self._segment: bytearray | None = None
+
+    def attach(self, fds: Iterable[int], label: str) -> tuple[PipeReader, ...]:
+        return tuple(
+            PipeReader(fd, self, name=f"runtime-output-{label}-{i}") for i, fd in enumerate(fds)
+        )
+
+    def _emit_locked(self, data: bytes) -> None:
+        if self._segment is not None:
+            self._segment += data
+            if len(self._segment) > 2 * TAIL_BYTES:
+                del self._segment[:-TAIL_BYTES]
+        if self._out_broken:
+            return
+        view = memoryview(data)
+        try:
+            while view:
+                written = os.write(self._out_fd, view)
+                view = view[written:]
+        except OSError:
+            self._out_broken = True  # nobody reads our stdout any more; keep the runtime going
+
+    def write(self, data: bytes) -> None:
+        """The agent's own lines (START, END, REPORT, notices): stdout and the segment."""
+        with self._lock:
+            self._emit_locked(data)
+
+    def write_stdout_only(self, data: bytes) -> None:
+        with self._lock:
+            segment, self._segment = self._segment, None
+            self._emit_locked(data)
+            self._segment = segment
+
+    def drain(self, readers: Iterable[PipeReader]) -> None:
+        """Account everything the runtime has written so far (including unterminated lines)."""
+        with self._lock:
+            for reader in readers:
+                reader.read_available_locked()
+                reader.flush_partial_locked()
+
+    def start_segment(self) -> None:
+        with self._lock:
+            self._segment = bytearray()
+
+    def take_segment(self) -> bytes:
+        """Stop collecting; the last TAIL_BYTES of what was collected (b"" if nothing was)."""
+        with self._lock:
+            segment, self._segment = self._segment, None
+        return bytes(segment[-TAIL_BYTES:]) if segment else b""
