@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 
@@ -78,6 +79,14 @@ class AgentClient:
             delay = min(delay * 2, 0.1)
         raise AgentUnreachable(f"agent at {self.base_url} not ready after {timeout_s:.0f} s: {last_error}")
 
+    async def health(self) -> dict[str, Any]:
+        """The agent's /health, over the instance's own connection (only when it is not busy)."""
+        try:
+            async with self._session.get(f"{self.base_url}/health", timeout=aiohttp.ClientTimeout(total=5)) as response:
+                return await response.json()  # type: ignore[no-any-return]
+        except (aiohttp.ClientError, OSError, asyncio.TimeoutError, ValueError) as exc:
+            raise AgentUnreachable(f"agent at {self.base_url}: {exc!r}") from None
+
     async def invoke(self, request: InvokeRequest, wait_s: float) -> AgentResult:
         headers = {
             "Lambkin-Request-Id": request.request_id,
@@ -125,3 +134,16 @@ class AgentClient:
                 await r.read()
         except (aiohttp.ClientError, OSError, asyncio.TimeoutError):
             pass  # already gone; the driver removes it regardless
+
+
+async def probe_health(host: str, port: int) -> dict[str, Any] | None:
+    """The agent's /health over a fresh connection, so it works while the instance is busy.
+
+    For admin listings only; never on the invoke path.
+    """
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as session:
+            async with session.get(f"http://{host}:{port}/health") as response:
+                return await response.json()  # type: ignore[no-any-return]
+    except (aiohttp.ClientError, OSError, asyncio.TimeoutError, ValueError):
+        return None

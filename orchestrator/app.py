@@ -9,12 +9,16 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from .api import admin, errors, functions, invoke
+from .api import scaling as scaling_routes
 from .api.deps import Services
 from .code_store import CodeStore
+from .concurrency import ConcurrencyLimiter
 from .drivers import load_driver
 from .functions import FunctionService
 from .invoker import Invoker
 from .pool import Pool
+from .provisioned import Provisioner
+from .scaling import ScalingService
 from .registry import Registry
 from .settings import Settings
 
@@ -29,8 +33,12 @@ async def build_services(settings: Settings) -> Services:
     driver = load_driver(settings, server_id)
     pool = Pool(driver, settings, server_id)
     function_service = FunctionService(registry, code_store, pool, settings, driver.available_runtimes)
-    invoker = Invoker(function_service, code_store, pool, settings)
-    return Services(settings, registry, code_store, driver, pool, function_service, invoker)
+    limiter = ConcurrencyLimiter(settings.concurrency_limit, settings.unreserved_concurrency_floor)
+    invoker = Invoker(function_service, code_store, pool, limiter, settings)
+    provisioner = Provisioner(pool, registry, invoker.code_path_for)
+    scaling = ScalingService(function_service, registry, limiter, provisioner)
+    function_service.deleted_hooks.append(scaling.forget)
+    return Services(settings, registry, code_store, driver, pool, function_service, invoker, scaling)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -43,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if reaped:
             log.warning("removed %d instance(s) left behind by a previous run", reaped)
         svc.functions.collect_unused_code()
+        await svc.pool.start_housekeeping()
         log.info(
             "lambkin ready: driver=%s runtimes=%s data=%s",
             svc.driver.name,
@@ -62,5 +71,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(invoke.router)
     app.include_router(functions.router)
+    app.include_router(scaling_routes.router)
     app.include_router(admin.router)
     return app

@@ -170,9 +170,12 @@ def instances(
 
     status, headers, raw = _call(endpoint, "GET", "/lambkin/instances" + (f"?function={function}" if function else ""))
     _fail_on_error(status, headers, raw)
-    table = Table("instance", "function", "state", "age s", "invocations", "idle s")
+    table = Table("instance", "function", "state", "age s", "invocations", "idle s", "max memory MB", "provisioned")
     for i in json.loads(raw)["Instances"]:
-        table.add_row(i["InstanceId"], i["FunctionName"], i["State"], f"{i['AgeSeconds']:.1f}", str(i["Invocations"]), f"{i['IdleSeconds']:.1f}")
+        table.add_row(
+            i["InstanceId"], i["FunctionName"], i["State"], f"{i['AgeSeconds']:.1f}", str(i["Invocations"]),
+            f"{i['IdleSeconds']:.1f}", str(i.get("MaxMemoryUsedMB") or "-"), "yes" if i.get("Provisioned") else "",
+        )
     Console().print(table)
 
 

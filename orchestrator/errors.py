@@ -22,6 +22,7 @@ class LambdaErrorCode(str, Enum):
     RESOURCE_CONFLICT = "ResourceConflictException"
     REQUEST_TOO_LARGE = "RequestEntityTooLargeException"
     PRECONDITION_FAILED = "PreconditionFailedException"
+    PROVISIONED_CONFIG_NOT_FOUND = "ProvisionedConcurrencyConfigNotFoundException"
     TOO_MANY_REQUESTS = "TooManyRequestsException"
     SERVICE = "ServiceException"
     UNKNOWN_OPERATION = "UnknownOperationException"
@@ -39,6 +40,7 @@ _STATUS = {
     LambdaErrorCode.RESOURCE_CONFLICT: 409,
     LambdaErrorCode.REQUEST_TOO_LARGE: 413,
     LambdaErrorCode.PRECONDITION_FAILED: 412,
+    LambdaErrorCode.PROVISIONED_CONFIG_NOT_FOUND: 404,
     LambdaErrorCode.TOO_MANY_REQUESTS: 429,
     LambdaErrorCode.SERVICE: 500,
     LambdaErrorCode.UNKNOWN_OPERATION: 404,

@@ -7,15 +7,17 @@ failure leaves what was stored before intact.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Callable
 from typing import Any
 
 from . import validation
-from .arns import LATEST, FunctionRef, function_arn
+from .arns import LATEST, FunctionRef, function_arn, parse_function_ref
 from .code_store import CodeError, CodeStore, StoredCode
 from .errors import LambdaError, LambdaErrorCode, invalid_parameter, not_found
 from .function_config import FunctionConfig
+from .limits import validate_tags
 from .pool import Pool
 from .registry import FunctionExists, FunctionMissing, Registry, RevisionChanged
 from .settings import Settings
@@ -40,6 +42,7 @@ class FunctionService:
         self._pool = pool
         self._settings = settings
         self._available_runtimes = available_runtimes
+        self.deleted_hooks: list[Callable[[str], None]] = []  # e.g. forget its reservation
 
     def arn(self, name: str, qualifier: str | None = None) -> str:
         return function_arn(self._settings.region, self._settings.account_id, name, qualifier)
@@ -66,6 +69,7 @@ class FunctionService:
         name = validation.function_name(body.get("FunctionName"))
         fields = validation.configuration(body, self._available_runtimes(), creating=True)
         tags = validation.tags(body.get("Tags"))
+        validate_tags(tags)
         zip_bytes = validation.zip_file(body.get("Code"))
         if self._registry.get(name) is not None:
             raise LambdaError(LambdaErrorCode.RESOURCE_CONFLICT, f"Function already exist: {name}")
@@ -161,7 +165,26 @@ class FunctionService:
         except FunctionMissing:
             raise not_found(f"Function not found: {self.arn(config.name)}") from None
         self._pool.retire(config.name, keep_revision=None, reason="function deleted")
+        for hook in self.deleted_hooks:
+            hook(config.name)
         log.info("function deleted", extra={"function": config.name})
+
+    def tag(self, arn: str, body: Any) -> None:
+        config = self.require(parse_function_ref(arn))
+        if not isinstance(body, dict) or not isinstance(body.get("Tags"), dict):
+            raise invalid_parameter("Tags is required: {\"Tags\": {\"key\": \"value\"}}.")
+        tags = {**config.tags, **validation.tags(body["Tags"])}
+        validate_tags(tags)
+        # Tags are not part of the function's revision: instances keep running.
+        self._registry.replace(dataclasses.replace(config, tags=tags), expected_revision=config.revision_id)
+
+    def untag(self, arn: str, keys: list[str]) -> None:
+        config = self.require(parse_function_ref(arn))
+        tags = {k: v for k, v in config.tags.items() if k not in keys}
+        self._registry.replace(dataclasses.replace(config, tags=tags), expected_revision=config.revision_id)
+
+    def tags(self, arn: str) -> dict[str, str]:
+        return dict(self.require(parse_function_ref(arn)).tags)
 
     def collect_unused_code(self) -> int:
         """Remove stored code no function refers to. Run while no instance uses old code."""

@@ -88,10 +88,17 @@ class Instance:
     state_since: float = 0.0
     last_used: float = 0.0
     stop_reason: str | None = None
+    provisioned: bool = False
+    # Limits, fixed when the instance is created (see limits.py).
+    idle_timeout_s: float = float("inf")
+    lifetime_s: float = float("inf")
+    max_invocations: int = 0
+    retire_at: float = float("inf")
 
     def __post_init__(self) -> None:
         now = self.clock()
         self.created_at = self.state_since = self.last_used = now
+        self.retire_at = now + self.lifetime_s
 
     def transition(self, to: State) -> None:
         if to not in ALLOWED[self.state]:
@@ -117,6 +124,8 @@ class Instance:
             "State": self.state.value,
             "AgeSeconds": round(now - self.created_at, 3),
             "Invocations": self.invocations,
+            "Provisioned": self.provisioned,
+            "RetiresInSeconds": round(self.retire_at - now, 1) if self.retire_at != float("inf") else None,
             "IdleSeconds": round(now - self.last_used, 3) if self.state is State.IDLE else 0.0,
             "Endpoint": f"{self.handle.host}:{self.handle.port}" if self.handle else None,
         }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
@@ -14,11 +15,13 @@ from dataclasses import dataclass
 from .agent_client import AgentUnreachable, InvokeRequest
 from .arns import LATEST, FunctionRef
 from .code_store import CodeStore
+from .concurrency import ConcurrencyLimiter, ThrottleReason
 from .drivers.base import StartFailed
 from .errors import LambdaError, LambdaErrorCode, invalid_parameter
+from .function_config import FunctionConfig
 from .functions import FunctionService
 from .instance import Instance
-from .pool import Pool
+from .pool import CodePath, Pool
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -92,11 +95,49 @@ def platform_error(request_id: str, error_type: str, message: str) -> bytes:
 
 
 class Invoker:
-    def __init__(self, functions: FunctionService, code_store: CodeStore, pool: Pool, settings: Settings) -> None:
+    def __init__(
+        self,
+        functions: FunctionService,
+        code_store: CodeStore,
+        pool: Pool,
+        limiter: ConcurrencyLimiter,
+        settings: Settings,
+    ) -> None:
         self._functions = functions
         self._code = code_store
         self._pool = pool
+        self._limiter = limiter
         self._settings = settings
+        self._slot_freed = asyncio.Condition()  # only used when throttle_wait_s > 0
+
+    async def _admit(self, function: str) -> None:
+        """Count the invocation against concurrency limits, or throttle it (429)."""
+        reason = self._limiter.try_acquire(function)
+        if reason is not None and self._settings.throttle_wait_s > 0:
+            reason = await self._wait_for_slot(function, reason)
+        if reason is not None:
+            raise LambdaError(LambdaErrorCode.TOO_MANY_REQUESTS, "Rate Exceeded.", Reason=reason.value)
+
+    async def _wait_for_slot(self, function: str, reason: ThrottleReason) -> ThrottleReason | None:
+        """The optional bounded wait: queue for a slot until the deadline, then throttle."""
+        last: list[ThrottleReason | None] = [reason]
+
+        def acquired() -> bool:
+            last[0] = self._limiter.try_acquire(function)
+            return last[0] is None
+
+        try:
+            async with self._slot_freed:
+                await asyncio.wait_for(self._slot_freed.wait_for(acquired), self._settings.throttle_wait_s)
+        except asyncio.TimeoutError:
+            pass
+        return last[0]
+
+    async def _release_slot(self, function: str) -> None:
+        self._limiter.release(function)
+        if self._settings.throttle_wait_s > 0:
+            async with self._slot_freed:
+                self._slot_freed.notify_all()
 
     async def invoke(self, request: InvokeInput) -> InvokeOutput:
         config = self._functions.require(request.ref)
@@ -115,9 +156,23 @@ class Invoker:
         payload = check_payload(request.payload)
         client_context = decode_client_context(request.client_context_b64)
         trace_id = request.trace_id or new_trace_id()
-
+        await self._admit(config.name)
         try:
-            instance, _cold = await self._pool.acquire(config, lambda: self._code.get(config.code_sha256_hex).path)
+            return await self._run(config, request, request_id, payload, client_context, trace_id)
+        finally:
+            await self._release_slot(config.name)
+
+    async def _run(
+        self,
+        config: FunctionConfig,
+        request: InvokeInput,
+        request_id: str,
+        payload: bytes,
+        client_context: str | None,
+        trace_id: str,
+    ) -> InvokeOutput:
+        try:
+            instance, _cold = await self._pool.acquire(config, self.code_path_for(config))
         except StartFailed as exc:
             log.error("could not start an instance: %s", exc, extra={"function": config.name})
             raise LambdaError(LambdaErrorCode.SERVICE, f"Could not start an instance of {config.name}: {exc}") from None
@@ -147,6 +202,9 @@ class Invoker:
             log_result=result.log_tail_b64 if request.log_type == "Tail" else None,
             trace_id=trace_id,
         )
+
+    def code_path_for(self, config: FunctionConfig) -> CodePath:
+        return lambda: self._code.get(config.code_sha256_hex).path
 
     async def _instance_died(self, instance: Instance, request_id: str, trace_id: str, detail: str) -> InvokeOutput:
         log.warning("instance died mid-invoke: %s", detail, extra={"instance": instance.id, "request_id": request_id})

@@ -7,6 +7,7 @@ import sqlite3
 import threading
 import uuid
 from pathlib import Path
+from typing import Any
 
 from .function_config import FunctionConfig
 
@@ -14,6 +15,12 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS functions (
     name TEXT PRIMARY KEY,
     config TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS function_settings (
+    name TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (name, key)
 );
 CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
@@ -43,6 +50,12 @@ class Registry:
         self._functions: dict[str, FunctionConfig] = {
             name: FunctionConfig.from_json(json.loads(config))
             for name, config in self._db.execute("SELECT name, config FROM functions")
+        }
+        # Settings that live beside a function but are not part of its revision (changing them
+        # must not recycle instances): reserved concurrency, provisioned concurrency.
+        self._settings: dict[tuple[str, str], Any] = {
+            (name, key): json.loads(value)
+            for name, key, value in self._db.execute("SELECT name, key, value FROM function_settings")
         }
 
     def close(self) -> None:
@@ -100,9 +113,35 @@ class Registry:
             config = self._functions.get(name)
             if config is None:
                 raise FunctionMissing(name)
-            self._db.execute("DELETE FROM functions WHERE name = ?", (name,))
+            with self._db:
+                self._db.execute("BEGIN")
+                self._db.execute("DELETE FROM functions WHERE name = ?", (name,))
+                self._db.execute("DELETE FROM function_settings WHERE name = ?", (name,))
             del self._functions[name]
+            for key in [k for k in self._settings if k[0] == name]:
+                del self._settings[key]
             return config
+
+    def setting(self, name: str, key: str) -> Any:
+        return self._settings.get((name, key))
+
+    def settings_named(self, key: str) -> dict[str, Any]:
+        return {name: value for (name, k), value in self._settings.items() if k == key}
+
+    def set_setting(self, name: str, key: str, value: Any) -> None:
+        """Store (or with None, remove) a per-function setting of a function that exists."""
+        with self._lock:
+            if name not in self._functions:
+                raise FunctionMissing(name)
+            if value is None:
+                self._db.execute("DELETE FROM function_settings WHERE name = ? AND key = ?", (name, key))
+                self._settings.pop((name, key), None)
+            else:
+                self._db.execute(
+                    "INSERT OR REPLACE INTO function_settings (name, key, value) VALUES (?, ?, ?)",
+                    (name, key, json.dumps(value)),
+                )
+                self._settings[(name, key)] = value
 
 
 class RevisionChanged(Exception):

@@ -30,6 +30,21 @@ class Settings(BaseSettings):
     # Extra time the control plane waits for an agent beyond the function timeout before it
     # declares the instance broken (the agent enforces the timeout itself).
     agent_grace_s: float = 5.0
+    # Scaling and recycling (per function overridable with the tags in limits.py).
+    idle_timeout_s: float = 600.0
+    max_lifetime_s: float = 4 * 3600.0
+    # Each instance retires somewhere in [max_lifetime * (1 - jitter), max_lifetime], so a
+    # fleet started together does not retire together.
+    lifetime_jitter: float = 0.1
+    max_invocations_per_instance: int = 0  # 0: no limit
+    instance_stop_timeout_s: float = 10.0
+    maintenance_interval_s: float = 0.5
+    # Concurrency: Lambda's account limit and the unreserved floor it keeps for other functions.
+    concurrency_limit: int = 1000
+    unreserved_concurrency_floor: int = 100
+    # 0 (Lambda semantics): over the limit is an immediate 429. Above 0: wait up to this long
+    # for a slot before throttling.
+    throttle_wait_s: float = 0.0
     runtime_images_dir: Path = REPO_ROOT / "runtime-images"
     docker_network: str = "bridge"
 

@@ -46,6 +46,11 @@ class AgentConfig:
         return self.runtime_env.get("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
 
     @property
+    def provisioned(self) -> bool:
+        """Provisioned instances init ahead of demand: their first REPORT has no Init Duration."""
+        return self.runtime_env.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "provisioned-concurrency"
+
+    @property
     def memory_size_mb(self) -> int:
         value = self.runtime_env.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
         return int(value) if value.isdigit() else 128

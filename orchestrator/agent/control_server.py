@@ -52,6 +52,7 @@ class ControlHandler(Handler):
                 "runtime": sandbox.state.value,
                 "connections_accepted": self.server.connections_accepted,
                 "invocations": sandbox.invocations,
+                "max_memory_mb": sandbox.max_memory_mb(),
             },
         )
 

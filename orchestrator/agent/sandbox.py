@@ -82,6 +82,10 @@ class Sandbox:
     def invocations(self) -> int:
         return self._invocations
 
+    def max_memory_mb(self) -> int:
+        with self._cond:
+            return self._sample_memory_locked()
+
     # -- control side ---------------------------------------------------------------------------
 
     def start(self) -> None:
@@ -287,7 +291,8 @@ class Sandbox:
     def _init_done_locked(self) -> None:
         self._machine.transition(RuntimeState.READY)
         self._cancel_init_timer_locked()
-        self._pending_init_ms = (time.monotonic() - self._init_started) * 1000
+        ahead_of_demand = self._config.provisioned and self._generation == 1
+        self._pending_init_ms = None if ahead_of_demand else (time.monotonic() - self._init_started) * 1000
         self._log.drain(self._output)
         self._log.take_segment()  # init went well: its lines stay on stdout only
         self._cond.notify_all()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Depends
 
+from ..agent_client import probe_health
 from .deps import Services, services
 
 router = APIRouter()
@@ -24,4 +26,18 @@ async def healthz(svc: Services = Depends(services)) -> dict[str, Any]:
 
 @router.get("/lambkin/instances")
 async def list_instances(function: str | None = None, svc: Services = Depends(services)) -> dict[str, Any]:
-    return {"Instances": [i.describe() for i in svc.pool.instances(function)]}
+    """Every instance with its state, age, invocations served and memory (asked of its agent)."""
+    instances = svc.pool.instances(function)
+    health = await asyncio.gather(
+        *(probe_health(i.handle.host, i.handle.port) if i.handle else _none() for i in instances)
+    )
+    described = []
+    for instance, probe in zip(instances, health):
+        entry = instance.describe()
+        entry["MaxMemoryUsedMB"] = probe.get("max_memory_mb") if probe else None
+        described.append(entry)
+    return {"Instances": described}
+
+
+async def _none() -> None:
+    return None

@@ -14,6 +14,7 @@ from ..functions import FunctionService
 from ..invoker import Invoker
 from ..pool import Pool
 from ..registry import Registry
+from ..scaling import ScalingService
 from ..settings import Settings
 
 
@@ -26,6 +27,7 @@ class Services:
     pool: Pool
     functions: FunctionService
     invoker: Invoker
+    scaling: ScalingService
 
 
 def services(request: Request) -> Services:

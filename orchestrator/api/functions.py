@@ -46,13 +46,15 @@ async def get_function(
 ) -> JSONResponse:
     config = svc.functions.require(parse_function_ref(function_name, Qualifier))
     location = str(request.url_for("download_code", sha=config.code_sha256_hex))
-    return _json(
-        {
-            "Configuration": svc.functions.render(config),
-            "Code": {"RepositoryType": "S3", "Location": location},
-            "Tags": dict(config.tags),
-        }
-    )
+    body: dict[str, Any] = {
+        "Configuration": svc.functions.render(config),
+        "Code": {"RepositoryType": "S3", "Location": location},
+        "Tags": dict(config.tags),
+    }
+    concurrency = svc.scaling.get_reserved(parse_function_ref(config.name))
+    if concurrency:
+        body["Concurrency"] = concurrency
+    return _json(body)
 
 
 @router.get(PREFIX + "/{function_name}/configuration")

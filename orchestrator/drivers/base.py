@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import abc
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -119,8 +120,16 @@ class OwnedInstance:
     ref: Any = None
 
 
+# Called on the event loop when an instance dies on its own: (instance id, reason or None).
+ExitListener = Callable[[str, "str | None"], None]
+
+
 class Driver(abc.ABC):
     name: str
+
+    @abc.abstractmethod
+    async def watch(self, listener: ExitListener) -> None:
+        """Start telling `listener` about instances that die (crash, kill, OOM)."""
 
     @abc.abstractmethod
     async def start(self, spec: InstanceSpec) -> InstanceHandle:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from typing import Any
 
 import docker
@@ -24,6 +25,7 @@ from .base import (
     LABEL_SERVER,
     Driver,
     DriverUnavailable,
+    ExitListener,
     InstanceHandle,
     InstanceSpec,
     OwnedInstance,
@@ -51,6 +53,46 @@ class DockerDriver(Driver):
                 f"cannot reach a Docker engine ({exc}); start one (scripts/ensure-docker.sh) "
                 "or run with --driver process"
             ) from None
+        self._events: Any = None
+        self._oom_killed: set[str] = set()
+        self._warn_about_stale_images()
+
+    def _warn_about_stale_images(self) -> None:
+        """An image built from older agent or runtime sources would behave like the old code."""
+        from .. import images
+
+        for runtime, image in images.RUNTIME_IMAGES.items():
+            try:
+                status = images.image_status(runtime, self._client)
+            except Exception:  # a source-less install cannot tell; not worth failing start-up
+                continue
+            if status is images.ImageStatus.STALE:
+                log.warning("image %s is older than its sources: run `make images` to rebuild it", image.tag)
+
+    async def watch(self, listener: ExitListener) -> None:
+        """Follow the engine's event stream for our containers' deaths, in a thread."""
+        loop = asyncio.get_running_loop()
+        self._events = await asyncio.to_thread(
+            self._client.events,
+            decode=True,
+            filters={"type": "container", "event": ["die", "oom"], "label": [f"{LABEL_SERVER}={self._server_id}"]},
+        )
+
+        def follow() -> None:
+            try:
+                for event in self._events:
+                    instance_id = event.get("Actor", {}).get("Attributes", {}).get(LABEL_INSTANCE)
+                    if not instance_id:
+                        continue
+                    if event.get("status") == "oom":
+                        self._oom_killed.add(instance_id)
+                    else:
+                        reason = "oom" if instance_id in self._oom_killed else None
+                        loop.call_soon_threadsafe(listener, instance_id, reason)
+            except Exception:  # the stream ends when the driver closes
+                log.debug("docker event stream ended", exc_info=True)
+
+        threading.Thread(target=follow, name="docker-events", daemon=True).start()
 
     def available_runtimes(self) -> list[str]:
         present = {tag for image in self._client.images.list(name="lambkin/*") for tag in image.tags}
@@ -81,6 +123,9 @@ class DockerDriver(Driver):
                 tmpfs={"/tmp": f"size={spec.config.ephemeral_storage}m,mode=1777"},
                 mem_limit=memory,
                 memswap_limit=memory,  # no swap: a function over its memory is OOM-killed, as on Lambda
+                # Lambda gives CPU in proportion to memory (one vCPU at 1769 MB); shares only
+                # weigh in under contention, so an idle host still runs a small function fast.
+                cpu_shares=max(2, 1024 * spec.config.memory_size // 1769),
                 pids_limit=1024,
                 init=True,  # reaps the zombies a runtime's children leave behind
                 network=self._settings.docker_network,
@@ -129,6 +174,9 @@ class DockerDriver(Driver):
         return len(owned)
 
     async def exit_reason(self, handle: InstanceHandle) -> str | None:
+        if handle.instance_id in self._oom_killed:
+            return "oom"
+
         def inspect() -> str | None:
             try:
                 state = self._client.api.inspect_container(handle.ref)["State"]
@@ -139,6 +187,8 @@ class DockerDriver(Driver):
         return await asyncio.to_thread(inspect)
 
     async def close(self) -> None:
+        if self._events is not None:
+            self._events.close()
         await asyncio.to_thread(self._client.close)
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..runtimes import RUNTIMES
 from ..settings import Settings
-from .base import Driver, InstanceHandle, InstanceSpec, OwnedInstance, StartFailed
+from .base import Driver, ExitListener, InstanceHandle, InstanceSpec, OwnedInstance, StartFailed
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +68,10 @@ class ProcessDriver(Driver):
         self._root.mkdir(parents=True, exist_ok=True)
         self._children: dict[str, asyncio.subprocess.Process] = {}
         self._drains: dict[str, asyncio.Task[None]] = {}
+        self._listener: ExitListener | None = None
+
+    async def watch(self, listener: ExitListener) -> None:
+        self._listener = listener
 
     def available_runtimes(self) -> list[str]:
         runtimes = [r for r, spec in RUNTIMES.items() if not spec.python_path]
@@ -114,7 +118,7 @@ class ProcessDriver(Driver):
         except (asyncio.TimeoutError, StartFailed) as exc:
             await self.stop(handle)
             raise StartFailed(f"agent for instance {spec.instance_id} did not come up: {exc}") from None
-        self._drains[spec.instance_id] = asyncio.create_task(self._drain(process, workdir / "agent.log"))
+        self._drains[spec.instance_id] = asyncio.create_task(self._drain(process, spec.instance_id, workdir / "agent.log"))
         return handle
 
     async def _read_ready_port(self, process: asyncio.subprocess.Process) -> int:
@@ -126,12 +130,16 @@ class ProcessDriver(Driver):
             if b'"lambkin_agent"' in line:
                 return int(json.loads(line)["control_port"])
 
-    async def _drain(self, process: asyncio.subprocess.Process, log_path: Path) -> None:
-        """Keep the agent's stdout flowing (a full pipe would block it) into its log file."""
+    async def _drain(self, process: asyncio.subprocess.Process, instance_id: str, log_path: Path) -> None:
+        """Keep the agent's stdout flowing (a full pipe would block it) into its log file;
+        its end means the agent is gone."""
         assert process.stdout is not None
         with open(log_path, "ab", buffering=64 * 1024) as out:
             while chunk := await process.stdout.read(64 * 1024):
                 out.write(chunk)
+        await process.wait()
+        if instance_id in self._children and self._listener is not None:
+            self._listener(instance_id, None)  # died on its own, not through stop()
 
     async def stop(self, handle: InstanceHandle) -> None:
         process = self._children.pop(handle.instance_id, None)

@@ -1,0 +1,203 @@
+"""Issue 3 acceptance on real drivers: scale out, scale in, recycle, throttle, provision, faults."""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from tests.support.server import Server, start_server
+from tests.support.zips import make_zip
+
+ROLE = "arn:aws:iam::123456789012:role/lambda-role"
+APP = make_zip(
+    {
+        "app.py": """
+import os, time
+def sleep(event, context):
+    time.sleep(event.get("seconds", 1))
+    return {"instance": os.environ["AWS_LAMBDA_LOG_STREAM_NAME"], "init": os.environ["AWS_LAMBDA_INITIALIZATION_TYPE"]}
+
+def hog(event, context):
+    blocks = []
+    while True:
+        blocks.append(bytearray(16 * 1024 * 1024))
+"""
+    }
+)
+DRIVERS = [pytest.param("docker", marks=pytest.mark.docker), "process"]
+FAST_HOUSEKEEPING = {"LAMBKIN_MAINTENANCE_INTERVAL_S": "0.1"}
+
+
+@pytest.fixture(scope="module", params=DRIVERS)
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    srv = start_server(request.param, tmp_path_factory.mktemp(f"scale-{request.param}"), env=FAST_HOUSEKEEPING)
+    yield srv
+    assert srv.stop() == 0, srv.log()
+
+
+@pytest.fixture(scope="module")
+def lam(server: Server):  # type: ignore[no-untyped-def]
+    return server.client(max_pool_connections=64)
+
+
+def create(lam, handler: str = "app.sleep", **extra) -> str:  # type: ignore[no-untyped-def]
+    name = f"s-{uuid.uuid4().hex[:10]}"
+    lam.create_function(FunctionName=name, Runtime="python3.11", Role=ROLE, Handler=handler, Code={"ZipFile": APP}, Timeout=30, **extra)
+    return name
+
+
+def call(lam, name: str, payload: dict, **extra):  # type: ignore[no-untyped-def]
+    response = lam.invoke(FunctionName=name, Payload=json.dumps(payload), **extra)
+    return response, json.loads(response["Payload"].read())
+
+
+def wait_until(predicate, timeout: float, interval: float = 0.1) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
+
+
+def test_burst_scales_out_then_idles_back_to_zero(lam, server: Server) -> None:
+    name = create(lam, Tags={"lambkin:idle-timeout": "2"})
+    started = time.monotonic()
+    with ThreadPoolExecutor(20) as executor:
+        results = list(executor.map(lambda _: call(lam, name, {"seconds": 1}), range(20)))
+    elapsed = time.monotonic() - started
+    for response, body in results:
+        assert "FunctionError" not in response, body
+    assert len({body["instance"] for _, body in results}) == 20, "each concurrent invocation gets its own instance"
+    assert elapsed < 15, f"20 x 1 s in parallel took {elapsed:.1f} s"
+    assert wait_until(lambda: server.instances(name) == [], timeout=10), server.instances(name)
+
+
+def test_lifetime_recycling_loses_no_invocation(lam, server: Server) -> None:
+    name = create(lam, Tags={"lambkin:max-lifetime": "1.5"})
+    seen = set()
+    deadline = time.monotonic() + 6
+    count = 0
+    while time.monotonic() < deadline:
+        response, body = call(lam, name, {"seconds": 0.05})
+        assert response["StatusCode"] == 200 and "FunctionError" not in response, body
+        seen.add(body["instance"])
+        count += 1
+    assert count > 20
+    assert len(seen) >= 3, f"instances were recycled: {len(seen)} distinct over 6 s with a 1.5 s lifetime"
+
+
+def test_reserved_concurrency_throttles_exactly_the_excess(lam) -> None:
+    name = create(lam)
+    lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=2)
+    assert lam.get_function_concurrency(FunctionName=name)["ReservedConcurrentExecutions"] == 2
+    assert lam.get_function(FunctionName=name)["Concurrency"] == {"ReservedConcurrentExecutions": 2}
+    call(lam, name, {"seconds": 0})  # warm one instance so the burst is not all cold starts
+
+    def attempt(_: int) -> str:
+        try:
+            call(lam, name, {"seconds": 2})
+            return "ok"
+        except lam.exceptions.TooManyRequestsException as exc:
+            assert exc.response["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
+            assert exc.response["ResponseMetadata"]["HTTPStatusCode"] == 429
+            return "throttled"
+
+    with ThreadPoolExecutor(5) as executor:
+        outcomes = list(executor.map(attempt, range(5)))
+    assert sorted(outcomes) == ["ok", "ok", "throttled", "throttled", "throttled"]
+
+    lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)
+    with pytest.raises(lam.exceptions.TooManyRequestsException):
+        call(lam, name, {"seconds": 0})
+    lam.delete_function_concurrency(FunctionName=name)
+    assert lam.get_function_concurrency(FunctionName=name).get("ReservedConcurrentExecutions") is None
+    assert "FunctionError" not in call(lam, name, {"seconds": 0})[0]
+
+
+def test_reservation_may_not_eat_the_unreserved_floor(lam) -> None:
+    name = create(lam)
+    with pytest.raises(lam.exceptions.InvalidParameterValueException) as raised:
+        lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=950)
+    assert "UnreservedConcurrentExecution" in str(raised.value)
+
+
+def test_provisioned_instances_are_initialized_before_any_invoke(lam, server: Server) -> None:
+    name = create(lam)
+    put = lam.put_provisioned_concurrency_config(FunctionName=name, Qualifier="$LATEST", ProvisionedConcurrentExecutions=2)
+    assert put["RequestedProvisionedConcurrentExecutions"] == 2
+    assert wait_until(
+        lambda: lam.get_provisioned_concurrency_config(FunctionName=name, Qualifier="$LATEST")["Status"] == "READY", timeout=30
+    )
+    instances = server.instances(name)
+    assert len(instances) == 2 and all(i["State"] == "idle" and i["Provisioned"] for i in instances)
+    response, body = call(lam, name, {"seconds": 0}, LogType="Tail")
+    tail = base64.b64decode(response["LogResult"]).decode()
+    assert "REPORT RequestId" in tail and "Init Duration" not in tail, tail
+    assert body["init"] == "provisioned-concurrency"
+    lam.delete_provisioned_concurrency_config(FunctionName=name, Qualifier="$LATEST")
+    with pytest.raises(lam.exceptions.ProvisionedConcurrencyConfigNotFoundException):
+        lam.get_provisioned_concurrency_config(FunctionName=name, Qualifier="$LATEST")
+
+
+@pytest.mark.docker
+def test_docker_kill_of_a_busy_container_fails_fast_and_recovers(lam, server: Server) -> None:
+    if server.driver != "docker":
+        pytest.skip("docker kill needs the docker driver")  # the process variant: see test below
+    name = create(lam)
+    call(lam, name, {"seconds": 0})
+    [instance] = server.instances(name)
+    with ThreadPoolExecutor(1) as executor:
+        pending = executor.submit(call, lam, name, {"seconds": 20})
+        time.sleep(1)
+        container = f"lambkin-{name}-{instance['InstanceId']}"
+        killed_at = time.monotonic()
+        subprocess.run(["docker", "kill", container], check=True, capture_output=True)
+        response, body = pending.result(timeout=15)
+    assert time.monotonic() - killed_at < 5, "the invoker hears of the death promptly"
+    assert response["FunctionError"] == "Unhandled" and body["errorType"] == "Runtime.ExitError"
+    response, body = call(lam, name, {"seconds": 0})
+    assert "FunctionError" not in response
+    assert body["instance"] != instance["InstanceId"]
+
+
+def test_killed_agent_process_fails_fast_and_recovers(lam, server: Server) -> None:
+    if server.driver != "process":
+        pytest.skip("covered by the docker kill test on the docker driver")
+    import os
+    import signal
+
+    from tests.support.leftovers import leftover_processes
+
+    name = create(lam)
+    call(lam, name, {"seconds": 0})
+    [instance] = server.instances(name)
+    with ThreadPoolExecutor(1) as executor:
+        pending = executor.submit(call, lam, name, {"seconds": 20})
+        time.sleep(1)
+        for pid in leftover_processes(server.health()["server_id"]):
+            environ = open(f"/proc/{pid}/environ", "rb").read()
+            if f"LAMBKIN_INSTANCE_ID={instance['InstanceId']}".encode() in environ.split(b"\0"):
+                os.killpg(os.getpgid(pid), signal.SIGKILL) if os.getpgid(pid) == pid else os.kill(pid, signal.SIGKILL)
+        response, body = pending.result(timeout=15)
+    assert response["FunctionError"] == "Unhandled" and body["errorType"] == "Runtime.ExitError"
+    assert "FunctionError" not in call(lam, name, {"seconds": 0})[0]
+
+
+@pytest.mark.docker
+def test_out_of_memory(lam, server: Server) -> None:
+    if server.driver != "docker":
+        pytest.skip("memory limits need the docker driver")
+    name = create(lam, "app.hog", MemorySize=128)
+    response, body = call(lam, name, {})
+    assert response["FunctionError"] == "Unhandled"
+    assert body["errorType"] == "Runtime.OutOfMemory", body
+    lam.update_function_configuration(FunctionName=name, Handler="app.sleep")
+    assert "FunctionError" not in call(lam, name, {"seconds": 0})[0]
