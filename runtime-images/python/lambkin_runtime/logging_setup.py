@@ -1,0 +1,133 @@
+"""What the function prints, and how: stream buffering, the root log handler, error log lines.
+
+The agent (or RIE) attributes output lines to the invocation running when they arrive, so
+everything printed during an invocation must be written out before its result is posted:
+stdout and stderr are line-buffered, and `flush_streams()` runs before every post.
+
+Records of the root logger read like AWS's:
+`[INFO]\t2026-11-27T13:06:32.563Z\t<request id>\t<message>`; newlines inside one record become
+`\r` so that a record (say, with a traceback) stays one log line, as it is one CloudWatch event.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import sys
+import time
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING; importing typing costs start-up time
+
+if TYPE_CHECKING:
+    from typing import Any
+
+ERROR_LINE_SEPARATOR = "\r"
+ERROR_INDENT = "\u00a0"  # awslambdaric indents traceback lines with NO-BREAK SPACEs
+
+_LOG_FORMAT = "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s"
+_DATE_FORMAT = "%Y-%m-%dT%H:%M:%S"
+
+
+def line_buffer_streams() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(line_buffering=True)
+
+
+def flush_streams() -> None:
+    """Write out whatever the function left in the buffers (even a partial line)."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # a stream the function replaced or closed
+            pass
+
+
+class RequestLogContext:
+    """The request id that log records are stamped with; the loop updates it per invocation."""
+
+    __slots__ = ("request_id",)
+
+    def __init__(self) -> None:
+        self.request_id = ""
+
+
+class _RequestIdFilter(logging.Filter):
+    def __init__(self, context: RequestLogContext) -> None:
+        super().__init__()
+        self._context = context
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.aws_request_id = self._context.request_id
+        return True
+
+
+class LambdaLogHandler(logging.Handler):
+    """Writes records to the current `sys.stdout`, one line each, stamped with the request id."""
+
+    def __init__(self, context: RequestLogContext) -> None:
+        super().__init__()
+        formatter = logging.Formatter(_LOG_FORMAT, _DATE_FORMAT)
+        formatter.converter = time.gmtime
+        self.setFormatter(formatter)
+        self.addFilter(_RequestIdFilter(context))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            text = self.format(record)
+            if "\n" in text:
+                text = text.replace("\n", "\r")
+            sys.stdout.write(text + "\n")
+        except Exception:
+            self.handleError(record)
+
+
+def log_level_from_env(value: str | None) -> str | None:
+    """AWS_LAMBDA_LOG_LEVEL -> a logging level name (TRACE is DEBUG), None when unset/unknown."""
+    level = (value or "").upper()
+    level = "DEBUG" if level == "TRACE" else level
+    return level if level in logging.getLevelNamesMapping() else None
+
+
+def install_log_handler(context: RequestLogContext) -> LambdaLogHandler:
+    """Give the root logger our handler; AWS_LAMBDA_LOG_LEVEL, when set, becomes its level.
+
+    Otherwise the root level stays Python's default (WARNING), as under awslambdaric.
+    """
+    handler = LambdaLogHandler(context)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    level = log_level_from_env(os.environ.get("AWS_LAMBDA_LOG_LEVEL"))
+    if level:
+        root.setLevel(level)
+    return handler
+
+
+def _indent_with_nbsp(line: str) -> str:
+    stripped = line.lstrip(" ")
+    return ERROR_INDENT * (len(line) - len(stripped)) + stripped
+
+
+def error_log_text(error: dict[str, Any]) -> str:
+    """`[ERROR] Type: message\\rTraceback (most recent call last):\\r  File ...`, one line."""
+    description = "[ERROR]"
+    error_type = error.get("errorType")
+    message = error.get("errorMessage")
+    if error_type:
+        description += " " + error_type
+    if message:
+        description += (":" if error_type else "") + " " + message
+    lines = [description, "Traceback (most recent call last):"]
+    for element in error.get("stackTrace") or ():
+        if element == "":
+            lines.append("")
+        else:
+            lines.extend(_indent_with_nbsp(line) for line in element.splitlines())
+    text = ERROR_LINE_SEPARATOR.join(lines)
+    return text.replace("\n", ERROR_LINE_SEPARATOR) + "\n"  # a multi-line message stays one line
+
+
+def log_error(error: dict[str, Any]) -> None:
+    """The error report awslambdaric prints for a failed init or invocation (to stdout)."""
+    sys.stdout.write(error_log_text(error))
