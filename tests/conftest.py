@@ -49,9 +49,9 @@ def _docker_missing_is_an_error() -> None:
 def _no_instances_left_behind() -> object:
     """After the whole suite, no container or agent process of ours may remain."""
     yield
-    from tests.support.leftovers import leftover_containers, leftover_processes
+    from tests.support.leftovers import leftovers
+    from tests.support.server import STARTED_SERVER_IDS
 
-    assert leftover_processes() == [], "agent processes left behind by the suite"
-    if docker_available():
-        left = leftover_containers("org.lambkin.managed=true")
-        assert left == [], f"containers left behind by the suite: {left}"
+    drivers = ["process", "docker"] if docker_available() else ["process"]
+    left = {sid: found for sid in STARTED_SERVER_IDS for d in drivers if (found := leftovers(d, sid))}
+    assert left == {}, f"instances left behind by the suite's servers: {left}"

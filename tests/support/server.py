@@ -19,6 +19,10 @@ from botocore.config import Config
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
+# Every server id this test session started, so the end-of-session check looks only at what
+# the suite itself owns (a benchmark may be running beside it).
+STARTED_SERVER_IDS: set[str] = set()
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -84,7 +88,7 @@ def start_server(driver: str, data_dir: Path, port: int | None = None, env: dict
         if process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode}:\n{server.log()}")
         try:
-            server.health()
+            STARTED_SERVER_IDS.add(server.health()["server_id"])
             return server
         except OSError:
             time.sleep(0.05)
