@@ -147,10 +147,12 @@ def test_provisioned_instances_are_initialized_before_any_invoke(lam, server: Se
         lam.get_provisioned_concurrency_config(FunctionName=name, Qualifier="$LATEST")
 
 
-@pytest.mark.docker
+ONLY_DOCKER = pytest.mark.parametrize("server", [pytest.param("docker", marks=pytest.mark.docker)], indirect=True)
+ONLY_PROCESS = pytest.mark.parametrize("server", ["process"], indirect=True)
+
+
+@ONLY_DOCKER
 def test_docker_kill_of_a_busy_container_fails_fast_and_recovers(lam, server: Server) -> None:
-    if server.driver != "docker":
-        pytest.skip("docker kill needs the docker driver")  # the process variant: see test below
     name = create(lam)
     call(lam, name, {"seconds": 0})
     [instance] = server.instances(name)
@@ -168,9 +170,8 @@ def test_docker_kill_of_a_busy_container_fails_fast_and_recovers(lam, server: Se
     assert body["instance"] != instance["InstanceId"]
 
 
+@ONLY_PROCESS
 def test_killed_agent_process_fails_fast_and_recovers(lam, server: Server) -> None:
-    if server.driver != "process":
-        pytest.skip("covered by the docker kill test on the docker driver")
     import os
     import signal
 
@@ -191,10 +192,8 @@ def test_killed_agent_process_fails_fast_and_recovers(lam, server: Server) -> No
     assert "FunctionError" not in call(lam, name, {"seconds": 0})[0]
 
 
-@pytest.mark.docker
+@ONLY_DOCKER  # memory limits need containers
 def test_out_of_memory(lam, server: Server) -> None:
-    if server.driver != "docker":
-        pytest.skip("memory limits need the docker driver")
     name = create(lam, "app.hog", MemorySize=128)
     response, body = call(lam, name, {})
     assert response["FunctionError"] == "Unhandled"

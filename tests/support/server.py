@@ -49,7 +49,7 @@ class Server:
             region_name="us-east-1",
             aws_access_key_id="test",
             aws_secret_access_key="test",
-            config=Config(retries={"max_attempts": 1}, read_timeout=120, **config),
+            config=Config(retries={"total_max_attempts": 1}, read_timeout=120, **config),  # no retries: tests see every answer
         )
 
     def instances(self, function: str | None = None) -> list[dict[str, Any]]:

@@ -192,3 +192,20 @@ async def test_shutdown_stops_everything(setup: tuple[Pool, FakeDriver, Clock]) 
     pool.release(b)
     await pool.shutdown(drain_s=0)
     assert sorted(driver.stopped) == sorted([a.id, b.id]) and pool.instances() == []
+
+
+class HangingDriver(FakeDriver):
+    async def start(self, spec: InstanceSpec) -> InstanceHandle:
+        self.started.append(spec)
+        await asyncio.sleep(3600)
+        raise AssertionError("unreachable")
+
+
+async def test_start_timeout_removes_the_instance_and_says_so() -> None:
+    from orchestrator.drivers.base import StartFailed
+
+    driver = HangingDriver()
+    pool = Pool(driver, Settings(instance_start_timeout_s=0.05), "srv", agent_factory=FakeAgent)  # type: ignore[arg-type]
+    with pytest.raises(StartFailed, match="did not start within"):
+        await pool.acquire(config(), code)
+    assert pool.instances() == [], "a failed start leaves nothing behind"
