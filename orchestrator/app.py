@@ -8,11 +8,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from .api import admin, errors, functions, invoke
+from .api import admin, async_config, errors, functions, invoke
 from .api import scaling as scaling_routes
 from .api.deps import Services
 from .code_store import CodeStore
 from .concurrency import ConcurrencyLimiter
+from .dispatcher import Dispatcher
+from .event_queue import EventQueue
 from .drivers import load_driver
 from .functions import FunctionService
 from .invoker import Invoker
@@ -38,7 +40,10 @@ async def build_services(settings: Settings) -> Services:
     provisioner = Provisioner(pool, registry, invoker.code_path_for)
     scaling = ScalingService(function_service, registry, limiter, provisioner)
     function_service.deleted_hooks.append(scaling.forget)
-    return Services(settings, registry, code_store, driver, pool, function_service, invoker, scaling)
+    queue = EventQueue(settings.events_path)
+    dispatcher = Dispatcher(queue, invoker, registry, settings, function_service.arn)
+    function_service.deleted_hooks.append(queue.drop_function)
+    return Services(settings, registry, code_store, driver, pool, function_service, invoker, scaling, queue, dispatcher)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -52,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             log.warning("removed %d instance(s) left behind by a previous run", reaped)
         svc.functions.collect_unused_code()
         await svc.pool.start_housekeeping()
+        svc.dispatcher.start()
         log.info(
             "lambkin ready: driver=%s runtimes=%s data=%s",
             svc.driver.name,
@@ -62,7 +68,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await svc.dispatcher.stop()
             await svc.pool.shutdown()
+            svc.queue.close()
             await svc.driver.close()
             svc.registry.close()
             log.info("lambkin stopped; all instances removed")
@@ -72,5 +80,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(invoke.router)
     app.include_router(functions.router)
     app.include_router(scaling_routes.router)
+    app.include_router(async_config.router)
     app.include_router(admin.router)
     return app

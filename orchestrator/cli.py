@@ -24,6 +24,8 @@ from .settings import REPO_ROOT
 app = typer.Typer(help="Lambkin: run AWS-Lambda-style functions on your own machine.", no_args_is_help=True)
 images_app = typer.Typer(help="Build and list runtime images.", no_args_is_help=True)
 app.add_typer(images_app, name="images")
+dlq_app = typer.Typer(help="The dead-letter store of failed asynchronous events.", no_args_is_help=True)
+app.add_typer(dlq_app, name="dlq")
 console = Console(stderr=True)
 
 DEFAULT_ENDPOINT = "http://127.0.0.1:9000"
@@ -177,6 +179,34 @@ def instances(
             f"{i['IdleSeconds']:.1f}", str(i.get("MaxMemoryUsedMB") or "-"), "yes" if i.get("Provisioned") else "",
         )
     Console().print(table)
+
+
+@dlq_app.command("list")
+def dlq_list(
+    function: str = typer.Argument(..., help="Function name."),
+    endpoint: str = typer.Option(DEFAULT_ENDPOINT, envvar="LAMBKIN_ENDPOINT"),
+) -> None:
+    """Failed asynchronous events of a function: request id, why it failed, attempts."""
+    from rich.table import Table
+
+    status, headers, raw = _call(endpoint, "GET", f"/lambkin/dlq/{function}")
+    _fail_on_error(status, headers, raw)
+    table = Table("request id", "condition", "attempts", "last error")
+    for event in json.loads(raw)["Events"]:
+        table.add_row(event["RequestId"], event["Condition"] or "", str(event["Attempts"]), (event["LastError"] or "")[:80])
+    Console().print(table)
+
+
+@dlq_app.command("replay")
+def dlq_replay(
+    function: str = typer.Argument(..., help="Function name."),
+    request_id: list[str] = typer.Option([], help="Only these request ids (repeatable); default all."),
+    endpoint: str = typer.Option(DEFAULT_ENDPOINT, envvar="LAMBKIN_ENDPOINT"),
+) -> None:
+    """Queue failed events again (same request ids, fresh retries and age)."""
+    status, headers, raw = _call(endpoint, "POST", f"/lambkin/dlq/{function}/replay", {"RequestIds": request_id})
+    _fail_on_error(status, headers, raw)
+    console.print(f"[green]{json.loads(raw)['Replayed']} event(s) queued again[/green]")
 
 
 def _wait_healthy(endpoint: str, server: subprocess.Popen[bytes], timeout_s: float = 60) -> None:

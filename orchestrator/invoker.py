@@ -27,6 +27,7 @@ from .settings import Settings
 log = logging.getLogger(__name__)
 
 MAX_SYNC_PAYLOAD = 6_291_456
+MAX_ASYNC_PAYLOAD = 1_048_576
 CLIENT_CONTEXT_MAX = 3583
 INVOCATION_TYPES = ("RequestResponse", "Event", "DryRun")
 
@@ -53,6 +54,10 @@ class InvokeOutput:
     trace_id: str | None = None
 
 
+def new_request_id() -> str:
+    return str(uuid.uuid4())
+
+
 def new_trace_id() -> str:
     return f"Root=1-{int(time.time()):08x}-{os.urandom(12).hex()};Sampled=0"
 
@@ -72,11 +77,11 @@ def decode_client_context(value: str | None) -> str | None:
     return text
 
 
-def check_payload(payload: bytes) -> bytes:
-    if len(payload) > MAX_SYNC_PAYLOAD:
+def check_payload(payload: bytes, limit: int = MAX_SYNC_PAYLOAD) -> bytes:
+    if len(payload) > limit:
         raise LambdaError(
             LambdaErrorCode.REQUEST_TOO_LARGE,
-            f"Request must be smaller than {MAX_SYNC_PAYLOAD} bytes for the InvokeFunction operation",
+            f"Request must be smaller than {limit} bytes for the InvokeFunction operation",
         )
     if not payload.strip():
         return b"{}"  # Lambda hands an empty invocation to the handler as an empty object
@@ -140,19 +145,15 @@ class Invoker:
                 self._slot_freed.notify_all()
 
     async def invoke(self, request: InvokeInput) -> InvokeOutput:
+        """A synchronous (RequestResponse) or DryRun invocation; Event goes to the dispatcher."""
         config = self._functions.require(request.ref)
-        if request.invocation_type not in INVOCATION_TYPES:
+        if request.invocation_type not in INVOCATION_TYPES or request.invocation_type == "Event":
             raise invalid_parameter(
                 f"InvocationType {request.invocation_type!r} is not one of {', '.join(INVOCATION_TYPES)}."
             )
-        request_id = str(uuid.uuid4())
+        request_id = new_request_id()
         if request.invocation_type == "DryRun":
             return InvokeOutput(request_id, 204)
-        if request.invocation_type == "Event":
-            raise invalid_parameter(
-                "Asynchronous invocation (InvocationType Event) is not available on this server yet; "
-                "invoke with InvocationType RequestResponse."
-            )
         payload = check_payload(request.payload)
         client_context = decode_client_context(request.client_context_b64)
         trace_id = request.trace_id or new_trace_id()
@@ -202,6 +203,16 @@ class Invoker:
             log_result=result.log_tail_b64 if request.log_type == "Tail" else None,
             trace_id=trace_id,
         )
+
+    async def run_event(self, config: FunctionConfig, request_id: str, payload: bytes) -> InvokeOutput:
+        """One attempt at a queued asynchronous event, under the same limits as a sync call."""
+        trace_id = new_trace_id()
+        await self._admit(config.name)
+        try:
+            request = InvokeInput(FunctionRef(config.name), payload, "Event")
+            return await self._run(config, request, request_id, payload, None, trace_id)
+        finally:
+            await self._release_slot(config.name)
 
     def code_path_for(self, config: FunctionConfig) -> CodePath:
         return lambda: self._code.get(config.code_sha256_hex).path

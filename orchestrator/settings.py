@@ -45,12 +45,23 @@ class Settings(BaseSettings):
     # 0 (Lambda semantics): over the limit is an immediate 429. Above 0: wait up to this long
     # for a slot before throttling.
     throttle_wait_s: float = 0.0
+    # Asynchronous invocation: queued events may use at most this many concurrent executions
+    # (the rest of the limit stays for synchronous callers).
+    async_max_in_flight: int = 100
+    # Delays before the 1st and 2nd retry of an event whose function failed (Lambda: ~1, ~2 min).
+    async_retry_delays_s: list[float] = [60.0, 120.0]
+    # Longest back-off between retries of a throttled event (retried until its maximum age).
+    async_platform_retry_max_s: float = 60.0
     runtime_images_dir: Path = REPO_ROOT / "runtime-images"
     docker_network: str = "bridge"
 
     @property
     def database_path(self) -> Path:
         return self.data_dir / "lambkin.db"
+
+    @property
+    def events_path(self) -> Path:
+        return self.data_dir / "events.db"
 
     @property
     def code_dir(self) -> Path:

@@ -8,7 +8,9 @@ from typing import Any
 from fastapi import Request
 
 from ..code_store import CodeStore
+from ..dispatcher import Dispatcher
 from ..drivers.base import Driver
+from ..event_queue import EventQueue
 from ..errors import LambdaError, LambdaErrorCode
 from ..functions import FunctionService
 from ..invoker import Invoker
@@ -28,6 +30,8 @@ class Services:
     functions: FunctionService
     invoker: Invoker
     scaling: ScalingService
+    queue: EventQueue
+    dispatcher: Dispatcher
 
 
 def services(request: Request) -> Services:

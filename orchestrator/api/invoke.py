@@ -5,29 +5,31 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request, Response
 
 from ..arns import parse_function_ref
-from ..invoker import MAX_SYNC_PAYLOAD, InvokeInput
+from ..invoker import MAX_ASYNC_PAYLOAD, MAX_SYNC_PAYLOAD, InvokeInput
 from .deps import Services, read_body, services
 
 router = APIRouter()
-
-TOO_LARGE = f"Request must be smaller than {MAX_SYNC_PAYLOAD} bytes for the InvokeFunction operation"
 
 
 @router.post("/2015-03-31/functions/{function_name}/invocations")
 async def invoke(function_name: str, request: Request, Qualifier: str | None = None, svc: Services = Depends(services)) -> Response:
     ref = parse_function_ref(function_name, Qualifier)
     headers = request.headers
-    payload = await read_body(request, MAX_SYNC_PAYLOAD, TOO_LARGE)
-    result = await svc.invoker.invoke(
-        InvokeInput(
-            ref=ref,
-            payload=payload,
-            invocation_type=headers.get("x-amz-invocation-type", "RequestResponse"),
-            log_type=headers.get("x-amz-log-type", "None"),
-            client_context_b64=headers.get("x-amz-client-context"),
-            trace_id=headers.get("x-amzn-trace-id"),
-        )
+    invocation_type = headers.get("x-amz-invocation-type", "RequestResponse")
+    limit = MAX_ASYNC_PAYLOAD if invocation_type == "Event" else MAX_SYNC_PAYLOAD
+    payload = await read_body(request, limit, f"Request must be smaller than {limit} bytes for the InvokeFunction operation")
+    invoke_input = InvokeInput(
+        ref=ref,
+        payload=payload,
+        invocation_type=invocation_type,
+        log_type=headers.get("x-amz-log-type", "None"),
+        client_context_b64=headers.get("x-amz-client-context"),
+        trace_id=headers.get("x-amzn-trace-id"),
     )
+    if invocation_type == "Event":
+        result = await svc.dispatcher.accept(svc.functions, invoke_input)
+    else:
+        result = await svc.invoker.invoke(invoke_input)
     out = {"x-amzn-RequestId": result.request_id, "X-Amz-Executed-Version": result.executed_version}
     if result.function_error:
         out["X-Amz-Function-Error"] = result.function_error

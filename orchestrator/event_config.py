@@ -1,0 +1,99 @@
+"""Per-function asynchronous invocation settings (PutFunctionEventInvokeConfig and friends)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from .arns import parse_function_ref
+from .errors import invalid_parameter, validation
+from .function_config import now_timestamp
+
+RETRY_RANGE = (0, 2)
+AGE_RANGE = (60, 21600)
+_LAMBDA_ARN = re.compile(r"^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:[a-zA-Z0-9\-_]+(:\$LATEST)?$")
+
+
+@dataclass(frozen=True)
+class EventInvokeConfig:
+    maximum_retry_attempts: int = 2
+    maximum_event_age_s: int = 21600
+    on_success: str | None = None
+    on_failure: str | None = None
+    last_modified: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> "EventInvokeConfig":
+        return cls(**data) if data else cls()
+
+    def render(self, function_arn: str) -> dict[str, Any]:
+        destinations: dict[str, Any] = {}
+        if self.on_success:
+            destinations["OnSuccess"] = {"Destination": self.on_success}
+        if self.on_failure:
+            destinations["OnFailure"] = {"Destination": self.on_failure}
+        return {
+            "LastModified": self.last_modified,
+            "FunctionArn": f"{function_arn}:$LATEST",
+            "MaximumRetryAttempts": self.maximum_retry_attempts,
+            "MaximumEventAgeInSeconds": self.maximum_event_age_s,
+            "DestinationConfig": destinations,
+        }
+
+
+def destination_function(destination: str) -> str | None:
+    """The function a Lambda-ARN destination names, or None for a webhook URL."""
+    if destination.startswith(("http://", "https://")):
+        return None
+    return parse_function_ref(destination).name
+
+
+def _bounded(body: dict[str, Any], key: str, bounds: tuple[int, int], default: int) -> int:
+    value = body.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise validation(key, "Member must be an integer")
+    if not bounds[0] <= value <= bounds[1]:
+        raise validation(key, f"Member must have value between {bounds[0]} and {bounds[1]}")
+    return value
+
+
+def _destination(config: Any, which: str, function_exists: Any) -> str | None:
+    if config is None:
+        return None
+    if not isinstance(config, dict) or not isinstance(config.get("Destination"), str):
+        raise invalid_parameter(f"DestinationConfig.{which} must be {{\"Destination\": \"<arn or URL>\"}}.")
+    destination = config["Destination"]
+    if destination.startswith(("http://", "https://")):
+        return destination
+    if not _LAMBDA_ARN.match(destination):
+        raise invalid_parameter(
+            f"The destination {destination} is not supported by this server: use a Lambda function ARN "
+            "(arn:aws:lambda:<region>:<account>:function:<name>) or an http(s) webhook URL."
+        )
+    name = destination_function(destination)
+    if name is None or not function_exists(name):
+        raise invalid_parameter(f"The destination function {destination} does not exist: create it first.")
+    return destination
+
+
+def parse(body: Any, function_exists: Any, base: EventInvokeConfig | None = None) -> EventInvokeConfig:
+    """Validate a Put (base None: unset fields take defaults) or Update (base: keep unset fields)."""
+    if not isinstance(body, dict):
+        raise invalid_parameter("The request body must be a JSON object.")
+    start = base or EventInvokeConfig()
+    retries = _bounded(body, "MaximumRetryAttempts", RETRY_RANGE, start.maximum_retry_attempts)
+    age = _bounded(body, "MaximumEventAgeInSeconds", AGE_RANGE, start.maximum_event_age_s)
+    on_success, on_failure = start.on_success, start.on_failure
+    if "DestinationConfig" in body:
+        destinations = body["DestinationConfig"]
+        if not isinstance(destinations, dict):
+            raise invalid_parameter("DestinationConfig must be an object with OnSuccess and/or OnFailure.")
+        if "OnSuccess" in destinations:
+            on_success = _destination(destinations["OnSuccess"], "OnSuccess", function_exists)
+        if "OnFailure" in destinations:
+            on_failure = _destination(destinations["OnFailure"], "OnFailure", function_exists)
+    return EventInvokeConfig(retries, age, on_success, on_failure, now_timestamp())
