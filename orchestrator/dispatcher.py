@@ -112,10 +112,13 @@ class Dispatcher:
         self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
         self._loop_task = asyncio.get_running_loop().create_task(self._run())
 
-    async def stop(self) -> None:
-        """Stop taking events; running ones are abandoned and rerun after restart (at least once)."""
+    async def stop(self, drain_s: float = 5.0) -> None:
+        """Stop taking events; give running ones `drain_s` to finish, then abandon them (they
+        are still in the queue as running, and run again after restart: at least once)."""
         if self._loop_task is not None:
             self._loop_task.cancel()
+        if self._running:
+            await asyncio.wait(list(self._running), timeout=drain_s)
         for task in list(self._running):
             task.cancel()
         await asyncio.gather(*self._running, return_exceptions=True)

@@ -193,6 +193,10 @@ class Invoker:
             result = await instance.agent.invoke(agent_request, wait_s)
         except AgentUnreachable as exc:
             return await self._instance_died(instance, request_id, trace_id, str(exc))
+        except asyncio.CancelledError:
+            # Abandoned mid-invocation (shutdown): the instance's state is unknown, so it goes.
+            self._pool.spawn(self._pool.discard(instance, "abandoned"))
+            raise
         self._pool.release(instance)
         return InvokeOutput(
             request_id=request_id,
