@@ -49,7 +49,7 @@ class Pool:
         self._by_function: dict[str, list[Instance]] = {}
         self._by_id: dict[str, Instance] = {}
         self._start_slots = asyncio.Semaphore(settings.max_concurrent_starts)
-        self._background: set[asyncio.Task[None]] = set()
+        self._background: set[asyncio.Task[object]] = set()
         self._housekeeper: asyncio.Task[None] | None = None
         self.on_tick: list[Callable[[], None]] = []  # extra housekeeping (provisioning)
 
@@ -218,7 +218,7 @@ class Pool:
         if self._begin_stop(instance, reason):
             self.spawn(self._teardown(instance))
 
-    def spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+    def spawn(self, coroutine: Coroutine[Any, Any, object]) -> None:
         """Run a coroutine in the background; shutdown waits for it."""
         task = asyncio.get_running_loop().create_task(coroutine)
         self._background.add(task)

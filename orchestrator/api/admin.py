@@ -32,7 +32,7 @@ async def list_instances(function: str | None = None, svc: Services = Depends(se
         *(probe_health(i.handle.host, i.handle.port) if i.handle else _none() for i in instances)
     )
     described = []
-    for instance, probe in zip(instances, health):
+    for instance, probe in zip(instances, health, strict=True):
         entry = instance.describe()
         entry["MaxMemoryUsedMB"] = probe.get("max_memory_mb") if probe else None
         described.append(entry)

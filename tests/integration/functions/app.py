@@ -1,9 +1,7 @@
 """Handlers for the end-to-end tests; each test names the one it deploys."""
 
-import json
 import os
 import socket
-import sys
 import time
 
 counter = 0  # survives between invocations of one instance
