@@ -1,9 +1,11 @@
-"""Building the runtime images: the offline Debian base, then one image per runtime.
+"""Building the runtime images: the offline Debian bases, then one image per runtime.
 
-No container registry is involved. `runtime-images/base/build-base.sh` makes `lambkin/base:bookworm`
-with mmdebstrap from the machine's apt sources; each runtime image is then built FROM it with the
-docker SDK, from a build context assembled in a temporary directory (the runtime's Dockerfile,
-the bootstrap agent as `lambkin_agent/`, and the runtime client if it has one).
+No container registry is involved. `runtime-images/base/build-base.sh` makes one base per runtime
+family with mmdebstrap from the machine's apt sources (`lambkin/base:bookworm`: python3 for the
+agent; `lambkin/base-nodejs:bookworm`: python3 + Debian's nodejs; and so on, see `BASE_IMAGES`);
+each runtime image is then built FROM its family's base with the docker SDK, from a build context
+assembled in a temporary directory (the runtime's Dockerfile, the bootstrap agent as
+`lambkin_agent/`, and the runtime client if it has one).
 
 Each image carries the SHA-256 of exactly those files (`org.lambkin.source-hash`), so a stale
 image is detected without rebuilding. Every long operation reports progress, one line at a time,
@@ -19,6 +21,7 @@ import argparse
 import hashlib
 import logging
 import os
+import shutil
 import stat
 import subprocess
 import tempfile
@@ -42,7 +45,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 IMAGES_DIR = REPO_ROOT / "runtime-images"
 AGENT_DIR = REPO_ROOT / "orchestrator" / "agent"
 BUILD_BASE_SCRIPT = IMAGES_DIR / "base" / "build-base.sh"
-BASE_IMAGE = "lambkin/base:bookworm"
+BASE_IMAGE = "lambkin/base:bookworm"  # the plain base: python3 (the agent) only
 
 LABEL_RUNTIME = "org.lambkin.runtime"
 LABEL_SOURCE_HASH = "org.lambkin.source-hash"
@@ -56,6 +59,36 @@ _SKIPPED_SUFFIXES = {".pyc", ".pyo"}
 
 class ImageBuildError(Exception):
     """A runtime image could not be built or inspected; the message says what to do next."""
+
+
+@dataclass(frozen=True)
+class BaseImage:
+    """One runtime family's offline Debian base: python3 for the agent plus these packages."""
+
+    tag: str
+    packages: tuple[str, ...] = ()
+
+    @property
+    def source_hash(self) -> str:
+        """What build-base.sh stamps on the image: its own text, then the package list."""
+        packages = ",".join(("python3", "ca-certificates", *self.packages))
+        return hashlib.sha256(BUILD_BASE_SCRIPT.read_bytes() + packages.encode()).hexdigest()
+
+
+# Debian 12 package names; no recommends are installed.
+BASE_IMAGES: dict[str, BaseImage] = {
+    base.tag: base
+    for base in (
+        BaseImage(BASE_IMAGE),
+        BaseImage("lambkin/base-provided:bookworm", ("curl",)),
+        BaseImage("lambkin/base-nodejs:bookworm", ("nodejs",)),
+        BaseImage("lambkin/base-ruby:bookworm", ("ruby",)),
+        # The JDK (not only the JRE): the image compiles the Java runtime client while building.
+        BaseImage(
+            "lambkin/base-java:bookworm", ("openjdk-17-jdk-headless", "libjackson2-databind-java")
+        ),
+    )
+}
 
 
 class ImageStatus(StrEnum):
@@ -72,6 +105,7 @@ class RuntimeImage:
     tag: str
     dockerfile_dir: Path
     runtime_client: Path | None = None  # a package directory, copied under its own name
+    base: str = BASE_IMAGE  # a key of BASE_IMAGES
 
     def context_files(self) -> list[tuple[str, Path]]:
         """(path in the build context, source file) for every file that goes into the image."""
@@ -91,7 +125,33 @@ RUNTIME_IMAGES: dict[str, RuntimeImage] = {
             IMAGES_DIR / "python",
             IMAGES_DIR / "python" / "lambkin_runtime",
         ),
-        RuntimeImage("provided.al2023", "lambkin/provided.al2023", IMAGES_DIR / "provided"),
+        RuntimeImage(
+            "nodejs18.x",
+            "lambkin/nodejs18.x",
+            IMAGES_DIR / "nodejs",
+            IMAGES_DIR / "nodejs" / "lambkin_runtime_node",
+            base="lambkin/base-nodejs:bookworm",
+        ),
+        RuntimeImage(
+            "ruby3.1",
+            "lambkin/ruby3.1",
+            IMAGES_DIR / "ruby",
+            IMAGES_DIR / "ruby" / "lambkin_runtime_ruby",
+            base="lambkin/base-ruby:bookworm",
+        ),
+        RuntimeImage(
+            "java17",
+            "lambkin/java17",
+            IMAGES_DIR / "java",
+            IMAGES_DIR / "java" / "lambkin_runtime_java",
+            base="lambkin/base-java:bookworm",
+        ),
+        RuntimeImage(
+            "provided.al2023",
+            "lambkin/provided.al2023",
+            IMAGES_DIR / "provided",
+            base="lambkin/base-provided:bookworm",
+        ),
     )
 }
 
@@ -163,15 +223,16 @@ def image_status(runtime: str, client: docker.DockerClient | None = None) -> Ima
     return ImageStatus.CURRENT
 
 
-def base_image_status(client: docker.DockerClient | None = None) -> ImageStatus:
-    """missing; stale (build-base.sh changed since it was built); or current."""
+def base_image_status(
+    client: docker.DockerClient | None = None, base: str = BASE_IMAGE
+) -> ImageStatus:
+    """missing; stale (build-base.sh or the package list changed since it was built); or current."""
     client = client or docker_client()
     try:
-        image = client.images.get(BASE_IMAGE)
+        image = client.images.get(base)
     except ImageNotFound:
         return ImageStatus.MISSING
-    script_hash = hashlib.sha256(BUILD_BASE_SCRIPT.read_bytes()).hexdigest()
-    current = (image.labels or {}).get(LABEL_BASE_SOURCE_HASH) == script_hash
+    current = (image.labels or {}).get(LABEL_BASE_SOURCE_HASH) == BASE_IMAGES[base].source_hash
     return ImageStatus.CURRENT if current else ImageStatus.STALE
 
 
@@ -193,15 +254,20 @@ def ensure_base_image(
     force: bool = False,
     progress: Progress = logger.info,
     client: docker.DockerClient | None = None,
+    base: str = BASE_IMAGE,
 ) -> None:
-    """Build the base image with build-base.sh, unless it exists (or `force`)."""
-    if not force and base_image_status(client) is ImageStatus.STALE:
+    """Build a base image with build-base.sh, unless it exists (or `force`)."""
+    if not force and base_image_status(client, base) is ImageStatus.STALE:
         progress(
-            f"note: {BASE_IMAGE} predates the last change to {BUILD_BASE_SCRIPT.name}; "
-            "run `lambkin images build --force` to rebuild it"
+            f"note: {base} predates the last change to {BUILD_BASE_SCRIPT.name} or its package "
+            "list; run `lambkin images build --force` to rebuild it"
         )
     args = ["bash", str(BUILD_BASE_SCRIPT)] + (["--force"] if force else [])
-    env = {**os.environ, "LAMBKIN_BASE_IMAGE": BASE_IMAGE}
+    env = {
+        **os.environ,
+        "LAMBKIN_BASE_IMAGE": base,
+        "LAMBKIN_BASE_PACKAGES": ",".join(BASE_IMAGES[base].packages),
+    }
     tail: deque[str] = deque(maxlen=5)
     with subprocess.Popen(
         args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
@@ -214,8 +280,7 @@ def ensure_base_image(
                 tail.append(line)
     if proc.returncode != 0:
         raise ImageBuildError(
-            f"building the base image {BASE_IMAGE} failed (exit {proc.returncode}): "
-            + " | ".join(tail)
+            f"building the base image {base} failed (exit {proc.returncode}): " + " | ".join(tail)
         )
 
 
@@ -223,12 +288,14 @@ def build_image(
     runtime: str,
     progress: Progress = logger.info,
     *,
-    base_image: str = BASE_IMAGE,
+    base_image: str | None = None,
     nocache: bool = False,
     client: docker.DockerClient | None = None,
 ) -> str:
-    """Build one runtime image FROM `base_image`, streaming each build step; returns its id."""
+    """Build one runtime image FROM `base_image` (default: its family's base), streaming each
+    build step; returns its id."""
     spec = runtime_image(runtime)
+    base_image = base_image or spec.base
     client = client or docker_client()
     try:
         client.images.get(base_image)
@@ -294,18 +361,60 @@ def build_steps(
     client: docker.DockerClient | None = None,
 ) -> list[BuildStep]:
     """What `build_all` does, as (description, work) pairs, so a UI can show each phase: the
-    base image (only if missing, unless `force`), each runtime image (all, or those given; Docker's
-    layer cache makes an unchanged one a quick no-op), then removal of the images they replaced."""
+    base images the selected runtimes need (each only if missing, unless `force`), each runtime
+    image (all, or those given; Docker's layer cache makes an unchanged one a quick no-op), then
+    removal of the images they replaced."""
     selected = [runtime_image(r).runtime for r in runtimes] or list(RUNTIME_IMAGES)
     docker_ = client or docker_client()
+    bases = list(dict.fromkeys(RUNTIME_IMAGES[r].base for r in selected))
     steps: list[BuildStep] = [
-        (f"base image {BASE_IMAGE}", lambda p: ensure_base_image(force, p, docker_))
+        (f"base image {base}", partial(_ensure_base, base, force, docker_)) for base in bases
     ]
     for runtime in selected:
         build = partial(build_image, runtime, nocache=force, client=docker_)
         steps.append((RUNTIME_IMAGES[runtime].tag, build))
+    if "java17" in selected:
+        steps.append(("Java client jars for this host", build_host_java_client))
     steps.append(("removing replaced images", lambda p: prune_replaced(docker_, p)))
     return steps
+
+
+JAVA_CLIENT_DIR = IMAGES_DIR / "java" / "lambkin_runtime_java"
+JAVA_HOST_BUILD_DIR = IMAGES_DIR / "java" / "build"  # gitignored
+
+
+def build_host_java_client(
+    progress: Progress = logger.info, out: Path = JAVA_HOST_BUILD_DIR
+) -> bool:
+    """Compile the Java runtime client and aws-lambda-java-core.jar on this host (for the process
+    driver, and for users to compile handlers against). Skipped, returning False, without a JDK
+    or Debian's Jackson jars."""
+    missing = [tool for tool in ("javac", "jar") if shutil.which(tool) is None]
+    if missing or not Path("/usr/share/java/jackson-databind.jar").is_file():
+        progress(
+            "skipped: no JDK or Jackson on this host (apt-get install default-jdk-headless "
+            "libjackson2-databind-java; scripts/ensure-host-runtimes.sh does it)"
+        )
+        return False
+    result = subprocess.run(
+        ["sh", str(JAVA_CLIENT_DIR / "build.sh"), str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        check=False,
+    )
+    for line in result.stdout.splitlines():
+        progress(line)
+    if result.returncode != 0:
+        raise ImageBuildError(
+            f"compiling the Java runtime client failed (exit {result.returncode})"
+        )
+    progress(f"compiled {out}/aws-lambda-java-core.jar and lambkin-java-runtime.jar")
+    return True
+
+
+def _ensure_base(base: str, force: bool, client: docker.DockerClient, progress: Progress) -> None:
+    ensure_base_image(force, progress, client, base)
 
 
 def build_all(
@@ -390,7 +499,7 @@ def images_table(client: docker.DockerClient | None = None) -> Any:
         ImageStatus.STALE: "yellow",
         ImageStatus.MISSING: "red",
     }
-    rows = [("(base)", BASE_IMAGE, base_image_status(client))]
+    rows = [("(base)", base, base_image_status(client, base)) for base in BASE_IMAGES]
     rows += [(r, spec.tag, image_status(r, client)) for r, spec in RUNTIME_IMAGES.items()]
     for runtime, tag, status in rows:
         size = created = ""
@@ -399,6 +508,64 @@ def images_table(client: docker.DockerClient | None = None) -> Any:
             size = f"{attrs['Size'] / 1e6:.0f} MB"
             created = attrs["Created"][:16].replace("T", " ")
         table.add_row(runtime, tag, f"[{colours[status]}]{status.value}[/]", size, created)
+    return table
+
+
+def language_version(runtime: str, client: docker.DockerClient) -> str:
+    """The first line the runtime's version command prints inside its image ("" if none)."""
+    from .runtimes import RUNTIMES
+
+    command = RUNTIMES[runtime].version_command
+    if not command:
+        return ""
+    try:
+        output = client.containers.run(
+            RUNTIMES[runtime].image,
+            entrypoint=list(command),
+            remove=True,
+            stdout=True,
+            stderr=True,
+            labels={"org.lambkin.purpose": "version-probe"},
+        )
+    except DockerException as exc:
+        return f"(unknown: {exc})"[:60]
+    lines = output.decode("utf-8", "replace").strip().splitlines()
+    return lines[0].strip() if lines else ""
+
+
+def runtimes_table(client: docker.DockerClient | None = None) -> Any:
+    """`lambkin runtimes`: every identifier, its handler format, image, status, language version."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from rich.table import Table
+
+    from .runtimes import RUNTIMES
+
+    client = client or docker_client()
+    statuses = {r: image_status(r, client) for r in RUNTIME_IMAGES}
+    image_of = {spec.tag: r for r, spec in RUNTIME_IMAGES.items()}
+    present = [
+        r
+        for r, spec in RUNTIMES.items()
+        if statuses.get(image_of.get(spec.image, "")) not in (None, ImageStatus.MISSING)
+    ]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        versions = dict(zip(present, pool.map(lambda r: language_version(r, client), present)))
+    table = Table("runtime", "handler", "image", "status", "language")
+    colours = {
+        ImageStatus.CURRENT: "green",
+        ImageStatus.STALE: "yellow",
+        ImageStatus.MISSING: "red",
+    }
+    for runtime, spec in RUNTIMES.items():
+        status = statuses.get(image_of.get(spec.image, ""), ImageStatus.MISSING)
+        table.add_row(
+            runtime,
+            spec.handler_format,
+            spec.image,
+            f"[{colours[status]}]{status.value}[/]",
+            versions.get(runtime, ""),
+        )
     return table
 
 

@@ -1,8 +1,18 @@
-"""Runtime identifiers (Lambda's names) and how each one starts inside an instance."""
+"""Runtime identifiers (Lambda's names) and how each one starts inside an instance.
+
+This is the single table of identifiers. Each runtime's image is built by `orchestrator/images.py`
+from Debian packages; the process driver runs the same command with the host's interpreter when
+the host has it (`host_binary`) and the runtime's client is in place (`process_requires`).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+JAVA_CLASSPATH = (
+    "{runtime_dir}/build/*:/usr/share/java/jackson-databind.jar:/usr/share/java/jackson-core.jar:"
+    "/usr/share/java/jackson-annotations.jar"
+)
 
 
 @dataclass(frozen=True)
@@ -16,10 +26,24 @@ class RuntimeSpec:
     client_dir: str | None = None
     python_path: bool = False
     handler_format: str = ""
+    handler_example: str = ""
+    # The language as `lambkin runtimes` reports it: a command run in the image, first line kept.
+    version_command: tuple[str, ...] = ()
+    # Process driver: the host program the command needs, and files (relative to the runtime
+    # dir, or absolute) that must exist, e.g. the compiled Java client.
+    host_binary: str | None = None
+    process_requires: tuple[str, ...] = ()
 
     def resolve_command(self, task_root: str, runtime_dir: str) -> list[str]:
         return [part.format(task_root=task_root, runtime_dir=runtime_dir) for part in self.command]
 
+
+_PROVIDED_FORMAT = "free-form; passed to your bootstrap as _HANDLER"
+_PROVIDED_VERSION = (
+    "sh",
+    "-c",
+    "echo \"your bootstrap (with curl $(curl --version | cut -d' ' -f2 | head -n 1))\"",
+)
 
 RUNTIMES: dict[str, RuntimeSpec] = {
     spec.identifier: spec
@@ -31,21 +55,92 @@ RUNTIMES: dict[str, RuntimeSpec] = {
             client_dir="python",
             python_path=True,
             handler_format="module.function (also dir/module.function)",
+            handler_example="app.handler",
+            version_command=("python3", "--version"),
+        ),
+        RuntimeSpec(
+            identifier="nodejs18.x",
+            image="lambkin/nodejs18.x",
+            command=("node", "{runtime_dir}/lambkin_runtime_node/index.mjs"),
+            client_dir="nodejs",
+            handler_format="file.export (also dir/file.a.b); .js/.cjs CommonJS, .mjs ES module",
+            handler_example="index.handler",
+            version_command=("node", "--version"),
+            host_binary="node",
+        ),
+        RuntimeSpec(
+            identifier="ruby3.1",
+            image="lambkin/ruby3.1",
+            command=("ruby", "{runtime_dir}/lambkin_runtime_ruby/runtime.rb"),
+            client_dir="ruby",
+            handler_format="file.method or file.Module::Class.method",
+            handler_example="function.handler",
+            version_command=("ruby", "--version"),
+            host_binary="ruby",
+        ),
+        RuntimeSpec(
+            identifier="java17",
+            image="lambkin/java17",
+            command=(
+                "java",
+                "-XX:+TieredCompilation",
+                "-XX:TieredStopAtLevel=1",
+                "-cp",
+                JAVA_CLASSPATH,
+                "dev.lambkin.runtime.Main",
+            ),
+            client_dir="java",
+            handler_format="package.Class::method, or package.Class (RequestHandler / RequestStreamHandler)",
+            handler_example="example.Handler::handleRequest",
+            version_command=("java", "-version"),
+            host_binary="java",
+            process_requires=(
+                "build/lambkin-java-runtime.jar",
+                "build/aws-lambda-java-core.jar",
+                "/usr/share/java/jackson-databind.jar",
+            ),
         ),
         RuntimeSpec(
             identifier="provided.al2023",
             image="lambkin/provided.al2023",
             command=("{task_root}/bootstrap",),
-            handler_format="free-form; passed to your bootstrap as _HANDLER",
+            handler_format=_PROVIDED_FORMAT,
+            handler_example="bootstrap",
+            version_command=_PROVIDED_VERSION,
         ),
         RuntimeSpec(
             identifier="provided.al2",
             image="lambkin/provided.al2023",
             command=("{task_root}/bootstrap",),
-            handler_format="free-form; passed to your bootstrap as _HANDLER",
+            handler_format=_PROVIDED_FORMAT,
+            handler_example="bootstrap",
+            version_command=_PROVIDED_VERSION,
         ),
     )
 }
+
+# Lambda identifiers Lambkin cannot offer yet, and why (see README, "Runtimes").
+_UNBUILDABLE = {
+    "dotnet": (
+        ".NET runtimes are not available in Lambkin: no .NET runtime or SDK is packaged for "
+        "Debian 12, so none can be built or tested here. Run .NET functions as a container image "
+        "carrying the .NET runtime interface client once container-image functions exist."
+    ),
+    "powershell": (
+        "PowerShell is not available in Lambkin: PowerShell is not packaged for Debian 12, so it "
+        "cannot be built or tested here. Run PowerShell functions as a container image carrying "
+        "PowerShell and its runtime interface client once container-image functions exist."
+    ),
+}
+
+
+def unbuildable_reason(identifier: object) -> str | None:
+    """Why an identifier Lambda knows (dotnet*, powershell*) is refused here; None otherwise."""
+    if isinstance(identifier, str):
+        for prefix, reason in _UNBUILDABLE.items():
+            if identifier.lower().startswith(prefix):
+                return reason
+    return None
 
 
 def runtime_spec(identifier: str) -> RuntimeSpec:

@@ -14,6 +14,7 @@ from typing import Any
 
 from .arns import is_valid_function_name
 from .errors import LambdaError, LambdaErrorCode, invalid_parameter, validation
+from .runtimes import unbuildable_reason
 
 MEMORY_RANGE = (128, 10240)
 TIMEOUT_RANGE = (1, 900)
@@ -101,9 +102,11 @@ def role(value: Any) -> str:
 def runtime(value: Any, available: Iterable[str]) -> str:
     names = sorted(available)
     if not isinstance(value, str) or value not in names:
+        reason = unbuildable_reason(value)
+        hint = f" {reason}" if reason else " Build more with `make images`."
         raise invalid_parameter(
             f"The runtime parameter of {value} is not supported by this Lambkin server. "
-            f"Available runtimes: {', '.join(names)}. Build more with `make images`."
+            f"Available runtimes: {', '.join(names)}.{hint}"
         )
     return value
 

@@ -1,21 +1,25 @@
 #!/usr/bin/env bash
-# Build the offline Debian base image every Lambkin runtime image starts FROM.
+# Build an offline Debian base image that Lambkin runtime images start FROM.
 #
 #   runtime-images/base/build-base.sh [--force]
 #
-# mmdebstrap makes a minimal bookworm root file system (apt variant + python3 + ca-certificates)
-# from this machine's own apt sources, and `docker import` turns the tarball into an image: no
-# container registry is involved. Skips when the image exists, unless --force.
+# mmdebstrap makes a minimal bookworm root file system (apt variant + python3 + ca-certificates,
+# plus a runtime family's own packages, e.g. nodejs) from this machine's own apt sources, and
+# `docker import` turns the tarball into an image: no container registry is involved. Skips when
+# the image exists, unless --force.
 #
 # Environment:
-#   LAMBKIN_BASE_IMAGE   image to create             (default lambkin/base:bookworm)
+#   LAMBKIN_BASE_IMAGE     image to create             (default lambkin/base:bookworm)
+#   LAMBKIN_BASE_PACKAGES  extra Debian packages, comma-separated (default none), e.g.
+#                          nodejs for lambkin/base-nodejs:bookworm
 #   LAMBKIN_APT_SOURCES  sources file(s) or mirror(s) for mmdebstrap, space-separated
 #                        (default: this machine's Debian sources file)
 set -euo pipefail
 
 image=${LAMBKIN_BASE_IMAGE:-lambkin/base:bookworm}
 suite=bookworm
-packages=python3,ca-certificates
+extra_packages=${LAMBKIN_BASE_PACKAGES:-}
+packages=python3,ca-certificates${extra_packages:+,$extra_packages}
 
 force=0
 case "${1:-}" in
@@ -58,7 +62,9 @@ done
 # of the usrmerge package (which drags in all of perl); no manuals, docs (bar copyrights),
 # translations or info pages.
 aptopts+=('--aptopt=APT::Install-Recommends "false"')
-hooks=()
+# Maintainer scripts that register alternatives with manual pages (Java's) need the man
+# directories that the path-exclude rules below would leave out.
+hooks=(--essential-hook='mkdir -p "$1/usr/share/man/man1"')
 merged_usr_hooks=/usr/share/mmdebstrap/hooks/merged-usr
 if [ -d "$merged_usr_hooks" ]; then hooks+=("--hook-dir=$merged_usr_hooks"); fi
 dpkgopts=(
@@ -69,9 +75,11 @@ dpkgopts=(
     --dpkgopt='path-include=/usr/share/doc/*/copyright'
 )
 
-script_hash=$(sha256sum "$0" | cut -d' ' -f1)
+# The image records what it was made from (this script and the package list), so that
+# orchestrator/images.py can tell a stale base: sha256 of the script followed by the packages.
+script_hash=$( { cat "$0"; printf '%s' "$packages"; } | sha256sum | cut -d' ' -f1)
 started=$(date +%s)
-say "building $image from Debian $suite with mmdebstrap (about 20 s, progress below)"
+say "building $image from Debian $suite with mmdebstrap ($packages; 20 s to a few minutes, progress below)"
 mmdebstrap --variant=apt --include="$packages" \
     "${aptopts[@]}" "${hooks[@]}" "${dpkgopts[@]}" \
     "$suite" - "${mirrors[@]}" </dev/null \

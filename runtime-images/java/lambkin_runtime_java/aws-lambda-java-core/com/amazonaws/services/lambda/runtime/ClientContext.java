@@ -1,0 +1,13 @@
+// Lambkin: source-compatible with the same-named type of AWS's aws-lambda-java-core (written
+// from its public API; no AWS code). Handler source written against AWS's jar compiles unchanged.
+package com.amazonaws.services.lambda.runtime;
+
+import java.util.Map;
+
+public interface ClientContext {
+    Client getClient();
+
+    Map<String, String> getCustom();
+
+    Map<String, String> getEnvironment();
+}

@@ -1,0 +1,133 @@
+package dev.lambkin.runtime;
+
+import com.amazonaws.services.lambda.runtime.Context;
+import com.amazonaws.services.lambda.runtime.RequestHandler;
+import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
+import com.fasterxml.jackson.databind.JavaType;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * {@code package.Class::method} or {@code package.Class} (a RequestHandler or RequestStreamHandler)
+ * -> something to invoke with the raw event. The class comes from the task root (classes at its
+ * root, jars in lib/), is initialised and instantiated once, at init.
+ */
+final class Handler {
+    private final Object target;
+    private final Method method;
+    private final JavaType inputType; // null: stream handler or no input parameter
+    private final boolean stream;
+    private final ObjectMapper mapper;
+
+    private Handler(Object target, Method method, ObjectMapper mapper) {
+        this.target = target;
+        this.method = method;
+        this.mapper = mapper;
+        Class<?>[] params = method.getParameterTypes();
+        this.stream = params.length >= 2 && InputStream.class.isAssignableFrom(params[0])
+                && OutputStream.class.isAssignableFrom(params[1]);
+        this.inputType = !stream && params.length >= 1 && !Context.class.isAssignableFrom(params[0])
+                ? mapper.getTypeFactory().constructType(method.getGenericParameterTypes()[0]) : null;
+        method.setAccessible(true);
+    }
+
+    static Handler load(String taskRoot, String handler, ObjectMapper mapper) throws Exception {
+        String className = handler;
+        String methodName = null;
+        int separator = handler.indexOf("::");
+        if (separator >= 0) {
+            className = handler.substring(0, separator);
+            methodName = handler.substring(separator + 2);
+        }
+        ClassLoader loader = taskLoader(taskRoot);
+        Thread.currentThread().setContextClassLoader(loader);
+        Class<?> type;
+        try {
+            type = Class.forName(className, true, loader);
+        } catch (ClassNotFoundException e) {
+            throw new ClassNotFoundException("Class not found: " + className, e);
+        }
+        Method method = methodName == null ? interfaceMethod(type) : namedMethod(type, methodName);
+        if (method == null) {
+            throw new NoSuchMethodException(methodName == null
+                    ? "Class " + className + " does not implement RequestHandler or RequestStreamHandler"
+                    : "No public method named " + methodName + " with appropriate method signature found on class " + className);
+        }
+        Object target = Modifier.isStatic(method.getModifiers()) ? null : type.getDeclaredConstructor().newInstance();
+        return new Handler(target, method, mapper);
+    }
+
+    private static ClassLoader taskLoader(String taskRoot) throws Exception {
+        List<URL> urls = new ArrayList<>();
+        File root = new File(taskRoot);
+        urls.add(root.toURI().toURL());
+        File[] jars = new File(root, "lib").listFiles((dir, name) -> name.endsWith(".jar"));
+        if (jars != null) {
+            Arrays.sort(jars);
+            for (File jar : jars) {
+                urls.add(jar.toURI().toURL());
+            }
+        }
+        return new URLClassLoader(urls.toArray(new URL[0]), Handler.class.getClassLoader());
+    }
+
+    /** handleRequest of RequestHandler / RequestStreamHandler, the concrete (non-bridge) one. */
+    private static Method interfaceMethod(Class<?> type) {
+        if (!RequestHandler.class.isAssignableFrom(type) && !RequestStreamHandler.class.isAssignableFrom(type)) {
+            return null;
+        }
+        for (Method method : type.getMethods()) {
+            if (method.getName().equals("handleRequest") && !method.isBridge()) {
+                return method;
+            }
+        }
+        return null;
+    }
+
+    /** The public method of that name taking (input[, Context]) or (InputStream, OutputStream[, Context]). */
+    private static Method namedMethod(Class<?> type, String name) {
+        return Arrays.stream(type.getMethods())
+                .filter(m -> m.getName().equals(name) && !m.isBridge() && m.getParameterCount() <= 3)
+                .max(Comparator.comparingInt(Method::getParameterCount))
+                .orElse(null);
+    }
+
+    byte[] invoke(byte[] event, Context context) throws Throwable {
+        try {
+            if (stream) {
+                ByteArrayOutputStream out = new ByteArrayOutputStream();
+                Object[] args = method.getParameterCount() == 3
+                        ? new Object[] {new ByteArrayInputStream(event), out, context}
+                        : new Object[] {new ByteArrayInputStream(event), out};
+                method.invoke(target, args);
+                return out.toByteArray();
+            }
+            Class<?>[] params = method.getParameterTypes();
+            Object[] args = new Object[params.length];
+            for (int i = 0; i < params.length; i++) {
+                if (Context.class.isAssignableFrom(params[i])) {
+                    args[i] = context;
+                } else if (i == 0 && inputType != null) {
+                    args[i] = mapper.readValue(event, inputType);
+                }
+            }
+            Object result = method.invoke(target, args);
+            return mapper.writeValueAsBytes(result);
+        } catch (InvocationTargetException e) {
+            throw e.getCause();
+        }
+    }
+}

@@ -1,0 +1,111 @@
+// Lambkin's Node.js runtime client: `node /opt/lambkin/nodejs/lambkin_runtime_node/index.mjs`.
+//
+// Plain Node, no npm dependencies. It speaks the Lambda Runtime API (2018-06-01) at
+// $AWS_LAMBDA_RUNTIME_API and behaves, as seen from the API and the logs, like AWS's Node.js
+// runtime: handler `file.export` (also `dir/file.a.b`), async and callback handlers
+// (context.callbackWaitsForEmptyEventLoop), CommonJS and ES modules, AWS's context object,
+// error documents `{errorType, errorMessage, trace}`, log lines `<time>\t<request id>\tINFO\t...`.
+import { loadHandler } from "./loader.mjs";
+import { RuntimeApi } from "./runtime_api.mjs";
+import { makeContext } from "./context.mjs";
+import { errorDocument, installConsole, logError } from "./errors.mjs";
+
+const TRACE_ID = "_X_AMZN_TRACE_ID";
+
+async function main() {
+  const address = process.env.AWS_LAMBDA_RUNTIME_API;
+  if (!address) {
+    process.stderr.write("lambkin_runtime_node: AWS_LAMBDA_RUNTIME_API is not set\n");
+    process.exit(2);
+  }
+  const api = new RuntimeApi(address);
+  const log = installConsole();
+  let handler;
+  try {
+    handler = await loadHandler(process.env.LAMBDA_TASK_ROOT || process.cwd(), process.argv[2] || process.env._HANDLER || "");
+  } catch (error) {
+    const doc = errorDocument(error);
+    logError("Init Error", doc, log);
+    await api.postInitError(doc);
+    process.exit(1);
+  }
+  for (;;) {
+    const invocation = await api.next();
+    log.requestId = invocation.requestId;
+    if (invocation.traceId) process.env[TRACE_ID] = invocation.traceId;
+    else delete process.env[TRACE_ID];
+    const outcome = await invoke(handler, invocation);
+    if (outcome.error !== undefined) {
+      const doc = errorDocument(outcome.error);
+      logError("Invoke Error", doc, log);
+      await api.postError(invocation.requestId, doc);
+    } else {
+      let body;
+      try {
+        body = encodeResult(outcome.value);
+      } catch (error) {
+        const doc = errorDocument(error);
+        doc.errorType = "Runtime.MarshalError";
+        logError("Invoke Error", doc, log);
+        await api.postError(invocation.requestId, doc);
+        continue;
+      }
+      await api.postResponse(invocation.requestId, body);
+    }
+  }
+}
+
+// One invocation: {value} or {error}, once the handler's promise settles or its callback is
+// called (then, unless context.callbackWaitsForEmptyEventLoop is false, once the event loop is
+// empty). A handler that neither returns a promise nor calls back answers null when the event
+// loop empties, as on AWS.
+function invoke(handler, invocation) {
+  return new Promise((resolve) => {
+    let settled = false;
+    let context;
+    const onEmptyLoop = () => finish({ value: undefined }, false);
+    const finish = (outcome, waitForEmptyLoop) => {
+      if (settled) return;
+      settled = true;
+      process.removeListener("beforeExit", onEmptyLoop);
+      if (waitForEmptyLoop) process.once("beforeExit", () => resolve(outcome));
+      else resolve(outcome);
+    };
+    const callback = (error, value) => {
+      const waits = context ? context.callbackWaitsForEmptyEventLoop : true;
+      finish(error !== undefined && error !== null ? { error } : { value }, waits);
+    };
+    try {
+      const event = decodeEvent(invocation.body);
+      context = makeContext(invocation, callback);
+      const result = handler(event, context, callback);
+      if (result && typeof result.then === "function") {
+        result.then((value) => finish({ value }, false), (error) => finish({ error: error ?? new Error("null") }, false));
+      } else if (!settled) {
+        process.once("beforeExit", onEmptyLoop);
+      }
+    } catch (error) {
+      finish({ error }, false);
+    }
+  });
+}
+
+function decodeEvent(body) {
+  try {
+    return JSON.parse(body.toString("utf8"));
+  } catch (error) {
+    const fault = new Error(`Unexpected input: ${error.message}`);
+    fault.name = "Runtime.UnmarshalError";
+    throw fault;
+  }
+}
+
+function encodeResult(value) {
+  const text = JSON.stringify(value === undefined ? null : value);
+  return Buffer.from(text === undefined ? "null" : text, "utf8");
+}
+
+main().catch((error) => {
+  process.stderr.write(`lambkin_runtime_node: fatal: ${error && error.stack ? error.stack : error}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,1 @@
+throw new Error("configuration missing at import");

@@ -1,0 +1,5 @@
+raise RuntimeError("configuration missing at import")
+
+
+def handler(event, context):
+    return "never"

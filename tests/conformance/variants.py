@@ -1,0 +1,272 @@
+"""The runtimes the conformance suite holds to the same scenarios, and how to build their fixtures.
+
+A variant is one way of writing the conformance app: a runtime identifier plus the fixture sources
+in `functions/<scenario>/<variant>/`. Go and shell are both `provided.al2023` custom runtimes.
+Compiled fixtures (Go, Java) are built here at test time, with the host's compilers.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from orchestrator import images
+
+FUNCTIONS = Path(__file__).resolve().parent / "functions"
+REPO = Path(__file__).resolve().parents[2]
+IMAGES_DIR = REPO / "runtime-images"
+JAVA_BUILD = images.JAVA_HOST_BUILD_DIR
+JACKSON = ":".join(
+    f"/usr/share/java/{name}.jar"
+    for name in ("jackson-databind", "jackson-core", "jackson-annotations")
+)
+
+
+@dataclass(frozen=True)
+class Fails:
+    """An expected error: its errorType, and a piece of its message."""
+
+    error_type: str
+    message: str = ""
+
+
+# What a handler-form check expects: a JSON value, raw bytes, a predicate, or an error.
+Expected = Any
+
+
+@dataclass(frozen=True)
+class Variant:
+    id: str
+    runtime: str
+    handler: str  # the conformance app's handler
+    types: Expected  # what {"op": "types"} returns: values the language allows beyond plain JSON
+    error_type: str  # errorType of {"op": "fail"}
+    stack_key: str | None  # where the error document keeps its stack trace
+    init_error_type: str
+    init_handler: str = ""  # default: same as handler
+    forms: tuple[tuple[str, Any, Expected], ...] = ()  # (handler, event, expected)
+    host_tools: tuple[str, ...] = ()  # needed on the host to build or run it locally
+    local_command: Callable[[Path], list[str]] = field(default=lambda root: [])
+
+
+def _java_command(root: Path) -> list[str]:
+    return [
+        "java",
+        "-XX:+TieredCompilation",
+        "-XX:TieredStopAtLevel=1",
+        "-cp",
+        f"{JAVA_BUILD}/*:{JACKSON}",
+        "dev.lambkin.runtime.Main",
+    ]
+
+
+def _greeting(value: Any) -> bool:
+    return (
+        isinstance(value, dict)
+        and value.get("message") == "Hello, Ada!!"
+        and bool(value.get("requestId"))
+    )
+
+
+VARIANTS: dict[str, Variant] = {
+    v.id: v
+    for v in (
+        Variant(
+            "python3.11",
+            "python3.11",
+            "app.handler",
+            types=["raw bytes", 1.5, None, True, [1, 2]],
+            error_type="ValueError",
+            stack_key="stackTrace",
+            init_error_type="RuntimeError",
+            local_command=lambda root: [sys.executable, "-m", "lambkin_runtime"],
+        ),
+        Variant(
+            "nodejs18.x",
+            "nodejs18.x",
+            "app.handler",
+            types=[
+                None,
+                "1970-01-01T00:00:00.000Z",
+                {"type": "Buffer", "data": [104, 105]},
+                None,
+                True,
+            ],
+            error_type="TypeError",
+            stack_key="trace",
+            init_error_type="Error",
+            forms=(
+                ("forms.handlers.nested", {"x": 1}, {"form": "esm-nested", "event": {"x": 1}}),
+                ("forms.callback", {}, {"timerRan": True}),
+                ("forms.callbackNoWait", {}, {"timerRan": False}),
+                ("forms.callbackError", {}, Fails("RangeError", "out of range")),
+                ("legacy.handler", {}, {"form": "cjs-succeed"}),
+                ("esm/index.handler", {}, {"form": "esm-js", "config": {"ready": True}}),
+                (
+                    "missing.handler",
+                    {},
+                    Fails("Runtime.ImportModuleError", "Cannot find module 'missing'"),
+                ),
+                (
+                    "app.nope",
+                    {},
+                    Fails("Runtime.HandlerNotFound", "app.nope is undefined or not exported"),
+                ),
+            ),
+            host_tools=("node",),
+            local_command=lambda root: [
+                "node",
+                str(IMAGES_DIR / "nodejs/lambkin_runtime_node/index.mjs"),
+            ],
+        ),
+        Variant(
+            "ruby3.1",
+            "ruby3.1",
+            "app.handler",
+            types=["a_symbol", None, 1.5, 2**70, {"key": "value"}],
+            error_type="Function<ArgumentError>",
+            stack_key="stackTrace",
+            init_error_type="Init<RuntimeError>",
+            forms=(
+                (
+                    "app.Greeter::Formal.greet",
+                    {"name": "x"},
+                    {"form": "Module::Class.method", "name": "x"},
+                ),
+                ("missing.handler", {}, Fails("Init<LoadError>", "cannot load such file")),
+                ("app.nope", {}, Fails("Init<NoMethodError>", "undefined method `nope'")),
+            ),
+            host_tools=("ruby",),
+            local_command=lambda root: [
+                "ruby",
+                str(IMAGES_DIR / "ruby/lambkin_runtime_ruby/runtime.rb"),
+            ],
+        ),
+        Variant(
+            "java17",
+            "java17",
+            "example.App",
+            types=[1.5, "c", None, [1, 2], 7],
+            error_type="java.lang.IllegalArgumentException",
+            stack_key="stackTrace",
+            init_error_type="java.lang.IllegalStateException",
+            forms=(
+                ("example.Greeter::greet", {"name": "Ada", "times": 2}, _greeting),
+                ("example.Shouter", {"a": "b"}, b'{"A": "B"}'),  # the raw event, upper-cased
+                ("example.App::handleRequest", {"a": 1}, {"a": 1}),
+                (
+                    "example.Nope",
+                    {},
+                    Fails("java.lang.ClassNotFoundException", "Class not found: example.Nope"),
+                ),
+                (
+                    "example.App::nope",
+                    {},
+                    Fails("java.lang.NoSuchMethodException", "No public method named nope"),
+                ),
+            ),
+            host_tools=("java", "javac", "jar"),
+            local_command=_java_command,
+        ),
+        Variant(
+            "go",
+            "provided.al2023",
+            "bootstrap",
+            types={"duration": 1000000000, "bytes": "aGk=", "nothing": None},
+            error_type="errorString",
+            stack_key=None,
+            init_error_type="Runtime.ConfigurationMissing",
+            init_handler="init_error",
+            host_tools=("go",),
+            local_command=lambda root: [str(root / "bootstrap")],
+        ),
+        Variant(
+            "shell",
+            "provided.al2023",
+            "bootstrap",
+            types=b"plain text, not JSON",
+            error_type="Function.ShellError",
+            stack_key="stackTrace",
+            init_error_type="Runtime.ConfigurationMissing",
+            host_tools=("curl",),
+            local_command=lambda root: [str(root / "bootstrap")],
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Built:
+    """A variant's task roots, ready to zip (or to run in place under RIE)."""
+
+    app: Path
+    init_error: Path
+
+
+def missing_tools(variant: Variant) -> list[str]:
+    missing = [tool for tool in variant.host_tools if shutil.which(tool) is None]
+    if variant.id == "java17" and not Path("/usr/share/java/jackson-databind.jar").is_file():
+        missing.append("libjackson2-databind-java")
+    return missing
+
+
+def build(variant: Variant, out: Path) -> Built:
+    """Copy (and for Go and Java, compile) the variant's fixtures into task roots under `out`."""
+    app, init_error = out / "app", out / "init_error"
+    source_app = FUNCTIONS / "app" / variant.id
+    source_init = FUNCTIONS / "init_error" / variant.id
+    if variant.id == "go":
+        app.mkdir(parents=True)
+        env = {**os.environ, "CGO_ENABLED": "0", "GOFLAGS": "-trimpath"}
+        subprocess.run(
+            ["go", "build", "-o", str(app / "bootstrap"), "."], cwd=source_app, env=env, check=True
+        )
+        init_error = app  # the same binary; its handler `init_error` makes init fail
+    elif variant.id == "java17":
+        _build_java(source_app, source_init, app, init_error)
+    else:
+        shutil.copytree(source_app, app)
+        shutil.copytree(source_init, init_error)
+    return Built(app, init_error)
+
+
+def _build_java(source_app: Path, source_init: Path, app: Path, init_error: Path) -> None:
+    """The layout of a Lambda Java zip: classes at the root, dependencies as lib/*.jar."""
+    if not images.build_host_java_client(lambda line: None):
+        raise RuntimeError("no JDK on this host: run scripts/ensure-host-runtimes.sh")
+    core = JAVA_BUILD / "aws-lambda-java-core.jar"
+    lib_classes = app.parent / "lib-classes"
+    (app / "lib").mkdir(parents=True)
+    init_error.mkdir(parents=True)
+
+    def javac(classpath: str, target: Path, sources: list[Path]) -> None:
+        subprocess.run(
+            [
+                "javac",
+                "--release",
+                "17",
+                "-nowarn",
+                "-cp",
+                classpath,
+                "-d",
+                str(target),
+                *map(str, sources),
+            ],
+            check=True,
+        )
+
+    javac("", lib_classes, sorted((source_app / "lib-src").rglob("*.java")))
+    subprocess.run(
+        ["jar", "--create", "--file", str(app / "lib" / "util.jar"), "-C", str(lib_classes), "."],
+        check=True,
+    )
+    javac(
+        f"{core}:{app / 'lib' / 'util.jar'}", app, sorted((source_app / "example").glob("*.java"))
+    )
+    javac(str(core), init_error, sorted(source_init.rglob("*.java")))
