@@ -2,7 +2,7 @@
 PYTHON ?= python3
 PYTEST_ARGS ?=
 
-.PHONY: install docker images run serve test test-unit clean
+.PHONY: install docker images run serve test test-unit clean bench bench-quick
 
 install:
 	$(PYTHON) -m pip install --disable-pip-version-check -q -e '.[test]'
@@ -24,6 +24,15 @@ test: images
 
 test-unit: install
 	$(PYTHON) -m pytest -q tests/unit
+
+# Lambkin vs AWS's Runtime Interface Emulator, same run: bench/results/latest.{json,png,md}.
+bench: images
+	$(PYTHON) -m pip install --disable-pip-version-check -q -e '.[test,bench]'
+	$(PYTHON) -m bench.run --profile full
+
+bench-quick: images
+	$(PYTHON) -m pip install --disable-pip-version-check -q -e '.[test,bench]'
+	$(PYTHON) -m bench.run --profile quick
 
 clean:
 	rm -rf .pytest_cache build *.egg-info

@@ -9,19 +9,22 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from .api import admin, async_config, errors, functions, invoke
+from .api import logs as logs_routes
+from .api import observability as observability_routes
 from .api import scaling as scaling_routes
 from .api.deps import Services
 from .code_store import CodeStore
 from .concurrency import ConcurrencyLimiter
 from .dispatcher import Dispatcher
-from .event_queue import EventQueue
 from .drivers import load_driver
+from .event_queue import EventQueue
 from .functions import FunctionService
 from .invoker import Invoker
+from .observability import Observability
 from .pool import Pool
 from .provisioned import Provisioner
-from .scaling import ScalingService
 from .registry import Registry
+from .scaling import ScalingService
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -34,16 +37,21 @@ async def build_services(settings: Settings) -> Services:
     code_store = CodeStore(settings.code_dir)
     driver = load_driver(settings, server_id)
     pool = Pool(driver, settings, server_id)
+    observability = Observability.build(settings, registry.get)
+    observability.attach(driver, pool)
     function_service = FunctionService(registry, code_store, pool, settings, driver.available_runtimes)
     limiter = ConcurrencyLimiter(settings.concurrency_limit, settings.unreserved_concurrency_floor)
-    invoker = Invoker(function_service, code_store, pool, limiter, settings)
+    invoker = Invoker(function_service, code_store, pool, limiter, settings, observability.telemetry)
     provisioner = Provisioner(pool, registry, invoker.code_path_for)
     scaling = ScalingService(function_service, registry, limiter, provisioner)
     function_service.deleted_hooks.append(scaling.forget)
     queue = EventQueue(settings.events_path)
     dispatcher = Dispatcher(queue, invoker, registry, settings, function_service.arn)
     function_service.deleted_hooks.append(queue.drop_function)
-    return Services(settings, registry, code_store, driver, pool, function_service, invoker, scaling, queue, dispatcher)
+    observability.metrics.watch_queue_depth(queue.depth)
+    return Services(
+        settings, registry, code_store, driver, pool, function_service, invoker, scaling, queue, dispatcher, observability
+    )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -58,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         svc.functions.collect_unused_code()
         await svc.pool.start_housekeeping()
         svc.dispatcher.start()
+        svc.observability.start()
         log.info(
             "lambkin ready: driver=%s runtimes=%s data=%s",
             svc.driver.name,
@@ -70,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await svc.dispatcher.stop()
             await svc.pool.shutdown()
+            await svc.observability.close()
             svc.queue.close()
             await svc.driver.close()
             svc.registry.close()
@@ -82,4 +92,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(scaling_routes.router)
     app.include_router(async_config.router)
     app.include_router(admin.router)
+    app.include_router(logs_routes.router)
+    app.include_router(observability_routes.router)
     return app

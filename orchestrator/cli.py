@@ -79,6 +79,21 @@ def images_list() -> None:
     raise typer.Exit(images.main(["list"]))
 
 
+@app.command()
+def runtimes() -> None:
+    """List the runtimes: identifier, handler format, image, its status and language version."""
+    from . import images
+
+    out = Console()
+    if not out.is_terminal:
+        out.width = 160  # keep each row on one line in logs
+    try:
+        out.print(images.runtimes_table())
+    except images.ImageBuildError as exc:
+        console.print(f"[bold red]error:[/] {exc}", highlight=False, emoji=False)
+        raise typer.Exit(1) from None
+
+
 def _zip_directory(directory: Path) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -160,6 +175,34 @@ def invoke(
     print(raw.decode(errors="replace"))
     if function_error:
         raise typer.Exit(1)
+
+
+@app.command()
+def logs(
+    function: str = typer.Argument(..., help="Function name."),
+    follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing new lines as they are stored."),
+    since: Optional[str] = typer.Option(None, help="Only lines from this long ago, e.g. 10m, 2h, 1d."),
+    request_id: Optional[str] = typer.Option(None, "--request-id", help="Only lines of one invocation."),
+    endpoint: str = typer.Option(DEFAULT_ENDPOINT, envvar="LAMBKIN_ENDPOINT"),
+) -> None:
+    """Print a function's log lines (all its instances, in time order); --follow for new ones."""
+    from . import log_follow
+
+    try:
+        since_ms = log_follow.parse_since(since) if since else None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--since") from None
+
+    def emit(line: str) -> None:
+        print(line, flush=True)
+
+    try:
+        log_follow.run(endpoint, function, since_ms, request_id, follow, emit)
+    except KeyboardInterrupt:
+        pass
+    except (OSError, RuntimeError) as exc:
+        console.print(f"[red]cannot read logs from {endpoint}: {exc}[/red]")
+        raise typer.Exit(1) from None
 
 
 @app.command()

@@ -23,6 +23,7 @@ from .functions import FunctionService
 from .instance import Instance
 from .pool import CodePath, Pool
 from .settings import Settings
+from .telemetry import Observation, Telemetry
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ class InvokeInput:
     log_type: str = "None"
     client_context_b64: str | None = None
     trace_id: str | None = None
+    traceparent: str | None = None  # W3C, used when there is no X-Amzn-Trace-Id
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,9 @@ class Invoker:
         pool: Pool,
         limiter: ConcurrencyLimiter,
         settings: Settings,
+        telemetry: Telemetry | None = None,
     ) -> None:
+        self._telemetry = telemetry
         self._functions = functions
         self._code = code_store
         self._pool = pool
@@ -121,6 +125,8 @@ class Invoker:
         if reason is not None and self._settings.throttle_wait_s > 0:
             reason = await self._wait_for_slot(function, reason)
         if reason is not None:
+            if self._telemetry is not None:
+                self._telemetry.throttled(function)
             raise LambdaError(LambdaErrorCode.TOO_MANY_REQUESTS, "Rate Exceeded.", Reason=reason.value)
 
     async def _wait_for_slot(self, function: str, reason: ThrottleReason) -> ThrottleReason | None:
@@ -158,9 +164,15 @@ class Invoker:
         client_context = decode_client_context(request.client_context_b64)
         trace_id = request.trace_id or new_trace_id()
         await self._admit(config.name)
+        obs = None
+        if self._telemetry is not None:
+            obs = self._telemetry.begin(config.name, request_id, request.trace_id, request.traceparent)
+            trace_id = obs.runtime_header
         try:
-            return await self._run(config, request, request_id, payload, client_context, trace_id)
+            return await self._run(config, request, request_id, payload, client_context, trace_id, obs)
         finally:
+            if obs is not None:
+                obs.end()
             await self._release_slot(config.name)
 
     async def _run(
@@ -171,10 +183,13 @@ class Invoker:
         payload: bytes,
         client_context: str | None,
         trace_id: str,
+        obs: Observation | None = None,
     ) -> InvokeOutput:
         try:
-            instance, _cold = await self._pool.acquire(config, self.code_path_for(config))
+            instance, cold = await self._pool.acquire(config, self.code_path_for(config))
         except StartFailed as exc:
+            if obs is not None:
+                obs.failed("platform_error", str(exc))
             log.error("could not start an instance: %s", exc, extra={"function": config.name})
             raise LambdaError(LambdaErrorCode.SERVICE, f"Could not start an instance of {config.name}: {exc}") from None
 
@@ -189,14 +204,20 @@ class Invoker:
         # The agent enforces the timeout itself; this bound only catches a dead or wedged agent.
         wait_s = config.timeout + self._settings.init_timeout_s + self._settings.agent_grace_s
         assert instance.agent is not None
+        if obs is not None:
+            obs.acquired(cold)
         try:
             result = await instance.agent.invoke(agent_request, wait_s)
         except AgentUnreachable as exc:
+            if obs is not None:
+                obs.failed("function_error", str(exc))
             return await self._instance_died(instance, request_id, trace_id, str(exc))
         except asyncio.CancelledError:
             # Abandoned mid-invocation (shutdown): the instance's state is unknown, so it goes.
             self._pool.spawn(self._pool.discard(instance, "abandoned"))
             raise
+        if obs is not None:
+            obs.completed(result)
         self._pool.release(instance)
         return InvokeOutput(
             request_id=request_id,
@@ -212,10 +233,16 @@ class Invoker:
         """One attempt at a queued asynchronous event, under the same limits as a sync call."""
         trace_id = new_trace_id()
         await self._admit(config.name)
+        obs = None
+        if self._telemetry is not None:
+            obs = self._telemetry.begin(config.name, request_id, trace_id)
+            trace_id = obs.runtime_header
         try:
             request = InvokeInput(FunctionRef(config.name), payload, "Event")
-            return await self._run(config, request, request_id, payload, None, trace_id)
+            return await self._run(config, request, request_id, payload, None, trace_id, obs)
         finally:
+            if obs is not None:
+                obs.end()
             await self._release_slot(config.name)
 
     def code_path_for(self, config: FunctionConfig) -> CodePath:

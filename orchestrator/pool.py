@@ -52,6 +52,8 @@ class Pool:
         self._background: set[asyncio.Task[object]] = set()
         self._housekeeper: asyncio.Task[None] | None = None
         self.on_tick: list[Callable[[], None]] = []  # extra housekeeping (provisioning)
+        self.on_started: list[Callable[[Instance], None]] = []  # e.g. metrics
+        self.on_stopped: list[Callable[[Instance], None]] = []  # after removal (stop_reason set)
 
     @property
     def server_id(self) -> str:
@@ -139,6 +141,8 @@ class Pool:
                 "instance started",
                 extra={"function": config.name, "instance": instance.id, "driver": self._driver.name},
             )
+            for hook in self.on_started:
+                hook(instance)
         except BaseException as exc:
             if instance.can(State.FAILED):
                 instance.transition(State.FAILED)
@@ -211,6 +215,8 @@ class Pool:
                 self._by_function.pop(instance.function_name, None)
             self._by_id.pop(instance.id, None)
             log.info("instance stopped", extra={"instance": instance.id, "reason": instance.stop_reason})
+            for hook in self.on_stopped:
+                hook(instance)
 
     def _stop_in_background(self, instance: Instance, reason: str) -> None:
         # The state changes before this returns: an idle instance being retired must not be

@@ -54,10 +54,23 @@ class Settings(BaseSettings):
     async_platform_retry_max_s: float = 60.0
     runtime_images_dir: Path = REPO_ROOT / "runtime-images"
     docker_network: str = "bridge"
+    # Function logs (per function overridable with tags lambkin:log-retention-days / -bytes).
+    store_logs: bool = True  # False: instances' output is not followed or stored (benchmarks)
+    log_retention_days: int = 30  # 0: keep forever
+    log_retention_bytes: int = 1024**3  # per function; the oldest events go first
+    log_retention_interval_s: float = 60.0
+    # Traces: exported over OTLP/HTTP when set (else OTEL_EXPORTER_OTLP_ENDPOINT); the most
+    # recent ones are always kept in memory for /lambkin/traces.
+    otlp_endpoint: str | None = None
+    recent_traces: int = 1000
 
     @property
     def database_path(self) -> Path:
         return self.data_dir / "lambkin.db"
+
+    @property
+    def logs_path(self) -> Path:
+        return self.data_dir / "logs.db"
 
     @property
     def events_path(self) -> Path:

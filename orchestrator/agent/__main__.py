@@ -50,7 +50,7 @@ def main() -> int:
         threading.Thread(target=server.serve_forever, name=name, daemon=True).start()
 
     ready = {"lambkin_agent": "ready", "control_port": control.port}
-    log.write((json.dumps(ready) + "\n").encode())
+    log.write_control((json.dumps(ready) + "\n").encode())
     sandbox.start()  # init overlaps the rest of the cold start
     logger.info(
         "instance %s: control :%s, runtime API %s",

@@ -1,5 +1,15 @@
-"""The runtime's output: every line goes to the agent's stdout; the current segment is kept for
-the 4 KB log tail. Also the START / END / REPORT lines in AWS's format.
+"""The runtime's output: every line goes to the agent's stdout as one JSON log event; the current
+segment is kept (as plain text) for the 4 KB log tail. Also the START / END / REPORT lines in
+AWS's format.
+
+Log events on stdout are one JSON object a line, `{"s": seq, "t": epoch_ms, "r": request_id,
+"p": phase, "m": message}`: `s` counts from 1 per agent and never repeats, so whoever ships them
+(the control plane) can deliver at least once and drop duplicates; `p` is `init` (printed while
+the runtime initialises), `invoke` (between START and REPORT) or `idle`. A line is split on
+`\n` only (runtimes keep a multi-line record as one line with `\r` separators, as AWS's do) and a
+line longer than MAX_LINE_BYTES is split, never dropped. Writes to stdout block when nobody reads
+fast enough: back-pressure reaches the runtime through its pipe, nothing is dropped. Only when
+stdout is gone for good are lines dropped, and counted.
 
 The runtime's stdout and stderr share one pipe, so lines keep the order they were written in.
 Pipes are read by one thread each, but only under the capture lock, and `drain()` reads whatever
@@ -11,6 +21,7 @@ reader thread and the segment.
 from __future__ import annotations
 
 import errno
+import json
 import math
 import os
 import select
@@ -127,6 +138,18 @@ class LogCapture:
         self._out_fd = out_fd
         self._out_broken = False
         self._segment: bytearray | None = None
+        self._seq = 0
+        self._context = '"r":"","p":"init"'  # pre-encoded request id and phase of new events
+        self.dropped = 0  # lines lost because stdout is gone
+
+    def set_context(self, request_id: str, phase: str) -> None:
+        """Tag the events that follow with this request id and phase."""
+        with self._lock:
+            self._context = f'"r":{json.dumps(request_id)},"p":{json.dumps(phase)}'
+
+    @property
+    def sequence(self) -> int:
+        return self._seq
 
     def attach(self, fds: Iterable[int], label: str) -> tuple[PipeReader, ...]:
         return tuple(
@@ -139,7 +162,27 @@ class LogCapture:
             if len(self._segment) > 2 * TAIL_BYTES:
                 del self._segment[:-TAIL_BYTES]
         if self._out_broken:
+            self.dropped += data.count(b"\n")
             return
+        self._write_locked(self._encode_locked(data))
+
+    def _encode_locked(self, data: bytes) -> bytes:
+        """Complete lines of text -> one JSON event line each, numbered."""
+        lines = data.split(b"\n")
+        if lines[-1] == b"":
+            lines.pop()
+        stamp = int(time.time() * 1000)
+        head = f',"t":{stamp},{self._context},"m":'
+        seq = self._seq
+        out = []
+        for line in lines:
+            seq += 1
+            message = json.dumps(line.decode("utf-8", "replace"))
+            out.append(f'{{"s":{seq}{head}{message}}}\n')
+        self._seq = seq
+        return "".join(out).encode()
+
+    def _write_locked(self, data: bytes) -> None:
         view = memoryview(data)
         try:
             while view:
@@ -147,17 +190,18 @@ class LogCapture:
                 view = view[written:]
         except OSError:
             self._out_broken = True  # nobody reads our stdout any more; keep the runtime going
+            self.dropped += bytes(view).count(b"\n")
 
     def write(self, data: bytes) -> None:
         """The agent's own lines (START, END, REPORT, notices): stdout and the segment."""
         with self._lock:
             self._emit_locked(data)
 
-    def write_stdout_only(self, data: bytes) -> None:
+    def write_control(self, data: bytes) -> None:
+        """A line for whoever runs the agent (the ready line), not a log event."""
         with self._lock:
-            segment, self._segment = self._segment, None
-            self._emit_locked(data)
-            self._segment = segment
+            if not self._out_broken:
+                self._write_locked(data)
 
     def drain(self, readers: Iterable[PipeReader]) -> None:
         """Account everything the runtime has written so far (including unterminated lines)."""

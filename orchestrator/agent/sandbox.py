@@ -255,6 +255,7 @@ class Sandbox:
         self._generation += 1
         self._init_started = time.monotonic()
         self._pending_init_ms = None
+        self._log.set_context("", "init")
         self._log.start_segment()  # init lines: the tail of an invocation that waits and fails
         env = dict(self._config.runtime_env)
         env["AWS_LAMBDA_RUNTIME_API"] = self._runtime_api
@@ -328,6 +329,7 @@ class Sandbox:
         invocation.deliver(time.monotonic(), time.time(), self._pending_init_ms)
         self._pending_init_ms = None
         self._last_delivered = invocation
+        self._log.set_context(invocation.request_id, "invoke")
         self._log.start_segment()
         self._log.write(start_line(invocation.request_id, self._config.function_version))
 
@@ -359,8 +361,10 @@ class Sandbox:
             # shows the init output between a START and an END of our own.
             init_lines = self._log.take_segment()
             opening = start_line(request_id, self._config.function_version)
+            self._log.set_context(request_id, "invoke")
             self._log.write(opening + closing)
             tail = (opening + init_lines + closing)[-TAIL_BYTES:]
+        self._log.set_context("", "idle" if self._machine.state is not RuntimeState.INITIALIZING else "init")
         invocation.result = InvokeResult(
             outcome=ending.outcome,
             body=ending.body,

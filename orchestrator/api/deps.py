@@ -10,10 +10,11 @@ from fastapi import Request
 from ..code_store import CodeStore
 from ..dispatcher import Dispatcher
 from ..drivers.base import Driver
-from ..event_queue import EventQueue
 from ..errors import LambdaError, LambdaErrorCode
+from ..event_queue import EventQueue
 from ..functions import FunctionService
 from ..invoker import Invoker
+from ..observability import Observability
 from ..pool import Pool
 from ..registry import Registry
 from ..scaling import ScalingService
@@ -32,6 +33,7 @@ class Services:
     scaling: ScalingService
     queue: EventQueue
     dispatcher: Dispatcher
+    observability: Observability
 
 
 def services(request: Request) -> Services:

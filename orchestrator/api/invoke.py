@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from ..arns import parse_function_ref
 from ..invoker import MAX_ASYNC_PAYLOAD, MAX_SYNC_PAYLOAD, InvokeInput
+from ..tracing import parse_xray
 from .deps import Services, read_body, services
 
 router = APIRouter()
@@ -25,6 +26,7 @@ async def invoke(function_name: str, request: Request, Qualifier: str | None = N
         log_type=headers.get("x-amz-log-type", "None"),
         client_context_b64=headers.get("x-amz-client-context"),
         trace_id=headers.get("x-amzn-trace-id"),
+        traceparent=headers.get("traceparent"),
     )
     if invocation_type == "Event":
         result = await svc.dispatcher.accept(svc.functions, invoke_input)
@@ -36,5 +38,9 @@ async def invoke(function_name: str, request: Request, Qualifier: str | None = N
     if result.log_result is not None:
         out["X-Amz-Log-Result"] = result.log_result
     if result.trace_id:
-        out["X-Amzn-Trace-Id"] = result.trace_id
+        # The caller's header as sent; W3C callers get our invocation span as the parent.
+        out["X-Amzn-Trace-Id"] = invoke_input.trace_id or result.trace_id
+        context = parse_xray(result.trace_id)
+        if context is not None and context.parent_span_id:
+            out["traceparent"] = context.traceparent(context.parent_span_id)
     return Response(result.body, status_code=result.status, headers=out, media_type=result.content_type)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from ..arns import LATEST
 from ..function_config import FunctionConfig
@@ -26,6 +26,7 @@ LABEL_SERVER = "org.lambkin.server"
 LABEL_FUNCTION = "org.lambkin.function"
 LABEL_REVISION = "org.lambkin.revision"
 LABEL_INSTANCE = "org.lambkin.instance"
+LABEL_LOG_STREAM = "org.lambkin.log-stream"
 
 
 class DriverUnavailable(Exception):
@@ -58,6 +59,7 @@ class InstanceSpec:
             LABEL_FUNCTION: self.config.name,
             LABEL_REVISION: self.config.revision_id,
             LABEL_INSTANCE: self.instance_id,
+            LABEL_LOG_STREAM: self.log_stream_name,
         }
 
     @property
@@ -124,8 +126,34 @@ class OwnedInstance:
 ExitListener = Callable[[str, "str | None"], None]
 
 
+class LogFeed(Protocol):
+    """Takes one instance's agent stdout, as it arrives (see log_shipping.py)."""
+
+    def feed(self, chunk: bytes) -> None:
+        """Any bytes of the stream, in order; may block (back-pressure). From one thread."""
+
+    def close(self) -> None:
+        """The stream ended: the instance is gone and everything it printed was fed."""
+
+
+# Opens the feed for an instance: (function name, log stream name, instance id) -> feed.
+LogOpener = Callable[[str, str, str], LogFeed]
+
+
 class Driver(abc.ABC):
+    """Starts and stops instances; follows each one's agent stdout into a log feed.
+
+    Log contract: once `follow_logs` was called, every instance started gets a feed, which
+    receives the agent's whole stdout; `stop` (and a death on its own) closes the feed only
+    after the instance's last line was fed, so stopping never loses a line that was printed.
+    """
+
     name: str
+    _log_opener: LogOpener | None = None
+
+    def follow_logs(self, opener: LogOpener) -> None:
+        """Feed each instance started from now on to `opener(function, stream, instance)`."""
+        self._log_opener = opener
 
     @abc.abstractmethod
     async def watch(self, listener: ExitListener) -> None:

@@ -2,6 +2,12 @@
 
 The only module that imports docker. The SDK is synchronous, so every call runs in a worker
 thread; none of them is on the warm-invoke path.
+
+Logs: the agent's stdout is the container's log (json-file), which Docker keeps until the
+container is removed, even after it died. One thread per instance follows it into the instance's
+log feed; stopping kills the container, waits until the follower has read the last line, and
+only then removes the container. Containers a crashed server left behind are read out (the log
+store drops what it already has, by sequence number) before they are removed.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from .base import (
     AGENT_CONTROL_PORT,
     LABEL_FUNCTION,
     LABEL_INSTANCE,
+    LABEL_LOG_STREAM,
     LABEL_MANAGED,
     LABEL_SERVER,
     Driver,
@@ -28,6 +35,7 @@ from .base import (
     ExitListener,
     InstanceHandle,
     InstanceSpec,
+    LogFeed,
     OwnedInstance,
     StartFailed,
 )
@@ -37,6 +45,13 @@ log = logging.getLogger(__name__)
 TASK_ROOT = "/var/task"
 RUNTIME_ROOT = "/opt/lambkin"
 LAMBDA_PATH = "/usr/local/bin:/usr/bin/:/bin:/opt/bin"
+# A log stream waits for output indefinitely; an instance silent for longer than this is
+# followed again from the start (the store drops what it already has).
+LOG_READ_TIMEOUT_S = 7 * 24 * 3600
+LOG_FLUSH_TIMEOUT_S = 30.0  # how long a stop waits for the follower to read the last line
+# The container log is the durable buffer between the agent and the log store. It rotates only
+# past 256 MB; a follower that far behind loses lines, and the store counts and marks the gap.
+LOG_CONFIG = {"type": "json-file", "config": {"max-size": "256m", "max-file": "2"}}
 
 
 class DockerDriver(Driver):
@@ -55,6 +70,8 @@ class DockerDriver(Driver):
             ) from None
         self._events: Any = None
         self._oom_killed: set[str] = set()
+        self._log_client: Any = None
+        self._followers: dict[str, threading.Thread] = {}
         self._warn_about_stale_images()
 
     def _warn_about_stale_images(self) -> None:
@@ -129,6 +146,7 @@ class DockerDriver(Driver):
                 pids_limit=1024,
                 init=True,  # reaps the zombies a runtime's children leave behind
                 network=self._settings.docker_network,
+                log_config=LOG_CONFIG,
             )
         except docker.errors.ImageNotFound:
             raise StartFailed(
@@ -142,7 +160,62 @@ class DockerDriver(Driver):
         if not address:
             self._remove(container.id)
             raise StartFailed(f"container {container.short_id} has no IP address on network {self._settings.docker_network}")
+        if self._log_opener is not None:
+            feed = self._log_opener(spec.config.name, spec.log_stream_name, spec.instance_id)
+            self._follow(spec.instance_id, container.id, feed)
         return InstanceHandle(spec.instance_id, address, AGENT_CONTROL_PORT, ref=container.id)
+
+    # -- logs -----------------------------------------------------------------------------------
+
+    def _logs_api(self) -> Any:
+        if self._log_client is None:
+            self._log_client = docker.from_env(timeout=LOG_READ_TIMEOUT_S).api
+        return self._log_client
+
+    def _follow(self, instance_id: str, container_id: str, feed: LogFeed) -> None:
+        def run() -> None:
+            try:
+                self._read_logs(container_id, feed, follow=True)
+            finally:
+                feed.close()
+
+        thread = threading.Thread(target=run, name=f"logs-{instance_id}", daemon=True)
+        self._followers[instance_id] = thread
+        thread.start()
+
+    def _read_logs(self, container_id: str, feed: LogFeed, follow: bool) -> None:
+        """Everything the container printed, from its start; with `follow`, until it stops."""
+        while True:
+            try:
+                for chunk in self._logs_api().logs(container_id, stream=True, follow=follow, stdout=True, stderr=False):
+                    feed.feed(chunk)
+                return  # the container stopped and its log was read to the end
+            except docker.errors.NotFound:
+                return
+            except Exception:
+                if not follow or not self._running(container_id):
+                    log.exception("log stream of container %s ended early", container_id[:12])
+                    return
+                log.warning("log stream of container %s broke; reading it again", container_id[:12])
+                feed.feed(b"\n")  # end the broken partial line; the re-read starts afresh
+
+    def _running(self, container_id: str) -> bool:
+        try:
+            return bool(self._client.api.inspect_container(container_id)["State"]["Running"])
+        except docker.errors.NotFound:
+            return False
+
+    def _stop(self, handle: InstanceHandle) -> None:
+        follower = self._followers.pop(handle.instance_id, None)
+        if follower is not None:
+            try:
+                self._client.api.kill(handle.ref)
+            except docker.errors.APIError:
+                pass  # already dead (or gone)
+            follower.join(LOG_FLUSH_TIMEOUT_S)
+            if follower.is_alive():
+                log.warning("log of instance %s not read to the end before removal", handle.instance_id)
+        self._remove(handle.ref)
 
     def _remove(self, container_id: str) -> None:
         try:
@@ -154,7 +227,7 @@ class DockerDriver(Driver):
                 raise
 
     async def stop(self, handle: InstanceHandle) -> None:
-        await asyncio.to_thread(self._remove, handle.ref)
+        await asyncio.to_thread(self._stop, handle)
 
     def _owned_containers(self) -> list[dict[str, Any]]:
         return self._client.api.containers(
@@ -169,9 +242,28 @@ class DockerDriver(Driver):
         ]
 
     async def reap_owned(self) -> int:
-        owned = await self.list_owned()
-        await asyncio.gather(*(asyncio.to_thread(self._remove, o.ref) for o in owned))
-        return len(owned)
+        containers = await asyncio.to_thread(self._owned_containers)
+        await asyncio.gather(*(asyncio.to_thread(self._reap, c) for c in containers))
+        return len(containers)
+
+    def _reap(self, container: dict[str, Any]) -> None:
+        labels = container["Labels"]
+        instance_id = labels.get(LABEL_INSTANCE, "")
+        if instance_id in self._followers:
+            self._stop(InstanceHandle(instance_id, "", 0, ref=container["Id"]))
+            return
+        stream = labels.get(LABEL_LOG_STREAM)
+        if self._log_opener is not None and stream and labels.get(LABEL_FUNCTION):
+            try:
+                self._client.api.kill(container["Id"])
+            except docker.errors.APIError:
+                pass
+            feed = self._log_opener(labels[LABEL_FUNCTION], stream, instance_id)
+            try:
+                self._read_logs(container["Id"], feed, follow=False)
+            finally:
+                feed.close()
+        self._remove(container["Id"])
 
     async def exit_reason(self, handle: InstanceHandle) -> str | None:
         if handle.instance_id in self._oom_killed:
@@ -190,6 +282,8 @@ class DockerDriver(Driver):
         if self._events is not None:
             self._events.close()
         await asyncio.to_thread(self._client.close)
+        if self._log_client is not None:
+            await asyncio.to_thread(self._log_client.close)
 
 
 def _first_network_ip(attrs: dict[str, Any]) -> str:

@@ -16,13 +16,22 @@ import signal
 import sys
 from pathlib import Path
 
-from ..runtimes import RUNTIMES
+from ..runtimes import RUNTIMES, RuntimeSpec
 from ..settings import Settings
-from .base import Driver, ExitListener, InstanceHandle, InstanceSpec, OwnedInstance, StartFailed
+from .base import (
+    Driver,
+    ExitListener,
+    InstanceHandle,
+    InstanceSpec,
+    LogFeed,
+    OwnedInstance,
+    StartFailed,
+)
 
 log = logging.getLogger(__name__)
 
 _READY_TIMEOUT_S = 10.0
+_LOG_FLUSH_TIMEOUT_S = 30.0  # how long a stop waits for the last lines to reach the log feed
 
 
 def _session_members(session_id: int) -> list[int]:
@@ -74,10 +83,18 @@ class ProcessDriver(Driver):
         self._listener = listener
 
     def available_runtimes(self) -> list[str]:
-        runtimes = [r for r, spec in RUNTIMES.items() if not spec.python_path]
-        if sys.version_info[:2] == (3, 11):
-            runtimes.append("python3.11")
-        return sorted(runtimes)
+        """What this host can really run: python3.11 under Python 3.11; another language when
+        its program (node, ruby, java) is on PATH and its client is in place (Java's compiled
+        jars: `lambkin images build` makes them when the host has a JDK)."""
+        return sorted(r for r, spec in RUNTIMES.items() if self._runnable(spec))
+
+    def _runnable(self, spec: RuntimeSpec) -> bool:
+        if spec.python_path:
+            return sys.version_info[:2] == (3, 11)
+        if spec.host_binary and shutil.which(spec.host_binary) is None:
+            return False
+        runtime_dir = self._settings.runtime_images_dir / (spec.client_dir or "")
+        return all((runtime_dir / path).is_file() for path in spec.process_requires)
 
     def _instance_dir(self, instance_id: str) -> Path:
         return self._root / instance_id
@@ -118,7 +135,10 @@ class ProcessDriver(Driver):
         except (asyncio.TimeoutError, StartFailed) as exc:
             await self.stop(handle)
             raise StartFailed(f"agent for instance {spec.instance_id} did not come up: {exc}") from None
-        self._drains[spec.instance_id] = asyncio.create_task(self._drain(process, spec.instance_id, workdir / "agent.log"))
+        feed = None
+        if self._log_opener is not None:
+            feed = await asyncio.to_thread(self._log_opener, spec.config.name, spec.log_stream_name, spec.instance_id)
+        self._drains[spec.instance_id] = asyncio.create_task(self._drain(process, spec.instance_id, feed))
         return handle
 
     async def _read_ready_port(self, process: asyncio.subprocess.Process) -> int:
@@ -130,13 +150,17 @@ class ProcessDriver(Driver):
             if b'"lambkin_agent"' in line:
                 return int(json.loads(line)["control_port"])
 
-    async def _drain(self, process: asyncio.subprocess.Process, instance_id: str, log_path: Path) -> None:
-        """Keep the agent's stdout flowing (a full pipe would block it) into its log file;
+    async def _drain(self, process: asyncio.subprocess.Process, instance_id: str, feed: LogFeed | None) -> None:
+        """Keep the agent's stdout flowing into its log feed (at the feed's pace: back-pressure);
         its end means the agent is gone."""
         assert process.stdout is not None
-        with open(log_path, "ab", buffering=64 * 1024) as out:
+        try:
             while chunk := await process.stdout.read(64 * 1024):
-                out.write(chunk)
+                if feed is not None:
+                    await asyncio.to_thread(feed.feed, chunk)
+        finally:
+            if feed is not None:
+                feed.close()
         await process.wait()
         if instance_id in self._children and self._listener is not None:
             self._listener(instance_id, None)  # died on its own, not through stop()
@@ -152,7 +176,7 @@ class ProcessDriver(Driver):
         drain = self._drains.pop(handle.instance_id, None)
         if drain is not None:
             try:
-                await asyncio.wait_for(drain, 2.0)
+                await asyncio.wait_for(drain, _LOG_FLUSH_TIMEOUT_S)
             except (asyncio.TimeoutError, asyncio.CancelledError):
                 pass
         shutil.rmtree(self._instance_dir(handle.instance_id), ignore_errors=True)

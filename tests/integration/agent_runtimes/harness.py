@@ -1,7 +1,8 @@
 """Runs the bootstrap agent as a real subprocess (`python -m orchestrator.agent`) for tests.
 
 All control calls go over ONE keep-alive connection, as the control plane's would. The agent's
-stdout (ready line, runtime output, START/END/REPORT) is collected by a reader thread.
+stdout (ready line, then one JSON log event a line: runtime output, START/END/REPORT) is
+collected by a reader thread; `lines()` gives the events' messages, `events()` the events.
 """
 
 from __future__ import annotations
@@ -88,6 +89,7 @@ class AgentProcess:
         self.ready_line = ready_line.decode()
         self.port = json.loads(ready_line)["control_port"]
         self._lines: list[str] = []
+        self._events: list[dict[str, object]] = []
         self.stderr = b""
         self._changed = threading.Condition()
         self._readers = [
@@ -101,8 +103,10 @@ class AgentProcess:
     def _collect(self) -> None:
         assert self.proc.stdout is not None
         for raw in self.proc.stdout:
+            event = json.loads(raw)  # every stdout line after the ready line is a log event
             with self._changed:
-                self._lines.append(raw.decode(errors="replace").rstrip("\n"))
+                self._events.append(event)
+                self._lines.append(event["m"])
                 self._changed.notify_all()
 
     def _collect_stderr(self) -> None:
@@ -114,6 +118,10 @@ class AgentProcess:
     def lines(self) -> list[str]:
         with self._changed:
             return list(self._lines)
+
+    def events(self) -> list[dict[str, object]]:
+        with self._changed:
+            return list(self._events)
 
     def wait_for_line(self, predicate: Callable[[str], bool], timeout: float = 5.0) -> str:
         deadline = time.monotonic() + timeout

@@ -1,0 +1,176 @@
+"""Prometheus metrics (prometheus-client), served at /metrics.
+
+One `Metrics` per server, on its own `CollectorRegistry` (no process-wide globals). Counters and
+histograms are updated on the invoke path (a dict lookup and an add each); instance counts and
+concurrency are read from the pool when scraped, so they cost nothing between scrapes.
+
+Label cardinality is bounded: function names are the only open-ended label, and at most
+`max_functions` distinct ones are used (the rest count as `_other`); outcomes and stop reasons
+are closed lists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from .instance import Instance, State
+
+OUTCOMES = ("success", "function_error", "timeout", "throttle", "platform_error")
+STOP_REASONS = ("idle", "lifetime", "max_invocations", "crash", "oom", "timeout", "update", "start_failed", "shutdown", "other")
+OTHER_FUNCTIONS = "_other"
+
+DURATION_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900)
+INIT_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+
+# Agent outcomes (Lambkin-Outcome) -> the invocation outcome label.
+_AGENT_OUTCOMES = {
+    "success": "success",
+    "timeout": "timeout",
+    "function_error": "function_error",
+    "init_error": "function_error",
+    "exit": "function_error",
+    "response_too_large": "function_error",
+}
+
+
+def invocation_outcome(agent_outcome: str) -> str:
+    return _AGENT_OUTCOMES.get(agent_outcome, "function_error")
+
+
+def stop_reason(reason: str | None) -> str:
+    """The pool's free-text stop reason -> one of STOP_REASONS."""
+    text = (reason or "").lower()
+    for key, label in (
+        ("oom", "oom"),
+        ("idle", "idle"),
+        ("lifetime", "lifetime"),
+        ("max invocations", "max_invocations"),
+        ("timeout", "timeout"),
+        ("timed out", "timeout"),
+        ("start failed", "start_failed"),
+        ("init failed", "start_failed"),
+        ("shutdown", "shutdown"),
+        ("crash", "crash"),
+        ("died", "crash"),
+        ("exit", "crash"),
+        ("updated", "update"),
+        ("update", "update"),
+        ("configuration", "update"),
+        ("code", "update"),
+        ("deleted", "update"),
+        ("provisioned", "update"),
+        ("concurrency", "update"),
+    ):
+        if key in text:
+            return label
+    return "other"
+
+
+class Metrics:
+    def __init__(self, max_functions: int = 500, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry(auto_describe=True)
+        self._max_functions = max_functions
+        self._functions: set[str] = set()
+        r = self.registry
+        self.invocations = Counter("lambkin_invocations", "Invocations by function and outcome.", ["function", "outcome"], registry=r)
+        self.duration = Histogram(
+            "lambkin_invocation_duration_seconds", "Invocation duration (the REPORT line's Duration).", ["function"],
+            buckets=DURATION_BUCKETS, registry=r,
+        )  # fmt: skip
+        self.init_duration = Histogram(
+            "lambkin_init_duration_seconds", "Init duration of instances (the REPORT line's Init Duration).", ["function"],
+            buckets=INIT_BUCKETS, registry=r,
+        )  # fmt: skip
+        self.cold_starts = Counter("lambkin_cold_starts", "Invocations that started an instance.", ["function"], registry=r)
+        self.instance_starts = Counter("lambkin_instance_starts", "Instances started.", ["function"], registry=r)
+        self.instance_stops = Counter("lambkin_instance_stops", "Instances stopped, by reason.", ["function", "reason"], registry=r)
+        self.log_lines_stored = Counter("lambkin_log_lines_stored", "Function log lines stored.", ["function"], registry=r)
+        self.log_lines_dropped = Counter(
+            "lambkin_log_lines_dropped", "Function log lines lost before they were stored.", ["function"], registry=r
+        )
+        self.async_queue_depth = Gauge(
+            "lambkin_async_queue_depth", "Asynchronous invocations waiting (all functions).", registry=r
+        )
+
+    def function(self, name: str) -> str:
+        """The label value for a function name (bounded: later names beyond the cap are `_other`)."""
+        if name in self._functions:
+            return name
+        if len(self._functions) < self._max_functions:
+            self._functions.add(name)
+            return name
+        return OTHER_FUNCTIONS
+
+    # -- invocations ----------------------------------------------------------------------------
+
+    def invoked(self, function: str, outcome: str, duration_s: float | None, init_s: float | None, cold: bool) -> None:
+        label = self.function(function)
+        self.invocations.labels(label, outcome).inc()
+        if duration_s is not None:
+            self.duration.labels(label).observe(duration_s)
+        if init_s is not None:
+            self.init_duration.labels(label).observe(init_s)
+        if cold:
+            self.cold_starts.labels(label).inc()
+
+    def throttled(self, function: str) -> None:
+        self.invocations.labels(self.function(function), "throttle").inc()
+
+    # -- instances and logs ---------------------------------------------------------------------
+
+    def instance_started(self, instance: Instance) -> None:
+        self.instance_starts.labels(self.function(instance.function_name)).inc()
+
+    def instance_stopped(self, instance: Instance) -> None:
+        self.instance_stops.labels(self.function(instance.function_name), stop_reason(instance.stop_reason)).inc()
+
+    def log_lines(self, function: str, stored: int, dropped: int) -> None:
+        label = self.function(function)
+        if stored:
+            self.log_lines_stored.labels(label).inc(stored)
+        if dropped:
+            self.log_lines_dropped.labels(label).inc(dropped)
+
+    def watch_instances(self, instances: Callable[[], Iterable[Instance]]) -> None:
+        """Instances by state and concurrent executions, read from the pool at scrape time."""
+        self.registry.register(_InstanceCollector(instances, self.function))
+
+    def watch_queue_depth(self, depth: Callable[[], int]) -> None:
+        """The async queue's depth, read at scrape time."""
+        self.async_queue_depth.set_function(lambda: float(depth()))
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+class _InstanceCollector(Collector):
+    def __init__(self, instances: Callable[[], Iterable[Instance]], label: Callable[[str], str]) -> None:
+        self._instances = instances
+        self._label = label
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        by_state: dict[tuple[str, str], int] = {}
+        busy: dict[str, int] = {}
+        for instance in self._instances():
+            function = self._label(instance.function_name)
+            key = (function, instance.state.value)
+            by_state[key] = by_state.get(key, 0) + 1
+            if instance.state in (State.BUSY, State.DRAINING):
+                busy[function] = busy.get(function, 0) + 1
+        states = GaugeMetricFamily("lambkin_instances", "Instances by function and state.", labels=["function", "state"])
+        for (function, state), count in sorted(by_state.items()):
+            states.add_metric([function, state], count)
+        yield states
+        concurrent = GaugeMetricFamily(
+            "lambkin_concurrent_executions", "Invocations running now, by function.", labels=["function"]
+        )
+        for function, count in sorted(busy.items()):
+            concurrent.add_metric([function], count)
+        yield concurrent
+
+    def describe(self) -> Iterator[GaugeMetricFamily]:
+        return iter(())

@@ -1,0 +1,107 @@
+"""Logs, metrics and traces, wired together: what app.py builds, starts and closes as one.
+
+    driver --(agent stdout)--> LogShipper --> LogStore (logs.db) <-- api/logs.py (CloudWatch Logs)
+    invoker --> Telemetry --> Metrics (/metrics), Tracing (OTLP, /lambkin/traces)
+    pool --on_started/on_stopped--> Metrics
+
+Retention runs every `log_retention_interval_s`: each log group keeps `log_retention_days` and
+`log_retention_bytes` (server settings), overridden per function by the tags
+`lambkin:log-retention-days` and `lambkin:log-retention-bytes`, and by PutRetentionPolicy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .drivers.base import Driver
+from .function_config import FunctionConfig
+from .log_shipping import LogShipper, LogTarget, StreamFeed
+from .logstore import LogStore
+from .metrics import Metrics
+from .pool import Pool
+from .settings import Settings
+from .telemetry import Telemetry
+from .tracing import Tracing
+
+log = logging.getLogger(__name__)
+
+TAG_LOG_RETENTION_DAYS = "lambkin:log-retention-days"
+TAG_LOG_RETENTION_BYTES = "lambkin:log-retention-bytes"
+GROUP_PREFIX = "/aws/lambda/"
+
+
+def retention_limits(
+    settings: Settings, config_of: Callable[[str], FunctionConfig | None]
+) -> Callable[[str, int | None], tuple[int | None, int | None]]:
+    """(group, PutRetentionPolicy days) -> (days, bytes): tags, then the policy, then settings."""
+
+    def limits(group: str, policy_days: int | None) -> tuple[int | None, int | None]:
+        days: int | None = policy_days or settings.log_retention_days or None
+        max_bytes: int | None = settings.log_retention_bytes or None
+        config = config_of(group[len(GROUP_PREFIX):]) if group.startswith(GROUP_PREFIX) else None
+        tags = config.tags if config is not None else {}
+        try:
+            if TAG_LOG_RETENTION_DAYS in tags:
+                days = int(tags[TAG_LOG_RETENTION_DAYS]) or None
+            if TAG_LOG_RETENTION_BYTES in tags:
+                max_bytes = int(tags[TAG_LOG_RETENTION_BYTES]) or None
+        except ValueError:
+            log.warning("ignoring a malformed log retention tag", extra={"function": config.name if config else group})
+        return days, max_bytes
+
+    return limits
+
+
+@dataclass
+class Observability:
+    settings: Settings
+    store: LogStore
+    shipper: LogShipper
+    metrics: Metrics
+    tracing: Tracing
+    telemetry: Telemetry
+    retention: Callable[[str, int | None], tuple[int | None, int | None]]
+    _task: asyncio.Task[None] | None = field(default=None, init=False)
+
+    @classmethod
+    def build(cls, settings: Settings, config_of: Callable[[str], FunctionConfig | None]) -> Observability:
+        store = LogStore(settings.logs_path)
+        metrics = Metrics()
+        shipper = LogShipper(store, counter=metrics.log_lines)
+        tracing = Tracing(settings.otlp_endpoint, settings.recent_traces)
+        return cls(settings, store, shipper, metrics, tracing, Telemetry(metrics, tracing), retention_limits(settings, config_of))
+
+    def attach(self, driver: Driver, pool: Pool) -> None:
+        """Follow every instance's log; count instance starts and stops; watch the pool."""
+        if self.settings.store_logs:
+            driver.follow_logs(self.open_log)
+        pool.on_started.append(self.metrics.instance_started)
+        pool.on_stopped.append(self.metrics.instance_stopped)
+        self.metrics.watch_instances(pool.instances)
+
+    def open_log(self, function: str, stream: str, instance_id: str) -> StreamFeed:
+        return self.shipper.open(LogTarget(function, stream, instance_id))
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._retain())
+
+    async def _retain(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.log_retention_interval_s)
+            try:
+                deleted = await asyncio.to_thread(self.store.enforce_retention, self.retention)
+                if deleted:
+                    log.info("log retention deleted %d events", deleted)
+            except Exception:
+                log.exception("log retention failed; retrying next interval")
+
+    async def close(self) -> None:
+        """After the pool stopped (every instance's last line was fed): store the rest, close."""
+        if self._task is not None:
+            self._task.cancel()
+        await asyncio.to_thread(self.shipper.close)
+        self.store.close()
+        self.tracing.shutdown()

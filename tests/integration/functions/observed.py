@@ -1,0 +1,58 @@
+"""Handlers for the logs, metrics and tracing tests."""
+
+import os
+import sys
+import time
+
+print("init: module imported")
+
+
+def three_lines(event, context):
+    time.sleep(event.get("sleep", 0))
+    print("first line")
+    print("second line", file=sys.stderr)
+    print("third line")
+    return "ok"
+
+
+def print_then(event, context):
+    """Print a marker, then die the way the event says."""
+    print(event["marker"], flush=True)
+    how = event.get("then")
+    if how == "exit":
+        os._exit(1)
+    if how == "sleep":
+        time.sleep(event.get("seconds", 30))
+    if how == "oom":
+        hog = []
+        while True:
+            hog.append(b"x" * (16 * 1024 * 1024))
+    return "done"
+
+
+def flood(event, context):
+    """`lines` lines of `width` bytes each (plus the newline)."""
+    line = "y" * (event["width"] - 8)
+    write = sys.stdout.write
+    for i in range(event["lines"]):
+        write(f"{i:07d} {line}\n")
+    sys.stdout.flush()
+    return event["lines"]
+
+
+held = []
+
+
+def allocate(event, context):
+    held.append(b"m" * (event.get("mb", 0) * 1024 * 1024))
+    return sum(len(h) for h in held) // (1024 * 1024)
+
+
+def trace_env(event, context):
+    return {"env": os.environ.get("_X_AMZN_TRACE_ID")}
+
+
+def maybe_fail(event, context):
+    if event.get("fail"):
+        raise RuntimeError("asked to fail")
+    return "fine"
