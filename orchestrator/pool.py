@@ -132,11 +132,19 @@ class Pool:
         )
         timeout = self._settings.instance_start_timeout_s
         try:
+            queued = self._clock()
             async with self._start_slots:
                 started = self._clock()
                 instance.handle = await asyncio.wait_for(self._driver.start(spec), timeout)
+                placed = self._clock()
                 instance.agent = self._agent_factory(instance.handle.host, instance.handle.port)
                 await instance.agent.wait_ready(max(1.0, timeout - (self._clock() - started)))
+            # Cold-start phases as the platform sees them (ms), reported with the invocation.
+            instance.start_phases_ms = {
+                "queue": (started - queued) * 1000,
+                "start": (placed - started) * 1000,
+                "ready": (self._clock() - placed) * 1000,
+            }
             log.info(
                 "instance started",
                 extra={"function": config.name, "instance": instance.id, "driver": self._driver.name},

@@ -36,7 +36,7 @@ class Services:
     observability: Observability
 
 
-def services(request: Request) -> Services:
+async def services(request: Request) -> Services:
     return request.app.state.services  # type: ignore[no-any-return]
 
 

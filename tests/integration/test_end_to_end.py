@@ -61,8 +61,14 @@ def test_create_invoke_and_warm_reuse(lam, server: Server) -> None:
     assert "FunctionError" not in first_response
     assert first["counter"] == 1
     assert second["counter"] == 2, "module state must survive: the same instance serves the warm call"
+    phases = dict(p.split(";dur=") for p in first_response["ResponseMetadata"]["HTTPHeaders"]["server-timing"].split(", "))
+    assert set(phases) == {"queue", "start", "ready", "init", "invoke"}, phases
+    assert all(float(ms) >= 0 for ms in phases.values())
+    second_response = lam.invoke(FunctionName=name, Payload=b"{}")
+    assert "server-timing" not in second_response["ResponseMetadata"]["HTTPHeaders"], "warm: no start phases"
     assert second["pid"] == first["pid"] and second["imported_at"] == first["imported_at"]
     assert len(server.instances(name)) == 1
+
 
 
 def test_get_list_update_delete(lam) -> None:

@@ -1,0 +1,152 @@
+"""Cold starts (with their phases), the `docker run` floor, and scale-out from zero."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+import uuid
+from typing import Any
+
+from . import sysinfo
+from .lambkin import Lambkin
+from .loadgen import Target, closed_loop
+from .stats import summarize_ms
+
+HELLO = "def handler(event, context):\n    return {'hello': 'world'}\n"
+
+
+def _phase_summaries(samples: list[dict[str, Any]], keys: list[str]) -> dict[str, Any]:
+    out = {}
+    for key in keys:
+        values = [s[key] for s in samples if s.get(key) is not None]
+        if values:
+            out[key] = summarize_ms(values)
+    return out
+
+
+def _container_events(function: str, since: float, until: float) -> dict[str, float]:
+    """Wall-clock time (unix s) of each container event of the function's instance in the window."""
+    events = sysinfo.docker_events(since, until, f"label=org.lambkin.function={function}")
+    times: dict[str, float] = {}
+    for event in events:
+        action = str(event.get("Action") or event.get("status"))
+        times.setdefault(action, int(event["timeNano"]) / 1e9)
+    return times
+
+
+def cold_starts(lk: Lambkin, samples: int, warmup: int = 1) -> dict[str, Any]:
+    """Invoke a freshly created Python hello world (no instance exists) and split the time.
+
+    Outside the server we can see: the client's total; for docker, the container's `create` and
+    `start` events (the engine's own timestamps); the REPORT line's Init Duration and Duration.
+    What is left after the container started is the agent's boot, readiness and the hand-offs.
+    If the server sends a `Server-Timing` header, its phases are reported as `platform_*`.
+    """
+    results = []
+    for i in range(warmup + samples):
+        name = f"bench-cold-{lk.driver}-{i}-{int(time.time() * 1000) % 100000}"
+        lk.deploy(name, {"app.py": HELLO})
+        report = lk.invoke_with_report(name, b"{}")
+        sample: dict[str, Any] = {
+            "total_ms": report["total_ms"],
+            "runtime_init_ms": report["init_duration_ms"],
+            "first_invoke_ms": report["duration_ms"],
+        }
+        if lk.driver == "docker":
+            events = _container_events(name, report["start_wall"] - 0.5, time.time())
+            if "create" in events and "start" in events:
+                sample["placement_and_create_ms"] = (events["create"] - report["start_wall"]) * 1000
+                sample["container_start_ms"] = (events["start"] - events["create"]) * 1000
+                after_start = (report["end_wall"] - events["start"]) * 1000
+                sample["agent_boot_and_handoffs_ms"] = after_start - (report["init_duration_ms"] or 0) - (report["duration_ms"] or 0)
+        else:
+            sample["spawn_agent_boot_and_handoffs_ms"] = (
+                report["total_ms"] - (report["init_duration_ms"] or 0) - (report["duration_ms"] or 0)
+            )
+        for phase, ms in report["server_timing"].items():
+            sample[f"platform_{phase}_ms"] = ms
+        lk.delete(name)
+        if i >= warmup:
+            results.append(sample)
+    keys = sorted({k for s in results for k in s})
+    return {"samples": len(results), "phases": _phase_summaries(results, keys), "raw": results}
+
+
+def docker_run_floor(image: str, samples: int) -> dict[str, Any]:
+    """`docker run --rm --entrypoint python3 IMAGE -c pass`: the least a container can cost.
+
+    The image's entrypoint is the agent, hence `--entrypoint python3`; otherwise this is the
+    command the issue names. Events give the part between `create` and `start`.
+    """
+    totals, create_to_start, start_to_die = [], [], []
+    for i in range(samples + 1):  # the first is a warm-up (page cache, first-run costs)
+        label = f"org.lambkin.bench.floor={uuid.uuid4().hex}"
+        command = ["docker", "run", "--rm", "--label", label, "--entrypoint", "python3", image, "-c", "pass"]
+        since = time.time()
+        start = time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True)
+        if i == 0:
+            continue
+        totals.append((time.perf_counter() - start) * 1000)
+        events = sysinfo.docker_events(since - 0.2, time.time(), f"label={label}")
+        times: dict[str, float] = {}
+        for event in events:
+            times.setdefault(str(event.get("Action") or event.get("status")), int(event["timeNano"]) / 1e9)
+        if {"create", "start", "die"} <= times.keys():
+            create_to_start.append((times["start"] - times["create"]) * 1000)
+            start_to_die.append((times["die"] - times["start"]) * 1000)
+    return {
+        "command": f"docker run --rm --entrypoint python3 {image} -c pass",
+        "samples": samples,
+        "total_ms": summarize_ms(totals),
+        "create_to_start_ms": summarize_ms(create_to_start),
+        "python_pass_ms": summarize_ms(start_to_die),
+    }
+
+
+async def scale_out(lk: Lambkin, files: dict[str, str | bytes], n: int, hold_s: float, reps: int, keep: str) -> dict[str, Any]:
+    """From zero instances, `n` concurrent invocations of a function that takes `hold_s`: the time
+    until the last one returns. Connections to the API are opened before the clock starts.
+
+    The last repetition's function is named `keep` and left deployed with its idle instances
+    (the footprint measurement counts them); earlier ones are deleted."""
+    runs: list[dict[str, Any]] = []
+    body = json.dumps({"sleep": hold_s}).encode()
+    for rep in range(reps):
+        last = rep == reps - 1
+        name = keep if last else f"bench-scale-{lk.driver}-{rep}-{int(time.time() * 1000) % 100000}"
+        lk.deploy(name, files)
+        engine = sysinfo.engine_cpu() if lk.driver == "docker" else {}
+        control_plane = sysinfo.cpu_seconds(lk.pid)
+        result = await closed_loop(lk.target(name), body, n, requests_per_worker=1, timeout_s=120)
+        cp_s, engine_s = sysinfo.cpu_seconds(lk.pid) - control_plane, sysinfo.engine_cpu_since(engine)
+        started = lk.live_instances(name)
+        run: dict[str, Any] = {
+            "all_returned_s": round(result.elapsed_s, 3),
+            "instances": started,
+            "errors": result.failed,
+            "latency": summarize_ms(result.latencies_ms),
+            "control_plane_cpu_ms_per_instance": round(cp_s * 1000 / max(started, 1), 2),
+        }
+        if engine:
+            run["docker_engine_cpu_ms_per_instance"] = round(engine_s * 1000 / max(started, 1), 2)
+        runs.append(run)
+        if not last:
+            lk.delete(name, wait_s=120)
+    totals = [r["all_returned_s"] * 1000 for r in runs]
+    return {"concurrent": n, "function_ms": hold_s * 1000, "reps": reps, "all_returned_ms": summarize_ms(totals), "runs": runs}
+
+
+async def serial_reference(target: Target, n: int, hold_s: float) -> dict[str, Any]:
+    """RIE cannot scale out: the same `n` invocations, one after another, is all it can do."""
+    body = json.dumps({"sleep": hold_s}).encode()
+    result = await closed_loop(target, body, 1, requests_per_worker=n)
+    return {
+        "concurrent": 1,
+        "invocations": n,
+        "function_ms": hold_s * 1000,
+        "all_returned_ms": round(result.elapsed_s * 1000, 1),
+        "errors": result.failed,
+        "note": "RIE serves one invocation at a time; these ran one after another",
+    }

@@ -1,0 +1,311 @@
+"""The report: targets judged, a Markdown table, the PNG chart, and a well-formedness check."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+SCHEMA = "lambkin-bench/1"
+GROUPS = {"docker": "rie_container", "process": "rie_host"}  # Lambkin driver -> its reference
+
+
+def _get(doc: Any, *path: str) -> Any:
+    for key in path:
+        if not isinstance(doc, dict) or key not in doc:
+            return None
+        doc = doc[key]
+    return doc
+
+
+def _fmt(value: Any, digits: int = 2) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+# -- targets --------------------------------------------------------------------------------------
+
+
+def evaluate_targets(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The issue's bars, each with the measured figure and whether it is met (None: not measured)."""
+    out = []
+
+    def add(ident: str, text: str, measured: float | None, limit: float, higher_is_better: bool = False, unit: str = "") -> None:
+        met = None if measured is None else (measured >= limit if higher_is_better else measured <= limit)
+        out.append({"id": ident, "target": text, "measured": measured, "limit": limit, "unit": unit, "met": met})
+
+    for group, ref in GROUPS.items():
+        lk = f"lambkin_{group}"
+        if group not in report.get("groups", []):
+            continue
+        ratios = _get(report, "warm_latency", "ratios", f"{lk}/{ref}") or {}
+        add(f"warm_p50_{group}", f"warm invoke p50, Lambkin ({group}) / RIE ({ref[4:]}) <= 2x", ratios.get("p50"), 2.0, unit="x")
+        add(f"warm_p99_{group}", f"warm invoke p99, Lambkin ({group}) / RIE ({ref[4:]}) <= 3x", ratios.get("p99"), 3.0, unit="x")
+        add(
+            f"throughput_c8_{group}",
+            f"throughput at concurrency 8, Lambkin ({group}) / RIE ({ref[4:]}) at 1 >= 2x",
+            _get(report, "throughput", "ratios", f"{lk}@8/{ref}@1"), 2.0, higher_is_better=True, unit="x",
+        )  # fmt: skip
+        add(
+            f"cp_cpu_{group}",
+            f"control-plane CPU per warm invocation at saturation ({group}) < 0.5 ms",
+            _get(report, "control_plane_cpu", group, "saturation", "control_plane"), 0.5, unit="ms",
+        )  # fmt: skip
+        beyond = _get(report, "footprint", group, "beyond_interpreter_mib")
+        add(f"idle_instance_{group}", f"idle Python instance beyond the interpreter ({group}) < 20 MB", beyond, 20.0 * 1e6 / 2**20, unit="MiB")
+    cold = _get(report, "cold_start", "docker", "phases", "total_ms", "p50_ms")
+    floor = _get(report, "cold_start", "docker_run_floor", "total_ms", "p50_ms")
+    if cold is not None or "docker" in report.get("groups", []):
+        over = None if cold is None or floor is None else round(cold - floor, 1)
+        add("cold_docker", "docker cold start p50 <= `docker run` floor p50 + 150 ms", over, 150.0, unit="ms over the floor")
+    return out
+
+
+# -- Markdown -------------------------------------------------------------------------------------
+
+
+def _p50_p99(summary: Any) -> str:
+    return f"{_fmt(_get(summary, 'p50_ms'))} ({_fmt(_get(summary, 'p99_ms'))})" if summary else "n/a"
+
+
+def markdown(report: dict[str, Any]) -> str:
+    """The README's Performance table, from a report."""
+    lines = []
+    machine = report.get("machine", {})
+    lines.append(
+        f"Measured by `{report.get('command', 'make bench')}` ({report.get('profile')} profile, "
+        f"{_fmt(report.get('duration_s'), 0)} s) on {machine.get('cpus')} CPUs ({machine.get('cpu_model')}), "
+        f"{machine.get('memory_gib')} GiB, Linux {machine.get('kernel')}, Docker {machine.get('docker')}; "
+        f"Lambkin {report.get('versions', {}).get('lambkin')}. Reference: AWS RIE + awslambdaric "
+        f"{report.get('versions', {}).get('awslambdaric')}, same echo handler. Times in ms."
+    )
+    if report.get("server_env"):
+        lines[-1] += " Server settings: " + ", ".join(f"`{k}={v}`" for k, v in report["server_env"].items()) + "."
+    lines.append("")
+    lines.append("| measure | Lambkin docker | RIE in container | ratio | Lambkin process | RIE host process | ratio |")
+    lines.append("|---|---|---|---|---|---|---|")
+    wl = report.get("warm_latency", {})
+    for key, label in (("p50_ms", "p50"), ("p95_ms", "p95"), ("p99_ms", "p99")):
+        row = [f"warm invoke {label}, 100 B, 1 client"]
+        for group, ref in GROUPS.items():
+            a, b = _get(wl, f"lambkin_{group}", key), _get(wl, ref, key)
+            row += [_fmt(a), _fmt(b), _fmt(_get(wl, "ratios", f"lambkin_{group}/{ref}", label)) + "x"]
+        lines.append("| " + " | ".join(row) + " |")
+    tp = report.get("throughput", {})
+    plans = report.get("plan", {})
+    concurrencies = sorted({c for plan in plans.values() for c in plan.get("concurrencies", [])})
+    for c in concurrencies:
+        row = [f"throughput, invocations/s, concurrency {c}"]
+        for group, ref in GROUPS.items():
+            a = _get(tp, f"lambkin_{group}", str(c), "per_s")
+            b = _get(tp, ref, "1", "per_s") if c == 1 else None
+            ref_text = _fmt(b, 0) if c == 1 else "refused (one at a time)"
+            ratio = _get(tp, "ratios", f"lambkin_{group}@{c}/{ref}@1")
+            row += [_fmt(a, 0), ref_text, _fmt(ratio) + "x" if ratio is not None else ""]
+        lines.append("| " + " | ".join(row) + " |")
+    for label, entry in report.get("payload_scaling", {}).items():
+        row = [f"payload {label} echo, p50 (p99)"]
+        for group, ref in GROUPS.items():
+            a, b = _get(entry, f"lambkin_{group}"), _get(entry, ref)
+            r = _get(a, "p50_ms") / _get(b, "p50_ms") if _get(a, "p50_ms") and _get(b, "p50_ms") else None
+            row += [_p50_p99(a), _p50_p99(b), _fmt(r) + "x" if r else ""]
+        lines.append("| " + " | ".join(row) + " |")
+    cold = report.get("cold_start", {})
+    floor = _get(cold, "docker_run_floor", "total_ms", "p50_ms")
+    row = ["cold start p50, Python hello world (floor: `docker run --rm IMAGE python3 -c pass`)"]
+    row += [_fmt(_get(cold, "docker", "phases", "total_ms", "p50_ms")), f"floor {_fmt(floor)}", ""]
+    row += [_fmt(_get(cold, "process", "phases", "total_ms", "p50_ms")), "", ""]
+    lines.append("| " + " | ".join(row) + " |")
+    so = report.get("scale_out", {})
+    serial = _get(so, "reference_serial") or {}
+    row = [f"scale-out: {_get(so, 'concurrent') or 50} concurrent x 100 ms from zero, until all returned"]
+    for group, ref in GROUPS.items():
+        ref_cell = f"{_fmt(serial.get('all_returned_ms'), 0)} (one at a time)" if serial.get("reference") == ref else ""
+        row += [_fmt(_get(so, group, "all_returned_ms", "p50_ms"), 0), ref_cell, ""]
+    lines.append("| " + " | ".join(row) + " |")
+    cpu = report.get("control_plane_cpu", {})
+    row = ["control-plane CPU per invocation at saturation (ms)"]
+    for group in GROUPS:
+        row += [_fmt(_get(cpu, group, "saturation", "control_plane"), 3), "", ""]
+    lines.append("| " + " | ".join(row) + " |")
+    fp = report.get("footprint", {})
+    row = ["control-plane RSS idle / under load (MiB)"]
+    for group in GROUPS:
+        row += [f"{_fmt(_get(fp, group, 'idle', 'control_plane_rss_mib'), 1)} / {_fmt(_get(fp, group, 'under_load_peak_rss_mib'), 1)}", "", ""]
+    lines.append("| " + " | ".join(row) + " |")
+    steps = sorted({int(n) for g in GROUPS for n in (_get(fp, g, "instances") or {})})
+    for n in steps:
+        row = [f"{n} idle instances: control-plane RSS / per instance (MiB)"]
+        for group, ref in GROUPS.items():
+            snap = _get(fp, group, "instances", str(n)) or {}
+            per = _get(snap, "per_instance_mib", "working_set", "mean") or _get(snap, "per_instance_mib", "pss", "mean")
+            ref_mem = _get(fp, "reference", ref)
+            ref_cell = "" if n != steps[0] or not ref_mem else f"RIE: {_fmt(ref_mem.get('working_set_mib', ref_mem.get('pss_mib')), 1)}"
+            row += [f"{_fmt(_get(snap, 'control_plane_rss_mib'), 1)} / {_fmt(per, 1)}", ref_cell, ""]
+        lines.append("| " + " | ".join(row) + " |")
+    lines.append("")
+    lines.append("| target | measured | met |")
+    lines.append("|---|---|---|")
+    for target in report.get("targets", []):
+        met = {True: "yes", False: "**no**", None: "not measured"}[target["met"]]
+        lines.append(f"| {target['target']} | {_fmt(target['measured'])} {target['unit']} | {met} |")
+    return "\n".join(lines) + "\n"
+
+
+# -- the chart ------------------------------------------------------------------------------------
+
+
+def render_chart(report: dict[str, Any], path: Path) -> bool:
+    """Latency percentiles, throughput per concurrency, payload scaling, cold-start phases.
+    False when matplotlib is not installed (pip install -e '.[bench]')."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    fig, axes = plt.subplots(2, 2, figsize=(13, 9))
+    fig.suptitle(f"Lambkin vs AWS RIE + awslambdaric ({report.get('profile')} run, {report.get('machine', {}).get('cpus')} CPUs)")
+
+    ax = axes[0][0]
+    wl = report.get("warm_latency", {})
+    names = [n for n in ("lambkin_docker", "lambkin_docker_awslambdaric", "rie_container", "lambkin_process", "rie_host") if n in wl]
+    width = 0.8 / 3
+    for i, (key, label) in enumerate((("p50_ms", "p50"), ("p95_ms", "p95"), ("p99_ms", "p99"))):
+        values = [wl[n].get(key, 0) for n in names]
+        ax.bar([x + i * width for x in range(len(names))], values, width, label=label)
+    ax.set_xticks([x + width for x in range(len(names))], [n.replace("_", "\n", 1) for n in names], fontsize=8)
+    ax.set_ylabel("ms")
+    ax.set_title("Warm invoke latency, 100 B echo, one client")
+    ax.legend()
+
+    ax = axes[0][1]
+    tp = report.get("throughput", {})
+    for name in ("lambkin_docker", "lambkin_process"):
+        if name in tp:
+            cs = sorted(int(c) for c in tp[name])
+            ax.plot(cs, [tp[name][str(c)]["per_s"] for c in cs], marker="o", label=name)
+    for name, marker in (("rie_container", "s"), ("rie_host", "^")):
+        if name in tp and "1" in tp[name]:
+            ax.scatter([1], [tp[name]["1"]["per_s"]], marker=marker, s=60, zorder=3, label=f"{name} (one at a time only)")
+    ax.set_xscale("log", base=2)
+    ticks = sorted({int(c) for name in ("lambkin_docker", "lambkin_process") for c in tp.get(name, {})} | {1})
+    ax.set_xticks(ticks, [str(t) for t in ticks])
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel("client concurrency")
+    ax.set_ylabel("invocations / s")
+    ax.set_title("Throughput")
+    ax.legend(fontsize=8)
+
+    ax = axes[1][0]
+    ps = report.get("payload_scaling", {})
+    labels = list(ps)
+    for name in ("lambkin_docker", "rie_container", "lambkin_process", "rie_host"):
+        points = [(ps[label]["bytes"], ps[label][name]["p50_ms"]) for label in labels if name in ps[label]]
+        if points:
+            ax.plot(*zip(*points), marker="o", label=name)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("payload bytes (echoed)")
+    ax.set_ylabel("p50 ms")
+    ax.set_title("Payload scaling")
+    ax.legend(fontsize=8)
+
+    ax = axes[1][1]
+    cold = report.get("cold_start", {})
+    bars: list[tuple[str, list[tuple[str, float]]]] = []
+    docker_phases = _get(cold, "docker", "phases") or {}
+    order = ["placement_and_create_ms", "container_start_ms", "agent_boot_and_handoffs_ms", "runtime_init_ms", "first_invoke_ms"]
+    if docker_phases:
+        bars.append(("lambkin docker", [(k, docker_phases[k]["p50_ms"]) for k in order if k in docker_phases]))
+    floor = _get(cold, "docker_run_floor", "total_ms", "p50_ms")
+    if floor is not None:
+        bars.append(("docker run floor", [("docker run --rm ... python3 -c pass", floor)]))
+    process_phases = _get(cold, "process", "phases") or {}
+    if process_phases:
+        order_p = ["spawn_agent_boot_and_handoffs_ms", "runtime_init_ms", "first_invoke_ms"]
+        bars.append(("lambkin process", [(k, process_phases[k]["p50_ms"]) for k in order_p if k in process_phases]))
+    colors: dict[str, Any] = {}
+    for y, (label, parts) in enumerate(bars):
+        left = 0.0
+        for phase, ms in parts:
+            color = colors.setdefault(phase, f"C{len(colors)}")
+            ax.barh(y, ms, left=left, color=color, label=phase if phase not in ax.get_legend_handles_labels()[1] else None)
+            left += ms
+    ax.set_yticks(range(len(bars)), [b[0] for b in bars])
+    ax.set_xlabel("ms (p50 of each phase)")
+    ax.set_title("Cold start, Python hello world")
+    if bars:
+        longest = max(sum(ms for _, ms in parts) for _, parts in bars)
+        ax.set_xlim(0, longest * 1.75)  # room on the right for the legend
+        ax.legend(fontsize=7, loc="center right")
+
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return True
+
+
+# -- well-formedness ------------------------------------------------------------------------------
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def validate(report: dict[str, Any]) -> list[str]:
+    """Problems that make the report unusable (missing or non-numeric figures); [] when fine.
+    Checks shape, not values: a slow machine still writes a well-formed report."""
+    problems: list[str] = []
+
+    def need(*path: str) -> None:
+        if not _number(_get(report, *path)):
+            problems.append("missing figure: " + ".".join(path))
+
+    if report.get("schema") != SCHEMA:
+        problems.append(f"schema is not {SCHEMA}")
+    groups = report.get("groups") or []
+    if not groups:
+        problems.append("no Lambkin driver was measured")
+    for group in groups:
+        lk, ref = f"lambkin_{group}", GROUPS[group]
+        plan = _get(report, "plan", group) or {}
+        for who in (lk, ref):
+            for p in ("p50_ms", "p95_ms", "p99_ms"):
+                need("warm_latency", who, p)
+        for p in ("p50", "p95", "p99"):
+            need("warm_latency", "ratios", f"{lk}/{ref}", p)
+        for c in plan.get("concurrencies", []):
+            need("throughput", lk, str(c), "per_s")
+            need("throughput", lk, str(c), "cpu_ms_per_invocation", "control_plane")
+        need("throughput", ref, "1", "per_s")
+        if not isinstance(_get(report, "throughput", "rie_concurrency", group, "succeeded"), int):
+            problems.append(f"missing figure: throughput.rie_concurrency.{group}")
+        for label in plan.get("payload_sizes", []):
+            need("payload_scaling", label, lk, "p50_ms")
+            need("payload_scaling", label, ref, "p50_ms")
+        need("cold_start", group, "phases", "total_ms", "p50_ms")
+        need("cold_start", group, "phases", "runtime_init_ms", "p50_ms")
+        need("scale_out", group, "all_returned_ms", "p50_ms")
+        need("footprint", group, "idle", "control_plane_rss_mib")
+        need("footprint", group, "under_load_peak_rss_mib")
+        need("footprint", group, "beyond_interpreter_mib")
+        for n in plan.get("footprint_steps", []):
+            need("footprint", group, "instances", str(n), "control_plane_rss_mib")
+            need("footprint", group, "instances", str(n), "per_instance_mib", "rss", "mean")
+        need("footprint", "reference", ref, "rss_mib")
+        need("control_plane_cpu", group, "saturation", "control_plane")
+    if groups:
+        need("scale_out", "reference_serial", "all_returned_ms")
+    if "docker" in groups:
+        need("cold_start", "docker_run_floor", "total_ms", "p50_ms")
+        need("cold_start", "docker", "phases", "container_start_ms", "p50_ms")
+    if not report.get("targets"):
+        problems.append("missing section: targets")
+    if report.get("errors"):
+        problems.append(f"errors during the run: {report['errors']}")
+    return problems
