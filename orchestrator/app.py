@@ -46,7 +46,7 @@ async def build_services(settings: Settings) -> Services:
     scaling = ScalingService(function_service, registry, limiter, provisioner)
     function_service.deleted_hooks.append(scaling.forget)
     queue = EventQueue(settings.events_path)
-    dispatcher = Dispatcher(queue, invoker, registry, settings, function_service.arn)
+    dispatcher = Dispatcher(queue, invoker, registry, settings, function_service.arn, metrics=observability.metrics)
     function_service.deleted_hooks.append(queue.drop_function)
     observability.metrics.watch_queue_depth(queue.depth)
     return Services(

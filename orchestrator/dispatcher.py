@@ -26,6 +26,7 @@ from .errors import LambdaError, LambdaErrorCode
 from .event_config import EventInvokeConfig, destination_function
 from .event_queue import Event, EventQueue
 from .functions import FunctionService
+from .metrics import Metrics
 from .invoker import MAX_ASYNC_PAYLOAD, Invoker, InvokeInput, InvokeOutput, check_payload, new_request_id
 from .registry import Registry
 from .settings import Settings
@@ -75,7 +76,9 @@ class Dispatcher:
         settings: Settings,
         arn: Callable[[str], str],
         clock: Callable[[], float] = time.time,
+        metrics: Metrics | None = None,
     ) -> None:
+        self._metrics = metrics
         self._queue = queue
         self._invoker = invoker
         self._registry = registry
@@ -158,8 +161,12 @@ class Dispatcher:
             return
         settings = self.event_config(event.function)
         age = self._clock() - event.received_at
+        if self._metrics is not None:
+            self._metrics.async_event_age.labels(self._metrics.function(event.function)).observe(age)
         if age > settings.maximum_event_age_s:
             self.stats["dropped_by_age"] += 1
+            if self._metrics is not None:
+                self._metrics.async_dropped_by_age.labels(self._metrics.function(event.function)).inc()
             await self._give_up(event, settings, "EventAgeExceeded", event.attempts, None)
             return
         try:
@@ -182,6 +189,8 @@ class Dispatcher:
             return
         if attempts <= settings.maximum_retry_attempts:
             self.stats["retries"] += 1
+            if self._metrics is not None:
+                self._metrics.async_retries.labels(self._metrics.function(event.function)).inc()
             delays = self._settings.async_retry_delays_s
             delay = delays[min(attempts, len(delays)) - 1]
             error = output.body[:1000].decode(errors="replace")
@@ -212,6 +221,10 @@ class Dispatcher:
                     if r.status >= 300:
                         raise RuntimeError(f"webhook answered {r.status}")
             self.stats["destination_deliveries"] += 1
+            if self._metrics is not None:
+                self._metrics.async_destination_deliveries.labels("delivered").inc()
         except Exception as exc:
             self.stats["destination_failures"] += 1
+            if self._metrics is not None:
+                self._metrics.async_destination_deliveries.labels("failed").inc()
             log.warning("destination delivery failed: %s", exc, extra={"destination": destination})

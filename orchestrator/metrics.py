@@ -95,6 +95,17 @@ class Metrics:
         self.async_queue_depth = Gauge(
             "lambkin_async_queue_depth", "Asynchronous invocations waiting (all functions).", registry=r
         )
+        self.async_event_age = Histogram(
+            "lambkin_async_event_age_seconds", "Age of an asynchronous event when an attempt starts.",
+            ["function"], registry=r, buckets=(0.1, 0.5, 1, 5, 30, 60, 300, 900, 3600, 21600),
+        )  # fmt: skip
+        self.async_retries = Counter("lambkin_async_retries", "Asynchronous events retried after a function error.", ["function"], registry=r)
+        self.async_dropped_by_age = Counter(
+            "lambkin_async_dropped_by_age", "Asynchronous events dropped because they were too old.", ["function"], registry=r
+        )
+        self.async_destination_deliveries = Counter(
+            "lambkin_async_destination_deliveries", "Destination records delivered, by result.", ["result"], registry=r
+        )
 
     def function(self, name: str) -> str:
         """The label value for a function name (bounded: later names beyond the cap are `_other`)."""

@@ -121,6 +121,21 @@ def test_retries_keep_the_request_id_and_end_in_success(server: Server, sink: Si
     assert record["requestContext"]["approximateInvokeCount"] == 3
     assert record["responsePayload"] == {"succeeded_on": 3}
     assert [a["id"] for a in sink.topic("attempts") if a["id"] == request_id] == [request_id] * 3
+    metrics = _metrics(server)
+    assert metrics[("lambkin_async_retries_total", (("function", name),))] == 2
+    assert metrics[("lambkin_async_event_age_seconds_count", (("function", name),))] == 3
+    assert metrics[("lambkin_async_destination_deliveries_total", (("result", "delivered"),))] >= 1
+
+
+def _metrics(server: Server) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = _admin(server, "GET", "/metrics").decode()
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
 
 
 def test_no_retries_goes_straight_to_the_failure_destination(server: Server, sink: Sink) -> None:
