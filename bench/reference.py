@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.support.oracles import awslambdaric_dir, rie_binary
+from tests.support.processes import stop_process
 
 from . import sysinfo
 from .loadgen import Connection, ResponseError, Target
@@ -113,13 +114,7 @@ class RieHost:
         return {"rss": sum(sysinfo.rss_bytes(p) for p in pids), "pss": sum(sysinfo.pss_bytes(p) for p in pids)}
 
     def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
         self._log.close()
 
 

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from tests.conformance.variants import Variant
 from tests.support.oracles import rie_binary
+from tests.support.processes import stop_process
 from tests.support.server import Server, free_port
 from tests.support.zips import zip_tree
 
@@ -193,13 +194,7 @@ class RieFunction:
         return Result(body, response.status != 200 or _is_error_document(body), None, log, seconds)
 
     def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
         self._log.close()
 
 

@@ -33,6 +33,7 @@ from typing import Any, Protocol
 import pytest
 
 from tests.support.oracles import awslambdaric_dir, rie_binary
+from tests.support.processes import stop_process
 
 REPO = Path(__file__).resolve().parents[2]
 CLIENT_DIR = REPO / "runtime-images" / "python"
@@ -122,13 +123,7 @@ class Rie:
             time.sleep(0.02)
 
     def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
         self._log.close()
 
 
