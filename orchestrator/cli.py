@@ -66,29 +66,29 @@ def serve(
 @images_app.command("build")
 def images_build(force: bool = typer.Option(False, help="Rebuild even when current.")) -> None:
     """Build every runtime image (offline Debian base first), showing progress."""
-    from . import images
+    from . import images_cli
 
-    raise typer.Exit(images.main(["build", *(["--force"] if force else [])]))
+    raise typer.Exit(images_cli.main(["build", *(["--force"] if force else [])]))
 
 
 @images_app.command("list")
 def images_list() -> None:
     """Show each runtime image and whether it is missing, stale or current."""
-    from . import images
+    from . import images_cli
 
-    raise typer.Exit(images.main(["list"]))
+    raise typer.Exit(images_cli.main(["list"]))
 
 
 @app.command()
 def runtimes() -> None:
     """List the runtimes: identifier, handler format, image, its status and language version."""
-    from . import images
+    from . import images, images_cli
 
     out = Console()
     if not out.is_terminal:
         out.width = 160  # keep each row on one line in logs
     try:
-        out.print(images.runtimes_table())
+        out.print(images_cli.runtimes_table())
     except images.ImageBuildError as exc:
         console.print(f"[bold red]error:[/] {exc}", highlight=False, emoji=False)
         raise typer.Exit(1) from None

@@ -1,0 +1,152 @@
+"""`lambkin images build|list`, `lambkin runtimes` and `python -m orchestrator.images`: the
+command-line face of images.py (progress display and tables)."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from typing import Any
+
+import docker
+from docker.errors import DockerException
+
+from .images import (
+    BASE_IMAGES,
+    RUNTIME_IMAGES,
+    BuildStep,
+    ImageBuildError,
+    ImageStatus,
+    base_image_status,
+    build_steps,
+    docker_client,
+    image_status,
+)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="lambkin images", description="Lambkin runtime images")
+    commands = parser.add_subparsers(dest="command", required=True)
+    build = commands.add_parser("build", help="build the base image and the runtime images")
+    build.add_argument("--force", action="store_true", help="rebuild the base, bypass the cache")
+    build.add_argument("runtimes", nargs="*", metavar="RUNTIME", help=", ".join(RUNTIME_IMAGES))
+    commands.add_parser("list", help="show each runtime image and whether it is current")
+    args = parser.parse_args(argv)
+
+    from rich.console import Console  # the CLI's concern, not the library's
+
+    console = Console(stderr=True)
+    try:
+        if args.command == "build":
+            build_with_progress(console, build_steps(force=args.force, runtimes=args.runtimes))
+        else:
+            out = Console()
+            if not out.is_terminal:
+                out.width = 120  # not 80: keep each row on one line in logs
+            out.print(images_table())
+    except ImageBuildError as exc:
+        console.print(f"[bold red]error:[/] {exc}", highlight=False, emoji=False)
+        return 1
+    return 0
+
+
+def build_with_progress(console: Any, steps: Sequence[BuildStep]) -> None:
+    """Run build steps under a rich spinner with elapsed time per phase, printing every line."""
+    from rich.progress import Progress as Bar
+    from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Bar(*columns, console=console) as bar:
+
+        def show(line: str) -> None:
+            bar.console.print(f"  {line}", style="dim", markup=False, highlight=False, emoji=False)
+
+        for description, work in steps:
+            task = bar.add_task(description, total=1)
+            if not console.is_terminal:  # no live spinner: say when each phase starts
+                console.print(f"==> {description}", markup=False, highlight=False)
+            work(show)
+            bar.update(task, completed=1, description=f"[green]✓[/] {description}")
+            bar.stop_task(task)
+
+
+def images_table(client: docker.DockerClient | None = None) -> Any:
+    from rich.table import Table
+
+    client = client or docker_client()
+    table = Table("runtime", "image", "status", "size", "created")
+    for column in table.columns:
+        column.no_wrap = True
+    colours = {
+        ImageStatus.CURRENT: "green",
+        ImageStatus.STALE: "yellow",
+        ImageStatus.MISSING: "red",
+    }
+    rows = [("(base)", base, base_image_status(client, base)) for base in BASE_IMAGES]
+    rows += [(r, spec.tag, image_status(r, client)) for r, spec in RUNTIME_IMAGES.items()]
+    for runtime, tag, status in rows:
+        size = created = ""
+        if status is not ImageStatus.MISSING:
+            attrs = client.images.get(tag).attrs
+            size = f"{attrs['Size'] / 1e6:.0f} MB"
+            created = attrs["Created"][:16].replace("T", " ")
+        table.add_row(runtime, tag, f"[{colours[status]}]{status.value}[/]", size, created)
+    return table
+
+
+def language_version(runtime: str, client: docker.DockerClient) -> str:
+    """The first line the runtime's version command prints inside its image ("" if none)."""
+    from .runtimes import RUNTIMES
+
+    command = RUNTIMES[runtime].version_command
+    if not command:
+        return ""
+    try:
+        output = client.containers.run(
+            RUNTIMES[runtime].image,
+            entrypoint=list(command),
+            remove=True,
+            stdout=True,
+            stderr=True,
+            labels={"org.lambkin.purpose": "version-probe"},
+        )
+    except DockerException as exc:
+        return f"(unknown: {exc})"[:60]
+    lines = output.decode("utf-8", "replace").strip().splitlines()
+    return lines[0].strip() if lines else ""
+
+
+def runtimes_table(client: docker.DockerClient | None = None) -> Any:
+    """`lambkin runtimes`: every identifier, its handler format, image, status, language version."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from rich.table import Table
+
+    from .runtimes import RUNTIMES
+
+    client = client or docker_client()
+    statuses = {r: image_status(r, client) for r in RUNTIME_IMAGES}
+    image_of = {spec.tag: r for r, spec in RUNTIME_IMAGES.items()}
+    present = [
+        r
+        for r, spec in RUNTIMES.items()
+        if statuses.get(image_of.get(spec.image, "")) not in (None, ImageStatus.MISSING)
+    ]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        versions = dict(zip(present, pool.map(lambda r: language_version(r, client), present)))
+    table = Table("runtime", "handler", "image", "status", "language")
+    colours = {
+        ImageStatus.CURRENT: "green",
+        ImageStatus.STALE: "yellow",
+        ImageStatus.MISSING: "red",
+    }
+    for runtime, spec in RUNTIMES.items():
+        status = statuses.get(image_of.get(spec.image, ""), ImageStatus.MISSING)
+        table.add_row(
+            runtime,
+            spec.handler_format,
+            spec.image,
+            f"[{colours[status]}]{status.value}[/]",
+            versions.get(runtime, ""),
+        )
+    return table
+
