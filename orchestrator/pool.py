@@ -161,9 +161,13 @@ class Pool:
                 raise StartFailed(str(exc)) from None
             raise
 
-    async def start_provisioned(self, config: FunctionConfig, code_path: CodePath) -> None:
-        """Start one instance and run its init ahead of demand; it ends IDLE (or stopped)."""
-        instance = self._new_instance(config, provisioned=True)
+    def new_provisioned(self, config: FunctionConfig) -> Instance:
+        """Register a provisioned instance now (STARTING), so it counts before it is started."""
+        return self._new_instance(config, provisioned=True)
+
+    async def start_provisioned(self, instance: Instance, config: FunctionConfig, code_path: CodePath) -> None:
+        """Start a registered provisioned instance and run its init ahead of demand; it ends
+        IDLE (or stopped)."""
         try:
             await self._start(instance, config, code_path)
         except StartFailed as exc:

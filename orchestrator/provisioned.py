@@ -19,7 +19,7 @@ from typing import Any
 from . import policy
 from .drivers.base import StartFailed
 from .function_config import FunctionConfig, now_timestamp
-from .instance import State
+from .instance import Instance, State
 from .pool import CodePath, Pool
 from .registry import Registry
 
@@ -112,16 +112,19 @@ class Provisioner:
             if shortfall == 0 or now < attempts.next_try:
                 continue
             for _ in range(shortfall):
-                self._pool.spawn(self._start_one(config, attempts))
+                # Registered before this returns: the next tick must count it, even if its start
+                # has not begun yet (or it would start another).
+                instance = self._pool.new_provisioned(config)
+                self._pool.spawn(self._start_one(instance, config, attempts))
 
     def _retire_extra(self, function: str, extra: int) -> None:
         idle = [i for i in self._pool.instances(function) if i.provisioned and i.state is State.IDLE]
         for instance in idle[:extra]:
             instance.provisioned = False  # an ordinary idle instance now; idle timeout applies
 
-    async def _start_one(self, config: FunctionConfig, attempts: _Attempts) -> None:
+    async def _start_one(self, instance: Instance, config: FunctionConfig, attempts: _Attempts) -> None:
         try:
-            await self._pool.start_provisioned(config, self._code_path_for(config))
+            await self._pool.start_provisioned(instance, config, self._code_path_for(config))
             attempts.failures = 0
         except StartFailed as exc:
             attempts.failures += 1

@@ -176,7 +176,9 @@ async def test_exit_listener_stops_idle_and_fails_busy_fast(setup: tuple[Pool, F
 
 async def test_provisioned_instance_initializes_ahead_and_never_idles_out(setup: tuple[Pool, FakeDriver, Clock]) -> None:
     pool, driver, clock = setup
-    await pool.start_provisioned(config(), code)
+    pending = pool.new_provisioned(config())
+    assert pending.state is State.STARTING and pool.instances() == [pending], "counted before it starts"
+    await pool.start_provisioned(pending, config(), code)
     [instance] = pool.instances()
     assert instance.provisioned and instance.state is State.IDLE
     assert driver.started[0].initialization_type == "provisioned-concurrency"
@@ -209,3 +211,22 @@ async def test_start_timeout_removes_the_instance_and_says_so() -> None:
     with pytest.raises(StartFailed, match="did not start within"):
         await pool.acquire(config(), code)
     assert pool.instances() == [], "a failed start leaves nothing behind"
+
+
+async def test_provisioner_never_starts_more_than_requested(tmp_path: Path) -> None:
+    """Two ticks before any start has run must not double the instances."""
+    from orchestrator.provisioned import Provisioner
+    from orchestrator.registry import Registry
+
+    driver = FakeDriver()
+    pool = Pool(driver, Settings(), "srv", agent_factory=FakeAgent)  # type: ignore[arg-type]
+    registry = Registry(tmp_path / "db.sqlite")
+    registry.create(config())
+    provisioner = Provisioner(pool, registry, lambda c: code)
+    provisioner.put("fn", "$LATEST", 2)  # ticks once
+    provisioner.tick()
+    pool.tick()
+    await settle()
+    await asyncio.sleep(0.05)
+    assert len(pool.instances("fn")) == 2
+    assert provisioner.describe("fn")["Status"] == "READY"  # type: ignore[index]
