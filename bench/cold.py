@@ -73,6 +73,38 @@ def cold_starts(lk: Lambkin, samples: int, warmup: int = 1) -> dict[str, Any]:
     return {"samples": len(results), "phases": _phase_summaries(results, keys), "raw": results}
 
 
+def java_warm_reuse(lk: Lambkin, warm_samples: int) -> dict[str, Any]:
+    """Java's slow start is where warm reuse pays: a java17 function's first invocation (JVM
+    start, class loading, JIT) against its warm ones. Uses the conformance suite's fixture."""
+    import tempfile
+    from pathlib import Path
+
+    from tests.conformance.variants import VARIANTS, build, missing_tools
+
+    variant = VARIANTS["java17"]
+    missing = missing_tools(variant)
+    if missing:
+        return {"skipped": f"missing on this host: {', '.join(missing)} (scripts/ensure-host-runtimes.sh)"}
+    with tempfile.TemporaryDirectory() as tmp:
+        built = build(variant, Path(tmp))
+        files = {str(p.relative_to(built.app)): p.read_bytes() for p in built.app.rglob("*") if p.is_file()}
+    name = f"bench-java-{lk.driver}-{uuid.uuid4().hex[:6]}"
+    lk.deploy(name, files, runtime="java17", handler="example.App", memory_mb=512)
+    try:
+        payload = json.dumps({"op": "count"}).encode()
+        first = lk.invoke_with_report(name, payload)
+        warm = [lk.invoke_with_report(name, payload)["total_ms"] for _ in range(warm_samples)]
+    finally:
+        lk.delete(name)
+    summary = summarize_ms(warm)
+    return {
+        "first_ms": first["total_ms"],
+        "first_init_ms": first["init_duration_ms"],
+        "warm": summary,
+        "speedup_first_over_warm_p50": round(first["total_ms"] / summary["p50_ms"], 1),
+    }
+
+
 def docker_run_floor(image: str, samples: int) -> dict[str, Any]:
     """`docker run --rm --entrypoint python3 IMAGE -c pass`: the least a container can cost.
 

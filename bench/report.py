@@ -119,6 +119,14 @@ def markdown(report: dict[str, Any]) -> str:
     row += [_fmt(_get(cold, "docker", "phases", "total_ms", "p50_ms")), f"floor {_fmt(floor)}", ""]
     row += [_fmt(_get(cold, "process", "phases", "total_ms", "p50_ms")), "", ""]
     lines.append("| " + " | ".join(row) + " |")
+    java = report.get("java_warm_reuse", {})
+    if java:
+        row = ["java17: first invocation / warm p50 (speed-up)"]
+        for group in GROUPS:
+            first, warm = _get(java, group, "first_ms"), _get(java, group, "warm", "p50_ms")
+            speedup = _get(java, group, "speedup_first_over_warm_p50")
+            row += [f"{_fmt(first, 0)} / {_fmt(warm)} ({_fmt(speedup, 0)}x)" if first else "", "", ""]
+        lines.append("| " + " | ".join(row) + " |")
     so = report.get("scale_out", {})
     serial = _get(so, "reference_serial") or {}
     row = [f"scale-out: {_get(so, 'concurrent') or 50} concurrent x 100 ms from zero, until all returned"]

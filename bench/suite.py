@@ -141,6 +141,11 @@ class Bench:
 
             await self.section(f"{driver}: cold start", cold_starts)
 
+            async def java() -> None:
+                r.setdefault("java_warm_reuse", {})[driver] = cold.java_warm_reuse(lk, max(5, p.cold_samples))
+
+            await self.section(f"{driver}: java17 first vs warm", java)
+
             async def grow_and_snapshot(n: int) -> None:
                 others = lk.live_instances() - lk.live_instances("echo")
                 await warm.grow(echo, n - others, lambda: lk.live_instances("echo"))
