@@ -119,7 +119,7 @@ class Invoker:
         pool: Pool,
         limiter: ConcurrencyLimiter,
         settings: Settings,
-        telemetry: Telemetry | None = None,
+        telemetry: Telemetry,
     ) -> None:
         self._telemetry = telemetry
         self._functions = functions
@@ -135,8 +135,7 @@ class Invoker:
         if reason is not None and self._settings.throttle_wait_s > 0:
             reason = await self._wait_for_slot(function, reason)
         if reason is not None:
-            if self._telemetry is not None:
-                self._telemetry.throttled(function)
+            self._telemetry.throttled(function)
             raise LambdaError(LambdaErrorCode.TOO_MANY_REQUESTS, "Rate Exceeded.", Reason=reason.value)
 
     async def _wait_for_slot(self, function: str, reason: ThrottleReason) -> ThrottleReason | None:
@@ -172,17 +171,12 @@ class Invoker:
             return InvokeOutput(request_id, 204)
         payload = check_payload(request.payload)
         client_context = decode_client_context(request.client_context_b64)
-        trace_id = request.trace_id or new_trace_id()
         await self._admit(config.name)
-        obs = None
-        if self._telemetry is not None:
-            obs = self._telemetry.begin(config.name, request_id, request.trace_id, request.traceparent)
-            trace_id = obs.runtime_header
+        obs = self._telemetry.begin(config.name, request_id, request.trace_id, request.traceparent)
         try:
-            return await self._run(config, request, request_id, payload, client_context, trace_id, obs)
+            return await self._run(config, request, request_id, payload, client_context, obs)
         finally:
-            if obs is not None:
-                obs.end()
+            obs.end()
             await self._release_slot(config.name)
 
     async def _run(
@@ -192,14 +186,13 @@ class Invoker:
         request_id: str,
         payload: bytes,
         client_context: str | None,
-        trace_id: str,
-        obs: Observation | None = None,
+        obs: Observation,
     ) -> InvokeOutput:
+        trace_id = obs.runtime_header
         try:
             instance, cold = await self._pool.acquire(config, self.code_path_for(config))
         except StartFailed as exc:
-            if obs is not None:
-                obs.failed("platform_error", str(exc))
+            obs.failed("platform_error", str(exc))
             log.error("could not start an instance: %s", exc, extra={"function": config.name})
             raise LambdaError(LambdaErrorCode.SERVICE, f"Could not start an instance of {config.name}: {exc}") from None
 
@@ -214,20 +207,17 @@ class Invoker:
         # The agent enforces the timeout itself; this bound only catches a dead or wedged agent.
         wait_s = config.timeout + self._settings.init_timeout_s + self._settings.agent_grace_s
         assert instance.agent is not None
-        if obs is not None:
-            obs.acquired(cold)
+        obs.acquired(cold)
         try:
             result = await instance.agent.invoke(agent_request, wait_s)
         except AgentUnreachable as exc:
-            if obs is not None:
-                obs.failed("function_error", str(exc))
+            obs.failed("function_error", str(exc))
             return await self._instance_died(instance, request_id, trace_id, str(exc))
         except asyncio.CancelledError:
             # Abandoned mid-invocation (shutdown): the instance's state is unknown, so it goes.
             self._pool.spawn(self._pool.discard(instance, "abandoned"))
             raise
-        if obs is not None:
-            obs.completed(result)
+        obs.completed(result)
         self._pool.release(instance)
         return InvokeOutput(
             request_id=request_id,
@@ -242,18 +232,13 @@ class Invoker:
 
     async def run_event(self, config: FunctionConfig, request_id: str, payload: bytes) -> InvokeOutput:
         """One attempt at a queued asynchronous event, under the same limits as a sync call."""
-        trace_id = new_trace_id()
         await self._admit(config.name)
-        obs = None
-        if self._telemetry is not None:
-            obs = self._telemetry.begin(config.name, request_id, trace_id)
-            trace_id = obs.runtime_header
+        obs = self._telemetry.begin(config.name, request_id, new_trace_id())
         try:
             request = InvokeInput(FunctionRef(config.name), payload, "Event")
-            return await self._run(config, request, request_id, payload, None, trace_id, obs)
+            return await self._run(config, request, request_id, payload, None, obs)
         finally:
-            if obs is not None:
-                obs.end()
+            obs.end()
             await self._release_slot(config.name)
 
     def code_path_for(self, config: FunctionConfig) -> CodePath:

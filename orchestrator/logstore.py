@@ -363,12 +363,7 @@ class LogStore:
         group_id = self._group_id(group)
         clauses = ["s.group_id = ?", "s.name = ?"]
         args: list[Any] = [group_id, stream]
-        if start is not None:
-            clauses.append("e.ts >= ?")
-            args.append(start)
-        if end is not None:
-            clauses.append("e.ts < ?")
-            args.append(end)
+        _time_range(clauses, args, start, end)
         if after_seq is not None:
             clauses.append("e.seq > ?")
             args.append(after_seq)
@@ -395,12 +390,7 @@ class LogStore:
         if stream_names:
             clauses.append(f"s.name IN ({','.join('?' * len(stream_names))})")
             args += list(stream_names)
-        if start is not None:
-            clauses.append("e.ts >= ?")
-            args.append(start)
-        if end is not None:
-            clauses.append("e.ts < ?")
-            args.append(end)
+        _time_range(clauses, args, start, end)
         if after is not None:
             clauses.append("(e.ts, e.stream_id, e.seq) > (?, ?, ?)")
             args += list(after)
@@ -419,3 +409,13 @@ class LogStore:
         if group is None:
             return int(self._query("SELECT COUNT(*) FROM log_events")[0][0])
         return int(self._query("SELECT COUNT(*) FROM log_events WHERE group_id = ?", (self._group_id(group),))[0][0])
+
+
+def _time_range(clauses: list[str], args: list[Any], start: int | None, end: int | None) -> None:
+    """Add `start <= ts < end` (either bound optional) to a WHERE clause being built."""
+    if start is not None:
+        clauses.append("e.ts >= ?")
+        args.append(start)
+    if end is not None:
+        clauses.append("e.ts < ?")
+        args.append(end)
