@@ -1,14 +1,23 @@
 # Lambkin: `make run` (serve + deploy + invoke the example), `make test` (the whole suite).
+# Each target does its own set-up, idempotently: on a fresh Debian 12 machine (root) the first
+# run installs Docker, mmdebstrap and the host's language tools from the machine's apt sources.
 PYTHON ?= python3
 PYTEST_ARGS ?=
 
-.PHONY: install docker images run serve test test-unit clean bench bench-quick
+.PHONY: install docker host-runtimes setup images run serve test test-unit lint clean bench bench-quick
 
 install:
-	$(PYTHON) -m pip install --disable-pip-version-check -q -e '.[test]'
+	$(PYTHON) -m pip install --disable-pip-version-check -q -e '.[test,dev]'
 
 docker:
 	bash scripts/ensure-docker.sh
+
+# node, ruby, a JDK, Jackson, go, curl and en_US.UTF-8: the process driver and AWS's emulator run
+# our runtime clients with the host's interpreters, and the suite compiles Go and Java fixtures.
+host-runtimes:
+	bash scripts/ensure-host-runtimes.sh
+
+setup: install docker host-runtimes
 
 images: install docker
 	$(PYTHON) -m orchestrator.images build
@@ -19,11 +28,17 @@ run: images
 serve: install
 	$(PYTHON) -m orchestrator serve
 
-test: images
+test: setup images
 	$(PYTHON) -m pytest -q $(PYTEST_ARGS) tests
 
 test-unit: install
 	$(PYTHON) -m pytest -q tests/unit
+
+# The quality gates CI runs before the suite: lint, formatting, strict typing.
+lint: install
+	$(PYTHON) -m ruff check .
+	$(PYTHON) -m ruff format --check .
+	$(PYTHON) -m mypy
 
 # Lambkin vs AWS's Runtime Interface Emulator, same run: bench/results/latest.{json,png,md}.
 bench: images
