@@ -59,10 +59,14 @@ def cold_starts(lk: Lambkin, samples: int, warmup: int = 1) -> dict[str, Any]:
                 sample["placement_and_create_ms"] = (events["create"] - report["start_wall"]) * 1000
                 sample["container_start_ms"] = (events["start"] - events["create"]) * 1000
                 after_start = (report["end_wall"] - events["start"]) * 1000
-                sample["agent_boot_and_handoffs_ms"] = after_start - (report["init_duration_ms"] or 0) - (report["duration_ms"] or 0)
+                sample["agent_boot_and_handoffs_ms"] = (
+                    after_start - (report["init_duration_ms"] or 0) - (report["duration_ms"] or 0)
+                )
         else:
             sample["spawn_agent_boot_and_handoffs_ms"] = (
-                report["total_ms"] - (report["init_duration_ms"] or 0) - (report["duration_ms"] or 0)
+                report["total_ms"]
+                - (report["init_duration_ms"] or 0)
+                - (report["duration_ms"] or 0)
             )
         for phase, ms in report["server_timing"].items():
             sample[f"platform_{phase}_ms"] = ms
@@ -84,10 +88,16 @@ def java_warm_reuse(lk: Lambkin, warm_samples: int) -> dict[str, Any]:
     variant = VARIANTS["java17"]
     missing = missing_tools(variant)
     if missing:
-        return {"skipped": f"missing on this host: {', '.join(missing)} (scripts/ensure-host-runtimes.sh)"}
+        return {
+            "skipped": f"missing on this host: {', '.join(missing)} (scripts/ensure-host-runtimes.sh)"
+        }
     with tempfile.TemporaryDirectory() as tmp:
         built = build(variant, Path(tmp))
-        files = {str(p.relative_to(built.app)): p.read_bytes() for p in built.app.rglob("*") if p.is_file()}
+        files = {
+            str(p.relative_to(built.app)): p.read_bytes()
+            for p in built.app.rglob("*")
+            if p.is_file()
+        }
     name = f"bench-java-{lk.driver}-{uuid.uuid4().hex[:6]}"
     lk.deploy(name, files, runtime="java17", handler="example.App", memory_mb=512)
     try:
@@ -114,7 +124,18 @@ def docker_run_floor(image: str, samples: int) -> dict[str, Any]:
     totals, create_to_start, start_to_die = [], [], []
     for i in range(samples + 1):  # the first is a warm-up (page cache, first-run costs)
         label = f"org.lambkin.bench.floor={uuid.uuid4().hex}"
-        command = ["docker", "run", "--rm", "--label", label, "--entrypoint", "python3", image, "-c", "pass"]
+        command = [
+            "docker",
+            "run",
+            "--rm",
+            "--label",
+            label,
+            "--entrypoint",
+            "python3",
+            image,
+            "-c",
+            "pass",
+        ]
         since = time.time()
         start = time.perf_counter()
         subprocess.run(command, check=True, capture_output=True)
@@ -124,7 +145,9 @@ def docker_run_floor(image: str, samples: int) -> dict[str, Any]:
         events = sysinfo.docker_events(since - 0.2, time.time(), f"label={label}")
         times: dict[str, float] = {}
         for event in events:
-            times.setdefault(str(event.get("Action") or event.get("status")), int(event["timeNano"]) / 1e9)
+            times.setdefault(
+                str(event.get("Action") or event.get("status")), int(event["timeNano"]) / 1e9
+            )
         if {"create", "start", "die"} <= times.keys():
             create_to_start.append((times["start"] - times["create"]) * 1000)
             start_to_die.append((times["die"] - times["start"]) * 1000)
@@ -137,7 +160,9 @@ def docker_run_floor(image: str, samples: int) -> dict[str, Any]:
     }
 
 
-async def scale_out(lk: Lambkin, files: dict[str, str | bytes], n: int, hold_s: float, reps: int, keep: str) -> dict[str, Any]:
+async def scale_out(
+    lk: Lambkin, files: dict[str, str | bytes], n: int, hold_s: float, reps: int, keep: str
+) -> dict[str, Any]:
     """From zero instances, `n` concurrent invocations of a function that takes `hold_s`: the time
     until the last one returns. Connections to the API are opened before the clock starts.
 
@@ -152,7 +177,10 @@ async def scale_out(lk: Lambkin, files: dict[str, str | bytes], n: int, hold_s: 
         engine = sysinfo.engine_cpu() if lk.driver == "docker" else {}
         control_plane = sysinfo.cpu_seconds(lk.pid)
         result = await closed_loop(lk.target(name), body, n, requests_per_worker=1, timeout_s=120)
-        cp_s, engine_s = sysinfo.cpu_seconds(lk.pid) - control_plane, sysinfo.engine_cpu_since(engine)
+        cp_s, engine_s = (
+            sysinfo.cpu_seconds(lk.pid) - control_plane,
+            sysinfo.engine_cpu_since(engine),
+        )
         started = lk.live_instances(name)
         run: dict[str, Any] = {
             "all_returned_s": round(result.elapsed_s, 3),
@@ -167,7 +195,13 @@ async def scale_out(lk: Lambkin, files: dict[str, str | bytes], n: int, hold_s: 
         if not last:
             lk.delete(name, wait_s=120)
     totals = [r["all_returned_s"] * 1000 for r in runs]
-    return {"concurrent": n, "function_ms": hold_s * 1000, "reps": reps, "all_returned_ms": summarize_ms(totals), "runs": runs}
+    return {
+        "concurrent": n,
+        "function_ms": hold_s * 1000,
+        "reps": reps,
+        "all_returned_ms": summarize_ms(totals),
+        "runs": runs,
+    }
 
 
 async def serial_reference(target: Target, n: int, hold_s: float) -> dict[str, Any]:

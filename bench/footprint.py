@@ -32,7 +32,10 @@ def interpreter_in_container(image: str, memory_mb: int = 128) -> dict[str, Any]
         memory = sysinfo.container_memory(sysinfo.Container.inspect(cid)[0])
     finally:
         subprocess.run(["docker", "rm", "-f", cid], capture_output=True, check=False)
-    return {"what": f"docker run --entrypoint python3 {image} -c '{IDLE_SCRIPT}'", **{f"{k}_mib": _mib(v) for k, v in memory.items()}}
+    return {
+        "what": f"docker run --entrypoint python3 {image} -c '{IDLE_SCRIPT}'",
+        **{f"{k}_mib": _mib(v) for k, v in memory.items()},
+    }
 
 
 def interpreter_on_host() -> dict[str, Any]:
@@ -57,7 +60,12 @@ def instance_memory(lk: Lambkin, functions: list[str]) -> list[dict[str, int]]:
     for agent in tree.get(lk.pid, []):
         pids = [agent, *sysinfo.descendants(agent, tree)]
         try:
-            out.append({"rss": sum(sysinfo.rss_bytes(p) for p in pids), "pss": sum(sysinfo.pss_bytes(p) for p in pids)})
+            out.append(
+                {
+                    "rss": sum(sysinfo.rss_bytes(p) for p in pids),
+                    "pss": sum(sysinfo.pss_bytes(p) for p in pids),
+                }
+            )
         except OSError:
             continue
     return out
@@ -88,8 +96,17 @@ def processes_of_one_instance(lk: Lambkin, function: str) -> dict[str, float]:
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as f:
                 words = f.read().split(b"\0")
-            name = next((w.decode() for w in words if w.startswith(b"lambkin_") or w.endswith(b"orchestrator.agent")), words[0].decode())
-            out[f"{name}_anonymous_mib"] = round(out.get(f"{name}_anonymous_mib", 0) + _anonymous_kib(pid) / 1024, 2)
+            name = next(
+                (
+                    w.decode()
+                    for w in words
+                    if w.startswith(b"lambkin_") or w.endswith(b"orchestrator.agent")
+                ),
+                words[0].decode(),
+            )
+            out[f"{name}_anonymous_mib"] = round(
+                out.get(f"{name}_anonymous_mib", 0) + _anonymous_kib(pid) / 1024, 2
+            )
         except OSError:
             continue
     return out
@@ -105,7 +122,10 @@ def snapshot(lk: Lambkin, functions: list[str], baseline_available: int) -> dict
     memories = instance_memory(lk, functions) if functions else []
     if memories:
         out["per_instance_mib"] = {
-            key: {"mean": _mib(statistics.fmean(m[key] for m in memories)), "max": _mib(max(m[key] for m in memories))}
+            key: {
+                "mean": _mib(statistics.fmean(m[key] for m in memories)),
+                "max": _mib(max(m[key] for m in memories)),
+            }
             for key in memories[0]
         }
         out["measured_instances"] = len(memories)

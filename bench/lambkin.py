@@ -22,7 +22,10 @@ from . import sysinfo
 from .loadgen import Target
 
 ROLE = "arn:aws:iam::000000000000:role/lambkin-bench"
-REPORT_RE = re.compile(r"REPORT RequestId: \S+\s+Duration: ([\d.]+) ms.*?(?:Init Duration: ([\d.]+) ms)?\s*$", re.MULTILINE)
+REPORT_RE = re.compile(
+    r"REPORT RequestId: \S+\s+Duration: ([\d.]+) ms.*?(?:Init Duration: ([\d.]+) ms)?\s*$",
+    re.MULTILINE,
+)
 
 
 class Lambkin:
@@ -37,15 +40,28 @@ class Lambkin:
     def pid(self) -> int:
         return self.server.process.pid
 
-    def deploy(self, name: str, files: dict[str, str | bytes], runtime: str = "python3.11", handler: str = "app.handler",
-               memory_mb: int = 128, timeout_s: int = 30, executable: tuple[str, ...] = ()) -> None:
+    def deploy(
+        self,
+        name: str,
+        files: dict[str, str | bytes],
+        runtime: str = "python3.11",
+        handler: str = "app.handler",
+        memory_mb: int = 128,
+        timeout_s: int = 30,
+        executable: tuple[str, ...] = (),
+    ) -> None:
         self.lam.create_function(
             FunctionName=name, Runtime=runtime, Handler=handler, Role=ROLE, MemorySize=memory_mb, Timeout=timeout_s,
             Code={"ZipFile": make_zip(files, executable)},
         )  # fmt: skip
 
     def target(self, name: str) -> Target:
-        return Target(f"lambkin_{self.driver}", self.host, self.port, f"/2015-03-31/functions/{name}/invocations")
+        return Target(
+            f"lambkin_{self.driver}",
+            self.host,
+            self.port,
+            f"/2015-03-31/functions/{name}/invocations",
+        )
 
     def invoke_with_report(self, name: str, payload: bytes) -> dict[str, Any]:
         """One invocation through boto3 with LogType=Tail: client time plus the REPORT line's figures."""
@@ -72,7 +88,11 @@ class Lambkin:
         return self.server.instances(function)
 
     def live_instances(self, function: str | None = None) -> int:
-        return sum(1 for i in self.instances(function) if i["State"] not in ("stopping", "stopped", "failed"))
+        return sum(
+            1
+            for i in self.instances(function)
+            if i["State"] not in ("stopping", "stopped", "failed")
+        )
 
     def delete(self, name: str, wait_s: float = 30.0) -> None:
         """Delete the function and wait until its instances are gone (so they disturb nothing).
@@ -91,7 +111,11 @@ class Lambkin:
             time.sleep(0.03)
 
     def containers(self, function: str | None = None) -> list[sysinfo.Container]:
-        label = f"org.lambkin.function={function}" if function else f"org.lambkin.server={self.server_id}"
+        label = (
+            f"org.lambkin.function={function}"
+            if function
+            else f"org.lambkin.server={self.server_id}"
+        )
         return sysinfo.containers_with_label(label)
 
     def agent_pids(self) -> list[int]:

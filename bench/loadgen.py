@@ -38,7 +38,11 @@ class Target:
     headers: tuple[tuple[str, str], ...] = (("Content-Type", "application/json"),)
 
     def request(self, body: bytes) -> bytes:
-        head = [f"POST {self.path} HTTP/1.1", f"Host: {self.host}:{self.port}", f"Content-Length: {len(body)}"]
+        head = [
+            f"POST {self.path} HTTP/1.1",
+            f"Host: {self.host}:{self.port}",
+            f"Content-Length: {len(body)}",
+        ]
         head += [f"{name}: {value}" for name, value in self.headers]
         return ("\r\n".join(head) + "\r\n\r\n").encode() + body
 
@@ -98,7 +102,9 @@ class Connection(asyncio.Protocol):
         if waiter is not None and not waiter.done():
             waiter.set_exception(exc)
 
-    async def send(self, raw_request: bytes, timeout_s: float = DEFAULT_TIMEOUT_S) -> tuple[int, int]:
+    async def send(
+        self, raw_request: bytes, timeout_s: float = DEFAULT_TIMEOUT_S
+    ) -> tuple[int, int]:
         """Send one request; (status, response body bytes)."""
         if self.closed or self._transport is None:
             raise ResponseError("connection closed")
@@ -141,13 +147,17 @@ class LoadResult:
 
     @property
     def failed(self) -> int:
-        return sum(self.errors.values()) + sum(n for status, n in self.statuses.items() if not 200 <= status < 300)
+        return sum(self.errors.values()) + sum(
+            n for status, n in self.statuses.items() if not 200 <= status < 300
+        )
 
     @property
     def throughput(self) -> float:
         return self.completed / self.elapsed_s if self.elapsed_s else 0.0
 
-    def record(self, status: int, body_bytes: int, start_ns: int, end_ns: int, origin_ns: int) -> None:
+    def record(
+        self, status: int, body_bytes: int, start_ns: int, end_ns: int, origin_ns: int
+    ) -> None:
         self.statuses[status] += 1
         if 200 <= status < 300:
             self.latencies_ms.append((end_ns - start_ns) / 1e6)

@@ -111,7 +111,10 @@ class RieHost:
     def memory(self) -> dict[str, int]:
         """RSS and PSS summed over RIE and the runtime process."""
         pids = self.pids()
-        return {"rss": sum(sysinfo.rss_bytes(p) for p in pids), "pss": sum(sysinfo.pss_bytes(p) for p in pids)}
+        return {
+            "rss": sum(sysinfo.rss_bytes(p) for p in pids),
+            "pss": sum(sysinfo.pss_bytes(p) for p in pids),
+        }
 
     def close(self) -> None:
         stop_process(self.process)
@@ -123,29 +126,60 @@ class RieContainer:
 
     kind = "container"
 
-    def __init__(self, task_dir: Path, handler: str, image: str = "lambkin/python3.11", memory_mb: int = 128) -> None:
+    def __init__(
+        self, task_dir: Path, handler: str, image: str = "lambkin/python3.11", memory_mb: int = 128
+    ) -> None:
         self.name = f"lambkin-bench-rie-{uuid.uuid4().hex[:8]}"
-        env = {"PYTHONPATH": "/var/task:/opt/awslambdaric", "LAMBDA_TASK_ROOT": "/var/task", **function_env("function", memory_mb)}
+        env = {
+            "PYTHONPATH": "/var/task:/opt/awslambdaric",
+            "LAMBDA_TASK_ROOT": "/var/task",
+            **function_env("function", memory_mb),
+        }
         args = ["run", "-d", "--name", self.name, "--label", f"{CONTAINER_LABEL}=true"]
         args += ["--memory", f"{memory_mb}m", "--memory-swap", f"{memory_mb}m"]
         args += ["-v", f"{rie_binary()}:/usr/local/bin/aws-lambda-rie:ro"]
-        args += ["-v", f"{awslambdaric_dir()}:/opt/awslambdaric:ro", "-v", f"{task_dir}:/var/task:ro"]
+        args += [
+            "-v",
+            f"{awslambdaric_dir()}:/opt/awslambdaric:ro",
+            "-v",
+            f"{task_dir}:/var/task:ro",
+        ]
         for key, value in env.items():
             args += ["-e", f"{key}={value}"]
-        args += ["--entrypoint", "/usr/local/bin/aws-lambda-rie", image, "python3", "-m", "awslambdaric", handler]
+        args += [
+            "--entrypoint",
+            "/usr/local/bin/aws-lambda-rie",
+            image,
+            "python3",
+            "-m",
+            "awslambdaric",
+            handler,
+        ]
         self.id = sysinfo.docker(*args).strip()
         self.container = sysinfo.Container.inspect(self.id)[0]
         _wait_listening(self.container.ip, RIE_PORT, self.alive)
         self.target = Target(f"rie_{self.kind}", self.container.ip, RIE_PORT, INVOKE_PATH)
 
     def alive(self) -> bool:
-        out = subprocess.run(["docker", "inspect", "--format", "{{.State.Running}}", self.id], capture_output=True, text=True, check=False)
+        out = subprocess.run(
+            ["docker", "inspect", "--format", "{{.State.Running}}", self.id],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         return out.stdout.strip() == "true"
 
     def death(self) -> str:
         """Why it is no longer running: the container's state and the end of its output."""
-        state = subprocess.run(["docker", "inspect", "--format", "{{json .State}}", self.id], capture_output=True, text=True, check=False)
-        logs = subprocess.run(["docker", "logs", "--tail", "15", self.id], capture_output=True, text=True, check=False)
+        state = subprocess.run(
+            ["docker", "inspect", "--format", "{{json .State}}", self.id],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        logs = subprocess.run(
+            ["docker", "logs", "--tail", "15", self.id], capture_output=True, text=True, check=False
+        )
         return f"state {state.stdout.strip() or state.stderr.strip()}; output ends: {(logs.stdout + logs.stderr)[-600:]}"
 
     def cpu_seconds(self) -> float:
@@ -168,7 +202,9 @@ async def concurrency_probe(rie: Rie, body: bytes, concurrency: int) -> dict[str
     thrown away afterwards.
     """
     raw = rie.target.request(body)
-    connections = await asyncio.gather(*(Connection.open(rie.target.host, rie.target.port) for _ in range(concurrency)))
+    connections = await asyncio.gather(
+        *(Connection.open(rie.target.host, rie.target.port) for _ in range(concurrency))
+    )
 
     async def one(connection: Connection) -> str:
         try:

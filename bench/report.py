@@ -33,17 +33,49 @@ def evaluate_targets(report: dict[str, Any]) -> list[dict[str, Any]]:
     """The issue's bars, each with the measured figure and whether it is met (None: not measured)."""
     out = []
 
-    def add(ident: str, text: str, measured: float | None, limit: float, higher_is_better: bool = False, unit: str = "") -> None:
-        met = None if measured is None else (measured >= limit if higher_is_better else measured <= limit)
-        out.append({"id": ident, "target": text, "measured": measured, "limit": limit, "unit": unit, "met": met})
+    def add(
+        ident: str,
+        text: str,
+        measured: float | None,
+        limit: float,
+        higher_is_better: bool = False,
+        unit: str = "",
+    ) -> None:
+        met = (
+            None
+            if measured is None
+            else (measured >= limit if higher_is_better else measured <= limit)
+        )
+        out.append(
+            {
+                "id": ident,
+                "target": text,
+                "measured": measured,
+                "limit": limit,
+                "unit": unit,
+                "met": met,
+            }
+        )
 
     for group, ref in GROUPS.items():
         lk = f"lambkin_{group}"
         if group not in report.get("groups", []):
             continue
         ratios = _get(report, "warm_latency", "ratios", f"{lk}/{ref}") or {}
-        add(f"warm_p50_{group}", f"warm invoke p50, Lambkin ({group}) / RIE ({ref[4:]}) <= 2x", ratios.get("p50"), 2.0, unit="x")
-        add(f"warm_p99_{group}", f"warm invoke p99, Lambkin ({group}) / RIE ({ref[4:]}) <= 3x", ratios.get("p99"), 3.0, unit="x")
+        add(
+            f"warm_p50_{group}",
+            f"warm invoke p50, Lambkin ({group}) / RIE ({ref[4:]}) <= 2x",
+            ratios.get("p50"),
+            2.0,
+            unit="x",
+        )
+        add(
+            f"warm_p99_{group}",
+            f"warm invoke p99, Lambkin ({group}) / RIE ({ref[4:]}) <= 3x",
+            ratios.get("p99"),
+            3.0,
+            unit="x",
+        )
         add(
             f"throughput_c8_{group}",
             f"throughput at concurrency 8, Lambkin ({group}) / RIE ({ref[4:]}) at 1 >= 2x",
@@ -55,12 +87,24 @@ def evaluate_targets(report: dict[str, Any]) -> list[dict[str, Any]]:
             _get(report, "control_plane_cpu", group, "saturation", "control_plane"), 0.5, unit="ms",
         )  # fmt: skip
         beyond = _get(report, "footprint", group, "beyond_interpreter_mib")
-        add(f"idle_instance_{group}", f"idle Python instance beyond the interpreter ({group}) < 20 MB", beyond, 20.0 * 1e6 / 2**20, unit="MiB")
+        add(
+            f"idle_instance_{group}",
+            f"idle Python instance beyond the interpreter ({group}) < 20 MB",
+            beyond,
+            20.0 * 1e6 / 2**20,
+            unit="MiB",
+        )
     cold = _get(report, "cold_start", "docker", "phases", "total_ms", "p50_ms")
     floor = _get(report, "cold_start", "docker_run_floor", "total_ms", "p50_ms")
     if cold is not None or "docker" in report.get("groups", []):
         over = None if cold is None or floor is None else round(cold - floor, 1)
-        add("cold_docker", "docker cold start p50 <= `docker run` floor p50 + 150 ms", over, 150.0, unit="ms over the floor")
+        add(
+            "cold_docker",
+            "docker cold start p50 <= `docker run` floor p50 + 150 ms",
+            over,
+            150.0,
+            unit="ms over the floor",
+        )
     return out
 
 
@@ -68,7 +112,9 @@ def evaluate_targets(report: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _p50_p99(summary: Any) -> str:
-    return f"{_fmt(_get(summary, 'p50_ms'))} ({_fmt(_get(summary, 'p99_ms'))})" if summary else "n/a"
+    return (
+        f"{_fmt(_get(summary, 'p50_ms'))} ({_fmt(_get(summary, 'p99_ms'))})" if summary else "n/a"
+    )
 
 
 def markdown(report: dict[str, Any]) -> str:
@@ -83,16 +129,26 @@ def markdown(report: dict[str, Any]) -> str:
         f"{report.get('versions', {}).get('awslambdaric')}, same echo handler. Times in ms."
     )
     if report.get("server_env"):
-        lines[-1] += " Server settings: " + ", ".join(f"`{k}={v}`" for k, v in report["server_env"].items()) + "."
+        lines[-1] += (
+            " Server settings: "
+            + ", ".join(f"`{k}={v}`" for k, v in report["server_env"].items())
+            + "."
+        )
     lines.append("")
-    lines.append("| measure | Lambkin docker | RIE in container | ratio | Lambkin process | RIE host process | ratio |")
+    lines.append(
+        "| measure | Lambkin docker | RIE in container | ratio | Lambkin process | RIE host process | ratio |"
+    )
     lines.append("|---|---|---|---|---|---|---|")
     wl = report.get("warm_latency", {})
     for key, label in (("p50_ms", "p50"), ("p95_ms", "p95"), ("p99_ms", "p99")):
         row = [f"warm invoke {label}, 100 B, 1 client"]
         for group, ref in GROUPS.items():
             a, b = _get(wl, f"lambkin_{group}", key), _get(wl, ref, key)
-            row += [_fmt(a), _fmt(b), _fmt(_get(wl, "ratios", f"lambkin_{group}/{ref}", label)) + "x"]
+            row += [
+                _fmt(a),
+                _fmt(b),
+                _fmt(_get(wl, "ratios", f"lambkin_{group}/{ref}", label)) + "x",
+            ]
         lines.append("| " + " | ".join(row) + " |")
     tp = report.get("throughput", {})
     plans = report.get("plan", {})
@@ -110,7 +166,11 @@ def markdown(report: dict[str, Any]) -> str:
         row = [f"payload {label} echo, p50 (p99)"]
         for group, ref in GROUPS.items():
             a, b = _get(entry, f"lambkin_{group}"), _get(entry, ref)
-            r = _get(a, "p50_ms") / _get(b, "p50_ms") if _get(a, "p50_ms") and _get(b, "p50_ms") else None
+            r = (
+                _get(a, "p50_ms") / _get(b, "p50_ms")
+                if _get(a, "p50_ms") and _get(b, "p50_ms")
+                else None
+            )
             row += [_p50_p99(a), _p50_p99(b), _fmt(r) + "x" if r else ""]
         lines.append("| " + " | ".join(row) + " |")
     cold = report.get("cold_start", {})
@@ -125,13 +185,23 @@ def markdown(report: dict[str, Any]) -> str:
         for group in GROUPS:
             first, warm = _get(java, group, "first_ms"), _get(java, group, "warm", "p50_ms")
             speedup = _get(java, group, "speedup_first_over_warm_p50")
-            row += [f"{_fmt(first, 0)} / {_fmt(warm)} ({_fmt(speedup, 0)}x)" if first else "", "", ""]
+            row += [
+                f"{_fmt(first, 0)} / {_fmt(warm)} ({_fmt(speedup, 0)}x)" if first else "",
+                "",
+                "",
+            ]
         lines.append("| " + " | ".join(row) + " |")
     so = report.get("scale_out", {})
     serial = _get(so, "reference_serial") or {}
-    row = [f"scale-out: {_get(so, 'concurrent') or 50} concurrent x 100 ms from zero, until all returned"]
+    row = [
+        f"scale-out: {_get(so, 'concurrent') or 50} concurrent x 100 ms from zero, until all returned"
+    ]
     for group, ref in GROUPS.items():
-        ref_cell = f"{_fmt(serial.get('all_returned_ms'), 0)} (one at a time)" if serial.get("reference") == ref else ""
+        ref_cell = (
+            f"{_fmt(serial.get('all_returned_ms'), 0)} (one at a time)"
+            if serial.get("reference") == ref
+            else ""
+        )
         row += [_fmt(_get(so, group, "all_returned_ms", "p50_ms"), 0), ref_cell, ""]
     lines.append("| " + " | ".join(row) + " |")
     cpu = report.get("control_plane_cpu", {})
@@ -142,24 +212,40 @@ def markdown(report: dict[str, Any]) -> str:
     fp = report.get("footprint", {})
     row = ["control-plane RSS idle / under load (MiB)"]
     for group in GROUPS:
-        row += [f"{_fmt(_get(fp, group, 'idle', 'control_plane_rss_mib'), 1)} / {_fmt(_get(fp, group, 'under_load_peak_rss_mib'), 1)}", "", ""]
+        row += [
+            f"{_fmt(_get(fp, group, 'idle', 'control_plane_rss_mib'), 1)} / {_fmt(_get(fp, group, 'under_load_peak_rss_mib'), 1)}",
+            "",
+            "",
+        ]
     lines.append("| " + " | ".join(row) + " |")
     steps = sorted({int(n) for g in GROUPS for n in (_get(fp, g, "instances") or {})})
     for n in steps:
         row = [f"{n} idle instances: control-plane RSS / per instance (MiB)"]
         for group, ref in GROUPS.items():
             snap = _get(fp, group, "instances", str(n)) or {}
-            per = _get(snap, "per_instance_mib", "working_set", "mean") or _get(snap, "per_instance_mib", "pss", "mean")
+            per = _get(snap, "per_instance_mib", "working_set", "mean") or _get(
+                snap, "per_instance_mib", "pss", "mean"
+            )
             ref_mem = _get(fp, "reference", ref)
-            ref_cell = "" if n != steps[0] or not ref_mem else f"RIE: {_fmt(ref_mem.get('working_set_mib', ref_mem.get('pss_mib')), 1)}"
-            row += [f"{_fmt(_get(snap, 'control_plane_rss_mib'), 1)} / {_fmt(per, 1)}", ref_cell, ""]
+            ref_cell = (
+                ""
+                if n != steps[0] or not ref_mem
+                else f"RIE: {_fmt(ref_mem.get('working_set_mib', ref_mem.get('pss_mib')), 1)}"
+            )
+            row += [
+                f"{_fmt(_get(snap, 'control_plane_rss_mib'), 1)} / {_fmt(per, 1)}",
+                ref_cell,
+                "",
+            ]
         lines.append("| " + " | ".join(row) + " |")
     lines.append("")
     lines.append("| target | measured | met |")
     lines.append("|---|---|---|")
     for target in report.get("targets", []):
         met = {True: "yes", False: "**no**", None: "not measured"}[target["met"]]
-        lines.append(f"| {target['target']} | {_fmt(target['measured'])} {target['unit']} | {met} |")
+        lines.append(
+            f"| {target['target']} | {_fmt(target['measured'])} {target['unit']} | {met} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -177,16 +263,30 @@ def render_chart(report: dict[str, Any], path: Path) -> bool:
     except ImportError:
         return False
     fig, axes = plt.subplots(2, 2, figsize=(13, 9))
-    fig.suptitle(f"Lambkin vs AWS RIE + awslambdaric ({report.get('profile')} run, {report.get('machine', {}).get('cpus')} CPUs)")
+    fig.suptitle(
+        f"Lambkin vs AWS RIE + awslambdaric ({report.get('profile')} run, {report.get('machine', {}).get('cpus')} CPUs)"
+    )
 
     ax = axes[0][0]
     wl = report.get("warm_latency", {})
-    names = [n for n in ("lambkin_docker", "lambkin_docker_awslambdaric", "rie_container", "lambkin_process", "rie_host") if n in wl]
+    names = [
+        n
+        for n in (
+            "lambkin_docker",
+            "lambkin_docker_awslambdaric",
+            "rie_container",
+            "lambkin_process",
+            "rie_host",
+        )
+        if n in wl
+    ]
     width = 0.8 / 3
     for i, (key, label) in enumerate((("p50_ms", "p50"), ("p95_ms", "p95"), ("p99_ms", "p99"))):
         values = [wl[n].get(key, 0) for n in names]
         ax.bar([x + i * width for x in range(len(names))], values, width, label=label)
-    ax.set_xticks([x + width for x in range(len(names))], [n.replace("_", "\n", 1) for n in names], fontsize=8)
+    ax.set_xticks(
+        [x + width for x in range(len(names))], [n.replace("_", "\n", 1) for n in names], fontsize=8
+    )
     ax.set_ylabel("ms")
     ax.set_title("Warm invoke latency, 100 B echo, one client")
     ax.legend()
@@ -199,9 +299,18 @@ def render_chart(report: dict[str, Any], path: Path) -> bool:
             ax.plot(cs, [tp[name][str(c)]["per_s"] for c in cs], marker="o", label=name)
     for name, marker in (("rie_container", "s"), ("rie_host", "^")):
         if name in tp and "1" in tp[name]:
-            ax.scatter([1], [tp[name]["1"]["per_s"]], marker=marker, s=60, zorder=3, label=f"{name} (one at a time only)")
+            ax.scatter(
+                [1],
+                [tp[name]["1"]["per_s"]],
+                marker=marker,
+                s=60,
+                zorder=3,
+                label=f"{name} (one at a time only)",
+            )
     ax.set_xscale("log", base=2)
-    ticks = sorted({int(c) for name in ("lambkin_docker", "lambkin_process") for c in tp.get(name, {})} | {1})
+    ticks = sorted(
+        {int(c) for name in ("lambkin_docker", "lambkin_process") for c in tp.get(name, {})} | {1}
+    )
     ax.set_xticks(ticks, [str(t) for t in ticks])
     ax.set_ylim(bottom=0)
     ax.set_xlabel("client concurrency")
@@ -213,7 +322,9 @@ def render_chart(report: dict[str, Any], path: Path) -> bool:
     ps = report.get("payload_scaling", {})
     labels = list(ps)
     for name in ("lambkin_docker", "rie_container", "lambkin_process", "rie_host"):
-        points = [(ps[label]["bytes"], ps[label][name]["p50_ms"]) for label in labels if name in ps[label]]
+        points = [
+            (ps[label]["bytes"], ps[label][name]["p50_ms"]) for label in labels if name in ps[label]
+        ]
         if points:
             ax.plot(*zip(*points), marker="o", label=name)
     ax.set_xscale("log")
@@ -227,22 +338,44 @@ def render_chart(report: dict[str, Any], path: Path) -> bool:
     cold = report.get("cold_start", {})
     bars: list[tuple[str, list[tuple[str, float]]]] = []
     docker_phases = _get(cold, "docker", "phases") or {}
-    order = ["placement_and_create_ms", "container_start_ms", "agent_boot_and_handoffs_ms", "runtime_init_ms", "first_invoke_ms"]
+    order = [
+        "placement_and_create_ms",
+        "container_start_ms",
+        "agent_boot_and_handoffs_ms",
+        "runtime_init_ms",
+        "first_invoke_ms",
+    ]
     if docker_phases:
-        bars.append(("lambkin docker", [(k, docker_phases[k]["p50_ms"]) for k in order if k in docker_phases]))
+        bars.append(
+            (
+                "lambkin docker",
+                [(k, docker_phases[k]["p50_ms"]) for k in order if k in docker_phases],
+            )
+        )
     floor = _get(cold, "docker_run_floor", "total_ms", "p50_ms")
     if floor is not None:
         bars.append(("docker run floor", [("docker run --rm ... python3 -c pass", floor)]))
     process_phases = _get(cold, "process", "phases") or {}
     if process_phases:
         order_p = ["spawn_agent_boot_and_handoffs_ms", "runtime_init_ms", "first_invoke_ms"]
-        bars.append(("lambkin process", [(k, process_phases[k]["p50_ms"]) for k in order_p if k in process_phases]))
+        bars.append(
+            (
+                "lambkin process",
+                [(k, process_phases[k]["p50_ms"]) for k in order_p if k in process_phases],
+            )
+        )
     colors: dict[str, Any] = {}
     for y, (label, parts) in enumerate(bars):
         left = 0.0
         for phase, ms in parts:
             color = colors.setdefault(phase, f"C{len(colors)}")
-            ax.barh(y, ms, left=left, color=color, label=phase if phase not in ax.get_legend_handles_labels()[1] else None)
+            ax.barh(
+                y,
+                ms,
+                left=left,
+                color=color,
+                label=phase if phase not in ax.get_legend_handles_labels()[1] else None,
+            )
             left += ms
     ax.set_yticks(range(len(bars)), [b[0] for b in bars])
     ax.set_xlabel("ms (p50 of each phase)")

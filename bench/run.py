@@ -34,16 +34,27 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def _images_present() -> bool:
-    done = subprocess.run(["docker", "image", "inspect", IMAGE, "lambkin/provided.al2023"], capture_output=True, check=False)
+    done = subprocess.run(
+        ["docker", "image", "inspect", IMAGE, "lambkin/provided.al2023"],
+        capture_output=True,
+        check=False,
+    )
     return done.returncode == 0
 
 
 def _remove_our_containers() -> None:
     """The reference's containers, should a section have died before closing them."""
     if shutil.which("docker"):
-        listing = subprocess.run(["docker", "ps", "-aq", "--filter", "label=org.lambkin.bench=true"], capture_output=True, text=True, check=False)
+        listing = subprocess.run(
+            ["docker", "ps", "-aq", "--filter", "label=org.lambkin.bench=true"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if listing.stdout.split():
-            subprocess.run(["docker", "rm", "-f", *listing.stdout.split()], capture_output=True, check=False)
+            subprocess.run(
+                ["docker", "rm", "-f", *listing.stdout.split()], capture_output=True, check=False
+            )
 
 
 def _image_status(docker: bool) -> dict[str, str]:
@@ -76,34 +87,54 @@ METHOD = {
 }
 
 
-async def _bench(profile_name: str, workdir: Path, docker: bool, server_env: dict[str, str]) -> dict[str, Any]:
+async def _bench(
+    profile_name: str, workdir: Path, docker: bool, server_env: dict[str, str]
+) -> dict[str, Any]:
     bench = Bench(PROFILES[profile_name], workdir, server_env)
     machine = sysinfo.machine()
     versions = _versions(docker)
-    stale = [runtime for runtime, status in versions["runtime_images"].items() if status != "current"]
+    stale = [
+        runtime for runtime, status in versions["runtime_images"].items() if status != "current"
+    ]
     if stale:
-        log.warning("runtime images not current (%s): the docker figures measure old code; run `make images`", ", ".join(stale))
+        log.warning(
+            "runtime images not current (%s): the docker figures measure old code; run `make images`",
+            ", ".join(stale),
+        )
     result = await bench.run(docker)
     machine["loadavg_at_end"] = sysinfo.loadavg()
     return {**result, "machine": machine, "versions": versions, "method": METHOD}
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.run", description=(__doc__ or "").splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.run", description=(__doc__ or "").splitlines()[0]
+    )
     parser.add_argument("--profile", choices=sorted(PROFILES), default="full")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results")
-    parser.add_argument("--no-docker", action="store_true", help="only the process driver and RIE as a host process")
+    parser.add_argument(
+        "--no-docker", action="store_true", help="only the process driver and RIE as a host process"
+    )
     parser.add_argument(
         "--server-env", action="append", default=[], metavar="LAMBKIN_X=value",
         help="a setting for the servers under test, e.g. LAMBKIN_STORE_LOGS=false (recorded in the report; "
         "the default, and the README's figures, use none)",
     )  # fmt: skip
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s bench %(message)s", datefmt="%H:%M:%S")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s bench %(message)s", datefmt="%H:%M:%S"
+    )
     profile = PROFILES[args.profile]
-    docker = profile.docker is not None and not args.no_docker and sysinfo.docker_available() and _images_present()
+    docker = (
+        profile.docker is not None
+        and not args.no_docker
+        and sysinfo.docker_available()
+        and _images_present()
+    )
     if profile.docker is not None and not args.no_docker and not docker:
-        log.warning("no Docker engine or no runtime images (`make images`): measuring the process driver only")
+        log.warning(
+            "no Docker engine or no runtime images (`make images`): measuring the process driver only"
+        )
     args.out.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="lambkin-bench-"))
     try:

@@ -22,7 +22,9 @@ def _key(p: float) -> str:
     return f"p{p:g}".replace(".", "_")
 
 
-def summarize_ms(samples_ms: Sequence[float], rounds: Sequence[Sequence[float]] = ()) -> dict[str, Any]:
+def summarize_ms(
+    samples_ms: Sequence[float], rounds: Sequence[Sequence[float]] = ()
+) -> dict[str, Any]:
     """Percentiles, mean, min/max, stdev and IQR; with `rounds`, the range of the rounds' p50/p99.
 
     `rounds` are the same measurement repeated (interleaved with the reference's); their spread
@@ -57,5 +59,7 @@ def ratio(a: float | None, b: float | None) -> float | None:
     return round(a / b, 3)
 
 
-def ratios(a: dict[str, Any], b: dict[str, Any], keys: Sequence[str] = ("p50_ms", "p95_ms", "p99_ms")) -> dict[str, Any]:
+def ratios(
+    a: dict[str, Any], b: dict[str, Any], keys: Sequence[str] = ("p50_ms", "p95_ms", "p99_ms")
+) -> dict[str, Any]:
     return {key.removesuffix("_ms"): ratio(a.get(key), b.get(key)) for key in keys}

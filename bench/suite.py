@@ -44,14 +44,22 @@ RIC_BOOTSTRAP = '#!/bin/sh\nexec python3 -m awslambdaric "$_HANDLER"\n'
 class _Reference:
     """A group's reference, restarted if it died between sections (the death is recorded)."""
 
-    def __init__(self, start: Callable[[], RieHost | RieContainer], restarts: list[dict[str, Any]]) -> None:
+    def __init__(
+        self, start: Callable[[], RieHost | RieContainer], restarts: list[dict[str, Any]]
+    ) -> None:
         self._start = start
         self._restarts = restarts
         self._rie = start()
 
     def get(self) -> RieHost | RieContainer:
         if not self._rie.alive():
-            self._restarts.append({"reference": f"rie_{self._rie.kind}", "at": time.strftime("%H:%M:%S"), "how": self._rie.death()})
+            self._restarts.append(
+                {
+                    "reference": f"rie_{self._rie.kind}",
+                    "at": time.strftime("%H:%M:%S"),
+                    "how": self._rie.death(),
+                }
+            )
             log.warning("the reference died (%s); restarting it", self._restarts[-1]["how"])
             self._rie.close()
             self._rie = self._start()
@@ -62,7 +70,9 @@ class _Reference:
 
 
 class Bench:
-    def __init__(self, profile: Profile, workdir: Path, server_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, profile: Profile, workdir: Path, server_env: dict[str, str] | None = None
+    ) -> None:
         self.p = profile
         self.workdir = workdir
         self.server_env = server_env or {}
@@ -71,7 +81,9 @@ class Bench:
         self.r: dict[str, Any] = {
             "schema": report.SCHEMA,
             "profile": profile.name,
-            "command": {"full": "make bench", "quick": "make bench-quick"}.get(profile.name, f"python -m bench.run --profile {profile.name}"),
+            "command": {"full": "make bench", "quick": "make bench-quick"}.get(
+                profile.name, f"python -m bench.run --profile {profile.name}"
+            ),
             "groups": [],
             "plan": {},
             "server_env": self.server_env,
@@ -80,7 +92,11 @@ class Bench:
                 "method": "closed loop, one client, keep-alive; targets interleaved round by round",
                 "ratios": {},
             },
-            "throughput": {"method": "closed loop, N clients each on its own keep-alive connection", "ratios": {}, "rie_concurrency": {}},
+            "throughput": {
+                "method": "closed loop, N clients each on its own keep-alive connection",
+                "ratios": {},
+                "rie_concurrency": {},
+            },
             "payload_scaling": {},
             "cold_start": {},
             "scale_out": {"concurrent": profile.scale_n, "function_ms": 100},
@@ -119,7 +135,9 @@ class Bench:
         async with AsyncExitStack() as stack:
             lk = Lambkin(driver, self.workdir / f"data-{driver}", self.server_env)
             stack.callback(lk.stop)
-            ref = _Reference(lambda: self._reference(driver), r.setdefault("reference_restarts", []))
+            ref = _Reference(
+                lambda: self._reference(driver), r.setdefault("reference_restarts", [])
+            )
             stack.callback(ref.close)
             r["groups"].append(driver)
             lk.deploy("echo", {"app.py": ECHO})
@@ -137,12 +155,16 @@ class Bench:
             async def cold_starts() -> None:
                 r["cold_start"][driver] = cold.cold_starts(lk, p.cold_samples)
                 if driver == "docker":
-                    r["cold_start"]["docker_run_floor"] = cold.docker_run_floor(IMAGE, p.floor_samples)
+                    r["cold_start"]["docker_run_floor"] = cold.docker_run_floor(
+                        IMAGE, p.floor_samples
+                    )
 
             await self.section(f"{driver}: cold start", cold_starts)
 
             async def java() -> None:
-                r.setdefault("java_warm_reuse", {})[driver] = cold.java_warm_reuse(lk, max(5, p.cold_samples))
+                r.setdefault("java_warm_reuse", {})[driver] = cold.java_warm_reuse(
+                    lk, max(5, p.cold_samples)
+                )
 
             await self.section(f"{driver}: java17 first vs warm", java)
 
@@ -160,26 +182,42 @@ class Bench:
             async def latency() -> None:
                 all_targets = targets()
                 if plan.awslambdaric_on_lambkin:
-                    files = {**_tree(awslambdaric_dir()), "app.py": ECHO, "bootstrap": RIC_BOOTSTRAP}
-                    lk.deploy("echo-ric", files, runtime="provided.al2023", executable=("bootstrap",))
+                    files = {
+                        **_tree(awslambdaric_dir()),
+                        "app.py": ECHO,
+                        "bootstrap": RIC_BOOTSTRAP,
+                    }
+                    lk.deploy(
+                        "echo-ric", files, runtime="provided.al2023", executable=("bootstrap",)
+                    )
                     all_targets[f"{lk_name}_awslambdaric"] = lk.target("echo-ric")
                 body = warm.payload(100)
                 results = await warm.latency(all_targets, body, p.rounds, p.latency_s, p.warmup_s)
                 r["warm_latency"].update(results)
                 for name in results:
                     if name.startswith(lk_name):
-                        r["warm_latency"]["ratios"][f"{name}/{ref_name}"] = ratios(results[name], results[ref_name])
+                        r["warm_latency"]["ratios"][f"{name}/{ref_name}"] = ratios(
+                            results[name], results[ref_name]
+                        )
                 if plan.open_loop:
                     method = "fixed schedule, one connection, latency from each request's intended send time"
-                    entry = r["warm_latency"].setdefault("open_loop", {"rate_per_s": p.open_rate, "method": method})
-                    entry.update(await warm.open_loop_latency(targets(), body, p.open_rate, p.open_s))
-                r["footprint"]["reference"][ref_name] = {f"{k}_mib": round(v / 2**20, 2) for k, v in ref.get().memory().items()}
+                    entry = r["warm_latency"].setdefault(
+                        "open_loop", {"rate_per_s": p.open_rate, "method": method}
+                    )
+                    entry.update(
+                        await warm.open_loop_latency(targets(), body, p.open_rate, p.open_s)
+                    )
+                r["footprint"]["reference"][ref_name] = {
+                    f"{k}_mib": round(v / 2**20, 2) for k, v in ref.get().memory().items()
+                }
 
             await self.section(f"{driver}: warm latency", latency)
 
             async def payloads() -> None:
                 sizes = {label: PAYLOAD_SIZES[label] for label in plan.payload_sizes}
-                for label, entry in (await warm.payload_scaling(targets(), sizes, p.payload_s)).items():
+                for label, entry in (
+                    await warm.payload_scaling(targets(), sizes, p.payload_s)
+                ).items():
                     r["payload_scaling"].setdefault(label, {"bytes": entry["bytes"]}).update(
                         {k: v for k, v in entry.items() if k != "bytes"}
                     )
@@ -189,16 +227,23 @@ class Bench:
 
             async def scale_out() -> None:
                 files: dict[str, str | bytes] = {"app.py": ECHO}
-                r["scale_out"][driver] = await cold.scale_out(lk, files, p.scale_n, 0.1, p.scale_reps, keep=SCALE_FUNCTION)
+                r["scale_out"][driver] = await cold.scale_out(
+                    lk, files, p.scale_n, 0.1, p.scale_reps, keep=SCALE_FUNCTION
+                )
                 python_functions.append(SCALE_FUNCTION)
                 if serial_reference:
-                    r["scale_out"]["reference_serial"] = {"reference": ref_name, **await cold.serial_reference(ref.get().target, p.scale_n, 0.1)}
+                    r["scale_out"]["reference_serial"] = {
+                        "reference": ref_name,
+                        **await cold.serial_reference(ref.get().target, p.scale_n, 0.1),
+                    }
 
             await self.section(f"{driver}: scale-out", scale_out)
 
             for n in [n for n in plan.footprint_steps if n > 10]:
                 await self.section(f"{driver}: footprint at {n}", partial(grow_and_snapshot, n))
-            await self.section(f"{driver}: bare interpreter", lambda: self._beyond_interpreter(driver))
+            await self.section(
+                f"{driver}: bare interpreter", lambda: self._beyond_interpreter(driver)
+            )
 
             async def throughputs() -> None:
                 await self._throughputs(lk, ref.get(), plan, fp)
@@ -218,7 +263,9 @@ class Bench:
             stopping = time.monotonic()
         self.section_s[f"{driver}: server stop"] = round(time.monotonic() - stopping, 1)
 
-    async def _throughputs(self, lk: Lambkin, rie: RieHost | RieContainer, plan: Plan, fp: dict[str, Any]) -> None:
+    async def _throughputs(
+        self, lk: Lambkin, rie: RieHost | RieContainer, plan: Plan, fp: dict[str, Any]
+    ) -> None:
         r, p = self.r, self.p
         lk_name, ref_name = f"lambkin_{lk.driver}", report.GROUPS[lk.driver]
         body = warm.payload(100)
@@ -227,7 +274,9 @@ class Bench:
         out = r["throughput"].setdefault(lk_name, {})
         for c in plan.concurrencies:
             await warm.grow(echo, c, lambda: lk.live_instances("echo"))
-            run = await warm.throughput(echo, body, c, p.throughput_s, p.warmup_s, self._cpu_probe(lk), peak.sample)
+            run = await warm.throughput(
+                echo, body, c, p.throughput_s, p.warmup_s, self._cpu_probe(lk), peak.sample
+            )
             run["instances"] = lk.live_instances("echo")
             out[str(c)] = run
             log.info("%s c=%d: %.0f/s", lk.driver, c, run["per_s"])
@@ -235,14 +284,25 @@ class Bench:
         ref_run = await warm.throughput(rie.target, body, 1, p.throughput_s, p.warmup_s, ref_probe)
         r["throughput"][ref_name] = {"1": ref_run}
         for c in plan.concurrencies:
-            r["throughput"]["ratios"][f"{lk_name}@{c}/{ref_name}@1"] = ratio(out[str(c)]["per_s"], ref_run["per_s"])
+            r["throughput"]["ratios"][f"{lk_name}@{c}/{ref_name}@1"] = ratio(
+                out[str(c)]["per_s"], ref_run["per_s"]
+            )
         saturated = max(out.values(), key=lambda run: run["per_s"])
         r["control_plane_cpu"][lk.driver] = {
             "unit": "CPU ms per invocation",
-            "saturation": {**saturated["cpu_ms_per_invocation"], "concurrency": saturated["concurrency"], "per_s": saturated["per_s"]},
+            "saturation": {
+                **saturated["cpu_ms_per_invocation"],
+                "concurrency": saturated["concurrency"],
+                "per_s": saturated["per_s"],
+            },
             "by_concurrency": {c: run["cpu_ms_per_invocation"] for c, run in out.items()},
             "reference_rie": ref_run["cpu_ms_per_invocation"],
-            "cpu_bound_per_s": round(sysinfo.cpu_count() * 1000 / max(sum(saturated["cpu_ms_per_invocation"].values()), 1e-9), 0),
+            "cpu_bound_per_s": round(
+                sysinfo.cpu_count()
+                * 1000
+                / max(sum(saturated["cpu_ms_per_invocation"].values()), 1e-9),
+                0,
+            ),
         }
         fp["under_load_peak_rss_mib"] = round(peak.max_bytes / 2**20, 2)
 
@@ -256,7 +316,10 @@ class Bench:
                 "instances": sysinfo.containers_cpu_seconds(containers),
                 "docker_engine": sysinfo.engine_cpu_since(engine),
             }
-        return lambda: {"control_plane": sysinfo.cpu_seconds(lk.pid), "instances": sysinfo.tree_cpu_seconds(sysinfo.descendants(lk.pid))}
+        return lambda: {
+            "control_plane": sysinfo.cpu_seconds(lk.pid),
+            "instances": sysinfo.tree_cpu_seconds(sysinfo.descendants(lk.pid)),
+        }
 
     async def _beyond_interpreter(self, driver: str) -> None:
         fp = self.r["footprint"][driver]
@@ -265,23 +328,37 @@ class Bench:
             raise RuntimeError("no instance memory was measured")
         if driver == "docker":
             bare = footprint.interpreter_in_container(IMAGE)
-            key, measure = "working_set", "container working set (cgroup usage minus inactive file cache), mean over idle instances"
+            key, measure = (
+                "working_set",
+                "container working set (cgroup usage minus inactive file cache), mean over idle instances",
+            )
         else:
             bare = footprint.interpreter_on_host()
             key, measure = "pss", "PSS of agent + runtime processes, mean over idle instances"
         fp["interpreter"] = bare
-        fp["beyond_interpreter_mib"] = round(first["per_instance_mib"][key]["mean"] - bare[f"{key}_mib"], 2)
+        fp["beyond_interpreter_mib"] = round(
+            first["per_instance_mib"][key]["mean"] - bare[f"{key}_mib"], 2
+        )
         fp["beyond_interpreter_measure"] = measure
 
     # -- the whole run ------------------------------------------------------------------------------
 
     async def run(self, docker: bool) -> dict[str, Any]:
         started = time.monotonic()
-        await self.section("process driver", lambda: self.group("process", self.p.process, serial_reference=not docker))
+        await self.section(
+            "process driver",
+            lambda: self.group("process", self.p.process, serial_reference=not docker),
+        )
         if docker and self.p.docker is not None:
-            await self.section("docker driver", lambda: self.group("docker", self.p.docker, serial_reference=True))  # type: ignore[arg-type]
+            await self.section(
+                "docker driver", lambda: self.group("docker", self.p.docker, serial_reference=True)
+            )  # type: ignore[arg-type]
         else:
-            self.r["skipped"] = {"docker": "no Docker engine or runtime images" if self.p.docker else f"not in the {self.p.name} profile"}
+            self.r["skipped"] = {
+                "docker": "no Docker engine or runtime images"
+                if self.p.docker
+                else f"not in the {self.p.name} profile"
+            }
         self.r["targets"] = report.evaluate_targets(self.r)
         self.r["sections_s"] = self.section_s
         self.r["errors"] = self.errors

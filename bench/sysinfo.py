@@ -93,7 +93,13 @@ def tree_cpu_seconds(pids: list[int]) -> float:
     return total
 
 
-ENGINE_COMMANDS = ("dockerd", "containerd", "containerd-shim", "containerd-shim-runc-v2"[:15], "docker-proxy")
+ENGINE_COMMANDS = (
+    "dockerd",
+    "containerd",
+    "containerd-shim",
+    "containerd-shim-runc-v2"[:15],
+    "docker-proxy",
+)
 
 
 def engine_pids() -> list[int]:
@@ -157,11 +163,16 @@ class RssSampler:
 def docker_available() -> bool:
     if shutil.which("docker") is None:
         return False
-    return subprocess.run(["docker", "info"], capture_output=True, timeout=20, check=False).returncode == 0
+    return (
+        subprocess.run(["docker", "info"], capture_output=True, timeout=20, check=False).returncode
+        == 0
+    )
 
 
 def docker(*args: str, timeout: float = 60) -> str:
-    done = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout, check=False)
+    done = subprocess.run(
+        ["docker", *args], capture_output=True, text=True, timeout=timeout, check=False
+    )
     if done.returncode != 0:
         raise RuntimeError(f"docker {' '.join(args[:3])}... failed: {done.stderr.strip()}")
     return done.stdout
@@ -179,7 +190,13 @@ class Container:
         if not ids:
             return []
         fmt = "{{.Id}} {{.State.Pid}} {{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}"
-        done = subprocess.run(["docker", "inspect", "--format", fmt, *ids], capture_output=True, text=True, timeout=60, check=False)
+        done = subprocess.run(
+            ["docker", "inspect", "--format", fmt, *ids],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
         if done.returncode != 0 and "No such object" not in done.stderr:
             raise RuntimeError(f"docker inspect failed: {done.stderr.strip()}")
         out = done.stdout
@@ -257,7 +274,15 @@ def containers_cpu_seconds(containers: list[Container]) -> float:
 
 def docker_events(since: float, until: float, *filters: str) -> list[dict[str, Any]]:
     """Container events in [since, until] (unix seconds), oldest first, as docker reports them."""
-    args = ["events", "--since", f"{since:.6f}", "--until", f"{until:.6f}", "--format", "{{json .}}"]
+    args = [
+        "events",
+        "--since",
+        f"{since:.6f}",
+        "--until",
+        f"{until:.6f}",
+        "--format",
+        "{{json .}}",
+    ]
     for item in ("type=container", *filters):
         args += ["--filter", item]
     return [json.loads(line) for line in docker(*args).splitlines() if line.strip()]
@@ -286,7 +311,9 @@ def machine() -> dict[str, Any]:
     }
     try:
         info["docker"] = docker("version", "--format", "{{.Server.Version}}", timeout=10).strip()
-        info["cgroup"] = docker("info", "--format", "{{.CgroupVersion}} {{.CgroupDriver}}", timeout=10).strip()
+        info["cgroup"] = docker(
+            "info", "--format", "{{.CgroupVersion}} {{.CgroupDriver}}", timeout=10
+        ).strip()
     except (RuntimeError, OSError, subprocess.TimeoutExpired):
         info["docker"] = None
     return info
@@ -303,5 +330,10 @@ def _cpu_model() -> str:
 
 
 def git_revision(repo: Path) -> str | None:
-    done = subprocess.run(["git", "-C", str(repo), "describe", "--always", "--dirty"], capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        ["git", "-C", str(repo), "describe", "--always", "--dirty"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     return done.stdout.strip() or None

@@ -25,11 +25,16 @@ def payload(size: int) -> bytes:
 def _run_facts(result: LoadResult) -> dict[str, Any]:
     facts: dict[str, Any] = {"errors": result.failed}
     if result.failed:
-        facts["error_kinds"] = {**{str(k): v for k, v in result.statuses.items() if not 200 <= k < 300}, **result.errors}
+        facts["error_kinds"] = {
+            **{str(k): v for k, v in result.statuses.items() if not 200 <= k < 300},
+            **result.errors,
+        }
     return facts
 
 
-async def latency(targets: dict[str, Target], body: bytes, rounds: int, seconds: float, warmup_s: float) -> dict[str, Any]:
+async def latency(
+    targets: dict[str, Target], body: bytes, rounds: int, seconds: float, warmup_s: float
+) -> dict[str, Any]:
     """One client, closed loop, keep-alive; the targets take turns, round after round.
 
     Interleaving means slow drift on the machine (other work, thermal, page cache) lands on all
@@ -46,12 +51,17 @@ async def latency(targets: dict[str, Target], body: bytes, rounds: int, seconds:
             results[name].statuses.update(run.statuses)
             results[name].errors.update(run.errors)
     return {
-        name: {**summarize_ms([x for r in per_round[name] for x in r], per_round[name]), **_run_facts(results[name])}
+        name: {
+            **summarize_ms([x for r in per_round[name] for x in r], per_round[name]),
+            **_run_facts(results[name]),
+        }
         for name in targets
     }
 
 
-async def open_loop_latency(targets: dict[str, Target], body: bytes, rate: float, seconds: float) -> dict[str, Any]:
+async def open_loop_latency(
+    targets: dict[str, Target], body: bytes, rate: float, seconds: float
+) -> dict[str, Any]:
     """A fixed schedule of `rate` requests/s over one connection; latency from the intended send time."""
     out = {}
     for name, target in targets.items():
@@ -101,7 +111,9 @@ async def throughput(
         "latency": summarize_ms(run.latencies_ms),
         **_run_facts(run),
         "cpu_ms_per_invocation": {
-            party: round((after[party] - before[party]) / n * 1000, 4) for party in after if party in before
+            party: round((after[party] - before[party]) / n * 1000, 4)
+            for party in after
+            if party in before
         },
     }
     out["cpu_ms_per_invocation"]["loadgen"] = round((loadgen_after - loadgen_before) / n * 1000, 4)
@@ -120,7 +132,9 @@ async def payload_scaling(
             await closed_loop(target, body, 1, requests_per_worker=1)  # warm this size's path
             run = await closed_loop(target, body, 1, duration_s=seconds)
             if run.completed < min_requests:
-                extra = await closed_loop(target, body, 1, requests_per_worker=min_requests - run.completed)
+                extra = await closed_loop(
+                    target, body, 1, requests_per_worker=min_requests - run.completed
+                )
                 run.latencies_ms += extra.latencies_ms
                 run.statuses.update(extra.statuses)
             summary = {**summarize_ms(run.latencies_ms), **_run_facts(run)}
@@ -129,7 +143,9 @@ async def payload_scaling(
     return out
 
 
-async def grow(target: Target, wanted: int, count_live: Callable[[], int], hold_s: float = 1.0, tries: int = 4) -> int:
+async def grow(
+    target: Target, wanted: int, count_live: Callable[[], int], hold_s: float = 1.0, tries: int = 4
+) -> int:
     """Make at least `wanted` instances exist: send concurrent invocations that each hold their
     instance for `hold_s` (the function sleeps when the event says so), so none can be reused."""
     body = json.dumps({"sleep": hold_s}).encode()
@@ -140,4 +156,3 @@ async def grow(target: Target, wanted: int, count_live: Callable[[], int], hold_
         await closed_loop(target, body, wanted, requests_per_worker=1, timeout_s=120)
         live = count_live()
     return live
-

@@ -14,6 +14,7 @@ from typing import Any
 import aiohttp
 import httptools
 
+
 class AgentUnreachable(Exception):
     """The agent did not answer: the instance is dead or broken."""
 
@@ -115,18 +116,34 @@ class AgentClient:
         if self._connection is not None:
             self._connection.close()
 
-    async def _request(self, method: str, path: str, headers: str = "", body: bytes = b"", timeout_s: float | None = None) -> tuple[int, dict[str, str], bytes]:
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        headers: str = "",
+        body: bytes = b"",
+        timeout_s: float | None = None,
+    ) -> tuple[int, dict[str, str], bytes]:
         """One request on the instance's connection, opened on first use (or after it broke)."""
-        raw = f"{method} {path} HTTP/1.1\r\n{self._head}Content-Length: {len(body)}\r\n{headers}\r\n".encode("latin-1") + body
+        raw = (
+            f"{method} {path} HTTP/1.1\r\n{self._head}Content-Length: {len(body)}\r\n{headers}\r\n".encode(
+                "latin-1"
+            )
+            + body
+        )
         try:
             if self._connection is None or self._connection.closed:
                 loop = asyncio.get_running_loop()
-                _, self._connection = await loop.create_connection(_Connection, self._host, self._port)
+                _, self._connection = await loop.create_connection(
+                    _Connection, self._host, self._port
+                )
             return await asyncio.wait_for(self._connection.request(raw), timeout_s)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             if self._connection is not None:
                 self._connection.close()  # a late answer must not be read as the next one's
-            raise AgentUnreachable(f"agent at {self.base_url} did not answer within {timeout_s:.1f} s") from None
+            raise AgentUnreachable(
+                f"agent at {self.base_url} did not answer within {timeout_s:.1f} s"
+            ) from None
         except OSError as exc:
             raise AgentUnreachable(f"agent at {self.base_url} failed: {exc!r}") from None
 
@@ -144,7 +161,9 @@ class AgentClient:
                 last_error = exc
             await asyncio.sleep(delay)
             delay = min(delay * 2, 0.1)
-        raise AgentUnreachable(f"agent at {self.base_url} not ready after {timeout_s:.0f} s: {last_error}")
+        raise AgentUnreachable(
+            f"agent at {self.base_url} not ready after {timeout_s:.0f} s: {last_error}"
+        )
 
     async def health(self) -> dict[str, Any]:
         """The agent's /health, over the instance's own connection (only when it is not busy)."""
@@ -199,5 +218,5 @@ async def probe_health(host: str, port: int) -> dict[str, Any] | None:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as session:
             async with session.get(f"http://{host}:{port}/health") as response:
                 return await response.json()  # type: ignore[no-any-return]
-    except (aiohttp.ClientError, OSError, asyncio.TimeoutError, ValueError):
+    except (TimeoutError, aiohttp.ClientError, OSError, ValueError):
         return None

@@ -39,18 +39,34 @@ async def build_services(settings: Settings) -> Services:
     pool = Pool(driver, settings, server_id)
     observability = Observability.build(settings, registry.get)
     observability.attach(driver, pool)
-    function_service = FunctionService(registry, code_store, pool, settings, driver.available_runtimes)
+    function_service = FunctionService(
+        registry, code_store, pool, settings, driver.available_runtimes
+    )
     limiter = ConcurrencyLimiter(settings.concurrency_limit, settings.unreserved_concurrency_floor)
-    invoker = Invoker(function_service, code_store, pool, limiter, settings, observability.telemetry)
+    invoker = Invoker(
+        function_service, code_store, pool, limiter, settings, observability.telemetry
+    )
     provisioner = Provisioner(pool, registry, invoker.code_path_for)
     scaling = ScalingService(function_service, registry, limiter, provisioner)
     function_service.deleted_hooks.append(scaling.forget)
     queue = EventQueue(settings.events_path)
-    dispatcher = Dispatcher(queue, invoker, registry, settings, function_service.arn, metrics=observability.metrics)
+    dispatcher = Dispatcher(
+        queue, invoker, registry, settings, function_service.arn, metrics=observability.metrics
+    )
     function_service.deleted_hooks.append(queue.drop_function)
     observability.metrics.watch_queue_depth(queue.depth)
     return Services(
-        settings, registry, code_store, driver, pool, function_service, invoker, scaling, queue, dispatcher, observability
+        settings,
+        registry,
+        code_store,
+        driver,
+        pool,
+        function_service,
+        invoker,
+        scaling,
+        queue,
+        dispatcher,
+        observability,
     )
 
 
@@ -85,7 +101,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             svc.registry.close()
             log.info("lambkin stopped; all instances removed")
 
-    app = FastAPI(title="Lambkin", lifespan=lifespan, redirect_slashes=False, docs_url="/lambkin/docs", openapi_url="/lambkin/openapi.json")
+    app = FastAPI(
+        title="Lambkin",
+        lifespan=lifespan,
+        redirect_slashes=False,
+        docs_url="/lambkin/docs",
+        openapi_url="/lambkin/openapi.json",
+    )
     errors.install(app)
     app.include_router(invoke.router)
     app.include_router(functions.router)

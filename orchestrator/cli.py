@@ -14,17 +14,21 @@ import urllib.error
 import urllib.request
 import zipfile
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 from rich.console import Console
 
 from .settings import REPO_ROOT
 
-app = typer.Typer(help="Lambkin: run AWS-Lambda-style functions on your own machine.", no_args_is_help=True)
+app = typer.Typer(
+    help="Lambkin: run AWS-Lambda-style functions on your own machine.", no_args_is_help=True
+)
 images_app = typer.Typer(help="Build and list runtime images.", no_args_is_help=True)
 app.add_typer(images_app, name="images")
-dlq_app = typer.Typer(help="The dead-letter store of failed asynchronous events.", no_args_is_help=True)
+dlq_app = typer.Typer(
+    help="The dead-letter store of failed asynchronous events.", no_args_is_help=True
+)
 app.add_typer(dlq_app, name="dlq")
 console = Console(stderr=True)
 
@@ -35,8 +39,12 @@ DEFAULT_ENDPOINT = "http://127.0.0.1:9000"
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(9000, help="Port to listen on."),
-    driver: str = typer.Option("auto", help="auto | docker | process (auto: docker when an engine answers)."),
-    data_dir: Optional[Path] = typer.Option(None, help="Where functions and code are stored (default ~/.lambkin)."),
+    driver: str = typer.Option(
+        "auto", help="auto | docker | process (auto: docker when an engine answers)."
+    ),
+    data_dir: Path | None = typer.Option(
+        None, help="Where functions and code are stored (default ~/.lambkin)."
+    ),
     log_level: str = typer.Option("info", help="debug | info | warning"),
 ) -> None:
     """Run the control plane (the AWS Lambda API) until SIGTERM or Ctrl-C."""
@@ -106,16 +114,26 @@ def _zip_directory(directory: Path) -> bytes:
     return buffer.getvalue()
 
 
-def _call(endpoint: str, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
-    data = body if isinstance(body, bytes) else (json.dumps(body).encode() if body is not None else None)
-    request = urllib.request.Request(f"{endpoint}{path}", data=data, method=method, headers=headers or {})
+def _call(
+    endpoint: str, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], bytes]:
+    data = (
+        body
+        if isinstance(body, bytes)
+        else (json.dumps(body).encode() if body is not None else None)
+    )
+    request = urllib.request.Request(
+        f"{endpoint}{path}", data=data, method=method, headers=headers or {}
+    )
     try:
         with urllib.request.urlopen(request, timeout=960) as response:
             return response.status, dict(response.headers), response.read()
     except urllib.error.HTTPError as exc:
         return exc.code, dict(exc.headers), exc.read()
     except urllib.error.URLError as exc:
-        console.print(f"[red]cannot reach Lambkin at {endpoint}: {exc.reason}. Start it with `lambkin serve`.[/red]")
+        console.print(
+            f"[red]cannot reach Lambkin at {endpoint}: {exc.reason}. Start it with `lambkin serve`.[/red]"
+        )
         raise typer.Exit(2) from None
 
 
@@ -130,7 +148,9 @@ def _fail_on_error(status: int, headers: dict[str, str], raw: bytes) -> None:
 @app.command()
 def deploy(
     name: str = typer.Argument(..., help="Function name."),
-    source: Path = typer.Argument(..., help="Directory with the function's code (zipped for you) or a .zip."),
+    source: Path = typer.Argument(
+        ..., help="Directory with the function's code (zipped for you) or a .zip."
+    ),
     runtime: str = typer.Option("python3.11", help="Runtime identifier."),
     handler: str = typer.Option("app.handler", help="Handler, e.g. app.handler."),
     memory: int = typer.Option(128, help="MemorySize in MB."),
@@ -141,20 +161,40 @@ def deploy(
     """Create the function, or update its code and configuration when it exists."""
     zip_bytes = source.read_bytes() if source.suffix == ".zip" else _zip_directory(source)
     variables = dict(item.split("=", 1) for item in env)
-    config = {"Runtime": runtime, "Handler": handler, "MemorySize": memory, "Timeout": timeout, "Environment": {"Variables": variables}}
+    config = {
+        "Runtime": runtime,
+        "Handler": handler,
+        "MemorySize": memory,
+        "Timeout": timeout,
+        "Environment": {"Variables": variables},
+    }
     with console.status(f"deploying {name} ({len(zip_bytes)} bytes of code)..."):
         status, headers, raw = _call(endpoint, "GET", f"/2015-03-31/functions/{name}/configuration")
         if status == 404:
-            body = {"FunctionName": name, "Role": "arn:aws:iam::000000000000:role/lambkin", "Code": {"ZipFile": base64.b64encode(zip_bytes).decode()}, **config}
+            body = {
+                "FunctionName": name,
+                "Role": "arn:aws:iam::000000000000:role/lambkin",
+                "Code": {"ZipFile": base64.b64encode(zip_bytes).decode()},
+                **config,
+            }
             status, headers, raw = _call(endpoint, "POST", "/2015-03-31/functions", body)
         else:
             _fail_on_error(status, headers, raw)
-            status, headers, raw = _call(endpoint, "PUT", f"/2015-03-31/functions/{name}/code", {"ZipFile": base64.b64encode(zip_bytes).decode()})
+            status, headers, raw = _call(
+                endpoint,
+                "PUT",
+                f"/2015-03-31/functions/{name}/code",
+                {"ZipFile": base64.b64encode(zip_bytes).decode()},
+            )
             _fail_on_error(status, headers, raw)
-            status, headers, raw = _call(endpoint, "PUT", f"/2015-03-31/functions/{name}/configuration", config)
+            status, headers, raw = _call(
+                endpoint, "PUT", f"/2015-03-31/functions/{name}/configuration", config
+            )
     _fail_on_error(status, headers, raw)
     result = json.loads(raw)
-    console.print(f"[green]deployed {result['FunctionName']}[/green] ({result['Runtime']}, {result['Handler']}, CodeSha256 {result['CodeSha256']})")
+    console.print(
+        f"[green]deployed {result['FunctionName']}[/green] ({result['Runtime']}, {result['Handler']}, CodeSha256 {result['CodeSha256']})"
+    )
 
 
 @app.command()
@@ -166,12 +206,18 @@ def invoke(
 ) -> None:
     """Invoke a function and print its response (and its log tail)."""
     headers = {"X-Amz-Log-Type": "Tail"} if log_tail else {}
-    status, response_headers, raw = _call(endpoint, "POST", f"/2015-03-31/functions/{name}/invocations", payload.encode(), headers)
+    status, response_headers, raw = _call(
+        endpoint, "POST", f"/2015-03-31/functions/{name}/invocations", payload.encode(), headers
+    )
     _fail_on_error(status, response_headers, raw)
     tail = response_headers.get("X-Amz-Log-Result") or response_headers.get("x-amz-log-result")
     if tail:
-        console.print(base64.b64decode(tail).decode(errors="replace").rstrip(), style="dim", markup=False)
-    function_error = response_headers.get("X-Amz-Function-Error") or response_headers.get("x-amz-function-error")
+        console.print(
+            base64.b64decode(tail).decode(errors="replace").rstrip(), style="dim", markup=False
+        )
+    function_error = response_headers.get("X-Amz-Function-Error") or response_headers.get(
+        "x-amz-function-error"
+    )
     print(raw.decode(errors="replace"))
     if function_error:
         raise typer.Exit(1)
@@ -180,9 +226,15 @@ def invoke(
 @app.command()
 def logs(
     function: str = typer.Argument(..., help="Function name."),
-    follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing new lines as they are stored."),
-    since: Optional[str] = typer.Option(None, help="Only lines from this long ago, e.g. 10m, 2h, 1d."),
-    request_id: Optional[str] = typer.Option(None, "--request-id", help="Only lines of one invocation."),
+    follow: bool = typer.Option(
+        False, "--follow", "-f", help="Keep printing new lines as they are stored."
+    ),
+    since: str | None = typer.Option(
+        None, help="Only lines from this long ago, e.g. 10m, 2h, 1d."
+    ),
+    request_id: str | None = typer.Option(
+        None, "--request-id", help="Only lines of one invocation."
+    ),
     endpoint: str = typer.Option(DEFAULT_ENDPOINT, envvar="LAMBKIN_ENDPOINT"),
 ) -> None:
     """Print a function's log lines (all its instances, in time order); --follow for new ones."""
@@ -207,19 +259,36 @@ def logs(
 
 @app.command()
 def instances(
-    function: Optional[str] = typer.Argument(None, help="Only this function's instances."),
+    function: str | None = typer.Argument(None, help="Only this function's instances."),
     endpoint: str = typer.Option(DEFAULT_ENDPOINT, envvar="LAMBKIN_ENDPOINT"),
 ) -> None:
     """List running instances with their state, age and invocations served."""
     from rich.table import Table
 
-    status, headers, raw = _call(endpoint, "GET", "/lambkin/instances" + (f"?function={function}" if function else ""))
+    status, headers, raw = _call(
+        endpoint, "GET", "/lambkin/instances" + (f"?function={function}" if function else "")
+    )
     _fail_on_error(status, headers, raw)
-    table = Table("instance", "function", "state", "age s", "invocations", "idle s", "max memory MB", "provisioned")
+    table = Table(
+        "instance",
+        "function",
+        "state",
+        "age s",
+        "invocations",
+        "idle s",
+        "max memory MB",
+        "provisioned",
+    )
     for i in json.loads(raw)["Instances"]:
         table.add_row(
-            i["InstanceId"], i["FunctionName"], i["State"], f"{i['AgeSeconds']:.1f}", str(i["Invocations"]),
-            f"{i['IdleSeconds']:.1f}", str(i.get("MaxMemoryUsedMB") or "-"), "yes" if i.get("Provisioned") else "",
+            i["InstanceId"],
+            i["FunctionName"],
+            i["State"],
+            f"{i['AgeSeconds']:.1f}",
+            str(i["Invocations"]),
+            f"{i['IdleSeconds']:.1f}",
+            str(i.get("MaxMemoryUsedMB") or "-"),
+            "yes" if i.get("Provisioned") else "",
         )
     Console().print(table)
 
@@ -236,18 +305,27 @@ def dlq_list(
     _fail_on_error(status, headers, raw)
     table = Table("request id", "condition", "attempts", "last error")
     for event in json.loads(raw)["Events"]:
-        table.add_row(event["RequestId"], event["Condition"] or "", str(event["Attempts"]), (event["LastError"] or "")[:80])
+        table.add_row(
+            event["RequestId"],
+            event["Condition"] or "",
+            str(event["Attempts"]),
+            (event["LastError"] or "")[:80],
+        )
     Console().print(table)
 
 
 @dlq_app.command("replay")
 def dlq_replay(
     function: str = typer.Argument(..., help="Function name."),
-    request_id: list[str] = typer.Option([], help="Only these request ids (repeatable); default all."),
+    request_id: list[str] = typer.Option(
+        [], help="Only these request ids (repeatable); default all."
+    ),
     endpoint: str = typer.Option(DEFAULT_ENDPOINT, envvar="LAMBKIN_ENDPOINT"),
 ) -> None:
     """Queue failed events again (same request ids, fresh retries and age)."""
-    status, headers, raw = _call(endpoint, "POST", f"/lambkin/dlq/{function}/replay", {"RequestIds": request_id})
+    status, headers, raw = _call(
+        endpoint, "POST", f"/lambkin/dlq/{function}/replay", {"RequestIds": request_id}
+    )
     _fail_on_error(status, headers, raw)
     console.print(f"[green]{json.loads(raw)['Replayed']} event(s) queued again[/green]")
 
@@ -278,19 +356,39 @@ def demo(
     endpoint = f"http://127.0.0.1:{port}"
     console.rule("[bold]Lambkin demo")
     console.print(f"starting `lambkin serve --port {port} --driver {driver}` ...")
-    server = subprocess.Popen([sys.executable, "-m", "orchestrator", "serve", "--port", str(port), "--driver", driver])
+    server = subprocess.Popen(
+        [sys.executable, "-m", "orchestrator", "serve", "--port", str(port), "--driver", driver]
+    )
     try:
         _wait_healthy(endpoint, server)
-        deploy(name="hello", source=REPO_ROOT / "examples" / "hello", runtime="python3.11", handler="app.handler", memory=128, timeout=3, env=["GREETING=Hello"], endpoint=endpoint)
+        deploy(
+            name="hello",
+            source=REPO_ROOT / "examples" / "hello",
+            runtime="python3.11",
+            handler="app.handler",
+            memory=128,
+            timeout=3,
+            env=["GREETING=Hello"],
+            endpoint=endpoint,
+        )
         for attempt in ("cold", "warm"):
             console.rule(f"invoke #{attempt}")
             started = time.perf_counter()
             try:
-                invoke(name="hello", payload=json.dumps({"name": "Lambkin"}), log_tail=True, endpoint=endpoint)
+                invoke(
+                    name="hello",
+                    payload=json.dumps({"name": "Lambkin"}),
+                    log_tail=True,
+                    endpoint=endpoint,
+                )
             finally:
-                console.print(f"[bold]{attempt} invocation took {1000 * (time.perf_counter() - started):.0f} ms[/bold]")
+                console.print(
+                    f"[bold]{attempt} invocation took {1000 * (time.perf_counter() - started):.0f} ms[/bold]"
+                )
         if keep:
-            console.print(f"server left running on {endpoint} (pid {server.pid}); stop it with `kill {server.pid}`")
+            console.print(
+                f"server left running on {endpoint} (pid {server.pid}); stop it with `kill {server.pid}`"
+            )
             return
     except BaseException:
         keep = False

@@ -187,8 +187,13 @@ class CodeStore:
         """Validate and unpack into a fresh scratch dir; return it. On failure, leave nothing."""
         try:
             zf = zipfile.ZipFile(io.BytesIO(zip_bytes))
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, ValueError,
-                EOFError) as exc:  # NotImplementedError: "zip file version" too new
+        except (
+            zipfile.BadZipFile,
+            zipfile.LargeZipFile,
+            NotImplementedError,
+            ValueError,
+            EOFError,
+        ) as exc:  # NotImplementedError: "zip file version" too new
             raise CodeError(INVALID, UNREADABLE) from exc
         with zf:
             plan = self._plan(zf)
@@ -209,8 +214,17 @@ class CodeStore:
             except _OverBudget:
                 shutil.rmtree(tmp, ignore_errors=True)
                 raise CodeError(INVALID, self._too_big_message()) from None
-            except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError,
-                    ValueError, FileExistsError, NotADirectoryError, IsADirectoryError) as exc:
+            except (
+                zipfile.BadZipFile,
+                zlib.error,
+                EOFError,
+                NotImplementedError,
+                RuntimeError,
+                ValueError,
+                FileExistsError,
+                NotADirectoryError,
+                IsADirectoryError,
+            ) as exc:
                 # Bad CRC, corrupt stream, encrypted or unsupported method, or entries that
                 # collide (a file and a directory of the same name).
                 shutil.rmtree(tmp, ignore_errors=True)

@@ -17,7 +17,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -26,8 +26,15 @@ from .errors import LambdaError, LambdaErrorCode
 from .event_config import EventInvokeConfig, destination_function
 from .event_queue import Event, EventQueue
 from .functions import FunctionService
+from .invoker import (
+    MAX_ASYNC_PAYLOAD,
+    InvokeInput,
+    InvokeOutput,
+    Invoker,
+    check_payload,
+    new_request_id,
+)
 from .metrics import Metrics
-from .invoker import MAX_ASYNC_PAYLOAD, Invoker, InvokeInput, InvokeOutput, check_payload, new_request_id
 from .registry import Registry
 from .settings import Settings
 
@@ -42,7 +49,9 @@ def destination_record(
     """Lambda's destination record format."""
     record: dict[str, Any] = {
         "version": "1.0",
-        "timestamp": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "timestamp": datetime.now(UTC)
+        .isoformat(timespec="milliseconds")
+        .replace("+00:00", "Z"),
         "requestContext": {
             "requestId": event.request_id,
             "functionArn": f"{function_arn}:$LATEST",
@@ -89,7 +98,12 @@ class Dispatcher:
         self._running: set[asyncio.Task[None]] = set()
         self._loop_task: asyncio.Task[None] | None = None
         self._http: aiohttp.ClientSession | None = None
-        self.stats = {"retries": 0, "dropped_by_age": 0, "destination_deliveries": 0, "destination_failures": 0}
+        self.stats = {
+            "retries": 0,
+            "dropped_by_age": 0,
+            "destination_deliveries": 0,
+            "destination_failures": 0,
+        }
 
     def event_config(self, function: str) -> EventInvokeConfig:
         return EventInvokeConfig.from_json(self._registry.setting(function, EVENT_CONFIG_SETTING))
@@ -151,22 +165,28 @@ class Dispatcher:
             self._wake.clear()
             try:
                 await asyncio.wait_for(self._wake.wait(), wait)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     async def _execute(self, event: Event) -> None:
         config = self._registry.get(event.function)
         if config is None:
-            await asyncio.to_thread(self._queue.fail, event.id, event.attempts, "FunctionDeleted", None)
+            await asyncio.to_thread(
+                self._queue.fail, event.id, event.attempts, "FunctionDeleted", None
+            )
             return
         settings = self.event_config(event.function)
         age = self._clock() - event.received_at
         if self._metrics is not None:
-            self._metrics.async_event_age.labels(self._metrics.function(event.function)).observe(age)
+            self._metrics.async_event_age.labels(self._metrics.function(event.function)).observe(
+                age
+            )
         if age > settings.maximum_event_age_s:
             self.stats["dropped_by_age"] += 1
             if self._metrics is not None:
-                self._metrics.async_dropped_by_age.labels(self._metrics.function(event.function)).inc()
+                self._metrics.async_dropped_by_age.labels(
+                    self._metrics.function(event.function)
+                ).inc()
             await self._give_up(event, settings, "EventAgeExceeded", event.attempts, None)
             return
         try:
@@ -174,18 +194,33 @@ class Dispatcher:
         except LambdaError as exc:
             # Throttled or the platform failed: not the function's fault, so this does not use
             # up a retry; back off and try again until the event is too old.
-            delay = min(self._settings.async_platform_retry_max_s, 2.0 ** min(event.attempts, 6) * 0.1)
+            delay = min(
+                self._settings.async_platform_retry_max_s, 2.0 ** min(event.attempts, 6) * 0.1
+            )
             retryable = exc.code in (LambdaErrorCode.TOO_MANY_REQUESTS, LambdaErrorCode.SERVICE)
             if retryable and age + delay <= settings.maximum_event_age_s:
-                await asyncio.to_thread(self._queue.retry, event.id, self._clock() + delay, event.attempts, exc.message)
+                await asyncio.to_thread(
+                    self._queue.retry, event.id, self._clock() + delay, event.attempts, exc.message
+                )
             else:
-                await self._give_up(event, settings, "EventAgeExceeded" if retryable else "PlatformError", event.attempts, None)
+                await self._give_up(
+                    event,
+                    settings,
+                    "EventAgeExceeded" if retryable else "PlatformError",
+                    event.attempts,
+                    None,
+                )
             return
         attempts = event.attempts + 1
         if output.function_error is None:
             await asyncio.to_thread(self._queue.done, event.id)
             if settings.on_success:
-                await self._deliver(settings.on_success, destination_record(event, self._arn(event.function), "Success", attempts, output))
+                await self._deliver(
+                    settings.on_success,
+                    destination_record(
+                        event, self._arn(event.function), "Success", attempts, output
+                    ),
+                )
             return
         if attempts <= settings.maximum_retry_attempts:
             self.stats["retries"] += 1
@@ -194,18 +229,34 @@ class Dispatcher:
             delays = self._settings.async_retry_delays_s
             delay = delays[min(attempts, len(delays)) - 1]
             error = output.body[:1000].decode(errors="replace")
-            await asyncio.to_thread(self._queue.retry, event.id, self._clock() + delay, attempts, error)
+            await asyncio.to_thread(
+                self._queue.retry, event.id, self._clock() + delay, attempts, error
+            )
             return
         await self._give_up(event, settings, "RetriesExhausted", attempts, output)
 
     async def _give_up(
-        self, event: Event, settings: EventInvokeConfig, condition: str, attempts: int, output: InvokeOutput | None
+        self,
+        event: Event,
+        settings: EventInvokeConfig,
+        condition: str,
+        attempts: int,
+        output: InvokeOutput | None,
     ) -> None:
         error = output.body[:1000].decode(errors="replace") if output else event.last_error
         await asyncio.to_thread(self._queue.fail, event.id, attempts, condition, error)
-        log.warning("async event failed", extra={"function": event.function, "request_id": event.request_id, "condition": condition})
+        log.warning(
+            "async event failed",
+            extra={
+                "function": event.function,
+                "request_id": event.request_id,
+                "condition": condition,
+            },
+        )
         if settings.on_failure:
-            record = destination_record(event, self._arn(event.function), condition, attempts, output)
+            record = destination_record(
+                event, self._arn(event.function), condition, attempts, output
+            )
             await self._deliver(settings.on_failure, record)
 
     async def _deliver(self, destination: str, record: dict[str, Any]) -> None:
@@ -217,7 +268,9 @@ class Dispatcher:
                 await self.enqueue(new_request_id(), target, body)
             else:
                 assert self._http is not None
-                async with self._http.post(destination, data=body, headers={"Content-Type": "application/json"}) as r:
+                async with self._http.post(
+                    destination, data=body, headers={"Content-Type": "application/json"}
+                ) as r:
                     if r.status >= 300:
                         raise RuntimeError(f"webhook answered {r.status}")
             self.stats["destination_deliveries"] += 1

@@ -63,7 +63,9 @@ def invalid_parameter(message: str) -> LambdaError:
 
 def validation(field: str, message: str) -> LambdaError:
     """A model constraint failure, worded as AWS words it."""
-    return LambdaError(LambdaErrorCode.VALIDATION, f"'{field}' value failed to satisfy constraint: {message}")
+    return LambdaError(
+        LambdaErrorCode.VALIDATION, f"'{field}' value failed to satisfy constraint: {message}"
+    )
 
 
 def not_found(message: str) -> LambdaError:

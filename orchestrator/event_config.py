@@ -12,7 +12,9 @@ from .function_config import now_timestamp
 
 RETRY_RANGE = (0, 2)
 AGE_RANGE = (60, 21600)
-_LAMBDA_ARN = re.compile(r"^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:[a-zA-Z0-9\-_]+(:\$LATEST)?$")
+_LAMBDA_ARN = re.compile(
+    r"^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:[a-zA-Z0-9\-_]+(:\$LATEST)?$"
+)
 
 
 @dataclass(frozen=True)
@@ -27,7 +29,7 @@ class EventInvokeConfig:
         return asdict(self)
 
     @classmethod
-    def from_json(cls, data: dict[str, Any] | None) -> "EventInvokeConfig":
+    def from_json(cls, data: dict[str, Any] | None) -> EventInvokeConfig:
         return cls(**data) if data else cls()
 
     def render(self, function_arn: str) -> dict[str, Any]:
@@ -65,7 +67,9 @@ def _destination(config: Any, which: str, function_exists: Any) -> str | None:
     if config is None:
         return None
     if not isinstance(config, dict) or not isinstance(config.get("Destination"), str):
-        raise invalid_parameter(f"DestinationConfig.{which} must be {{\"Destination\": \"<arn or URL>\"}}.")
+        raise invalid_parameter(
+            f'DestinationConfig.{which} must be {{"Destination": "<arn or URL>"}}.'
+        )
     destination = config["Destination"]
     if destination.startswith(("http://", "https://")):
         return destination
@@ -76,11 +80,15 @@ def _destination(config: Any, which: str, function_exists: Any) -> str | None:
         )
     name = destination_function(destination)
     if name is None or not function_exists(name):
-        raise invalid_parameter(f"The destination function {destination} does not exist: create it first.")
+        raise invalid_parameter(
+            f"The destination function {destination} does not exist: create it first."
+        )
     return destination
 
 
-def parse(body: Any, function_exists: Any, base: EventInvokeConfig | None = None) -> EventInvokeConfig:
+def parse(
+    body: Any, function_exists: Any, base: EventInvokeConfig | None = None
+) -> EventInvokeConfig:
     """Validate a Put (base None: unset fields take defaults) or Update (base: keep unset fields)."""
     if not isinstance(body, dict):
         raise invalid_parameter("The request body must be a JSON object.")
@@ -91,7 +99,9 @@ def parse(body: Any, function_exists: Any, base: EventInvokeConfig | None = None
     if "DestinationConfig" in body:
         destinations = body["DestinationConfig"]
         if not isinstance(destinations, dict):
-            raise invalid_parameter("DestinationConfig must be an object with OnSuccess and/or OnFailure.")
+            raise invalid_parameter(
+                "DestinationConfig must be an object with OnSuccess and/or OnFailure."
+            )
         if "OnSuccess" in destinations:
             on_success = _destination(destinations["OnSuccess"], "OnSuccess", function_exists)
         if "OnFailure" in destinations:

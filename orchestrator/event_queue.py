@@ -103,7 +103,9 @@ class EventQueue:
                 "ORDER BY next_attempt_at LIMIT ?",
                 (PENDING, now, limit),
             ).fetchall()
-            self._db.executemany("UPDATE events SET state = ? WHERE id = ?", [(RUNNING, r[0]) for r in rows])
+            self._db.executemany(
+                "UPDATE events SET state = ? WHERE id = ?", [(RUNNING, r[0]) for r in rows]
+            )
         return [_event(r) for r in rows]
 
     def next_due_at(self) -> float | None:
@@ -135,11 +137,14 @@ class EventQueue:
     def dead_letters(self, function: str) -> list[Event]:
         with self._lock:
             rows = self._db.execute(
-                f"SELECT {_COLUMNS} FROM events WHERE function = ? AND state = ? ORDER BY id", (function, FAILED)
+                f"SELECT {_COLUMNS} FROM events WHERE function = ? AND state = ? ORDER BY id",
+                (function, FAILED),
             ).fetchall()
         return [_event(r) for r in rows]
 
-    def replay(self, function: str, request_ids: list[str] | None = None, now: float | None = None) -> int:
+    def replay(
+        self, function: str, request_ids: list[str] | None = None, now: float | None = None
+    ) -> int:
         """Put dead letters back in the queue (with fresh attempts and age); count them."""
         now = time.time() if now is None else now
         with self._lock:
@@ -152,7 +157,9 @@ class EventQueue:
 
     def depth(self) -> int:
         with self._lock:
-            row = self._db.execute("SELECT COUNT(*) FROM events WHERE state != ?", (FAILED,)).fetchone()
+            row = self._db.execute(
+                "SELECT COUNT(*) FROM events WHERE state != ?", (FAILED,)
+            ).fetchone()
         return int(row[0])
 
     def drop_function(self, function: str) -> None:

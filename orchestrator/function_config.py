@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from .arns import LATEST, function_arn
@@ -14,7 +14,7 @@ DEFAULT_ROLE = "arn:aws:iam::000000000000:role/lambda-role"
 
 def now_timestamp() -> str:
     """Lambda's LastModified format: 2026-11-27T13:06:32.563+0000."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}+0000"
 
 
@@ -43,9 +43,11 @@ class FunctionConfig:
     last_modified: str = field(default_factory=now_timestamp)
     revision_id: str = field(default_factory=new_revision_id)
 
-    def updated(self, **changes: Any) -> "FunctionConfig":
+    def updated(self, **changes: Any) -> FunctionConfig:
         """A copy with changes, a new revision and a new LastModified."""
-        return replace(self, last_modified=now_timestamp(), revision_id=new_revision_id(), **changes)
+        return replace(
+            self, last_modified=now_timestamp(), revision_id=new_revision_id(), **changes
+        )
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -53,7 +55,7 @@ class FunctionConfig:
         return data
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "FunctionConfig":
+    def from_json(cls, data: dict[str, Any]) -> FunctionConfig:
         return cls(**{**data, "architectures": tuple(data.get("architectures", ("x86_64",)))})
 
     def render(self, region: str, account_id: str) -> dict[str, Any]:

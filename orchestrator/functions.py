@@ -65,7 +65,9 @@ class FunctionService:
 
     async def create(self, body: Any) -> FunctionConfig:
         if not isinstance(body, dict):
-            raise LambdaError(LambdaErrorCode.INVALID_REQUEST_CONTENT, "The request body must be a JSON object.")
+            raise LambdaError(
+                LambdaErrorCode.INVALID_REQUEST_CONTENT, "The request body must be a JSON object."
+            )
         name = validation.function_name(body.get("FunctionName"))
         fields = validation.configuration(body, self._available_runtimes(), creating=True)
         tags = validation.tags(body.get("Tags"))
@@ -85,7 +87,9 @@ class FunctionService:
         try:
             self._registry.create(config)
         except FunctionExists:
-            raise LambdaError(LambdaErrorCode.RESOURCE_CONFLICT, f"Function already exist: {name}") from None
+            raise LambdaError(
+                LambdaErrorCode.RESOURCE_CONFLICT, f"Function already exist: {name}"
+            ) from None
         log.info("function created", extra={"function": name})
         return config
 
@@ -97,7 +101,9 @@ class FunctionService:
             except ValueError:
                 raise validation.validation("maxItems", "Member must be an integer") from None
             if not 1 <= limit <= LIST_PAGE_MAX:
-                raise validation.validation("maxItems", f"Member must have value between 1 and {LIST_PAGE_MAX}")
+                raise validation.validation(
+                    "maxItems", f"Member must have value between 1 and {LIST_PAGE_MAX}"
+                )
         names = self._registry.names()
         start = 0
         if marker:
@@ -140,16 +146,22 @@ class FunctionService:
     async def update_code(self, ref: FunctionRef, body: Any) -> FunctionConfig:
         config = self.require(ref)
         if not isinstance(body, dict):
-            raise LambdaError(LambdaErrorCode.INVALID_REQUEST_CONTENT, "The request body must be a JSON object.")
+            raise LambdaError(
+                LambdaErrorCode.INVALID_REQUEST_CONTENT, "The request body must be a JSON object."
+            )
         self._check_revision(config, body)
         if "ZipFile" not in body:
-            raise invalid_parameter("ZipFile is required: this server takes code as a base64 zip only.")
+            raise invalid_parameter(
+                "ZipFile is required: this server takes code as a base64 zip only."
+            )
         zip_bytes = validation.decode_zip(body["ZipFile"])
         validation.architectures(body.get("Architectures"))
         code = await self._store_code(zip_bytes)
         if body.get("DryRun"):
             return config
-        new = config.updated(code_sha256_hex=code.sha256_hex, code_sha256=code.code_sha256, code_size=code.size)
+        new = config.updated(
+            code_sha256_hex=code.sha256_hex, code_sha256=code.code_sha256, code_size=code.size
+        )
         return self._replace(config, new, "code update")
 
     async def update_configuration(self, ref: FunctionRef, body: Any) -> FunctionConfig:
@@ -172,16 +184,20 @@ class FunctionService:
     def tag(self, arn: str, body: Any) -> None:
         config = self.require(parse_function_ref(arn))
         if not isinstance(body, dict) or not isinstance(body.get("Tags"), dict):
-            raise invalid_parameter("Tags is required: {\"Tags\": {\"key\": \"value\"}}.")
+            raise invalid_parameter('Tags is required: {"Tags": {"key": "value"}}.')
         tags = {**config.tags, **validation.tags(body["Tags"])}
         validate_tags(tags)
         # Tags are not part of the function's revision: instances keep running.
-        self._registry.replace(dataclasses.replace(config, tags=tags), expected_revision=config.revision_id)
+        self._registry.replace(
+            dataclasses.replace(config, tags=tags), expected_revision=config.revision_id
+        )
 
     def untag(self, arn: str, keys: list[str]) -> None:
         config = self.require(parse_function_ref(arn))
         tags = {k: v for k, v in config.tags.items() if k not in keys}
-        self._registry.replace(dataclasses.replace(config, tags=tags), expected_revision=config.revision_id)
+        self._registry.replace(
+            dataclasses.replace(config, tags=tags), expected_revision=config.revision_id
+        )
 
     def tags(self, arn: str) -> dict[str, str]:
         return dict(self.require(parse_function_ref(arn)).tags)

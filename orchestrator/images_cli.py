@@ -149,4 +149,3 @@ def runtimes_table(client: docker.DockerClient | None = None) -> Any:
             versions.get(runtime, ""),
         )
     return table
-

@@ -35,7 +35,9 @@ class State(str, Enum):
 
 
 ALLOWED: dict[State, frozenset[State]] = {
-    State.STARTING: frozenset({State.INITIALIZING, State.BUSY, State.DRAINING, State.FAILED, State.STOPPING}),
+    State.STARTING: frozenset(
+        {State.INITIALIZING, State.BUSY, State.DRAINING, State.FAILED, State.STOPPING}
+    ),
     State.INITIALIZING: frozenset({State.IDLE, State.FAILED, State.STOPPING}),
     State.IDLE: frozenset({State.BUSY, State.STOPPING}),
     State.BUSY: frozenset({State.IDLE, State.DRAINING, State.FAILED, State.STOPPING}),
@@ -58,12 +60,16 @@ STATE_TIMEOUT_SETTING: dict[State, str | None] = {
     State.FAILED: None,
 }
 
-LIVE_STATES = frozenset({State.STARTING, State.INITIALIZING, State.IDLE, State.BUSY, State.DRAINING})
+LIVE_STATES = frozenset(
+    {State.STARTING, State.INITIALIZING, State.IDLE, State.BUSY, State.DRAINING}
+)
 
 
 class IllegalTransition(Exception):
     def __init__(self, instance_id: str, current: State, wanted: State) -> None:
-        super().__init__(f"instance {instance_id}: {current.value} -> {wanted.value} is not allowed")
+        super().__init__(
+            f"instance {instance_id}: {current.value} -> {wanted.value} is not allowed"
+        )
         self.current = current
         self.wanted = wanted
 
@@ -127,7 +133,9 @@ class Instance:
             "AgeSeconds": round(now - self.created_at, 3),
             "Invocations": self.invocations,
             "Provisioned": self.provisioned,
-            "RetiresInSeconds": round(self.retire_at - now, 1) if self.retire_at != float("inf") else None,
+            "RetiresInSeconds": round(self.retire_at - now, 1)
+            if self.retire_at != float("inf")
+            else None,
             "IdleSeconds": round(now - self.last_used, 3) if self.state is State.IDLE else 0.0,
             "Endpoint": f"{self.handle.host}:{self.handle.port}" if self.handle else None,
         }

@@ -76,7 +76,9 @@ def decode_client_context(value: str | None) -> str | None:
         if not isinstance(json.loads(text), dict):
             raise ValueError
     except (binascii.Error, ValueError):
-        raise invalid_parameter("Client context must be a valid Base64-encoded JSON object.") from None
+        raise invalid_parameter(
+            "Client context must be a valid Base64-encoded JSON object."
+        ) from None
     return text
 
 
@@ -108,7 +110,9 @@ def check_payload(payload: bytes, limit: int = MAX_SYNC_PAYLOAD) -> bytes:
 
 
 def platform_error(request_id: str, error_type: str, message: str) -> bytes:
-    return json.dumps({"errorType": error_type, "errorMessage": f"RequestId: {request_id} Error: {message}"}).encode()
+    return json.dumps(
+        {"errorType": error_type, "errorMessage": f"RequestId: {request_id} Error: {message}"}
+    ).encode()
 
 
 class Invoker:
@@ -136,7 +140,9 @@ class Invoker:
             reason = await self._wait_for_slot(function, reason)
         if reason is not None:
             self._telemetry.throttled(function)
-            raise LambdaError(LambdaErrorCode.TOO_MANY_REQUESTS, "Rate Exceeded.", Reason=reason.value)
+            raise LambdaError(
+                LambdaErrorCode.TOO_MANY_REQUESTS, "Rate Exceeded.", Reason=reason.value
+            )
 
     async def _wait_for_slot(self, function: str, reason: ThrottleReason) -> ThrottleReason | None:
         """The optional bounded wait: queue for a slot until the deadline, then throttle."""
@@ -148,8 +154,10 @@ class Invoker:
 
         try:
             async with self._slot_freed:
-                await asyncio.wait_for(self._slot_freed.wait_for(acquired), self._settings.throttle_wait_s)
-        except asyncio.TimeoutError:
+                await asyncio.wait_for(
+                    self._slot_freed.wait_for(acquired), self._settings.throttle_wait_s
+                )
+        except TimeoutError:
             pass
         return last[0]
 
@@ -194,7 +202,9 @@ class Invoker:
         except StartFailed as exc:
             obs.failed("platform_error", str(exc))
             log.error("could not start an instance: %s", exc, extra={"function": config.name})
-            raise LambdaError(LambdaErrorCode.SERVICE, f"Could not start an instance of {config.name}: {exc}") from None
+            raise LambdaError(
+                LambdaErrorCode.SERVICE, f"Could not start an instance of {config.name}: {exc}"
+            ) from None
 
         agent_request = InvokeRequest(
             request_id=request_id,
@@ -230,7 +240,9 @@ class Invoker:
             server_timing=server_timing(instance.start_phases_ms, result) if cold else None,
         )
 
-    async def run_event(self, config: FunctionConfig, request_id: str, payload: bytes) -> InvokeOutput:
+    async def run_event(
+        self, config: FunctionConfig, request_id: str, payload: bytes
+    ) -> InvokeOutput:
         """One attempt at a queued asynchronous event, under the same limits as a sync call."""
         await self._admit(config.name)
         obs = self._telemetry.begin(config.name, request_id, new_trace_id())
@@ -244,11 +256,21 @@ class Invoker:
     def code_path_for(self, config: FunctionConfig) -> CodePath:
         return lambda: self._code.get(config.code_sha256_hex).path
 
-    async def _instance_died(self, instance: Instance, request_id: str, trace_id: str, detail: str) -> InvokeOutput:
-        log.warning("instance died mid-invoke: %s", detail, extra={"instance": instance.id, "request_id": request_id})
+    async def _instance_died(
+        self, instance: Instance, request_id: str, trace_id: str, detail: str
+    ) -> InvokeOutput:
+        log.warning(
+            "instance died mid-invoke: %s",
+            detail,
+            extra={"instance": instance.id, "request_id": request_id},
+        )
         reason = await self._pool.discard(instance, "crash")
         if reason == "oom":
-            body = platform_error(request_id, "Runtime.OutOfMemory", "Runtime exited with error: signal: killed")
+            body = platform_error(
+                request_id, "Runtime.OutOfMemory", "Runtime exited with error: signal: killed"
+            )
         else:
-            body = platform_error(request_id, "Runtime.ExitError", "Runtime exited with error: signal: killed")
+            body = platform_error(
+                request_id, "Runtime.ExitError", "Runtime exited with error: signal: killed"
+            )
         return InvokeOutput(request_id, 200, body, function_error="Unhandled", trace_id=trace_id)

@@ -53,5 +53,7 @@ def instance_limits(tags: Mapping[str, str], settings: Settings) -> InstanceLimi
     return InstanceLimits(
         idle_timeout_s=settings.idle_timeout_s if idle is None else idle,
         max_lifetime_s=settings.max_lifetime_s if lifetime is None else lifetime,
-        max_invocations=settings.max_invocations_per_instance if invocations is None else int(invocations),
+        max_invocations=settings.max_invocations_per_instance
+        if invocations is None
+        else int(invocations),
     )

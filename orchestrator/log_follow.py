@@ -25,7 +25,9 @@ def parse_since(text: str, now_ms: int | None = None) -> int:
     """`10m`, `2h`, `30s`, `1d` -> epoch ms that long ago."""
     match = _SINCE.match(text.strip())
     if not match:
-        raise ValueError(f"--since: expected a number with s, m, h, d or w (e.g. 10m), not {text!r}")
+        raise ValueError(
+            f"--since: expected a number with s, m, h, d or w (e.g. 10m), not {text!r}"
+        )
     now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
     return now_ms - int(match[1]) * _UNITS_MS[match[2]]
 
@@ -35,7 +37,10 @@ def filter_events(endpoint: str, body: dict[str, Any]) -> dict[str, Any]:
         endpoint.rstrip("/") + "/",
         data=json.dumps(body).encode(),
         method="POST",
-        headers={"X-Amz-Target": "Logs_20140328.FilterLogEvents", "Content-Type": "application/x-amz-json-1.1"},
+        headers={
+            "X-Amz-Target": "Logs_20140328.FilterLogEvents",
+            "Content-Type": "application/x-amz-json-1.1",
+        },
     )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
@@ -47,7 +52,9 @@ def filter_events(endpoint: str, body: dict[str, Any]) -> dict[str, Any]:
         raise RuntimeError(f"{error.get('__type', exc.code)}: {error.get('message', '')}") from None
 
 
-def events(endpoint: str, function: str, start_ms: int | None, request_id: str | None) -> Iterator[dict[str, Any]]:
+def events(
+    endpoint: str, function: str, start_ms: int | None, request_id: str | None
+) -> Iterator[dict[str, Any]]:
     body: dict[str, Any] = {"logGroupName": f"/aws/lambda/{function}"}
     if start_ms is not None:
         body["startTime"] = start_ms
@@ -62,14 +69,22 @@ def events(endpoint: str, function: str, start_ms: int | None, request_id: str |
 
 
 def format_event(event: dict[str, Any]) -> str:
-    stamp = time.strftime("%H:%M:%S", time.gmtime(event["timestamp"] / 1000)) + f".{event['timestamp'] % 1000:03d}"
+    stamp = (
+        time.strftime("%H:%M:%S", time.gmtime(event["timestamp"] / 1000))
+        + f".{event['timestamp'] % 1000:03d}"
+    )
     instance = event.get("logStreamName", "").rpartition("]")[2][:8]
     return f"{stamp} {instance} {event['message']}"
 
 
 def run(
-    endpoint: str, function: str, since_ms: int | None, request_id: str | None, follow: bool,
-    emit: Callable[[str], None], stop: Callable[[], bool] = lambda: False,
+    endpoint: str,
+    function: str,
+    since_ms: int | None,
+    request_id: str | None,
+    follow: bool,
+    emit: Callable[[str], None],
+    stop: Callable[[], bool] = lambda: False,
 ) -> None:
     seen: dict[str, int] = {}  # event id -> timestamp, within the look-back window
     newest = since_ms or 0

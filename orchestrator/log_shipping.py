@@ -49,8 +49,12 @@ Counter = Callable[[str, int, int], None]
 
 class LogShipper:
     def __init__(
-        self, store: LogStore, counter: Counter | None = None, max_pending_bytes: int = 8 * 1024 * 1024,
-        max_batch_events: int = 20_000, linger_s: float = 0.05,
+        self,
+        store: LogStore,
+        counter: Counter | None = None,
+        max_pending_bytes: int = 8 * 1024 * 1024,
+        max_batch_events: int = 20_000,
+        linger_s: float = 0.05,
     ) -> None:
         self._store = store
         self._counter = counter
@@ -59,7 +63,9 @@ class LogShipper:
         self._linger_s = linger_s  # gather a few invocations' lines into one transaction
         self._flushing = 0
         self._cond = threading.Condition()
-        self._queue: deque[tuple[LogTarget, list[Row], int, int, int]] = deque()  # target, rows, bytes, dropped, markers
+        self._queue: deque[tuple[LogTarget, list[Row], int, int, int]] = (
+            deque()
+        )  # target, rows, bytes, dropped, markers
         self._pending_bytes = 0
         self._writing = False
         self._closed = False
@@ -93,7 +99,11 @@ class LogShipper:
                 if self._linger_s and not self._closed and not self._flushing:
                     # One transaction per batch is what costs: under load, let a batch fill.
                     self._cond.wait_for(
-                        lambda: self._closed or self._flushing or self._pending_bytes > self._max_pending // 2,
+                        lambda: (
+                            self._closed
+                            or self._flushing
+                            or self._pending_bytes > self._max_pending // 2
+                        ),
                         self._linger_s,
                     )
                 taken, count = [], 0

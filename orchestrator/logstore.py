@@ -110,12 +110,18 @@ class FilterPattern:
         if not text:
             return cls()
         if text.startswith(("{", "[")):
-            raise InvalidFilterPattern("JSON and space-delimited filter patterns are not supported; use terms.")
+            raise InvalidFilterPattern(
+                "JSON and space-delimited filter patterns are not supported; use terms."
+            )
         terms = _split_terms(text)
         all_of = [t for t in terms if not t.startswith(("?", "-"))]
         any_of = [t[1:] for t in terms if t.startswith("?") and len(t) > 1]
         none_of = [t[1:] for t in terms if t.startswith("-") and len(t) > 1]
-        return cls(tuple(_unquote(t) for t in all_of), tuple(_unquote(t) for t in any_of), tuple(_unquote(t) for t in none_of))
+        return cls(
+            tuple(_unquote(t) for t in all_of),
+            tuple(_unquote(t) for t in any_of),
+            tuple(_unquote(t) for t in none_of),
+        )
 
     def sql(self) -> tuple[str, list[Any]]:
         clauses: list[str] = []
@@ -124,7 +130,11 @@ class FilterPattern:
             clauses.append("(instr(message, ?) > 0 OR request_id = ?)")
             args += [term, term]
         if self.any_of:
-            clauses.append("(" + " OR ".join("instr(message, ?) > 0 OR request_id = ?" for _ in self.any_of) + ")")
+            clauses.append(
+                "("
+                + " OR ".join("instr(message, ?) > 0 OR request_id = ?" for _ in self.any_of)
+                + ")"
+            )
             for term in self.any_of:
                 args += [term, term]
         for term in self.none_of:
@@ -184,7 +194,9 @@ class LogStore:
         """Create the group and stream if needed; the stream's last stored seq (0 if new)."""
         with self._write_lock:
             ids = self._ids_locked(key)
-            row = self._write.execute("SELECT last_seq FROM log_streams WHERE id = ?", (ids[1],)).fetchone()
+            row = self._write.execute(
+                "SELECT last_seq FROM log_streams WHERE id = ?", (ids[1],)
+            ).fetchone()
             return int(row[0])
 
     def _ids_locked(self, key: StreamKey) -> tuple[int, int]:
@@ -193,8 +205,13 @@ class LogStore:
             return ids
         created = now_ms()
         conn = self._write
-        conn.execute("INSERT OR IGNORE INTO log_groups (name, created_ms) VALUES (?, ?)", (key.group, created))
-        group_id = conn.execute("SELECT id FROM log_groups WHERE name = ?", (key.group,)).fetchone()[0]
+        conn.execute(
+            "INSERT OR IGNORE INTO log_groups (name, created_ms) VALUES (?, ?)",
+            (key.group, created),
+        )
+        group_id = conn.execute(
+            "SELECT id FROM log_groups WHERE name = ?", (key.group,)
+        ).fetchone()[0]
         conn.execute(
             "INSERT OR IGNORE INTO log_streams (group_id, name, created_ms) VALUES (?, ?, ?)",
             (group_id, key.stream, created),
@@ -224,7 +241,10 @@ class LogStore:
                     conn.executemany(
                         "INSERT OR IGNORE INTO log_events (stream_id, seq, group_id, ts, ingest_ms, request_id, message)"
                         " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        [(stream_id, r.seq, group_id, r.ts, ingest, r.request_id, r.message) for r in rows],
+                        [
+                            (stream_id, r.seq, group_id, r.ts, ingest, r.request_id, r.message)
+                            for r in rows
+                        ],
                     )
                     new = conn.total_changes - mark
                     inserted_events += new
@@ -232,10 +252,21 @@ class LogStore:
                     conn.execute(
                         "UPDATE log_streams SET first_ts = COALESCE(MIN(first_ts, ?), ?), last_ts = MAX(COALESCE(last_ts, 0), ?),"
                         " last_ingest_ms = ?, last_seq = MAX(last_seq, ?), stored_bytes = stored_bytes + ? WHERE id = ?",
-                        (rows[0].ts, rows[0].ts, rows[-1].ts, ingest, max(r.seq for r in rows), size, stream_id),
+                        (
+                            rows[0].ts,
+                            rows[0].ts,
+                            rows[-1].ts,
+                            ingest,
+                            max(r.seq for r in rows),
+                            size,
+                            stream_id,
+                        ),
                     )
                     if size:
-                        conn.execute("UPDATE log_groups SET stored_bytes = stored_bytes + ? WHERE id = ?", (size, group_id))
+                        conn.execute(
+                            "UPDATE log_groups SET stored_bytes = stored_bytes + ? WHERE id = ?",
+                            (size, group_id),
+                        )
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -246,13 +277,17 @@ class LogStore:
 
     def set_retention(self, group: str, days: int | None) -> None:
         with self._write_lock:
-            cursor = self._write.execute("UPDATE log_groups SET retention_days = ? WHERE name = ?", (days, group))
+            cursor = self._write.execute(
+                "UPDATE log_groups SET retention_days = ? WHERE name = ?", (days, group)
+            )
             if cursor.rowcount == 0:
                 raise GroupNotFound(group)
 
     def delete_group(self, group: str) -> None:
         with self._write_lock:
-            row = self._write.execute("SELECT id FROM log_groups WHERE name = ?", (group,)).fetchone()
+            row = self._write.execute(
+                "SELECT id FROM log_groups WHERE name = ?", (group,)
+            ).fetchone()
             if row is None:
                 raise GroupNotFound(group)
             self._write.execute("BEGIN")
@@ -263,7 +298,9 @@ class LogStore:
             self._streams = {k: v for k, v in self._streams.items() if v[0] != row[0]}
 
     def enforce_retention(
-        self, limits: Callable[[str, int | None], tuple[int | None, int | None]], now: int | None = None
+        self,
+        limits: Callable[[str, int | None], tuple[int | None, int | None]],
+        now: int | None = None,
     ) -> int:
         """Delete what is past each group's limits: `limits(group, retention_days)` -> (days, bytes).
 
@@ -272,7 +309,9 @@ class LogStore:
         now = now if now is not None else now_ms()
         deleted = 0
         with self._read_lock:
-            groups = self._read.execute("SELECT id, name, retention_days, stored_bytes FROM log_groups").fetchall()
+            groups = self._read.execute(
+                "SELECT id, name, retention_days, stored_bytes FROM log_groups"
+            ).fetchall()
         for group_id, name, retention_days, stored in groups:
             days, max_bytes = limits(name, retention_days)
             with self._write_lock:
@@ -280,7 +319,9 @@ class LogStore:
                 if days:
                     deleted += self._delete_locked(group_id, "ts < ?", (now - days * DAY_MS,))
                 if max_bytes is not None:
-                    stored = conn.execute("SELECT stored_bytes FROM log_groups WHERE id = ?", (group_id,)).fetchone()[0]
+                    stored = conn.execute(
+                        "SELECT stored_bytes FROM log_groups WHERE id = ?", (group_id,)
+                    ).fetchone()[0]
                     while stored > max_bytes:
                         excess = stored - max_bytes
                         # the oldest events whose sizes add up to the excess (at least one)
@@ -292,8 +333,12 @@ class LogStore:
                         ).fetchone()
                         if cutoff is None:
                             break
-                        deleted += self._delete_locked(group_id, "(ts, stream_id, seq) <= (?, ?, ?)", tuple(cutoff))
-                        stored = conn.execute("SELECT stored_bytes FROM log_groups WHERE id = ?", (group_id,)).fetchone()[0]
+                        deleted += self._delete_locked(
+                            group_id, "(ts, stream_id, seq) <= (?, ?, ?)", tuple(cutoff)
+                        )
+                        stored = conn.execute(
+                            "SELECT stored_bytes FROM log_groups WHERE id = ?", (group_id,)
+                        ).fetchone()[0]
         return deleted
 
     def _delete_locked(self, group_id: int, where: str, args: tuple[Any, ...]) -> int:
@@ -308,9 +353,13 @@ class LogStore:
             for stream_id, size in sizes:
                 per_stream[stream_id] = per_stream.get(stream_id, 0) + size
             for stream_id, size in per_stream.items():
-                conn.execute("UPDATE log_streams SET stored_bytes = stored_bytes - ? WHERE id = ?", (size, stream_id))
+                conn.execute(
+                    "UPDATE log_streams SET stored_bytes = stored_bytes - ? WHERE id = ?",
+                    (size, stream_id),
+                )
             conn.execute(
-                "UPDATE log_groups SET stored_bytes = stored_bytes - ? WHERE id = ?", (sum(per_stream.values()), group_id)
+                "UPDATE log_groups SET stored_bytes = stored_bytes - ? WHERE id = ?",
+                (sum(per_stream.values()), group_id),
             )
             conn.execute("COMMIT")
         except BaseException:
@@ -339,8 +388,13 @@ class LogStore:
         )
 
     def streams(
-        self, group: str, prefix: str = "", by_last_event: bool = False, descending: bool = False,
-        offset: int = 0, limit: int = 50,
+        self,
+        group: str,
+        prefix: str = "",
+        by_last_event: bool = False,
+        descending: bool = False,
+        offset: int = 0,
+        limit: int = 50,
     ) -> list[tuple[Any, ...]]:
         """(name, created_ms, first_ts, last_ts, last_ingest_ms, stored_bytes)."""
         group_id = self._group_id(group)
@@ -353,8 +407,14 @@ class LogStore:
         )
 
     def stream_events(
-        self, group: str, stream: str, start: int | None, end: int | None,
-        after_seq: int | None, before_seq: int | None, limit: int,
+        self,
+        group: str,
+        stream: str,
+        start: int | None,
+        end: int | None,
+        after_seq: int | None,
+        before_seq: int | None,
+        limit: int,
     ) -> list[tuple[Any, ...]]:
         """(seq, ts, ingest_ms, request_id, message) of one stream, in seq order.
 
@@ -380,8 +440,14 @@ class LogStore:
         return rows[::-1] if before_seq is not None else rows
 
     def filter_events(
-        self, group: str, stream_names: Sequence[str] | None, start: int | None, end: int | None,
-        pattern: FilterPattern, after: tuple[int, int, int] | None, limit: int,
+        self,
+        group: str,
+        stream_names: Sequence[str] | None,
+        start: int | None,
+        end: int | None,
+        pattern: FilterPattern,
+        after: tuple[int, int, int] | None,
+        limit: int,
     ) -> list[tuple[Any, ...]]:
         """(ts, stream_id, seq, stream name, ingest_ms, request_id, message), by time then stream."""
         group_id = self._group_id(group)
@@ -408,7 +474,11 @@ class LogStore:
     def count(self, group: str | None = None) -> int:
         if group is None:
             return int(self._query("SELECT COUNT(*) FROM log_events")[0][0])
-        return int(self._query("SELECT COUNT(*) FROM log_events WHERE group_id = ?", (self._group_id(group),))[0][0])
+        return int(
+            self._query(
+                "SELECT COUNT(*) FROM log_events WHERE group_id = ?", (self._group_id(group),)
+            )[0][0]
+        )
 
 
 def _time_range(clauses: list[str], args: list[Any], start: int | None, end: int | None) -> None:

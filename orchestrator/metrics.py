@@ -20,10 +20,39 @@ from prometheus_client.registry import Collector
 from .instance import Instance, State
 
 OUTCOMES = ("success", "function_error", "timeout", "throttle", "platform_error")
-STOP_REASONS = ("idle", "lifetime", "max_invocations", "crash", "oom", "timeout", "update", "start_failed", "shutdown", "other")
+STOP_REASONS = (
+    "idle",
+    "lifetime",
+    "max_invocations",
+    "crash",
+    "oom",
+    "timeout",
+    "update",
+    "start_failed",
+    "shutdown",
+    "other",
+)
 OTHER_FUNCTIONS = "_other"
 
-DURATION_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900)
+DURATION_BUCKETS = (
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1,
+    2.5,
+    5,
+    10,
+    30,
+    60,
+    300,
+    900,
+)
 INIT_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
 # Agent outcomes (Lambkin-Outcome) -> the invocation outcome label.
@@ -76,7 +105,12 @@ class Metrics:
         self._max_functions = max_functions
         self._functions: set[str] = set()
         r = self.registry
-        self.invocations = Counter("lambkin_invocations", "Invocations by function and outcome.", ["function", "outcome"], registry=r)
+        self.invocations = Counter(
+            "lambkin_invocations",
+            "Invocations by function and outcome.",
+            ["function", "outcome"],
+            registry=r,
+        )
         self.duration = Histogram(
             "lambkin_invocation_duration_seconds", "Invocation duration (the REPORT line's Duration).", ["function"],
             buckets=DURATION_BUCKETS, registry=r,
@@ -85,26 +119,53 @@ class Metrics:
             "lambkin_init_duration_seconds", "Init duration of instances (the REPORT line's Init Duration).", ["function"],
             buckets=INIT_BUCKETS, registry=r,
         )  # fmt: skip
-        self.cold_starts = Counter("lambkin_cold_starts", "Invocations that started an instance.", ["function"], registry=r)
-        self.instance_starts = Counter("lambkin_instance_starts", "Instances started.", ["function"], registry=r)
-        self.instance_stops = Counter("lambkin_instance_stops", "Instances stopped, by reason.", ["function", "reason"], registry=r)
-        self.log_lines_stored = Counter("lambkin_log_lines_stored", "Function log lines stored.", ["function"], registry=r)
+        self.cold_starts = Counter(
+            "lambkin_cold_starts", "Invocations that started an instance.", ["function"], registry=r
+        )
+        self.instance_starts = Counter(
+            "lambkin_instance_starts", "Instances started.", ["function"], registry=r
+        )
+        self.instance_stops = Counter(
+            "lambkin_instance_stops",
+            "Instances stopped, by reason.",
+            ["function", "reason"],
+            registry=r,
+        )
+        self.log_lines_stored = Counter(
+            "lambkin_log_lines_stored", "Function log lines stored.", ["function"], registry=r
+        )
         self.log_lines_dropped = Counter(
-            "lambkin_log_lines_dropped", "Function log lines lost before they were stored.", ["function"], registry=r
+            "lambkin_log_lines_dropped",
+            "Function log lines lost before they were stored.",
+            ["function"],
+            registry=r,
         )
         self.async_queue_depth = Gauge(
-            "lambkin_async_queue_depth", "Asynchronous invocations waiting (all functions).", registry=r
+            "lambkin_async_queue_depth",
+            "Asynchronous invocations waiting (all functions).",
+            registry=r,
         )
         self.async_event_age = Histogram(
             "lambkin_async_event_age_seconds", "Age of an asynchronous event when an attempt starts.",
             ["function"], registry=r, buckets=(0.1, 0.5, 1, 5, 30, 60, 300, 900, 3600, 21600),
         )  # fmt: skip
-        self.async_retries = Counter("lambkin_async_retries", "Asynchronous events retried after a function error.", ["function"], registry=r)
+        self.async_retries = Counter(
+            "lambkin_async_retries",
+            "Asynchronous events retried after a function error.",
+            ["function"],
+            registry=r,
+        )
         self.async_dropped_by_age = Counter(
-            "lambkin_async_dropped_by_age", "Asynchronous events dropped because they were too old.", ["function"], registry=r
+            "lambkin_async_dropped_by_age",
+            "Asynchronous events dropped because they were too old.",
+            ["function"],
+            registry=r,
         )
         self.async_destination_deliveries = Counter(
-            "lambkin_async_destination_deliveries", "Destination records delivered, by result.", ["result"], registry=r
+            "lambkin_async_destination_deliveries",
+            "Destination records delivered, by result.",
+            ["result"],
+            registry=r,
         )
 
     def function(self, name: str) -> str:
@@ -118,7 +179,14 @@ class Metrics:
 
     # -- invocations ----------------------------------------------------------------------------
 
-    def invoked(self, function: str, outcome: str, duration_s: float | None, init_s: float | None, cold: bool) -> None:
+    def invoked(
+        self,
+        function: str,
+        outcome: str,
+        duration_s: float | None,
+        init_s: float | None,
+        cold: bool,
+    ) -> None:
         label = self.function(function)
         self.invocations.labels(label, outcome).inc()
         if duration_s is not None:
@@ -137,7 +205,9 @@ class Metrics:
         self.instance_starts.labels(self.function(instance.function_name)).inc()
 
     def instance_stopped(self, instance: Instance) -> None:
-        self.instance_stops.labels(self.function(instance.function_name), stop_reason(instance.stop_reason)).inc()
+        self.instance_stops.labels(
+            self.function(instance.function_name), stop_reason(instance.stop_reason)
+        ).inc()
 
     def log_lines(self, function: str, stored: int, dropped: int) -> None:
         label = self.function(function)
@@ -159,7 +229,9 @@ class Metrics:
 
 
 class _InstanceCollector(Collector):
-    def __init__(self, instances: Callable[[], Iterable[Instance]], label: Callable[[str], str]) -> None:
+    def __init__(
+        self, instances: Callable[[], Iterable[Instance]], label: Callable[[str], str]
+    ) -> None:
         self._instances = instances
         self._label = label
 
@@ -172,12 +244,16 @@ class _InstanceCollector(Collector):
             by_state[key] = by_state.get(key, 0) + 1
             if instance.state in (State.BUSY, State.DRAINING):
                 busy[function] = busy.get(function, 0) + 1
-        states = GaugeMetricFamily("lambkin_instances", "Instances by function and state.", labels=["function", "state"])
+        states = GaugeMetricFamily(
+            "lambkin_instances", "Instances by function and state.", labels=["function", "state"]
+        )
         for (function, state), count in sorted(by_state.items()):
             states.add_metric([function, state], count)
         yield states
         concurrent = GaugeMetricFamily(
-            "lambkin_concurrent_executions", "Invocations running now, by function.", labels=["function"]
+            "lambkin_concurrent_executions",
+            "Invocations running now, by function.",
+            labels=["function"],
         )
         for function, count in sorted(busy.items()):
             concurrent.add_metric([function], count)

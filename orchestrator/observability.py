@@ -41,7 +41,7 @@ def retention_limits(
     def limits(group: str, policy_days: int | None) -> tuple[int | None, int | None]:
         days: int | None = policy_days or settings.log_retention_days or None
         max_bytes: int | None = settings.log_retention_bytes or None
-        config = config_of(group[len(GROUP_PREFIX):]) if group.startswith(GROUP_PREFIX) else None
+        config = config_of(group[len(GROUP_PREFIX) :]) if group.startswith(GROUP_PREFIX) else None
         tags = config.tags if config is not None else {}
         try:
             if TAG_LOG_RETENTION_DAYS in tags:
@@ -49,7 +49,10 @@ def retention_limits(
             if TAG_LOG_RETENTION_BYTES in tags:
                 max_bytes = int(tags[TAG_LOG_RETENTION_BYTES]) or None
         except ValueError:
-            log.warning("ignoring a malformed log retention tag", extra={"function": config.name if config else group})
+            log.warning(
+                "ignoring a malformed log retention tag",
+                extra={"function": config.name if config else group},
+            )
         return days, max_bytes
 
     return limits
@@ -67,12 +70,22 @@ class Observability:
     _task: asyncio.Task[None] | None = field(default=None, init=False)
 
     @classmethod
-    def build(cls, settings: Settings, config_of: Callable[[str], FunctionConfig | None]) -> Observability:
+    def build(
+        cls, settings: Settings, config_of: Callable[[str], FunctionConfig | None]
+    ) -> Observability:
         store = LogStore(settings.logs_path)
         metrics = Metrics()
         shipper = LogShipper(store, counter=metrics.log_lines)
         tracing = Tracing(settings.otlp_endpoint, settings.recent_traces)
-        return cls(settings, store, shipper, metrics, tracing, Telemetry(metrics, tracing), retention_limits(settings, config_of))
+        return cls(
+            settings,
+            store,
+            shipper,
+            metrics,
+            tracing,
+            Telemetry(metrics, tracing),
+            retention_limits(settings, config_of),
+        )
 
     def attach(self, driver: Driver, pool: Pool) -> None:
         """Follow every instance's log; count instance starts and stops; watch the pool."""

@@ -22,7 +22,11 @@ def choose_idle(instances: Iterable[Instance], revision_id: str) -> Instance | N
 
 def to_retire(instances: Iterable[Instance], keep_revision: str | None) -> list[Instance]:
     """Live instances that no longer serve the current revision (or any, when None)."""
-    return [i for i in instances if i.live and i.state is not State.DRAINING and i.revision_id != keep_revision]
+    return [
+        i
+        for i in instances
+        if i.live and i.state is not State.DRAINING and i.revision_id != keep_revision
+    ]
 
 
 def housekeeping(instances: Iterable[Instance], now: float) -> list[tuple[Instance, str]]:
@@ -37,7 +41,11 @@ def housekeeping(instances: Iterable[Instance], now: float) -> list[tuple[Instan
             continue
         if now >= instance.retire_at:
             decisions.append((instance, "lifetime"))
-        elif instance.state is State.IDLE and not instance.provisioned and now - instance.last_used >= instance.idle_timeout_s:
+        elif (
+            instance.state is State.IDLE
+            and not instance.provisioned
+            and now - instance.last_used >= instance.idle_timeout_s
+        ):
             decisions.append((instance, "idle"))
     return decisions
 
@@ -48,5 +56,12 @@ def served_enough(instance: Instance) -> bool:
 
 def provisioned_shortfall(instances: Iterable[Instance], revision_id: str, wanted: int) -> int:
     """How many provisioned instances of this revision to start (negative: how many too many)."""
-    have = sum(1 for i in instances if i.provisioned and i.live and i.state is not State.DRAINING and i.revision_id == revision_id)
+    have = sum(
+        1
+        for i in instances
+        if i.provisioned
+        and i.live
+        and i.state is not State.DRAINING
+        and i.revision_id == revision_id
+    )
     return wanted - have

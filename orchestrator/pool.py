@@ -147,7 +147,11 @@ class Pool:
             }
             log.info(
                 "instance started",
-                extra={"function": config.name, "instance": instance.id, "driver": self._driver.name},
+                extra={
+                    "function": config.name,
+                    "instance": instance.id,
+                    "driver": self._driver.name,
+                },
             )
             for hook in self.on_started:
                 hook(instance)
@@ -165,13 +169,17 @@ class Pool:
         """Register a provisioned instance now (STARTING), so it counts before it is started."""
         return self._new_instance(config, provisioned=True)
 
-    async def start_provisioned(self, instance: Instance, config: FunctionConfig, code_path: CodePath) -> None:
+    async def start_provisioned(
+        self, instance: Instance, config: FunctionConfig, code_path: CodePath
+    ) -> None:
         """Start a registered provisioned instance and run its init ahead of demand; it ends
         IDLE (or stopped)."""
         try:
             await self._start(instance, config, code_path)
         except StartFailed as exc:
-            log.warning("provisioned instance failed to start: %s", exc, extra={"function": config.name})
+            log.warning(
+                "provisioned instance failed to start: %s", exc, extra={"function": config.name}
+            )
             raise
         if instance.state is not State.STARTING:
             return  # retired while starting
@@ -179,7 +187,11 @@ class Pool:
         assert instance.agent is not None
         deadline = self._clock() + self._settings.init_timeout_s + 1
         state = "initializing"
-        while state == "initializing" and self._clock() < deadline and instance.state is State.INITIALIZING:
+        while (
+            state == "initializing"
+            and self._clock() < deadline
+            and instance.state is State.INITIALIZING
+        ):
             try:
                 state = (await instance.agent.health()).get("runtime", "failed")
             except AgentUnreachable:
@@ -193,7 +205,9 @@ class Pool:
             return
         instance.transition(State.FAILED)
         await self._stop(instance, "init failed")
-        raise StartFailed(f"provisioned instance of {config.name} failed its init (runtime {state})")
+        raise StartFailed(
+            f"provisioned instance of {config.name} failed its init (runtime {state})"
+        )
 
     def _begin_stop(self, instance: Instance, reason: str) -> bool:
         """Mark the instance STOPPING now, so nothing routes to it from here on.
@@ -215,7 +229,9 @@ class Pool:
             if instance.agent is not None:
                 await instance.agent.close()
             if instance.handle is not None:
-                await asyncio.wait_for(self._driver.stop(instance.handle), self._settings.instance_stop_timeout_s)
+                await asyncio.wait_for(
+                    self._driver.stop(instance.handle), self._settings.instance_stop_timeout_s
+                )
         except Exception:
             log.exception("stop failed", extra={"instance": instance.id})
         finally:
@@ -226,7 +242,9 @@ class Pool:
             if not siblings:
                 self._by_function.pop(instance.function_name, None)
             self._by_id.pop(instance.id, None)
-            log.info("instance stopped", extra={"instance": instance.id, "reason": instance.stop_reason})
+            log.info(
+                "instance stopped", extra={"instance": instance.id, "reason": instance.stop_reason}
+            )
             for hook in self.on_stopped:
                 hook(instance)
 
@@ -310,13 +328,17 @@ class Pool:
         for instance in remaining:
             if instance.state in (State.BUSY, State.DRAINING, State.STARTING):
                 instance.transition(State.FAILED)  # still running after the drain period
-        await asyncio.gather(*(self._stop(i, "shutdown") for i in remaining), return_exceptions=True)
+        await asyncio.gather(
+            *(self._stop(i, "shutdown") for i in remaining), return_exceptions=True
+        )
         if self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
         await self._driver.reap_owned()
 
     def _busy_count(self) -> int:
-        return sum(1 for i in self.instances() if i.state in (State.BUSY, State.DRAINING, State.STARTING))
+        return sum(
+            1 for i in self.instances() if i.state in (State.BUSY, State.DRAINING, State.STARTING)
+        )
 
     def instances(self, function_name: str | None = None) -> list[Instance]:
         if function_name is not None:

@@ -53,7 +53,9 @@ class Provisioner:
 
     def put(self, function: str, qualifier: str, requested: int) -> dict[str, Any]:
         self._registry.set_setting(
-            function, SETTING, {"qualifier": qualifier, "requested": requested, "last_modified": now_timestamp()}
+            function,
+            SETTING,
+            {"qualifier": qualifier, "requested": requested, "last_modified": now_timestamp()},
         )
         self._attempts.pop(function, None)
         self.tick()
@@ -76,7 +78,9 @@ class Provisioner:
         ready = sum(
             1
             for i in self._pool.instances(function)
-            if i.provisioned and i.revision_id == config.revision_id and i.state in (State.IDLE, State.BUSY)
+            if i.provisioned
+            and i.revision_id == config.revision_id
+            and i.state in (State.IDLE, State.BUSY)
         )
         requested = int(target["requested"])
         attempts = self._attempts.get(function)
@@ -89,7 +93,9 @@ class Provisioner:
             "LastModified": target["last_modified"],
         }
         if status != "READY" and attempts and attempts.failures:
-            result["StatusReason"] = f"{attempts.failures} instance start(s) failed; last: {attempts.last_error}"
+            result["StatusReason"] = (
+                f"{attempts.failures} instance start(s) failed; last: {attempts.last_error}"
+            )
             if attempts.failures >= 5:
                 result["Status"] = "FAILED"
         return result
@@ -104,7 +110,9 @@ class Provisioner:
             config = self._registry.get(function)
             if config is None:
                 continue
-            shortfall = policy.provisioned_shortfall(self._pool.instances(function), config.revision_id, int(target["requested"]))
+            shortfall = policy.provisioned_shortfall(
+                self._pool.instances(function), config.revision_id, int(target["requested"])
+            )
             if shortfall < 0:
                 self._retire_extra(function, -shortfall)
                 continue
@@ -118,15 +126,19 @@ class Provisioner:
                 self._pool.spawn(self._start_one(instance, config, attempts))
 
     def _retire_extra(self, function: str, extra: int) -> None:
-        idle = [i for i in self._pool.instances(function) if i.provisioned and i.state is State.IDLE]
+        idle = [
+            i for i in self._pool.instances(function) if i.provisioned and i.state is State.IDLE
+        ]
         for instance in idle[:extra]:
             instance.provisioned = False  # an ordinary idle instance now; idle timeout applies
 
-    async def _start_one(self, instance: Instance, config: FunctionConfig, attempts: _Attempts) -> None:
+    async def _start_one(
+        self, instance: Instance, config: FunctionConfig, attempts: _Attempts
+    ) -> None:
         try:
             await self._pool.start_provisioned(instance, config, self._code_path_for(config))
             attempts.failures = 0
         except StartFailed as exc:
             attempts.failures += 1
             attempts.last_error = str(exc)
-            attempts.next_try = self._clock() + min(MAX_BACKOFF_S, 2.0 ** attempts.failures)
+            attempts.next_try = self._clock() + min(MAX_BACKOFF_S, 2.0**attempts.failures)

@@ -55,7 +55,9 @@ class Registry:
         # must not recycle instances): reserved concurrency, provisioned concurrency.
         self._settings: dict[tuple[str, str], Any] = {
             (name, key): json.loads(value)
-            for name, key, value in self._db.execute("SELECT name, key, value FROM function_settings")
+            for name, key, value in self._db.execute(
+                "SELECT name, key, value FROM function_settings"
+            )
         }
 
     def close(self) -> None:
@@ -134,7 +136,9 @@ class Registry:
             if name not in self._functions:
                 raise FunctionMissing(name)
             if value is None:
-                self._db.execute("DELETE FROM function_settings WHERE name = ? AND key = ?", (name, key))
+                self._db.execute(
+                    "DELETE FROM function_settings WHERE name = ? AND key = ?", (name, key)
+                )
                 self._settings.pop((name, key), None)
             else:
                 self._db.execute(

@@ -27,7 +27,11 @@ def _non_negative_int(body: Any, key: str) -> int:
 
 class ScalingService:
     def __init__(
-        self, functions: FunctionService, registry: Registry, limiter: ConcurrencyLimiter, provisioner: Provisioner
+        self,
+        functions: FunctionService,
+        registry: Registry,
+        limiter: ConcurrencyLimiter,
+        provisioner: Provisioner,
     ) -> None:
         self._functions = functions
         self._registry = registry
@@ -63,7 +67,9 @@ class ScalingService:
 
     def _provisioned_ref(self, ref: FunctionRef, qualifier: str | None) -> tuple[str, str]:
         if not qualifier:
-            raise invalid_parameter("Qualifier is required for provisioned concurrency (e.g. $LATEST or an alias name).")
+            raise invalid_parameter(
+                "Qualifier is required for provisioned concurrency (e.g. $LATEST or an alias name)."
+            )
         config = self._functions.require(FunctionRef(ref.name, LATEST))
         return config.name, qualifier
 
@@ -71,7 +77,10 @@ class ScalingService:
         name, qualifier = self._provisioned_ref(ref, qualifier)
         requested = _non_negative_int(body, "ProvisionedConcurrentExecutions")
         if requested < 1:
-            raise validation("provisionedConcurrentExecutions", "Member must have value greater than or equal to 1")
+            raise validation(
+                "provisionedConcurrentExecutions",
+                "Member must have value greater than or equal to 1",
+            )
         reserved = self._limiter.reserved(name)
         if reserved is not None and requested > reserved:
             raise invalid_parameter(

@@ -23,7 +23,9 @@ if TYPE_CHECKING:
 
 
 class Observation:
-    def __init__(self, telemetry: Telemetry, function: str, request_id: str, context: TraceContext) -> None:
+    def __init__(
+        self, telemetry: Telemetry, function: str, request_id: str, context: TraceContext
+    ) -> None:
         self._metrics = telemetry.metrics
         self._tracing = telemetry.tracing
         self.function = function
@@ -47,7 +49,9 @@ class Observation:
         self._result = result
         self._outcome = invocation_outcome(result.outcome)
         init_s = result.init_duration_ms / 1000 if result.init_duration_ms is not None else None
-        self._metrics.invoked(self.function, self._outcome, result.duration_ms / 1000, init_s, self.cold)
+        self._metrics.invoked(
+            self.function, self._outcome, result.duration_ms / 1000, init_s, self.cold
+        )
         if self._outcome != "success":
             self._error = result.error_type or self._outcome
 
@@ -74,7 +78,9 @@ class Observation:
             invocation_start = self._result_ns - int(result.duration_ms * 1e6)
             if result.init_duration_ms is not None:
                 init_start = invocation_start - int(result.init_duration_ms * 1e6)
-                self._tracing.child(span, "Init", init_start, invocation_start, {"faas.name": self.function})
+                self._tracing.child(
+                    span, "Init", init_start, invocation_start, {"faas.name": self.function}
+                )
             child: dict[str, Any] = {"faas.name": self.function, "lambkin.outcome": result.outcome}
             if result.error_type:
                 child["lambkin.error_type"] = result.error_type
@@ -91,7 +97,9 @@ class Telemetry:
         self.metrics = metrics
         self.tracing = tracing
 
-    def begin(self, function: str, request_id: str, xray: str | None, traceparent: str | None = None) -> Observation:
+    def begin(
+        self, function: str, request_id: str, xray: str | None, traceparent: str | None = None
+    ) -> Observation:
         return Observation(self, function, request_id, incoming_context(xray, traceparent))
 
     def throttled(self, function: str) -> None:

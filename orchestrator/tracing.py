@@ -35,8 +35,12 @@ from opentelemetry.sdk.trace.id_generator import IdGenerator
 
 log = logging.getLogger(__name__)
 
-_NEXT_TRACE_ID: contextvars.ContextVar[int | None] = contextvars.ContextVar("lambkin_trace_id", default=None)
-_NEXT_SPAN_ID: contextvars.ContextVar[int | None] = contextvars.ContextVar("lambkin_span_id", default=None)
+_NEXT_TRACE_ID: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "lambkin_trace_id", default=None
+)
+_NEXT_SPAN_ID: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "lambkin_span_id", default=None
+)
 
 
 @dataclass(frozen=True)
@@ -146,7 +150,11 @@ class RecentTraces(SpanExporter):
     def trace(self, trace_id: int) -> list[dict[str, Any]] | None:
         with self._lock:
             spans = list(self._traces.get(trace_id, ()))
-        return [render_span(s) for s in sorted(spans, key=lambda s: s.start_time or 0)] if spans else None
+        return (
+            [render_span(s) for s in sorted(spans, key=lambda s: s.start_time or 0)]
+            if spans
+            else None
+        )
 
     def recent(self, limit: int, function: str | None = None) -> list[dict[str, Any]]:
         with self._lock:
@@ -156,7 +164,9 @@ class RecentTraces(SpanExporter):
             root = next((s for s in spans if s.name.startswith("Invoke ")), None)
             if root is None or (function and (root.attributes or {}).get("faas.name") != function):
                 continue
-            out.append({"traceId": f"{trace_id:032x}", "root": render_span(root), "spans": len(spans)})
+            out.append(
+                {"traceId": f"{trace_id:032x}", "root": render_span(root), "spans": len(spans)}
+            )
             if len(out) >= limit:
                 break
         return out
@@ -178,12 +188,23 @@ def render_span(span: ReadableSpan) -> dict[str, Any]:
 
 
 class Tracing:
-    def __init__(self, otlp_endpoint: str | None = None, max_traces: int = 1000, service_name: str = "lambkin") -> None:
+    def __init__(
+        self,
+        otlp_endpoint: str | None = None,
+        max_traces: int = 1000,
+        service_name: str = "lambkin",
+    ) -> None:
         self.recent = RecentTraces(max_traces)
-        self._provider = TracerProvider(resource=Resource.create({"service.name": service_name}), id_generator=_PresetIds())
+        self._provider = TracerProvider(
+            resource=Resource.create({"service.name": service_name}), id_generator=_PresetIds()
+        )
         self._provider.add_span_processor(SimpleSpanProcessor(self.recent))
         self.exporting = False
-        endpoint = otlp_endpoint or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+        endpoint = (
+            otlp_endpoint
+            or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+            or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+        )
         if endpoint:
             self._export_to(endpoint)
         self._tracer = self._provider.get_tracer("lambkin")
@@ -193,16 +214,28 @@ class Tracing:
             from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
             from opentelemetry.sdk.trace.export import BatchSpanProcessor
         except ImportError:
-            log.warning("OTLP endpoint %s configured but opentelemetry-exporter-otlp-proto-http is not installed", endpoint)
+            log.warning(
+                "OTLP endpoint %s configured but opentelemetry-exporter-otlp-proto-http is not installed",
+                endpoint,
+            )
             return
-        url = endpoint if endpoint.rstrip("/").endswith("/v1/traces") else endpoint.rstrip("/") + "/v1/traces"
+        url = (
+            endpoint
+            if endpoint.rstrip("/").endswith("/v1/traces")
+            else endpoint.rstrip("/") + "/v1/traces"
+        )
         self._provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=url)))
         self.exporting = True
         log.info("exporting traces to %s", url)
 
     def start_invocation(
-        self, context: TraceContext, function: str, request_id: str, span_id: int | None = None,
-        start_ns: int | None = None, attributes: dict[str, Any] | None = None,
+        self,
+        context: TraceContext,
+        function: str,
+        request_id: str,
+        span_id: int | None = None,
+        start_ns: int | None = None,
+        attributes: dict[str, Any] | None = None,
     ) -> otel.Span:
         """The control plane's span; `span_id` when the runtime was already told its id."""
         parent = None
@@ -224,9 +257,14 @@ class Tracing:
             _NEXT_SPAN_ID.reset(span_token)
             _NEXT_TRACE_ID.reset(token)
 
-    def child(self, parent: otel.Span, name: str, start_ns: int, end_ns: int, attributes: dict[str, Any]) -> None:
+    def child(
+        self, parent: otel.Span, name: str, start_ns: int, end_ns: int, attributes: dict[str, Any]
+    ) -> None:
         span = self._tracer.start_span(
-            name, context=otel.set_span_in_context(parent), start_time=start_ns, attributes=attributes
+            name,
+            context=otel.set_span_in_context(parent),
+            start_time=start_ns,
+            attributes=attributes,
         )
         span.end(end_time=max(start_ns, end_ns))
 

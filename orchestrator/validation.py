@@ -40,7 +40,9 @@ _ROLE = re.compile(r"^arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_
 
 def _require_object(body: Any) -> dict[str, Any]:
     if not isinstance(body, dict):
-        raise LambdaError(LambdaErrorCode.INVALID_REQUEST_CONTENT, "The request body must be a JSON object.")
+        raise LambdaError(
+            LambdaErrorCode.INVALID_REQUEST_CONTENT, "The request body must be a JSON object."
+        )
     return body
 
 
@@ -75,7 +77,9 @@ def function_name(value: Any) -> str:
     if len(value) > 64:
         raise validation("functionName", "Member must have length less than or equal to 64")
     if not is_valid_function_name(value):
-        raise validation("functionName", "Member must satisfy regular expression pattern: [a-zA-Z0-9-_]+")
+        raise validation(
+            "functionName", "Member must satisfy regular expression pattern: [a-zA-Z0-9-_]+"
+        )
     return value
 
 
@@ -115,7 +119,9 @@ def environment(value: Any) -> dict[str, str]:
     if value is None:
         return {}
     if not isinstance(value, dict) or not isinstance(value.get("Variables", {}), dict):
-        raise invalid_parameter("Environment must be an object of the form {\"Variables\": {\"NAME\": \"value\"}}.")
+        raise invalid_parameter(
+            'Environment must be an object of the form {"Variables": {"NAME": "value"}}.'
+        )
     variables = value.get("Variables") or {}
     for name, val in variables.items():
         if not _ENV_NAME.match(name):
@@ -146,7 +152,7 @@ def ephemeral_storage(value: Any) -> int | None:
     if value is None:
         return None
     if not isinstance(value, dict):
-        raise invalid_parameter("EphemeralStorage must be an object of the form {\"Size\": 512}.")
+        raise invalid_parameter('EphemeralStorage must be an object of the form {"Size": 512}.')
     return _int_in_range(value, "Size", EPHEMERAL_RANGE)
 
 
@@ -163,7 +169,7 @@ def architectures(value: Any) -> tuple[str, ...] | None:
 def zip_file(code: Any) -> bytes:
     """The zip from `Code.ZipFile` (base64), or a clear error for code sources we do not take."""
     if not isinstance(code, dict):
-        raise invalid_parameter("Code is required: {\"ZipFile\": <base64 of a zip>}.")
+        raise invalid_parameter('Code is required: {"ZipFile": <base64 of a zip>}.')
     if "ZipFile" not in code:
         if code.get("S3Bucket") or code.get("ImageUri"):
             raise invalid_parameter(
@@ -185,7 +191,9 @@ def decode_zip(value: Any) -> bytes:
         ) from None
 
 
-def configuration(body: Any, available_runtimes: Iterable[str], *, creating: bool) -> dict[str, Any]:
+def configuration(
+    body: Any, available_runtimes: Iterable[str], *, creating: bool
+) -> dict[str, Any]:
     """Validate the configuration fields shared by CreateFunction and UpdateFunctionConfiguration.
 
     Returns FunctionConfig keyword arguments for the fields present in the request.
@@ -205,7 +213,10 @@ def configuration(body: Any, available_runtimes: Iterable[str], *, creating: boo
     description = _string(body, "Description", DESCRIPTION_MAX)
     if description is not None:
         fields["description"] = description
-    for key, attr, bounds in (("Timeout", "timeout", TIMEOUT_RANGE), ("MemorySize", "memory_size", MEMORY_RANGE)):
+    for key, attr, bounds in (
+        ("Timeout", "timeout", TIMEOUT_RANGE),
+        ("MemorySize", "memory_size", MEMORY_RANGE),
+    ):
         value = _int_in_range(body, key, bounds)
         if value is not None:
             fields[attr] = value
@@ -221,12 +232,16 @@ def configuration(body: Any, available_runtimes: Iterable[str], *, creating: boo
     if tracing is not None:
         mode = tracing.get("Mode") if isinstance(tracing, dict) else None
         if mode not in ("Active", "PassThrough"):
-            raise validation("tracingConfig.mode", "Member must satisfy enum value set: [Active, PassThrough]")
+            raise validation(
+                "tracingConfig.mode", "Member must satisfy enum value set: [Active, PassThrough]"
+            )
         fields["tracing_mode"] = mode
     logging = body.get("LoggingConfig")
     if isinstance(logging, dict) and "LogFormat" in logging:
         if logging["LogFormat"] not in ("Text", "JSON"):
-            raise validation("loggingConfig.logFormat", "Member must satisfy enum value set: [JSON, Text]")
+            raise validation(
+                "loggingConfig.logFormat", "Member must satisfy enum value set: [JSON, Text]"
+            )
         fields["log_format"] = logging["LogFormat"]
     return fields
 
@@ -234,6 +249,8 @@ def configuration(body: Any, available_runtimes: Iterable[str], *, creating: boo
 def tags(value: Any) -> dict[str, str]:
     if value is None:
         return {}
-    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
         raise invalid_parameter("Tags must be an object of string keys and string values.")
     return dict(value)

@@ -37,12 +37,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             if docker_required():
                 item.add_marker(pytest.mark.usefixtures("_docker_missing_is_an_error"))
             else:
-                item.add_marker(pytest.mark.skip(reason="no Docker engine (set LAMBKIN_REQUIRE_DOCKER=1 to fail instead)"))
+                item.add_marker(
+                    pytest.mark.skip(
+                        reason="no Docker engine (set LAMBKIN_REQUIRE_DOCKER=1 to fail instead)"
+                    )
+                )
 
 
 @pytest.fixture
 def _docker_missing_is_an_error() -> None:
-    pytest.fail("LAMBKIN_REQUIRE_DOCKER=1 but no Docker engine answers: start dockerd (see .ci/run)")
+    pytest.fail(
+        "LAMBKIN_REQUIRE_DOCKER=1 but no Docker engine answers: start dockerd (see .ci/run)"
+    )
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -53,5 +59,7 @@ def _no_instances_left_behind() -> object:
     from tests.support.server import STARTED_SERVER_IDS
 
     drivers = ["process", "docker"] if docker_available() else ["process"]
-    left = {sid: found for sid in STARTED_SERVER_IDS for d in drivers if (found := leftovers(d, sid))}
+    left = {
+        sid: found for sid in STARTED_SERVER_IDS for d in drivers if (found := leftovers(d, sid))
+    }
     assert left == {}, f"instances left behind by the suite's servers: {left}"

@@ -293,7 +293,9 @@ class Sandbox:
         self._machine.transition(RuntimeState.READY)
         self._cancel_init_timer_locked()
         ahead_of_demand = self._config.provisioned and self._generation == 1
-        self._pending_init_ms = None if ahead_of_demand else (time.monotonic() - self._init_started) * 1000
+        self._pending_init_ms = (
+            None if ahead_of_demand else (time.monotonic() - self._init_started) * 1000
+        )
         self._log.drain(self._output)
         self._log.take_segment()  # init went well: its lines stay on stdout only
         self._cond.notify_all()
@@ -364,7 +366,9 @@ class Sandbox:
             self._log.set_context(request_id, "invoke")
             self._log.write(opening + closing)
             tail = (opening + init_lines + closing)[-TAIL_BYTES:]
-        self._log.set_context("", "idle" if self._machine.state is not RuntimeState.INITIALIZING else "init")
+        self._log.set_context(
+            "", "idle" if self._machine.state is not RuntimeState.INITIALIZING else "init"
+        )
         invocation.result = InvokeResult(
             outcome=ending.outcome,
             body=ending.body,

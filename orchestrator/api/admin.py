@@ -26,13 +26,20 @@ async def healthz(svc: Services = Depends(services)) -> dict[str, Any]:
 
 
 @router.get("/lambkin/instances")
-async def list_instances(function: str | None = None, svc: Services = Depends(services)) -> dict[str, Any]:
+async def list_instances(
+    function: str | None = None, svc: Services = Depends(services)
+) -> dict[str, Any]:
     """Every instance with its state, age, invocations served and memory (asked of its agent)."""
     instances = svc.pool.instances(function)
     # Only live instances are probed: connecting to the address of a container being removed
     # leaves an unresolved ARP entry that delays the next container given that address by ~1 s.
     health = await asyncio.gather(
-        *(probe_health(i.handle.host, i.handle.port) if i.handle and i.live and i.state is not State.STARTING else _none() for i in instances)
+        *(
+            probe_health(i.handle.host, i.handle.port)
+            if i.handle and i.live and i.state is not State.STARTING
+            else _none()
+            for i in instances
+        )
     )
     described = []
     for instance, probe in zip(instances, health, strict=True):

@@ -23,7 +23,9 @@ def _json(body: Any, status: int = 200) -> JSONResponse:
     return JSONResponse(body, status_code=status, headers={"x-amzn-RequestId": str(uuid.uuid4())})
 
 
-async def _store(function_name: str, request: Request, svc: Services, replace: bool) -> JSONResponse:
+async def _store(
+    function_name: str, request: Request, svc: Services, replace: bool
+) -> JSONResponse:
     config = svc.functions.require(parse_function_ref(function_name))
     body = parse_json_object(await read_body(request, 64 * 1024, "Request body too large."))
     current = svc.registry.setting(config.name, EVENT_CONFIG_SETTING)
@@ -34,37 +36,55 @@ async def _store(function_name: str, request: Request, svc: Services, replace: b
 
 
 @router.put(PREFIX)
-async def put_function_event_invoke_config(function_name: str, request: Request, svc: Services = Depends(services)) -> JSONResponse:
+async def put_function_event_invoke_config(
+    function_name: str, request: Request, svc: Services = Depends(services)
+) -> JSONResponse:
     return await _store(function_name, request, svc, replace=True)
 
 
 @router.post(PREFIX)
-async def update_function_event_invoke_config(function_name: str, request: Request, svc: Services = Depends(services)) -> JSONResponse:
+async def update_function_event_invoke_config(
+    function_name: str, request: Request, svc: Services = Depends(services)
+) -> JSONResponse:
     return await _store(function_name, request, svc, replace=False)
 
 
 @router.get(PREFIX)
-async def get_function_event_invoke_config(function_name: str, svc: Services = Depends(services)) -> JSONResponse:
+async def get_function_event_invoke_config(
+    function_name: str, svc: Services = Depends(services)
+) -> JSONResponse:
     config = svc.functions.require(parse_function_ref(function_name))
     stored = svc.registry.setting(config.name, EVENT_CONFIG_SETTING)
     if stored is None:
-        raise not_found(f"The function {svc.functions.arn(config.name)} doesn't have an EventInvokeConfig")
+        raise not_found(
+            f"The function {svc.functions.arn(config.name)} doesn't have an EventInvokeConfig"
+        )
     return _json(EventInvokeConfig.from_json(stored).render(svc.functions.arn(config.name)))
 
 
 @router.get(PREFIX + "/list")
-async def list_function_event_invoke_configs(function_name: str, svc: Services = Depends(services)) -> JSONResponse:
+async def list_function_event_invoke_configs(
+    function_name: str, svc: Services = Depends(services)
+) -> JSONResponse:
     config = svc.functions.require(parse_function_ref(function_name))
     stored = svc.registry.setting(config.name, EVENT_CONFIG_SETTING)
-    configs = [] if stored is None else [EventInvokeConfig.from_json(stored).render(svc.functions.arn(config.name))]
+    configs = (
+        []
+        if stored is None
+        else [EventInvokeConfig.from_json(stored).render(svc.functions.arn(config.name))]
+    )
     return _json({"FunctionEventInvokeConfigs": configs})
 
 
 @router.delete(PREFIX)
-async def delete_function_event_invoke_config(function_name: str, svc: Services = Depends(services)) -> Response:
+async def delete_function_event_invoke_config(
+    function_name: str, svc: Services = Depends(services)
+) -> Response:
     config = svc.functions.require(parse_function_ref(function_name))
     if svc.registry.setting(config.name, EVENT_CONFIG_SETTING) is None:
-        raise not_found(f"The function {svc.functions.arn(config.name)} doesn't have an EventInvokeConfig")
+        raise not_found(
+            f"The function {svc.functions.arn(config.name)} doesn't have an EventInvokeConfig"
+        )
     svc.registry.set_setting(config.name, EVENT_CONFIG_SETTING, None)
     return Response(status_code=204, headers={"x-amzn-RequestId": str(uuid.uuid4())})
 
@@ -77,7 +97,9 @@ async def list_dead_letters(function_name: str, svc: Services = Depends(services
 
 
 @router.post("/lambkin/dlq/{function_name}/replay")
-async def replay_dead_letters(function_name: str, request: Request, svc: Services = Depends(services)) -> JSONResponse:
+async def replay_dead_letters(
+    function_name: str, request: Request, svc: Services = Depends(services)
+) -> JSONResponse:
     config = svc.functions.require(parse_function_ref(function_name))
     body = parse_json_object(await read_body(request, 1024 * 1024, "Request body too large."))
     request_ids = body.get("RequestIds") or None

@@ -61,7 +61,11 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
     try:
         body = json.loads(raw) if raw.strip() else {}
     except ValueError as exc:
-        raise LambdaError(LambdaErrorCode.INVALID_REQUEST_CONTENT, f"The request body is not valid JSON: {exc}") from None
+        raise LambdaError(
+            LambdaErrorCode.INVALID_REQUEST_CONTENT, f"The request body is not valid JSON: {exc}"
+        ) from None
     if not isinstance(body, dict):
-        raise LambdaError(LambdaErrorCode.INVALID_REQUEST_CONTENT, "The request body must be a JSON object.")
+        raise LambdaError(
+            LambdaErrorCode.INVALID_REQUEST_CONTENT, "The request body must be a JSON object."
+        )
     return body

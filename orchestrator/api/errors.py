@@ -19,9 +19,16 @@ from ..errors import LambdaError, LambdaErrorCode
 log = logging.getLogger(__name__)
 
 
-def error_response(code: LambdaErrorCode, message: str, request_id: str | None = None, **extra: str) -> JSONResponse:
+def error_response(
+    code: LambdaErrorCode, message: str, request_id: str | None = None, **extra: str
+) -> JSONResponse:
     request_id = request_id or str(uuid.uuid4())
-    body = {"Type": "Service" if code.status >= 500 else "User", "Message": message, "message": message, **extra}
+    body = {
+        "Type": "Service" if code.status >= 500 else "User",
+        "Message": message,
+        "message": message,
+        **extra,
+    }
     return JSONResponse(
         body,
         status_code=code.status,
@@ -43,7 +50,8 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
         )
     if exc.status_code == 405:
         response = error_response(
-            LambdaErrorCode.UNKNOWN_OPERATION, f"Method {request.method} is not allowed on {request.url.path}."
+            LambdaErrorCode.UNKNOWN_OPERATION,
+            f"Method {request.method} is not allowed on {request.url.path}.",
         )
         response.status_code = 405
         return response
@@ -58,7 +66,13 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     request_id = str(uuid.uuid4())
-    log.error("unexpected error on %s %s (request %s)", request.method, request.url.path, request_id, exc_info=exc)
+    log.error(
+        "unexpected error on %s %s (request %s)",
+        request.method,
+        request.url.path,
+        request_id,
+        exc_info=exc,
+    )
     return error_response(
         LambdaErrorCode.SERVICE,
         f"Internal server error (request {request_id}); the server log has the details. Retry the request.",

@@ -17,7 +17,9 @@ router = APIRouter()
 PREFIX = "/2015-03-31/functions"
 # A 50 MB zip is about 67 MB once base64-encoded inside the JSON body.
 MAX_CODE_REQUEST = 70 * 1024 * 1024
-TOO_LARGE_CODE = "Zipped file size exceeds the maximum allowed size of 52428800 bytes for direct upload."
+TOO_LARGE_CODE = (
+    "Zipped file size exceeds the maximum allowed size of 52428800 bytes for direct upload."
+)
 
 
 def _json(body: Any, status: int = 200) -> JSONResponse:
@@ -42,7 +44,10 @@ async def list_functions(
 
 @router.get(PREFIX + "/{function_name}")
 async def get_function(
-    function_name: str, request: Request, Qualifier: str | None = None, svc: Services = Depends(services)
+    function_name: str,
+    request: Request,
+    Qualifier: str | None = None,
+    svc: Services = Depends(services),
 ) -> JSONResponse:
     config = svc.functions.require(parse_function_ref(function_name, Qualifier))
     location = str(request.url_for("download_code", sha=config.code_sha256_hex))
@@ -66,7 +71,9 @@ async def get_function_configuration(
 
 
 @router.put(PREFIX + "/{function_name}/code")
-async def update_function_code(function_name: str, request: Request, svc: Services = Depends(services)) -> JSONResponse:
+async def update_function_code(
+    function_name: str, request: Request, svc: Services = Depends(services)
+) -> JSONResponse:
     body = parse_json_object(await read_body(request, MAX_CODE_REQUEST, TOO_LARGE_CODE))
     config = await svc.functions.update_code(parse_function_ref(function_name), body)
     return _json(svc.functions.render(config))
@@ -82,7 +89,9 @@ async def update_function_configuration(
 
 
 @router.delete(PREFIX + "/{function_name}", status_code=204)
-async def delete_function(function_name: str, Qualifier: str | None = None, svc: Services = Depends(services)) -> Response:
+async def delete_function(
+    function_name: str, Qualifier: str | None = None, svc: Services = Depends(services)
+) -> Response:
     await svc.functions.delete(parse_function_ref(function_name, Qualifier))
     return Response(status_code=204, headers={"x-amzn-RequestId": str(uuid.uuid4())})
 

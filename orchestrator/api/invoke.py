@@ -16,11 +16,17 @@ async def invoke(request: Request) -> Response:
     """A plain Starlette endpoint: no dependency solving or parameter models on the hot path
     (FastAPI's dependency solving and parameter models cost ~60 us of CPU a call)."""
     svc: Services = request.app.state.services
-    ref = parse_function_ref(request.path_params["function_name"], request.query_params.get("Qualifier"))
+    ref = parse_function_ref(
+        request.path_params["function_name"], request.query_params.get("Qualifier")
+    )
     headers = request.headers
     invocation_type = headers.get("x-amz-invocation-type", "RequestResponse")
     limit = MAX_ASYNC_PAYLOAD if invocation_type == "Event" else MAX_SYNC_PAYLOAD
-    payload = await read_body(request, limit, f"Request must be smaller than {limit} bytes for the InvokeFunction operation")
+    payload = await read_body(
+        request,
+        limit,
+        f"Request must be smaller than {limit} bytes for the InvokeFunction operation",
+    )
     invoke_input = InvokeInput(
         ref=ref,
         payload=payload,
@@ -47,7 +53,14 @@ async def invoke(request: Request) -> Response:
             out["traceparent"] = context.traceparent(context.parent_span_id)
     if result.server_timing:
         out["Server-Timing"] = result.server_timing
-    return Response(result.body, status_code=result.status, headers=out, media_type=result.content_type)
+    return Response(
+        result.body, status_code=result.status, headers=out, media_type=result.content_type
+    )
 
 
-router.add_route("/2015-03-31/functions/{function_name}/invocations", invoke, methods=["POST"], include_in_schema=False)
+router.add_route(
+    "/2015-03-31/functions/{function_name}/invocations",
+    invoke,
+    methods=["POST"],
+    include_in_schema=False,
+)

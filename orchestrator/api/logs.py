@@ -30,7 +30,30 @@ router = APIRouter()
 
 TARGET_PREFIX = "Logs_20140328."
 JSON_11 = "application/x-amz-json-1.1"
-RETENTION_DAYS = {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+RETENTION_DAYS = {
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+}
 
 
 class LogsError(Exception):
@@ -45,7 +68,9 @@ def _invalid(message: str) -> LogsError:
 
 
 def _missing(group: str) -> LogsError:
-    return LogsError("ResourceNotFoundException", f"The specified log group does not exist: {group}")
+    return LogsError(
+        "ResourceNotFoundException", f"The specified log group does not exist: {group}"
+    )
 
 
 def _int(body: dict[str, Any], key: str, default: int | None, low: int, high: int) -> int | None:
@@ -61,7 +86,9 @@ def _str(body: dict[str, Any], key: str, required: bool = False) -> str | None:
     value = body.get(key)
     if value is None:
         if required:
-            raise _invalid(f"1 validation error detected: Value null at '{key}' failed to satisfy constraint: Member must not be null")
+            raise _invalid(
+                f"1 validation error detected: Value null at '{key}' failed to satisfy constraint: Member must not be null"
+            )
         return None
     if not isinstance(value, str):
         raise _invalid(f"{key} must be a string.")
@@ -77,7 +104,9 @@ def _arn(svc: Services, group: str) -> str:
 
 def describe_log_groups(svc: Services, store: LogStore, body: dict[str, Any]) -> dict[str, Any]:
     limit = _int(body, "limit", 50, 1, 50) or 50
-    rows = store.groups(_str(body, "logGroupNamePrefix") or "", _str(body, "nextToken") or "", limit + 1)
+    rows = store.groups(
+        _str(body, "logGroupNamePrefix") or "", _str(body, "nextToken") or "", limit + 1
+    )
     groups = []
     for name, created, retention, stored in rows[:limit]:
         entry: dict[str, Any] = {
@@ -109,7 +138,9 @@ def describe_log_streams(svc: Services, store: LogStore, body: dict[str, Any]) -
         raise _invalid("Cannot order by LastEventTime with a logStreamNamePrefix.")
     token = _str(body, "nextToken")
     offset = int(token) if token and token.isdigit() else 0
-    rows = store.streams(group, prefix, order == "LastEventTime", bool(body.get("descending")), offset, limit + 1)
+    rows = store.streams(
+        group, prefix, order == "LastEventTime", bool(body.get("descending")), offset, limit + 1
+    )
     streams = []
     for name, created, first_ts, last_ts, last_ingest, stored in rows[:limit]:
         entry: dict[str, Any] = {
@@ -119,7 +150,11 @@ def describe_log_streams(svc: Services, store: LogStore, body: dict[str, Any]) -
             "storedBytes": stored,
         }
         if first_ts is not None:
-            entry.update(firstEventTimestamp=first_ts, lastEventTimestamp=last_ts, lastIngestionTime=last_ingest)
+            entry.update(
+                firstEventTimestamp=first_ts,
+                lastEventTimestamp=last_ts,
+                lastIngestionTime=last_ingest,
+            )
         streams.append(entry)
     result: dict[str, Any] = {"logStreams": streams}
     if len(rows) > limit:
@@ -127,7 +162,9 @@ def describe_log_streams(svc: Services, store: LogStore, body: dict[str, Any]) -
     return result
 
 
-def _page(rows: list[tuple[Any, ...]], limit: int, size_of: Callable[[tuple[Any, ...]], int]) -> list[tuple[Any, ...]]:
+def _page(
+    rows: list[tuple[Any, ...]], limit: int, size_of: Callable[[tuple[Any, ...]], int]
+) -> list[tuple[Any, ...]]:
     """At most `limit` rows and about 1 MB (at least one row)."""
     total = 0
     for i, row in enumerate(rows[:limit]):
@@ -160,7 +197,10 @@ def get_log_events(svc: Services, store: LogStore, body: dict[str, Any]) -> dict
         rows = _page(rows, limit, lambda r: len(r[4]))[::-1]
     else:
         rows = _page(rows, limit, lambda r: len(r[4]))
-    events = [{"timestamp": ts, "message": message, "ingestionTime": ingest} for _, ts, ingest, _, message in rows]
+    events = [
+        {"timestamp": ts, "message": message, "ingestionTime": ingest}
+        for _, ts, ingest, _, message in rows
+    ]
     if rows:
         forward, backward = f"f/{rows[-1][0]}", f"b/{rows[0][0]}"
     else:
@@ -176,7 +216,11 @@ def filter_log_events(svc: Services, store: LogStore, body: dict[str, Any]) -> d
     limit = _int(body, "limit", MAX_EVENTS_PER_PAGE, 1, MAX_EVENTS_PER_PAGE) or MAX_EVENTS_PER_PAGE
     start, end = _int(body, "startTime", None, 0, 2**62), _int(body, "endTime", None, 0, 2**62)
     names = body.get("logStreamNames")
-    if names is not None and (not isinstance(names, list) or not 1 <= len(names) <= 100 or not all(isinstance(n, str) for n in names)):
+    if names is not None and (
+        not isinstance(names, list)
+        or not 1 <= len(names) <= 100
+        or not all(isinstance(n, str) for n in names)
+    ):
         raise _invalid("logStreamNames must be a list of 1 to 100 stream names.")
     prefix = _str(body, "logStreamNamePrefix")
     if prefix and names:
@@ -245,17 +289,27 @@ OPERATIONS: dict[str, Callable[[Services, LogStore, dict[str, Any]], dict[str, A
 
 
 def _error(status: int, kind: str, message: str) -> Response:
-    return JSONResponse({"__type": kind, "message": message}, status_code=status, media_type=JSON_11)
+    return JSONResponse(
+        {"__type": kind, "message": message}, status_code=status, media_type=JSON_11
+    )
 
 
 @router.post("/")
 async def logs_api(request: Request, svc: Services = Depends(services)) -> Response:
     target = request.headers.get("x-amz-target", "")
     if not target.startswith(TARGET_PREFIX):
-        return _error(400, "UnknownOperationException", f"Unknown target {target!r}: this endpoint speaks CloudWatch Logs.")
-    operation = OPERATIONS.get(target[len(TARGET_PREFIX):])
+        return _error(
+            400,
+            "UnknownOperationException",
+            f"Unknown target {target!r}: this endpoint speaks CloudWatch Logs.",
+        )
+    operation = OPERATIONS.get(target[len(TARGET_PREFIX) :])
     if operation is None:
-        return _error(400, "UnknownOperationException", f"{target[len(TARGET_PREFIX):]} is not supported by Lambkin.")
+        return _error(
+            400,
+            "UnknownOperationException",
+            f"{target[len(TARGET_PREFIX) :]} is not supported by Lambkin.",
+        )
     try:
         raw = await request.body()
         body = json.loads(raw) if raw.strip() else {}
@@ -270,7 +324,11 @@ async def logs_api(request: Request, svc: Services = Depends(services)) -> Respo
     except LogsError as exc:
         return _error(400, exc.kind, exc.message)
     except GroupNotFound as exc:
-        return _error(400, "ResourceNotFoundException", f"The specified log group does not exist: {exc.args[0]}")
+        return _error(
+            400,
+            "ResourceNotFoundException",
+            f"The specified log group does not exist: {exc.args[0]}",
+        )
     return Response(json.dumps(result), media_type=JSON_11)
 
 

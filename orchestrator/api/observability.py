@@ -19,7 +19,9 @@ async def metrics(svc: Services = Depends(services)) -> Response:
 
 
 @router.get("/lambkin/traces")
-async def recent_traces(function: str | None = None, limit: int = 50, svc: Services = Depends(services)) -> dict[str, Any]:
+async def recent_traces(
+    function: str | None = None, limit: int = 50, svc: Services = Depends(services)
+) -> dict[str, Any]:
     """The most recent invocation traces (newest first), optionally of one function."""
     return {"Traces": svc.observability.tracing.recent.recent(max(1, min(limit, 1000)), function)}
 
@@ -27,7 +29,9 @@ async def recent_traces(function: str | None = None, limit: int = 50, svc: Servi
 @router.get("/lambkin/traces/{trace_id}")
 async def get_trace(trace_id: str, svc: Services = Depends(services)) -> dict[str, Any]:
     """One trace's spans; the id as 32 hex digits, an X-Ray root (1-xxxxxxxx-yyyy...) or a header."""
-    context = parse_xray(trace_id if "Root=" in trace_id else f"Root={trace_id}") or parse_traceparent(f"00-{trace_id}-0000000000000001-01")
+    context = parse_xray(
+        trace_id if "Root=" in trace_id else f"Root={trace_id}"
+    ) or parse_traceparent(f"00-{trace_id}-0000000000000001-01")
     if context is None:
         raise HTTPException(400, "not a trace id")
     spans = svc.observability.tracing.recent.trace(context.trace_id)

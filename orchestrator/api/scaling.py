@@ -28,27 +28,38 @@ async def _body(request: Request) -> dict[str, Any]:
 
 
 @router.put("/2017-10-31/functions/{function_name}/concurrency")
-async def put_function_concurrency(function_name: str, request: Request, svc: Services = Depends(services)) -> JSONResponse:
+async def put_function_concurrency(
+    function_name: str, request: Request, svc: Services = Depends(services)
+) -> JSONResponse:
     return _json(svc.scaling.put_reserved(parse_function_ref(function_name), await _body(request)))
 
 
 @router.get("/2019-09-30/functions/{function_name}/concurrency")
-async def get_function_concurrency(function_name: str, svc: Services = Depends(services)) -> JSONResponse:
+async def get_function_concurrency(
+    function_name: str, svc: Services = Depends(services)
+) -> JSONResponse:
     return _json(svc.scaling.get_reserved(parse_function_ref(function_name)))
 
 
 @router.delete("/2017-10-31/functions/{function_name}/concurrency")
-async def delete_function_concurrency(function_name: str, svc: Services = Depends(services)) -> Response:
+async def delete_function_concurrency(
+    function_name: str, svc: Services = Depends(services)
+) -> Response:
     svc.scaling.delete_reserved(parse_function_ref(function_name))
     return _no_content()
 
 
 @router.put("/2019-09-30/functions/{function_name}/provisioned-concurrency")
 async def put_provisioned_concurrency_config(
-    function_name: str, request: Request, Qualifier: str | None = None, svc: Services = Depends(services)
+    function_name: str,
+    request: Request,
+    Qualifier: str | None = None,
+    svc: Services = Depends(services),
 ) -> JSONResponse:
     body = await _body(request)
-    return _json(svc.scaling.put_provisioned(parse_function_ref(function_name), Qualifier, body), 202)
+    return _json(
+        svc.scaling.put_provisioned(parse_function_ref(function_name), Qualifier, body), 202
+    )
 
 
 @router.get("/2019-09-30/functions/{function_name}/provisioned-concurrency")
@@ -73,7 +84,9 @@ async def tag_resource(arn: str, request: Request, svc: Services = Depends(servi
 
 
 @router.delete("/2017-03-31/tags/{arn}")
-async def untag_resource(arn: str, tagKeys: list[str] = Query(default=[]), svc: Services = Depends(services)) -> Response:
+async def untag_resource(
+    arn: str, tagKeys: list[str] = Query(default=[]), svc: Services = Depends(services)
+) -> Response:
     svc.functions.untag(arn, tagKeys)
     return _no_content()
 

@@ -11,7 +11,7 @@ import abc
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -49,7 +49,7 @@ class InstanceSpec:
     region: str
     init_timeout_s: float = 10.0
     initialization_type: str = "on-demand"
-    started_on: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    started_on: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
     def labels(self) -> dict[str, str]:
@@ -93,7 +93,9 @@ class InstanceSpec:
         env.update(config.environment)
         return env
 
-    def agent_environment(self, runtime_cmd: list[str], runtime_env: dict[str, str], **extra: str) -> dict[str, str]:
+    def agent_environment(
+        self, runtime_cmd: list[str], runtime_env: dict[str, str], **extra: str
+    ) -> dict[str, str]:
         return {
             "LAMBKIN_RUNTIME_CMD": json.dumps(runtime_cmd),
             "LAMBKIN_RUNTIME_ENV": json.dumps(runtime_env),

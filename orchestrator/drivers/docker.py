@@ -84,7 +84,9 @@ class DockerDriver(Driver):
             except Exception:  # a source-less install cannot tell; not worth failing start-up
                 continue
             if status is images.ImageStatus.STALE:
-                log.warning("image %s is older than its sources: run `make images` to rebuild it", image.tag)
+                log.warning(
+                    "image %s is older than its sources: run `make images` to rebuild it", image.tag
+                )
 
     async def watch(self, listener: ExitListener) -> None:
         """Follow the engine's event stream for our containers' deaths, in a thread."""
@@ -92,7 +94,11 @@ class DockerDriver(Driver):
         self._events = await asyncio.to_thread(
             self._client.events,
             decode=True,
-            filters={"type": "container", "event": ["die", "oom"], "label": [f"{LABEL_SERVER}={self._server_id}"]},
+            filters={
+                "type": "container",
+                "event": ["die", "oom"],
+                "label": [f"{LABEL_SERVER}={self._server_id}"],
+            },
         )
 
         def follow() -> None:
@@ -112,14 +118,18 @@ class DockerDriver(Driver):
         threading.Thread(target=follow, name="docker-events", daemon=True).start()
 
     def available_runtimes(self) -> list[str]:
-        present = {tag for image in self._client.images.list(name="lambkin/*") for tag in image.tags}
+        present = {
+            tag for image in self._client.images.list(name="lambkin/*") for tag in image.tags
+        }
         return sorted(r for r, spec in RUNTIMES.items() if f"{spec.image}:latest" in present)
 
     async def start(self, spec: InstanceSpec) -> InstanceHandle:
         return await asyncio.to_thread(self._start, spec)
 
     def _start(self, spec: InstanceSpec) -> InstanceHandle:
-        runtime_dir = f"{RUNTIME_ROOT}/{spec.runtime.client_dir}" if spec.runtime.client_dir else RUNTIME_ROOT
+        runtime_dir = (
+            f"{RUNTIME_ROOT}/{spec.runtime.client_dir}" if spec.runtime.client_dir else RUNTIME_ROOT
+        )
         command = spec.runtime.resolve_command(TASK_ROOT, runtime_dir)
         runtime_env = spec.runtime_environment(TASK_ROOT, runtime_dir, LAMBDA_PATH)
         environment = spec.agent_environment(
@@ -154,12 +164,18 @@ class DockerDriver(Driver):
                 "(or `lambkin images build`)"
             ) from None
         except docker.errors.APIError as exc:
-            raise StartFailed(f"docker could not start the instance: {exc.explanation or exc}") from None
+            raise StartFailed(
+                f"docker could not start the instance: {exc.explanation or exc}"
+            ) from None
         container.reload()
-        address = container.attrs["NetworkSettings"]["IPAddress"] or _first_network_ip(container.attrs)
+        address = container.attrs["NetworkSettings"]["IPAddress"] or _first_network_ip(
+            container.attrs
+        )
         if not address:
             self._remove(container.id)
-            raise StartFailed(f"container {container.short_id} has no IP address on network {self._settings.docker_network}")
+            raise StartFailed(
+                f"container {container.short_id} has no IP address on network {self._settings.docker_network}"
+            )
         if self._log_opener is not None:
             feed = self._log_opener(spec.config.name, spec.log_stream_name, spec.instance_id)
             self._follow(spec.instance_id, container.id, feed)
@@ -187,7 +203,9 @@ class DockerDriver(Driver):
         """Everything the container printed, from its start; with `follow`, until it stops."""
         while True:
             try:
-                for chunk in self._logs_api().logs(container_id, stream=True, follow=follow, stdout=True, stderr=False):
+                for chunk in self._logs_api().logs(
+                    container_id, stream=True, follow=follow, stdout=True, stderr=False
+                ):
                     feed.feed(chunk)
                 return  # the container stopped and its log was read to the end
             except docker.errors.NotFound:
@@ -214,7 +232,9 @@ class DockerDriver(Driver):
                 pass  # already dead (or gone)
             follower.join(LOG_FLUSH_TIMEOUT_S)
             if follower.is_alive():
-                log.warning("log of instance %s not read to the end before removal", handle.instance_id)
+                log.warning(
+                    "log of instance %s not read to the end before removal", handle.instance_id
+                )
         self._remove(handle.ref)
 
     def _remove(self, container_id: str) -> None:
@@ -231,13 +251,18 @@ class DockerDriver(Driver):
 
     def _owned_containers(self) -> list[dict[str, Any]]:
         return self._client.api.containers(
-            all=True, filters={"label": [f"{LABEL_MANAGED}=true", f"{LABEL_SERVER}={self._server_id}"]}
+            all=True,
+            filters={"label": [f"{LABEL_MANAGED}=true", f"{LABEL_SERVER}={self._server_id}"]},
         )
 
     async def list_owned(self) -> list[OwnedInstance]:
         containers = await asyncio.to_thread(self._owned_containers)
         return [
-            OwnedInstance(c["Labels"].get(LABEL_INSTANCE, ""), c["Labels"].get(LABEL_FUNCTION, ""), ref=c["Id"])
+            OwnedInstance(
+                c["Labels"].get(LABEL_INSTANCE, ""),
+                c["Labels"].get(LABEL_FUNCTION, ""),
+                ref=c["Id"],
+            )
             for c in containers
         ]
 

@@ -107,7 +107,9 @@ class ProcessDriver(Driver):
         command = spec.runtime.resolve_command(task_root, runtime_dir)
         if command[0] == "python3":
             command[0] = sys.executable
-        runtime_env = spec.runtime_environment(task_root, runtime_dir, os.environ.get("PATH", "/usr/bin:/bin"))
+        runtime_env = spec.runtime_environment(
+            task_root, runtime_dir, os.environ.get("PATH", "/usr/bin:/bin")
+        )
         runtime_env["TMPDIR"] = str(workdir / "tmp")
         env = spec.agent_environment(
             command,
@@ -132,13 +134,19 @@ class ProcessDriver(Driver):
         handle = InstanceHandle(spec.instance_id, "127.0.0.1", 0, ref=process)
         try:
             handle.port = await asyncio.wait_for(self._read_ready_port(process), _READY_TIMEOUT_S)
-        except (asyncio.TimeoutError, StartFailed) as exc:
+        except (TimeoutError, StartFailed) as exc:
             await self.stop(handle)
-            raise StartFailed(f"agent for instance {spec.instance_id} did not come up: {exc}") from None
+            raise StartFailed(
+                f"agent for instance {spec.instance_id} did not come up: {exc}"
+            ) from None
         feed = None
         if self._log_opener is not None:
-            feed = await asyncio.to_thread(self._log_opener, spec.config.name, spec.log_stream_name, spec.instance_id)
-        self._drains[spec.instance_id] = asyncio.create_task(self._drain(process, spec.instance_id, feed))
+            feed = await asyncio.to_thread(
+                self._log_opener, spec.config.name, spec.log_stream_name, spec.instance_id
+            )
+        self._drains[spec.instance_id] = asyncio.create_task(
+            self._drain(process, spec.instance_id, feed)
+        )
         return handle
 
     async def _read_ready_port(self, process: asyncio.subprocess.Process) -> int:
@@ -150,7 +158,9 @@ class ProcessDriver(Driver):
             if b'"lambkin_agent"' in line:
                 return int(json.loads(line)["control_port"])
 
-    async def _drain(self, process: asyncio.subprocess.Process, instance_id: str, feed: LogFeed | None) -> None:
+    async def _drain(
+        self, process: asyncio.subprocess.Process, instance_id: str, feed: LogFeed | None
+    ) -> None:
         """Keep the agent's stdout flowing into its log feed (at the feed's pace: back-pressure);
         its end means the agent is gone."""
         assert process.stdout is not None
@@ -171,13 +181,13 @@ class ProcessDriver(Driver):
             _kill_session(process.pid)
             try:
                 await asyncio.wait_for(process.wait(), 5.0)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 log.warning("agent %s did not exit after SIGKILL", handle.instance_id)
         drain = self._drains.pop(handle.instance_id, None)
         if drain is not None:
             try:
                 await asyncio.wait_for(drain, _LOG_FLUSH_TIMEOUT_S)
-            except (asyncio.TimeoutError, asyncio.CancelledError):
+            except (TimeoutError, asyncio.CancelledError):
                 pass
         shutil.rmtree(self._instance_dir(handle.instance_id), ignore_errors=True)
 

@@ -12,7 +12,7 @@ from tests.support.server import Server, start_server
 from tests.support.zips import zip_tree
 
 ROLE = "arn:aws:iam::123456789012:role/lambda-role"
-APP = '''
+APP = """
 import os
 calls = 0
 
@@ -24,8 +24,8 @@ def handler(event, context):
 
 def boom(event, context):
     raise KeyError("missing thing")
-'''
-BOOTSTRAP = "#!/bin/sh\nexec python3 -m awslambdaric \"$_HANDLER\"\n"
+"""
+BOOTSTRAP = '#!/bin/sh\nexec python3 -m awslambdaric "$_HANDLER"\n'
 
 
 @pytest.fixture(scope="module")
@@ -37,13 +37,22 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 @pytest.fixture(scope="module")
 def ric_zip() -> bytes:
-    return zip_tree(awslambdaric_dir(), {"app.py": APP, "bootstrap": BOOTSTRAP}, executable=("bootstrap",))
+    return zip_tree(
+        awslambdaric_dir(), {"app.py": APP, "bootstrap": BOOTSTRAP}, executable=("bootstrap",)
+    )
 
 
 @pytest.mark.docker
 def test_awslambdaric_runs_unmodified(server: Server, ric_zip: bytes) -> None:
     lam = server.client()
-    lam.create_function(FunctionName="ric", Runtime="provided.al2023", Role=ROLE, Handler="app.handler", Code={"ZipFile": ric_zip}, Timeout=10)
+    lam.create_function(
+        FunctionName="ric",
+        Runtime="provided.al2023",
+        Role=ROLE,
+        Handler="app.handler",
+        Code={"ZipFile": ric_zip},
+        Timeout=10,
+    )
     lam.get_waiter("function_active_v2").wait(FunctionName="ric")
     first = lam.invoke(FunctionName="ric", Payload=json.dumps({"héllo": ["wörld", 1]}))
     body = json.loads(first["Payload"].read())
@@ -58,11 +67,23 @@ def test_awslambdaric_runs_unmodified(server: Server, ric_zip: bytes) -> None:
 @pytest.mark.docker
 def test_awslambdaric_errors_reach_the_invoker(server: Server, ric_zip: bytes) -> None:
     lam = server.client()
-    lam.create_function(FunctionName="ric-boom", Runtime="provided.al2023", Role=ROLE, Handler="app.boom", Code={"ZipFile": ric_zip})
+    lam.create_function(
+        FunctionName="ric-boom",
+        Runtime="provided.al2023",
+        Role=ROLE,
+        Handler="app.boom",
+        Code={"ZipFile": ric_zip},
+    )
     response = lam.invoke(FunctionName="ric-boom", Payload=b"{}")
     body = json.loads(response["Payload"].read())
     assert response["FunctionError"] == "Unhandled"
     assert body["errorType"] == "KeyError" and "missing thing" in body["errorMessage"]
-    lam.create_function(FunctionName="ric-missing", Runtime="provided.al2023", Role=ROLE, Handler="nothere.handler", Code={"ZipFile": ric_zip})
+    lam.create_function(
+        FunctionName="ric-missing",
+        Runtime="provided.al2023",
+        Role=ROLE,
+        Handler="nothere.handler",
+        Code={"ZipFile": ric_zip},
+    )
     response = lam.invoke(FunctionName="ric-missing", Payload=b"{}")
     assert json.loads(response["Payload"].read())["errorType"] == "Runtime.ImportModuleError"

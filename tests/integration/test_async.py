@@ -96,7 +96,9 @@ def test_500_events_run_exactly_once(server: Server, sink: Sink) -> None:
     name = create(lam, sink)
     request_ids = []
     for n in range(500):
-        response = lam.invoke(FunctionName=name, InvocationType="Event", Payload=json.dumps({"n": n}))
+        response = lam.invoke(
+            FunctionName=name, InvocationType="Event", Payload=json.dumps({"n": n})
+        )
         assert response["StatusCode"] == 202
         request_ids.append(response["ResponseMetadata"]["RequestId"])
     assert wait_until(lambda: len(sink.topic("runs")) >= 500, timeout=120), len(sink.topic("runs"))
@@ -111,9 +113,12 @@ def test_retries_keep_the_request_id_and_end_in_success(server: Server, sink: Si
     lam = server.client()
     name = create(lam, sink, "app.flaky")
     lam.put_function_event_invoke_config(
-        FunctionName=name, DestinationConfig={"OnSuccess": {"Destination": f"{sink.url}/success-{name}"}}
+        FunctionName=name,
+        DestinationConfig={"OnSuccess": {"Destination": f"{sink.url}/success-{name}"}},
     )
-    request_id = lam.invoke(FunctionName=name, InvocationType="Event", Payload=b'{"succeed_on": 3}')["ResponseMetadata"]["RequestId"]
+    request_id = lam.invoke(
+        FunctionName=name, InvocationType="Event", Payload=b'{"succeed_on": 3}'
+    )["ResponseMetadata"]["RequestId"]
     assert wait_until(lambda: sink.topic(f"success-{name}"), timeout=30)
     [record] = sink.topic(f"success-{name}")
     assert record["requestContext"]["requestId"] == request_id
@@ -142,11 +147,17 @@ def test_no_retries_goes_straight_to_the_failure_destination(server: Server, sin
     lam = server.client()
     name = create(lam, sink, "app.flaky")
     config = lam.put_function_event_invoke_config(
-        FunctionName=name, MaximumRetryAttempts=0, DestinationConfig={"OnFailure": {"Destination": f"{sink.url}/failure-{name}"}}
+        FunctionName=name,
+        MaximumRetryAttempts=0,
+        DestinationConfig={"OnFailure": {"Destination": f"{sink.url}/failure-{name}"}},
     )
     assert config["MaximumRetryAttempts"] == 0
-    assert lam.get_function_event_invoke_config(FunctionName=name)["DestinationConfig"]["OnFailure"]["Destination"].endswith(name)
-    request_id = lam.invoke(FunctionName=name, InvocationType="Event", Payload=b'{"succeed_on": 2}')["ResponseMetadata"]["RequestId"]
+    assert lam.get_function_event_invoke_config(FunctionName=name)["DestinationConfig"][
+        "OnFailure"
+    ]["Destination"].endswith(name)
+    request_id = lam.invoke(
+        FunctionName=name, InvocationType="Event", Payload=b'{"succeed_on": 2}'
+    )["ResponseMetadata"]["RequestId"]
     assert wait_until(lambda: sink.topic(f"failure-{name}"), timeout=30)
     [record] = sink.topic(f"failure-{name}")
     assert record["requestContext"]["condition"] == "RetriesExhausted"
@@ -157,9 +168,13 @@ def test_no_retries_goes_straight_to_the_failure_destination(server: Server, sin
     assert [a for a in sink.topic("attempts") if a["id"] == request_id] == [{"id": request_id}]
     # the built-in dead-letter store has it, and a replay runs it again
     dead = json.loads(_admin(server, "GET", f"/lambkin/dlq/{name}"))["Events"]
-    assert [d["RequestId"] for d in dead] == [request_id] and dead[0]["Condition"] == "RetriesExhausted"
+    assert [d["RequestId"] for d in dead] == [request_id] and dead[0][
+        "Condition"
+    ] == "RetriesExhausted"
     assert json.loads(_admin(server, "POST", f"/lambkin/dlq/{name}/replay", b"{}"))["Replayed"] == 1
-    assert wait_until(lambda: len([a for a in sink.topic("attempts") if a["id"] == request_id]) == 2, timeout=30)
+    assert wait_until(
+        lambda: len([a for a in sink.topic("attempts") if a["id"] == request_id]) == 2, timeout=30
+    )
 
 
 def test_function_destination_receives_the_record(server: Server, sink: Sink) -> None:
@@ -167,11 +182,23 @@ def test_function_destination_receives_the_record(server: Server, sink: Sink) ->
     target = create(lam, sink, "app.capture")
     name = create(lam, sink, "app.flaky")
     target_arn = lam.get_function(FunctionName=target)["Configuration"]["FunctionArn"]
-    lam.put_function_event_invoke_config(FunctionName=name, MaximumRetryAttempts=0, DestinationConfig={"OnFailure": {"Destination": target_arn}})
-    request_id = lam.invoke(FunctionName=name, InvocationType="Event", Payload=b'{"succeed_on": 5, "n": "via-destination"}')["ResponseMetadata"]["RequestId"]
+    lam.put_function_event_invoke_config(
+        FunctionName=name,
+        MaximumRetryAttempts=0,
+        DestinationConfig={"OnFailure": {"Destination": target_arn}},
+    )
+    request_id = lam.invoke(
+        FunctionName=name,
+        InvocationType="Event",
+        Payload=b'{"succeed_on": 5, "n": "via-destination"}',
+    )["ResponseMetadata"]["RequestId"]
 
     def delivered() -> list[dict]:
-        return [c["event"] for c in sink.topic("captured") if c["event"].get("requestContext", {}).get("requestId") == request_id]
+        return [
+            c["event"]
+            for c in sink.topic("captured")
+            if c["event"].get("requestContext", {}).get("requestId") == request_id
+        ]
 
     assert wait_until(delivered, timeout=30)
     [record] = delivered()
@@ -193,7 +220,9 @@ def _raw_error(server: Server, method: str, path: str, body: bytes) -> tuple[int
     import urllib.request
 
     try:
-        urllib.request.urlopen(urllib.request.Request(server.endpoint + path, data=body, method=method), timeout=10)
+        urllib.request.urlopen(
+            urllib.request.Request(server.endpoint + path, data=body, method=method), timeout=10
+        )
     except urllib.error.HTTPError as exc:
         return exc.code, exc.headers.get("x-amzn-ErrorType", "")
     return 200, ""
@@ -202,19 +231,40 @@ def _raw_error(server: Server, method: str, path: str, body: bytes) -> tuple[int
 def test_bad_input(server: Server, sink: Sink) -> None:
     lam = server.client()
     name = create(lam, sink, "app.record")
-    lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)  # queue but hold
-    held = lam.invoke(FunctionName=name, InvocationType="Event", Payload=b'{"n": "held"}')["ResponseMetadata"]["RequestId"]
+    lam.put_function_concurrency(
+        FunctionName=name, ReservedConcurrentExecutions=0
+    )  # queue but hold
+    held = lam.invoke(FunctionName=name, InvocationType="Event", Payload=b'{"n": "held"}')[
+        "ResponseMetadata"
+    ]["RequestId"]
     with pytest.raises(lam.exceptions.ClientError) as raised:
-        lam.invoke(FunctionName=name, InvocationType="Event", Payload=json.dumps({"x": "y" * 1_100_000}))
+        lam.invoke(
+            FunctionName=name, InvocationType="Event", Payload=json.dumps({"x": "y" * 1_100_000})
+        )
     assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 413
     assert raised.value.response["Error"]["Code"] == "RequestEntityTooLargeException"
-    for bad in ({"MaximumRetryAttempts": 3}, {"MaximumEventAgeInSeconds": 59}, {"MaximumEventAgeInSeconds": 21601}, {"MaximumRetryAttempts": "2"}):
+    for bad in (
+        {"MaximumRetryAttempts": 3},
+        {"MaximumEventAgeInSeconds": 59},
+        {"MaximumEventAgeInSeconds": 21601},
+        {"MaximumRetryAttempts": "2"},
+    ):
         # raw HTTP: botocore refuses some of these values itself, before sending them
-        status, error_type = _raw_error(server, "PUT", f"/2019-09-25/functions/{name}/event-invoke-config", json.dumps(bad).encode())
+        status, error_type = _raw_error(
+            server,
+            "PUT",
+            f"/2019-09-25/functions/{name}/event-invoke-config",
+            json.dumps(bad).encode(),
+        )
         assert (status, error_type) == (400, "ValidationException"), bad
-    for destination in ("arn:aws:sqs:us-east-1:123456789012:queue", "arn:aws:lambda:us-east-1:123456789012:function:ghost"):
+    for destination in (
+        "arn:aws:sqs:us-east-1:123456789012:queue",
+        "arn:aws:lambda:us-east-1:123456789012:function:ghost",
+    ):
         with pytest.raises(lam.exceptions.InvalidParameterValueException):
-            lam.put_function_event_invoke_config(FunctionName=name, DestinationConfig={"OnFailure": {"Destination": destination}})
+            lam.put_function_event_invoke_config(
+                FunctionName=name, DestinationConfig={"OnFailure": {"Destination": destination}}
+            )
     with pytest.raises(lam.exceptions.ResourceNotFoundException):
         lam.get_function_event_invoke_config(FunctionName=name)
     # nothing already queued was lost: release the hold and the held event runs
@@ -228,7 +278,9 @@ def test_kill_9_loses_no_accepted_event(driver: str, sink: Sink, tmp_path: Path)
     lam = server.client()
     name = create(lam, sink)
     accepted = [
-        lam.invoke(FunctionName=name, InvocationType="Event", Payload=json.dumps({"n": n, "sleep": 0.05}))["ResponseMetadata"]["RequestId"]
+        lam.invoke(
+            FunctionName=name, InvocationType="Event", Payload=json.dumps({"n": n, "sleep": 0.05})
+        )["ResponseMetadata"]["RequestId"]
         for n in range(200)
     ]
     server.stop(signal.SIGKILL)
@@ -236,17 +288,23 @@ def test_kill_9_loses_no_accepted_event(driver: str, sink: Sink, tmp_path: Path)
     assert len(ran_before) < 200, "the kill came before every event had run"
     restarted = start_server(driver, tmp_path, env=env)
     try:
-        assert wait_until(lambda: set(accepted) <= {r["id"] for r in sink.topic("runs")}, timeout=90)
+        assert wait_until(
+            lambda: set(accepted) <= {r["id"] for r in sink.topic("runs")}, timeout=90
+        )
     finally:
         assert restarted.stop() == 0
 
 
-def test_event_older_than_its_maximum_age_is_dropped_not_run(driver: str, sink: Sink, tmp_path: Path) -> None:
+def test_event_older_than_its_maximum_age_is_dropped_not_run(
+    driver: str, sink: Sink, tmp_path: Path
+) -> None:
     server = start_server(driver, tmp_path, env=FAST)
     lam = server.client()
     name = create(lam, sink)
     lam.put_function_event_invoke_config(
-        FunctionName=name, MaximumEventAgeInSeconds=60, DestinationConfig={"OnFailure": {"Destination": f"{sink.url}/aged-{name}"}}
+        FunctionName=name,
+        MaximumEventAgeInSeconds=60,
+        DestinationConfig={"OnFailure": {"Destination": f"{sink.url}/aged-{name}"}},
     )
     assert server.stop() == 0
     # An event accepted 2 minutes ago, while the server was down until now.
@@ -262,6 +320,8 @@ def test_event_older_than_its_maximum_age_is_dropped_not_run(driver: str, sink: 
         [record] = sink.topic(f"aged-{name}")
         assert record["requestContext"]["condition"] == "EventAgeExceeded"
         assert record["requestContext"]["requestId"] == request_id
-        assert not any(r["id"] == request_id for r in sink.topic("runs")), "an expired event is not run"
+        assert not any(r["id"] == request_id for r in sink.topic("runs")), (
+            "an expired event is not run"
+        )
     finally:
         assert restarted.stop() == 0

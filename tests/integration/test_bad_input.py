@@ -23,7 +23,9 @@ DRIVERS = [pytest.param("docker", marks=pytest.mark.docker), "process"]
 
 
 @pytest.fixture(scope="module", params=DRIVERS)
-def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
     srv = start_server(request.param, tmp_path_factory.mktemp(f"bad-{request.param}"))
     yield srv
     assert srv.stop() == 0, srv.log()
@@ -33,24 +35,60 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 def survivor(server: Server) -> str:
     """A function created before the bad input; it must keep working throughout."""
     lam = server.client()
-    lam.create_function(FunctionName="survivor", Runtime="python3.11", Role=ROLE, Handler="app.handler", Code={"ZipFile": ECHO_ZIP})
-    assert json.loads(lam.invoke(FunctionName="survivor", Payload=b'{"ok": 1}')["Payload"].read()) == {"ok": 1}
+    lam.create_function(
+        FunctionName="survivor",
+        Runtime="python3.11",
+        Role=ROLE,
+        Handler="app.handler",
+        Code={"ZipFile": ECHO_ZIP},
+    )
+    assert json.loads(
+        lam.invoke(FunctionName="survivor", Payload=b'{"ok": 1}')["Payload"].read()
+    ) == {"ok": 1}
     return "survivor"
 
 
-def raw_request(server: Server, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], dict]:
-    request = urllib.request.Request(server.endpoint + path, data=body, method=method, headers=headers or {})
+def raw_request(
+    server: Server,
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, dict[str, str], dict]:
+    request = urllib.request.Request(
+        server.endpoint + path, data=body, method=method, headers=headers or {}
+    )
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, {k.lower(): v for k, v in response.headers.items()}, json.loads(response.read() or b"{}")
+            return (
+                response.status,
+                {k.lower(): v for k, v in response.headers.items()},
+                json.loads(response.read() or b"{}"),
+            )
     except urllib.error.HTTPError as exc:
-        return exc.code, {k.lower(): v for k, v in exc.headers.items()}, json.loads(exc.read() or b"{}")
+        return (
+            exc.code,
+            {k.lower(): v for k, v in exc.headers.items()},
+            json.loads(exc.read() or b"{}"),
+        )
 
 
 def create_raw(server: Server, **fields: object) -> tuple[int, str, str]:
-    body = {"FunctionName": f"bad-{uuid.uuid4().hex[:8]}", "Runtime": "python3.11", "Role": ROLE, "Handler": "app.handler",
-            "Code": {"ZipFile": base64.b64encode(ECHO_ZIP).decode()}, **fields}
-    status, headers, payload = raw_request(server, "POST", "/2015-03-31/functions", json.dumps(body).encode(), {"Content-Type": "application/json"})
+    body = {
+        "FunctionName": f"bad-{uuid.uuid4().hex[:8]}",
+        "Runtime": "python3.11",
+        "Role": ROLE,
+        "Handler": "app.handler",
+        "Code": {"ZipFile": base64.b64encode(ECHO_ZIP).decode()},
+        **fields,
+    }
+    status, headers, payload = raw_request(
+        server,
+        "POST",
+        "/2015-03-31/functions",
+        json.dumps(body).encode(),
+        {"Content-Type": "application/json"},
+    )
     return status, headers.get("x-amzn-errortype", ""), payload.get("Message", "")
 
 
@@ -70,17 +108,44 @@ def zip_b64(data: bytes) -> dict[str, str]:
         ({"MemorySize": 10241}, 400, "ValidationException", "less than or equal to 10240"),
         ({"Timeout": 0}, 400, "ValidationException", "greater than or equal to 1"),
         ({"Timeout": 901}, 400, "ValidationException", "less than or equal to 900"),
-        ({"Environment": {"Variables": {"BIG": "x" * 5000}}}, 400, "InvalidParameterValueException", "4KB"),
-        ({"Environment": {"Variables": {"AWS_REGION": "x"}}}, 400, "InvalidParameterValueException", "AWS_REGION"),
+        (
+            {"Environment": {"Variables": {"BIG": "x" * 5000}}},
+            400,
+            "InvalidParameterValueException",
+            "4KB",
+        ),
+        (
+            {"Environment": {"Variables": {"AWS_REGION": "x"}}},
+            400,
+            "InvalidParameterValueException",
+            "AWS_REGION",
+        ),
         ({"Environment": {"Variables": {"1BAD": "x"}}}, 400, "ValidationException", "1BAD"),
         ({"Runtime": "cobol85"}, 400, "InvalidParameterValueException", "python3.11"),
         ({"Role": "not-a-role"}, 400, "ValidationException", "role"),
-        ({"Code": {"ZipFile": "!!!not base64!!!"}}, 400, "InvalidParameterValueException", "Could not unzip"),
-        ({"Code": zip_b64(b"this is not a zip file")}, 400, "InvalidParameterValueException", "Could not unzip uploaded file"),
-        ({"Code": {"S3Bucket": "b", "S3Key": "k"}}, 400, "InvalidParameterValueException", "ZipFile"),
+        (
+            {"Code": {"ZipFile": "!!!not base64!!!"}},
+            400,
+            "InvalidParameterValueException",
+            "Could not unzip",
+        ),
+        (
+            {"Code": zip_b64(b"this is not a zip file")},
+            400,
+            "InvalidParameterValueException",
+            "Could not unzip uploaded file",
+        ),
+        (
+            {"Code": {"S3Bucket": "b", "S3Key": "k"}},
+            400,
+            "InvalidParameterValueException",
+            "ZipFile",
+        ),
     ],
 )
-def test_create_function_rejects(server: Server, survivor: str, fields: dict, status: int, error_type: str, message_part: str) -> None:
+def test_create_function_rejects(
+    server: Server, survivor: str, fields: dict, status: int, error_type: str, message_part: str
+) -> None:
     got_status, got_type, message = create_raw(server, **fields)
     assert (got_status, got_type) == (status, error_type), message
     assert message_part in message
@@ -88,7 +153,9 @@ def test_create_function_rejects(server: Server, survivor: str, fields: dict, st
 
 def test_zip_with_parent_paths_writes_nothing_outside(server: Server, survivor: str) -> None:
     marker = f"lambkin-escape-{uuid.uuid4().hex}"
-    evil = make_zip({"app.py": "x = 1\n", f"../../../../../../tmp/{marker}": "gotcha", f"../{marker}": "gotcha"})
+    evil = make_zip(
+        {"app.py": "x = 1\n", f"../../../../../../tmp/{marker}": "gotcha", f"../{marker}": "gotcha"}
+    )
     status, error_type, message = create_raw(server, Code=zip_b64(evil))
     assert (status, error_type) == (400, "InvalidParameterValueException")
     assert not Path(f"/tmp/{marker}").exists()
@@ -113,7 +180,13 @@ def test_zip_bomb_is_rejected_without_filling_the_disk(server: Server, survivor:
 def test_duplicate_create_conflicts(server: Server, survivor: str) -> None:
     lam = server.client()
     with pytest.raises(lam.exceptions.ResourceConflictException):
-        lam.create_function(FunctionName=survivor, Runtime="python3.11", Role=ROLE, Handler="x.y", Code={"ZipFile": ECHO_ZIP})
+        lam.create_function(
+            FunctionName=survivor,
+            Runtime="python3.11",
+            Role=ROLE,
+            Handler="x.y",
+            Code={"ZipFile": ECHO_ZIP},
+        )
     assert lam.get_function(FunctionName=survivor)["Configuration"]["Handler"] == "app.handler"
 
 
@@ -146,13 +219,21 @@ def test_payload_over_6mb(server: Server, survivor: str) -> None:
     error = raised.value.response["Error"]
     assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 413
     assert error["Code"] == "RequestEntityTooLargeException"  # what AWS sends, per the contract
-    assert error["Message"] == "Request must be smaller than 6291456 bytes for the InvokeFunction operation"
+    assert (
+        error["Message"]
+        == "Request must be smaller than 6291456 bytes for the InvokeFunction operation"
+    )
 
 
 def test_unknown_function_and_route(server: Server, survivor: str) -> None:
-    status, headers, body = raw_request(server, "POST", "/2015-03-31/functions/ghost/invocations", b"{}")
+    status, headers, body = raw_request(
+        server, "POST", "/2015-03-31/functions/ghost/invocations", b"{}"
+    )
     assert (status, headers.get("x-amzn-errortype")) == (404, "ResourceNotFoundException")
-    assert body["Message"] == "Function not found: arn:aws:lambda:us-east-1:000000000000:function:ghost"
+    assert (
+        body["Message"]
+        == "Function not found: arn:aws:lambda:us-east-1:000000000000:function:ghost"
+    )
     status, headers, _ = raw_request(server, "GET", "/2015-03-31/nothing-here")
     assert status == 404 and headers.get("x-amzn-errortype") == "UnknownOperationException"
     status, headers, _ = raw_request(server, "POST", "/2015-03-31/functions", b"[1, 2]")
@@ -165,4 +246,6 @@ def test_server_still_serves_after_bad_input(server: Server, survivor: str) -> N
     lam = server.client()
     assert server.process.poll() is None
     assert "Traceback" not in server.log()
-    assert json.loads(lam.invoke(FunctionName=survivor, Payload=b'{"still": "here"}')["Payload"].read()) == {"still": "here"}
+    assert json.loads(
+        lam.invoke(FunctionName=survivor, Payload=b'{"still": "here"}')["Payload"].read()
+    ) == {"still": "here"}

@@ -19,7 +19,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
+def smoke_run(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[subprocess.CompletedProcess[str], Path]:
     out = tmp_path_factory.mktemp("bench")
     done = subprocess.run(
         [sys.executable, "-m", "bench.run", "--profile", "smoke", "--out", str(out)],
@@ -32,7 +34,9 @@ def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.Comp
     return done, out
 
 
-def test_smoke_run_succeeds_and_writes_its_files(smoke_run: tuple[subprocess.CompletedProcess[str], Path]) -> None:
+def test_smoke_run_succeeds_and_writes_its_files(
+    smoke_run: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
     done, out = smoke_run
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert (out / "latest.json").is_file()
@@ -49,11 +53,19 @@ def test_report_is_well_formed(smoke_run: tuple[subprocess.CompletedProcess[str]
     # Every figure has its reference beside it, and every target was judged.
     assert {"lambkin_process", "rie_host"} <= set(report["warm_latency"])
     assert report["throughput"]["rie_concurrency"]["process"]["concurrency"] > 1
-    assert {t["id"] for t in report["targets"]} >= {"warm_p50_process", "warm_p99_process", "cp_cpu_process"}
+    assert {t["id"] for t in report["targets"]} >= {
+        "warm_p50_process",
+        "warm_p99_process",
+        "cp_cpu_process",
+    }
     assert all(isinstance(t["met"], bool) or t["met"] is None for t in report["targets"])
 
 
-def test_chart_is_a_png_when_matplotlib_is_installed(smoke_run: tuple[subprocess.CompletedProcess[str], Path]) -> None:
-    pytest.importorskip("matplotlib", reason="the chart needs the bench extra: pip install -e '.[bench]'")
+def test_chart_is_a_png_when_matplotlib_is_installed(
+    smoke_run: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    pytest.importorskip(
+        "matplotlib", reason="the chart needs the bench extra: pip install -e '.[bench]'"
+    )
     _, out = smoke_run
     assert (out / "latest.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

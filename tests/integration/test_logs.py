@@ -34,7 +34,9 @@ DRIVERS = [pytest.param("docker", marks=pytest.mark.docker), "process"]
 
 
 @pytest.fixture(scope="module", params=DRIVERS)
-def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
     srv = start_server(request.param, tmp_path_factory.mktemp(f"logs-{request.param}"))
     yield srv
     assert srv.stop() == 0, srv.log()
@@ -50,7 +52,14 @@ def docker_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 def create(server: Server, handler: str, **extra: Any) -> str:
     lam = server.client()
     name = f"log-{handler.split('.')[-1].replace('_', '-')}-{uuid.uuid4().hex[:6]}"
-    lam.create_function(FunctionName=name, Runtime="python3.11", Role=ROLE, Handler=handler, Code={"ZipFile": ZIP}, **extra)
+    lam.create_function(
+        FunctionName=name,
+        Runtime="python3.11",
+        Role=ROLE,
+        Handler=handler,
+        Code={"ZipFile": ZIP},
+        **extra,
+    )
     lam.get_waiter("function_active_v2").wait(FunctionName=name)
     return name
 
@@ -77,7 +86,11 @@ def all_events(server: Server, name: str, **filters: Any) -> list[dict[str, Any]
 
 
 def wait_events(
-    server: Server, name: str, done: Callable[[list[dict[str, Any]]], bool], timeout: float = 15, **filters: Any
+    server: Server,
+    name: str,
+    done: Callable[[list[dict[str, Any]]], bool],
+    timeout: float = 15,
+    **filters: Any,
 ) -> list[dict[str, Any]]:
     deadline = time.monotonic() + timeout
     while True:
@@ -101,7 +114,9 @@ def metrics(server: Server) -> dict[tuple[str, tuple[tuple[str, str], ...]], flo
     }
 
 
-def metric(values: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: str, **labels: str) -> float:
+def metric(
+    values: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: str, **labels: str
+) -> float:
     return values.get((name, tuple(sorted(labels.items()))), 0.0)
 
 
@@ -111,7 +126,9 @@ def metric(values: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: s
 def test_every_line_stored_tagged_and_in_order(server: Server) -> None:
     name = create(server, "observed.three_lines")
     with ThreadPoolExecutor(5) as pool:
-        responses = list(pool.map(lambda i: invoke(server, name, {"sleep": 0.2 if i < 5 else 0}), range(50)))
+        responses = list(
+            pool.map(lambda i: invoke(server, name, {"sleep": 0.2 if i < 5 else 0}), range(50))
+        )
     request_ids = {r["ResponseMetadata"]["RequestId"] for r in responses}
     assert len(request_ids) == 50 and all(r["Body"] == "ok" for r in responses)
 
@@ -120,12 +137,23 @@ def test_every_line_stored_tagged_and_in_order(server: Server) -> None:
 
     events = wait_events(server, name, complete)
     texts = messages(events)
-    assert texts.count("first line") == texts.count("second line") == texts.count("third line") == 50
+    assert (
+        texts.count("first line") == texts.count("second line") == texts.count("third line") == 50
+    )
     for kind in ("START", "END", "REPORT"):
-        assert {re.search(r"RequestId: (\S+)", m)[1] for m in texts if m.startswith(kind + " ")} == request_ids  # type: ignore[index]
+        assert {
+            re.search(r"RequestId: (\S+)", m)[1] for m in texts if m.startswith(kind + " ")
+        } == request_ids  # type: ignore[index]
 
     by_stream: dict[str, list[str]] = defaultdict(list)
-    for event in sorted(events, key=lambda e: (e["logStreamName"], e["eventId"].split("-")[0], int(e["eventId"].split("-")[1]))):
+    for event in sorted(
+        events,
+        key=lambda e: (
+            e["logStreamName"],
+            e["eventId"].split("-")[0],
+            int(e["eventId"].split("-")[1]),
+        ),
+    ):
         by_stream[event["logStreamName"]].append(event["message"])
     assert len(by_stream) >= 2, "the burst ran on several instances, one stream each"
     for stream, lines in by_stream.items():
@@ -146,7 +174,9 @@ def test_every_line_stored_tagged_and_in_order(server: Server) -> None:
         tagged = messages(all_events(server, name, filterPattern=f'"{rid}"'))
         assert tagged[0].startswith(f"START RequestId: {rid}")
         assert tagged[1:4] == ["first line", "second line", "third line"]
-        assert tagged[4] == f"END RequestId: {rid}" and tagged[5].startswith(f"REPORT RequestId: {rid}")
+        assert tagged[4] == f"END RequestId: {rid}" and tagged[5].startswith(
+            f"REPORT RequestId: {rid}"
+        )
 
 
 def test_log_apis_describe_get_and_filter(server: Server) -> None:
@@ -160,18 +190,26 @@ def test_log_apis_describe_get_and_filter(server: Server) -> None:
 
     groups = logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]
     assert [g["logGroupName"] for g in groups] == [group] and groups[0]["storedBytes"] > 0
-    streams = logs.describe_log_streams(logGroupName=group, orderBy="LastEventTime", descending=True)["logStreams"]
+    streams = logs.describe_log_streams(
+        logGroupName=group, orderBy="LastEventTime", descending=True
+    )["logStreams"]
     assert len(streams) == 1 and streams[0]["lastEventTimestamp"] >= before
     stream = streams[0]["logStreamName"]
 
     got = logs.get_log_events(logGroupName=group, logStreamName=stream, startFromHead=True)
     assert messages(got["events"])[0] == "init: module imported"
     assert len(got["events"]) == 13
-    again = logs.get_log_events(logGroupName=group, logStreamName=stream, nextToken=got["nextForwardToken"])
+    again = logs.get_log_events(
+        logGroupName=group, logStreamName=stream, nextToken=got["nextForwardToken"]
+    )
     assert again["events"] == [] and again["nextForwardToken"] == got["nextForwardToken"]
-    paged = logs.get_log_events(logGroupName=group, logStreamName=stream, startFromHead=True, limit=5)
+    paged = logs.get_log_events(
+        logGroupName=group, logStreamName=stream, startFromHead=True, limit=5
+    )
     assert len(paged["events"]) == 5
-    rest = logs.get_log_events(logGroupName=group, logStreamName=stream, nextToken=paged["nextForwardToken"])
+    rest = logs.get_log_events(
+        logGroupName=group, logStreamName=stream, nextToken=paged["nextForwardToken"]
+    )
     assert messages(paged["events"]) + messages(rest["events"]) == messages(got["events"])
 
     assert messages(all_events(server, name, filterPattern="second")) == ["second line"] * 2
@@ -185,7 +223,9 @@ def test_log_apis_describe_get_and_filter(server: Server) -> None:
     with pytest.raises(logs.exceptions.InvalidParameterException):
         logs.filter_log_events(logGroupName=group, filterPattern="{ $.level = 1 }")
     logs.put_retention_policy(logGroupName=group, retentionInDays=7)
-    assert logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"][0]["retentionInDays"] == 7
+    assert (
+        logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"][0]["retentionInDays"] == 7
+    )
 
 
 def test_tail_is_the_invocations_log(server: Server) -> None:
@@ -194,7 +234,11 @@ def test_tail_is_the_invocations_log(server: Server) -> None:
     name = create(server, "observed.three_lines")
     response = invoke(server, name, {}, LogType="Tail")
     tail = base64.b64decode(response["LogResult"]).decode().splitlines()
-    assert tail[0].startswith("START RequestId: ") and tail[1:4] == ["first line", "second line", "third line"]
+    assert tail[0].startswith("START RequestId: ") and tail[1:4] == [
+        "first line",
+        "second line",
+        "third line",
+    ]
     assert tail[-1].startswith("REPORT RequestId: ") and "Init Duration" in tail[-1]
 
 
@@ -202,7 +246,9 @@ def test_lines_before_exit_and_timeout_are_stored(server: Server) -> None:
     name = create(server, "observed.print_then", Timeout=1)
     invoke(server, name, {"marker": "about to exit", "then": "exit"})
     invoke(server, name, {"marker": "about to time out", "then": "sleep"})
-    events = wait_events(server, name, lambda e: {"about to exit", "about to time out"} <= set(messages(e)))
+    events = wait_events(
+        server, name, lambda e: {"about to exit", "about to time out"} <= set(messages(e))
+    )
     assert {"about to exit", "about to time out"} <= set(messages(events))
 
 
@@ -214,7 +260,9 @@ def container_of(server: Server, name: str) -> Any:
 
     (instance,) = server.instances(name)
     client = docker.from_env()
-    (container,) = client.containers.list(filters={"label": f"org.lambkin.instance={instance['InstanceId']}"})
+    (container,) = client.containers.list(
+        filters={"label": f"org.lambkin.instance={instance['InstanceId']}"}
+    )
     return container
 
 
@@ -229,10 +277,17 @@ def test_lines_survive_every_way_an_instance_dies(docker_server: Server) -> None
     invoke(server, name, {"marker": "before exit", "then": "exit"})
 
     result: dict[str, Any] = {}
-    killer = threading.Thread(target=lambda: result.update(invoke(server, name, {"marker": "before docker kill", "then": "sleep"})))
+    killer = threading.Thread(
+        target=lambda: result.update(
+            invoke(server, name, {"marker": "before docker kill", "then": "sleep"})
+        )
+    )
     killer.start()
     deadline = time.monotonic() + 10
-    while not [i for i in server.instances(name) if i["State"] == "busy"] and time.monotonic() < deadline:
+    while (
+        not [i for i in server.instances(name) if i["State"] == "busy"]
+        and time.monotonic() < deadline
+    ):
         time.sleep(0.02)
     time.sleep(0.3)  # the line is printed; maybe not yet stored
     container_of(server, name).kill()
@@ -250,7 +305,9 @@ def test_lines_survive_every_way_an_instance_dies(docker_server: Server) -> None
     events = wait_events(server, name, lambda e: markers <= set(messages(e)))
     assert markers <= set(messages(events))
     last = wait_events(server, recycled, lambda e: any(m.startswith("REPORT") for m in messages(e)))
-    assert "before recycling" in messages(last) and messages(last)[-1].startswith("REPORT RequestId")
+    assert "before recycling" in messages(last) and messages(last)[-1].startswith(
+        "REPORT RequestId"
+    )
 
 
 @pytest.mark.docker
@@ -268,14 +325,22 @@ def test_lines_printed_while_the_server_was_down_are_stored_after_restart(tmp_pa
 
     threading.Thread(target=busy, daemon=True).start()
     wait_events(server, name, lambda e: "busy" in messages(e))
-    server.stop(signal.SIGKILL)  # the container lives on and finishes: END and REPORT while we are down
+    server.stop(
+        signal.SIGKILL
+    )  # the container lives on and finishes: END and REPORT while we are down
     time.sleep(1.5)
     restarted = start_server("docker", tmp_path)
     try:
-        events = wait_events(restarted, name, lambda e: sum(m.startswith("REPORT") for m in messages(e)) >= 2)
+        events = wait_events(
+            restarted, name, lambda e: sum(m.startswith("REPORT") for m in messages(e)) >= 2
+        )
         texts = messages(events)
-        assert sum(m.startswith("REPORT") for m in texts) == 2, texts  # the busy one's REPORT was printed while down
-        assert texts.count("before the crash") == 1 and texts.count("busy") == 1  # read twice, stored once
+        assert sum(m.startswith("REPORT") for m in texts) == 2, (
+            texts
+        )  # the busy one's REPORT was printed while down
+        assert (
+            texts.count("before the crash") == 1 and texts.count("busy") == 1
+        )  # read twice, stored once
     finally:
         assert restarted.stop() == 0
 
@@ -289,9 +354,14 @@ def _rss_peak_kb(pid: int) -> int:
 def test_50_mb_of_output_is_stored_with_bounded_memory(docker_server: Server) -> None:
     server = docker_server
     name = create(server, "observed.flood", Timeout=120, MemorySize=256)
-    invoke(server, name, {"lines": 1, "width": 100})  # warm: the cold start's memory is not the flood's
+    invoke(
+        server, name, {"lines": 1, "width": 100}
+    )  # warm: the cold start's memory is not the flood's
     deadline = time.monotonic() + 10  # its 5 lines (init, START, 1, END, REPORT) counted first
-    while metric(metrics(server), "lambkin_log_lines_stored_total", function=name) < 5 and time.monotonic() < deadline:
+    while (
+        metric(metrics(server), "lambkin_log_lines_stored_total", function=name) < 5
+        and time.monotonic() < deadline
+    ):
         time.sleep(0.05)
     peak_before = _rss_peak_kb(server.process.pid)
     before = metrics(server)
@@ -304,7 +374,8 @@ def test_50_mb_of_output_is_stored_with_bounded_memory(docker_server: Server) ->
     def settled() -> float:
         now = metrics(server)
         return sum(
-            metric(now, f"lambkin_log_lines_{kind}_total", function=name) - metric(before, f"lambkin_log_lines_{kind}_total", function=name)
+            metric(now, f"lambkin_log_lines_{kind}_total", function=name)
+            - metric(before, f"lambkin_log_lines_{kind}_total", function=name)
             for kind in ("stored", "dropped")
         )
 
@@ -313,11 +384,17 @@ def test_50_mb_of_output_is_stored_with_bounded_memory(docker_server: Server) ->
         time.sleep(0.2)
     elapsed = time.monotonic() - started
     after = metrics(server)
-    stored = metric(after, "lambkin_log_lines_stored_total", function=name) - metric(before, "lambkin_log_lines_stored_total", function=name)
-    dropped = metric(after, "lambkin_log_lines_dropped_total", function=name) - metric(before, "lambkin_log_lines_dropped_total", function=name)
+    stored = metric(after, "lambkin_log_lines_stored_total", function=name) - metric(
+        before, "lambkin_log_lines_stored_total", function=name
+    )
+    dropped = metric(after, "lambkin_log_lines_dropped_total", function=name) - metric(
+        before, "lambkin_log_lines_dropped_total", function=name
+    )
     assert stored + dropped == printed, (stored, dropped)
     growth_mb = (_rss_peak_kb(server.process.pid) - peak_before) / 1024
-    print(f"50 MiB flood: stored {stored:.0f} lines, dropped {dropped:.0f}, {elapsed:.1f} s, control-plane peak RSS +{growth_mb:.1f} MB")
+    print(
+        f"50 MiB flood: stored {stored:.0f} lines, dropped {dropped:.0f}, {elapsed:.1f} s, control-plane peak RSS +{growth_mb:.1f} MB"
+    )
     assert growth_mb < 64, f"control plane grew by {growth_mb:.0f} MB while storing 50 MB"
     logs = server.client("logs")
     stream = logs.describe_log_streams(logGroupName=f"/aws/lambda/{name}")["logStreams"][0]
@@ -366,11 +443,17 @@ def test_cli_follow_shows_new_lines_within_a_second(server: Server) -> None:
         assert "warm-up" in seen
         marker = f"fresh {uuid.uuid4().hex}"
         printed_at = time.monotonic()
-        threading.Thread(target=invoke, args=(server, name, {"marker": marker, "then": "sleep", "seconds": 3}), daemon=True).start()
+        threading.Thread(
+            target=invoke,
+            args=(server, name, {"marker": marker, "then": "sleep", "seconds": 3}),
+            daemon=True,
+        ).start()
         while marker not in seen and time.monotonic() < printed_at + 5:
             time.sleep(0.01)
         assert marker in seen
-        assert seen[marker] - printed_at < 1.0, f"shown {seen[marker] - printed_at:.2f} s after the invoke"
+        assert seen[marker] - printed_at < 1.0, (
+            f"shown {seen[marker] - printed_at:.2f} s after the invoke"
+        )
     finally:
         cli.terminate()
         cli.wait(5)

@@ -18,7 +18,9 @@ DRIVERS = [pytest.param("docker", marks=pytest.mark.docker), "process"]
 
 
 @pytest.fixture(scope="module", params=DRIVERS)
-def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
     srv = start_server(request.param, tmp_path_factory.mktemp(f"obs-{request.param}"))
     yield srv
     assert srv.stop() == 0, srv.log()
@@ -27,14 +29,24 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 def create(server: Server, handler: str, **extra: Any) -> str:
     lam = server.client()
     name = f"obs-{uuid.uuid4().hex[:8]}"
-    lam.create_function(FunctionName=name, Runtime="python3.11", Role=ROLE, Handler=handler, Code={"ZipFile": ZIP}, **extra)
+    lam.create_function(
+        FunctionName=name,
+        Runtime="python3.11",
+        Role=ROLE,
+        Handler=handler,
+        Code={"ZipFile": ZIP},
+        **extra,
+    )
     lam.get_waiter("function_active_v2").wait(FunctionName=name)
     return name
 
 
 def raw_invoke(server: Server, name: str, headers: dict[str, str]) -> tuple[dict[str, str], Any]:
     request = urllib.request.Request(
-        f"{server.endpoint}/2015-03-31/functions/{name}/invocations", data=b"{}", method="POST", headers=headers
+        f"{server.endpoint}/2015-03-31/functions/{name}/invocations",
+        data=b"{}",
+        method="POST",
+        headers=headers,
     )
     with urllib.request.urlopen(request, timeout=30) as response:
         return {k.lower(): v for k, v in response.headers.items()}, json.loads(response.read())
@@ -52,7 +64,9 @@ def test_metrics_parse_and_count_exactly_what_happened(server: Server) -> None:
     for _ in range(3):
         lam.invoke(FunctionName=name, Payload=b"{}")
     for _ in range(2):
-        assert lam.invoke(FunctionName=name, Payload=b'{"fail": true}')["FunctionError"] == "Unhandled"
+        assert (
+            lam.invoke(FunctionName=name, Payload=b'{"fail": true}')["FunctionError"] == "Unhandled"
+        )
     lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)
     for _ in range(2):
         with pytest.raises(lam.exceptions.TooManyRequestsException):
@@ -84,7 +98,9 @@ def test_metrics_parse_and_count_exactly_what_happened(server: Server) -> None:
 
     lam.delete_function(FunctionName=name)  # retires the instance: a stop, reason update
     for _ in range(100):
-        stopped = metric(metrics(server), "lambkin_instance_stops_total", function=name, reason="update")
+        stopped = metric(
+            metrics(server), "lambkin_instance_stops_total", function=name, reason="update"
+        )
         if stopped:
             break
         __import__("time").sleep(0.05)
@@ -104,7 +120,11 @@ def test_cold_trace_has_init_and_invocation_spans_warm_has_no_init(server: Serve
     assert set(spans) == {f"Invoke {name}", "Init", "Invocation"}
     invoke_span = spans[f"Invoke {name}"]
     assert invoke_span["parentSpanId"] == "53995c3f42cd8ad8"  # the caller's segment
-    assert spans["Init"]["parentSpanId"] == spans["Invocation"]["parentSpanId"] == invoke_span["spanId"]
+    assert (
+        spans["Init"]["parentSpanId"]
+        == spans["Invocation"]["parentSpanId"]
+        == invoke_span["spanId"]
+    )
     assert body["env"] == f"Root={root};Parent={invoke_span['spanId']};Sampled=1"
     assert spans["Init"]["endTimeUnixNano"] <= spans["Invocation"]["startTimeUnixNano"]
     assert spans["Invocation"]["endTimeUnixNano"] <= invoke_span["endTimeUnixNano"]

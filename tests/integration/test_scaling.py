@@ -38,8 +38,12 @@ FAST_HOUSEKEEPING = {"LAMBKIN_MAINTENANCE_INTERVAL_S": "0.1"}
 
 
 @pytest.fixture(scope="module", params=DRIVERS)
-def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    srv = start_server(request.param, tmp_path_factory.mktemp(f"scale-{request.param}"), env=FAST_HOUSEKEEPING)
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    srv = start_server(
+        request.param, tmp_path_factory.mktemp(f"scale-{request.param}"), env=FAST_HOUSEKEEPING
+    )
     yield srv
     assert srv.stop() == 0, srv.log()
 
@@ -51,7 +55,15 @@ def lam(server: Server):  # type: ignore[no-untyped-def]
 
 def create(lam, handler: str = "app.sleep", **extra) -> str:  # type: ignore[no-untyped-def]
     name = f"s-{uuid.uuid4().hex[:10]}"
-    lam.create_function(FunctionName=name, Runtime="python3.11", Role=ROLE, Handler=handler, Code={"ZipFile": APP}, Timeout=30, **extra)
+    lam.create_function(
+        FunctionName=name,
+        Runtime="python3.11",
+        Role=ROLE,
+        Handler=handler,
+        Code={"ZipFile": APP},
+        Timeout=30,
+        **extra,
+    )
     return name
 
 
@@ -77,7 +89,9 @@ def test_burst_scales_out_then_idles_back_to_zero(lam, server: Server) -> None:
     elapsed = time.monotonic() - started
     for response, body in results:
         assert "FunctionError" not in response, body
-    assert len({body["instance"] for _, body in results}) == 20, "each concurrent invocation gets its own instance"
+    assert len({body["instance"] for _, body in results}) == 20, (
+        "each concurrent invocation gets its own instance"
+    )
     assert elapsed < 15, f"20 x 1 s in parallel took {elapsed:.1f} s"
     assert wait_until(lambda: server.instances(name) == [], timeout=10), server.instances(name)
 
@@ -93,7 +107,9 @@ def test_lifetime_recycling_loses_no_invocation(lam, server: Server) -> None:
         seen.add(body["instance"])
         count += 1
     assert count > 20
-    assert len(seen) >= 3, f"instances were recycled: {len(seen)} distinct over 6 s with a 1.5 s lifetime"
+    assert len(seen) >= 3, (
+        f"instances were recycled: {len(seen)} distinct over 6 s with a 1.5 s lifetime"
+    )
 
 
 def test_reserved_concurrency_throttles_exactly_the_excess(lam) -> None:
@@ -120,7 +136,9 @@ def test_reserved_concurrency_throttles_exactly_the_excess(lam) -> None:
     with pytest.raises(lam.exceptions.TooManyRequestsException):
         call(lam, name, {"seconds": 0})
     lam.delete_function_concurrency(FunctionName=name)
-    assert lam.get_function_concurrency(FunctionName=name).get("ReservedConcurrentExecutions") is None
+    assert (
+        lam.get_function_concurrency(FunctionName=name).get("ReservedConcurrentExecutions") is None
+    )
     assert "FunctionError" not in call(lam, name, {"seconds": 0})[0]
 
 
@@ -133,10 +151,16 @@ def test_reservation_may_not_eat_the_unreserved_floor(lam) -> None:
 
 def test_provisioned_instances_are_initialized_before_any_invoke(lam, server: Server) -> None:
     name = create(lam)
-    put = lam.put_provisioned_concurrency_config(FunctionName=name, Qualifier="$LATEST", ProvisionedConcurrentExecutions=2)
+    put = lam.put_provisioned_concurrency_config(
+        FunctionName=name, Qualifier="$LATEST", ProvisionedConcurrentExecutions=2
+    )
     assert put["RequestedProvisionedConcurrentExecutions"] == 2
     assert wait_until(
-        lambda: lam.get_provisioned_concurrency_config(FunctionName=name, Qualifier="$LATEST")["Status"] == "READY", timeout=30
+        lambda: (
+            lam.get_provisioned_concurrency_config(FunctionName=name, Qualifier="$LATEST")["Status"]
+            == "READY"
+        ),
+        timeout=30,
     )
     instances = server.instances(name)
     assert len(instances) == 2 and all(i["State"] == "idle" and i["Provisioned"] for i in instances)
@@ -149,7 +173,9 @@ def test_provisioned_instances_are_initialized_before_any_invoke(lam, server: Se
         lam.get_provisioned_concurrency_config(FunctionName=name, Qualifier="$LATEST")
 
 
-ONLY_DOCKER = pytest.mark.parametrize("server", [pytest.param("docker", marks=pytest.mark.docker)], indirect=True)
+ONLY_DOCKER = pytest.mark.parametrize(
+    "server", [pytest.param("docker", marks=pytest.mark.docker)], indirect=True
+)
 ONLY_PROCESS = pytest.mark.parametrize("server", ["process"], indirect=True)
 
 
@@ -175,7 +201,9 @@ def kill_mid_invocation(lam, server: Server, kill: Callable[[str, str], None]) -
 @ONLY_DOCKER
 def test_docker_kill_of_a_busy_container_fails_fast_and_recovers(lam, server: Server) -> None:
     def docker_kill(function: str, instance_id: str) -> None:
-        subprocess.run(["docker", "kill", f"lambkin-{function}-{instance_id}"], check=True, capture_output=True)
+        subprocess.run(
+            ["docker", "kill", f"lambkin-{function}-{instance_id}"], check=True, capture_output=True
+        )
 
     kill_mid_invocation(lam, server, docker_kill)
 

@@ -15,14 +15,24 @@ from tests.support.server import start_server
 from tests.support.zips import make_zip
 
 ROLE = "arn:aws:iam::123456789012:role/lambda-role"
-APP = make_zip({"app.py": "import time\ndef handler(event, context):\n    time.sleep(event.get('sleep', 0))\n    return 'ok'\n"})
+APP = make_zip(
+    {
+        "app.py": "import time\ndef handler(event, context):\n    time.sleep(event.get('sleep', 0))\n    return 'ok'\n"
+    }
+)
 DRIVERS = [pytest.param("docker", marks=pytest.mark.docker), "process"]
 
 
 def deploy_and_warm(server, names: list[str]) -> None:  # type: ignore[no-untyped-def]
     lam = server.client()
     for name in names:
-        lam.create_function(FunctionName=name, Runtime="python3.11", Role=ROLE, Handler="app.handler", Code={"ZipFile": APP})
+        lam.create_function(
+            FunctionName=name,
+            Runtime="python3.11",
+            Role=ROLE,
+            Handler="app.handler",
+            Code={"ZipFile": APP},
+        )
         assert json.loads(lam.invoke(FunctionName=name, Payload=b"{}")["Payload"].read()) == "ok"
 
 
@@ -45,13 +55,18 @@ def test_restart_after_kill_9_reaps_old_instances(driver: str, tmp_path: Path) -
     assert leftovers(driver, server_id), "kill -9 leaves the instances behind"
     restarted = start_server(driver, tmp_path)
     try:
-        assert restarted.health()["server_id"] == server_id, "the data dir keeps the server's identity"
+        assert restarted.health()["server_id"] == server_id, (
+            "the data dir keeps the server's identity"
+        )
         deadline = time.monotonic() + 10
         while leftovers(driver, server_id) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert leftovers(driver, server_id) == []
         lam = restarted.client()
-        assert json.loads(lam.invoke(FunctionName="survives-crash", Payload=b"{}")["Payload"].read()) == "ok"
+        assert (
+            json.loads(lam.invoke(FunctionName="survives-crash", Payload=b"{}")["Payload"].read())
+            == "ok"
+        )
     finally:
         assert restarted.stop() == 0
 
@@ -65,7 +80,9 @@ def test_warm_invocations_share_one_connection(driver: str, tmp_path: Path) -> N
         [instance] = server.instances("warm")
 
         def accepted() -> int:
-            with urllib.request.urlopen(f"http://{instance['Endpoint']}/health", timeout=5) as response:
+            with urllib.request.urlopen(
+                f"http://{instance['Endpoint']}/health", timeout=5
+            ) as response:
                 return int(json.loads(response.read())["connections_accepted"])
 
         before = accepted()

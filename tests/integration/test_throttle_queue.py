@@ -10,19 +10,34 @@ from pathlib import Path
 from tests.support.server import start_server
 from tests.support.zips import make_zip
 
-APP = make_zip({"app.py": "import time\ndef handler(event, context):\n    time.sleep(event['s'])\n    return 'done'\n"})
+APP = make_zip(
+    {
+        "app.py": "import time\ndef handler(event, context):\n    time.sleep(event['s'])\n    return 'done'\n"
+    }
+)
 
 
 def test_waiting_instead_of_throttling(tmp_path: Path) -> None:
     server = start_server("process", tmp_path, env={"LAMBKIN_THROTTLE_WAIT_S": "3"})
     try:
         lam = server.client()
-        lam.create_function(FunctionName="q", Runtime="python3.11", Role="arn:aws:iam::123456789012:role/r", Handler="app.handler", Code={"ZipFile": APP}, Timeout=10)
+        lam.create_function(
+            FunctionName="q",
+            Runtime="python3.11",
+            Role="arn:aws:iam::123456789012:role/r",
+            Handler="app.handler",
+            Code={"ZipFile": APP},
+            Timeout=10,
+        )
         lam.put_function_concurrency(FunctionName="q", ReservedConcurrentExecutions=1)
 
         def call(seconds: float) -> str:
             try:
-                return json.loads(lam.invoke(FunctionName="q", Payload=json.dumps({"s": seconds}))["Payload"].read())
+                return json.loads(
+                    lam.invoke(FunctionName="q", Payload=json.dumps({"s": seconds}))[
+                        "Payload"
+                    ].read()
+                )
             except lam.exceptions.TooManyRequestsException:
                 return "throttled"
 

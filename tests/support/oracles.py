@@ -16,9 +16,9 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 RIE_MEMBER = "samcli/local/rapid/aws-lambda-rie-x86_64"
 
@@ -56,7 +56,9 @@ def rie_binary() -> Path:
                 with zipfile.ZipFile(wheel) as zf, zf.open(RIE_MEMBER) as src:
                     partial = target.with_suffix(".partial")
                     partial.write_bytes(src.read())
-                    partial.chmod(partial.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+                    partial.chmod(
+                        partial.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH
+                    )
                     partial.rename(target)
     return target
 

@@ -49,7 +49,9 @@ class Server:
             region_name="us-east-1",
             aws_access_key_id="test",
             aws_secret_access_key="test",
-            config=Config(retries={"total_max_attempts": 1}, read_timeout=120, **config),  # no retries: tests see every answer
+            config=Config(
+                retries={"total_max_attempts": 1}, read_timeout=120, **config
+            ),  # no retries: tests see every answer
         )
 
     def instances(self, function: str | None = None) -> list[dict[str, Any]]:
@@ -71,12 +73,25 @@ class Server:
         return self.log_path.read_text(errors="replace")
 
 
-def start_server(driver: str, data_dir: Path, port: int | None = None, env: dict[str, str] | None = None) -> Server:
+def start_server(
+    driver: str, data_dir: Path, port: int | None = None, env: dict[str, str] | None = None
+) -> Server:
     port = port or free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = data_dir / f"server-{port}.log"
     process = subprocess.Popen(
-        [sys.executable, "-m", "orchestrator", "serve", "--port", str(port), "--driver", driver, "--data-dir", str(data_dir)],
+        [
+            sys.executable,
+            "-m",
+            "orchestrator",
+            "serve",
+            "--port",
+            str(port),
+            "--driver",
+            driver,
+            "--data-dir",
+            str(data_dir),
+        ],
         cwd=REPO_ROOT,
         stdout=open(log_path, "ab"),
         stderr=subprocess.STDOUT,

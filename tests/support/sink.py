@@ -15,9 +15,9 @@ from typing import Any
 
 
 def docker_gateway() -> str:
-    import docker
-
     import ipaddress
+
+    import docker
 
     client = docker.from_env()
     try:
@@ -39,7 +39,9 @@ class Sink:
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"null")
+                body = json.loads(
+                    self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"null"
+                )
                 topic = self.path.strip("/")
                 with sink._lock:
                     sink.records.setdefault(topic, []).append(body)

@@ -23,7 +23,9 @@ def test_parse_function_ref(value: str, qualifier: str | None, expected: Functio
     assert parse_function_ref(value, qualifier) == expected
 
 
-@pytest.mark.parametrize("value", ["", "a b", "fn:", "arn:aws:lambda:nowhere:1:function:fn", "x" * 65, "a/b"])
+@pytest.mark.parametrize(
+    "value", ["", "a b", "fn:", "arn:aws:lambda:nowhere:1:function:fn", "x" * 65, "a/b"]
+)
 def test_parse_function_ref_rejects(value: str) -> None:
     with pytest.raises(LambdaError) as raised:
         parse_function_ref(value)
@@ -36,11 +38,18 @@ def test_qualifier_conflict() -> None:
 
 
 def test_function_arn() -> None:
-    assert function_arn("us-east-1", "000000000000", "fn") == "arn:aws:lambda:us-east-1:000000000000:function:fn"
+    assert (
+        function_arn("us-east-1", "000000000000", "fn")
+        == "arn:aws:lambda:us-east-1:000000000000:function:fn"
+    )
     assert function_arn("us-east-1", "000000000000", "fn", "$LATEST").endswith(":fn:$LATEST")
 
 
-BASE = {"Runtime": "python3.11", "Handler": "app.handler", "Role": "arn:aws:iam::123456789012:role/r"}
+BASE = {
+    "Runtime": "python3.11",
+    "Handler": "app.handler",
+    "Role": "arn:aws:iam::123456789012:role/r",
+}
 
 
 def fields(**overrides: object) -> dict:
@@ -63,9 +72,15 @@ def test_defaults_only_what_is_given() -> None:
         ({"Handler": ""}, LambdaErrorCode.INVALID_PARAMETER_VALUE),
         ({"Runtime": "python2.7"}, LambdaErrorCode.INVALID_PARAMETER_VALUE),
         ({"Environment": {"Variables": {"_HANDLER": "x"}}}, LambdaErrorCode.VALIDATION),
-        ({"Environment": {"Variables": {"AWS_REGION": "x"}}}, LambdaErrorCode.INVALID_PARAMETER_VALUE),
+        (
+            {"Environment": {"Variables": {"AWS_REGION": "x"}}},
+            LambdaErrorCode.INVALID_PARAMETER_VALUE,
+        ),
         ({"Environment": {"Variables": {"AB": 1}}}, LambdaErrorCode.INVALID_PARAMETER_VALUE),
-        ({"Environment": {"Variables": {"K" * 10: "v" * 4090}}}, LambdaErrorCode.INVALID_PARAMETER_VALUE),
+        (
+            {"Environment": {"Variables": {"K" * 10: "v" * 4090}}},
+            LambdaErrorCode.INVALID_PARAMETER_VALUE,
+        ),
         ({"EphemeralStorage": {"Size": 100}}, LambdaErrorCode.VALIDATION),
         ({"Architectures": ["arm64"]}, LambdaErrorCode.INVALID_PARAMETER_VALUE),
         ({"PackageType": "Image"}, LambdaErrorCode.INVALID_PARAMETER_VALUE),
@@ -80,7 +95,9 @@ def test_configuration_rejects(overrides: dict, code: LambdaErrorCode) -> None:
 
 def test_unknown_runtime_names_the_available_ones() -> None:
     with pytest.raises(LambdaError) as raised:
-        validation.configuration({**BASE, "Runtime": "java8"}, ["provided.al2023", "python3.11"], creating=True)
+        validation.configuration(
+            {**BASE, "Runtime": "java8"}, ["provided.al2023", "python3.11"], creating=True
+        )
     assert "provided.al2023, python3.11" in raised.value.message
 
 

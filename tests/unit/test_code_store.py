@@ -141,8 +141,9 @@ def test_empty_zip_is_accepted_as_empty_package(store: CodeStore) -> None:
 
 
 def test_paths_that_normalise_inside_the_root_are_accepted(store: CodeStore) -> None:
-    code = store.put(make_zip([("a/../b.txt", b"b"), ("./c.txt", b"c"), ("./", b""),
-                               ("win\\style.py", b"w")]))
+    code = store.put(
+        make_zip([("a/../b.txt", b"b"), ("./c.txt", b"c"), ("./", b""), ("win\\style.py", b"w")])
+    )
     assert tree(code.path) == ["b.txt", "c.txt", "win", "win/style.py"]
 
 
@@ -152,14 +153,18 @@ def test_paths_that_normalise_inside_the_root_are_accepted(store: CodeStore) -> 
 def test_exec_bit_is_preserved_and_other_mode_bits_are_normalised(store: CodeStore) -> None:
     old_umask = os.umask(0o077)  # a strict umask must not leak into the package
     try:
-        code = store.put(make_zip([
-            (info("bootstrap", stat.S_IFREG | 0o755), b"#!/bin/sh\n"),
-            (info("suid", stat.S_IFREG | 0o4750), b"x"),
-            (info("private.txt", stat.S_IFREG | 0o600), b"x"),
-            ("no_unix_mode.txt", b"x"),  # e.g. written on Windows: no mode at all
-            (info("explicit/", stat.S_IFDIR | 0o700), b""),
-            ("implicit/deep/file.py", b"x"),
-        ]))
+        code = store.put(
+            make_zip(
+                [
+                    (info("bootstrap", stat.S_IFREG | 0o755), b"#!/bin/sh\n"),
+                    (info("suid", stat.S_IFREG | 0o4750), b"x"),
+                    (info("private.txt", stat.S_IFREG | 0o600), b"x"),
+                    ("no_unix_mode.txt", b"x"),  # e.g. written on Windows: no mode at all
+                    (info("explicit/", stat.S_IFDIR | 0o700), b""),
+                    ("implicit/deep/file.py", b"x"),
+                ]
+            )
+        )
     finally:
         os.umask(old_umask)
 
@@ -194,7 +199,7 @@ def _unsupported_method() -> bytes:
 def _corrupt_stream(method: int) -> bytes:
     data = make_zip([("f.txt", b"hello world" * 100)], compression=method)
     start = data.index(b"f.txt") + len(b"f.txt")  # compressed data follows the local header
-    return data[:start] + bytes(8) + data[start + 8:]  # wreck the stream's own header
+    return data[:start] + bytes(8) + data[start + 8 :]  # wreck the stream's own header
 
 
 def _needs_newer_unzip() -> bytes:
@@ -203,18 +208,21 @@ def _needs_newer_unzip() -> bytes:
     return make_zip([(zi, b"x")])
 
 
-@pytest.mark.parametrize("data", [
-    pytest.param(b"", id="empty-bytes"),
-    pytest.param(b"not a zip at all", id="garbage"),
-    pytest.param(make_zip([("f.txt", b"x" * 1000)])[:-30], id="truncated"),
-    pytest.param(_corrupt_crc(), id="bad-crc"),
-    pytest.param(_unsupported_method(), id="unsupported-method"),
-    pytest.param(_needs_newer_unzip(), id="needs-newer-version"),
-    pytest.param(_corrupt_stream(zipfile.ZIP_DEFLATED), id="corrupt-deflate"),
-    pytest.param(_corrupt_stream(zipfile.ZIP_BZIP2), id="corrupt-bzip2"),
-    pytest.param(_corrupt_stream(zipfile.ZIP_LZMA), id="corrupt-lzma"),
-    pytest.param(make_zip([("a", b"file"), ("a/b", b"under a file")]), id="file-dir-clash"),
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(b"", id="empty-bytes"),
+        pytest.param(b"not a zip at all", id="garbage"),
+        pytest.param(make_zip([("f.txt", b"x" * 1000)])[:-30], id="truncated"),
+        pytest.param(_corrupt_crc(), id="bad-crc"),
+        pytest.param(_unsupported_method(), id="unsupported-method"),
+        pytest.param(_needs_newer_unzip(), id="needs-newer-version"),
+        pytest.param(_corrupt_stream(zipfile.ZIP_DEFLATED), id="corrupt-deflate"),
+        pytest.param(_corrupt_stream(zipfile.ZIP_BZIP2), id="corrupt-bzip2"),
+        pytest.param(_corrupt_stream(zipfile.ZIP_LZMA), id="corrupt-lzma"),
+        pytest.param(make_zip([("a", b"file"), ("a/b", b"under a file")]), id="file-dir-clash"),
+    ],
+)
 def test_unreadable_zip_is_rejected_and_leaves_nothing(
     store: CodeStore, root: Path, data: bytes
 ) -> None:
@@ -244,7 +252,9 @@ def test_declared_unzipped_size_over_limit_is_rejected(root: Path) -> None:
     store.remove(next(iter(store.known())))
     err = reject(store, make_zip([("a", b"x" * 500), ("b", b"x" * 501)]))
     assert (err.error_code, err.message) == (
-        "InvalidParameterValueException", "Unzipped size must be smaller than 1000 bytes")
+        "InvalidParameterValueException",
+        "Unzipped size must be smaller than 1000 bytes",
+    )
     assert tree(root) == EMPTY_STORE
 
 
@@ -255,19 +265,21 @@ def test_declared_sizes_are_checked_before_extracting(store: CodeStore, root: Pa
     assert tree(root) == EMPTY_STORE
 
 
-def test_zip_bomb_is_rejected_without_touching_disk(store: CodeStore, root: Path,
-                                                    bomb: bytes) -> None:
+def test_zip_bomb_is_rejected_without_touching_disk(
+    store: CodeStore, root: Path, bomb: bytes
+) -> None:
     assert len(bomb) < 1024 * 1024
     with DiskWatch(root) as disk:
         err = reject(store, bomb)
     assert (err.error_code, err.message) == (
-        "InvalidParameterValueException", "Unzipped size must be smaller than 262144000 bytes")
+        "InvalidParameterValueException",
+        "Unzipped size must be smaller than 262144000 bytes",
+    )
     assert disk.peak == 0
     assert tree(root) == EMPTY_STORE
 
 
-def test_header_understating_size_is_rejected_and_cleaned_up(store: CodeStore,
-                                                             root: Path) -> None:
+def test_header_understating_size_is_rejected_and_cleaned_up(store: CodeStore, root: Path) -> None:
     # Declares 1 KB, holds 300 MB: the reader stops at the declared size and the CRC fails.
     liar = zeros_zip(300 * 1024 * 1024, lie_about_size=1024)
     err = reject(store, liar)
@@ -306,10 +318,25 @@ def test_too_many_entries_is_rejected(root: Path) -> None:
 # -- unsafe entries -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", [
-    "../evil", "a/../../evil", "..", "../", "/abs", "/etc/passwd", "//server/share/x",
-    "C:/evil", "C:evil", "c:\\evil", "..\\evil", "a\\..\\..\\evil", "\\abs", "a/..",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "../evil",
+        "a/../../evil",
+        "..",
+        "../",
+        "/abs",
+        "/etc/passwd",
+        "//server/share/x",
+        "C:/evil",
+        "C:evil",
+        "c:\\evil",
+        "..\\evil",
+        "a\\..\\..\\evil",
+        "\\abs",
+        "a/..",
+    ],
+)
 def test_entry_escaping_the_root_rejects_the_whole_zip(
     tmp_path: Path, root: Path, store: CodeStore, name: str
 ) -> None:

@@ -24,7 +24,9 @@ def exported_names() -> set[str]:
     busy = Instance("fn", "r")
     busy.transition(State.BUSY)
     metrics.watch_instances(lambda: [busy])
-    return {s.name for f in text_string_to_metric_families(metrics.render().decode()) for s in f.samples}
+    return {
+        s.name for f in text_string_to_metric_families(metrics.render().decode()) for s in f.samples
+    }
 
 
 def test_dashboard_queries_exported_metrics() -> None:

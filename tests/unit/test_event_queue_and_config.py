@@ -55,7 +55,9 @@ def test_put_defaults_and_update_keeps_fields() -> None:
     dest = {"OnFailure": {"Destination": "arn:aws:lambda:us-east-1:000000000000:function:target"}}
     updated = parse({"DestinationConfig": dest}, exists, base=put)
     assert updated.maximum_retry_attempts == 0 and updated.on_failure is not None
-    hook = parse({"DestinationConfig": {"OnSuccess": {"Destination": "http://127.0.0.1:1/x"}}}, exists)
+    hook = parse(
+        {"DestinationConfig": {"OnSuccess": {"Destination": "http://127.0.0.1:1/x"}}}, exists
+    )
     assert hook.on_success == "http://127.0.0.1:1/x"
     rendered = updated.render("arn:aws:lambda:us-east-1:000000000000:function:fn")
     assert rendered["DestinationConfig"]["OnFailure"]["Destination"].endswith(":function:target")
@@ -69,8 +71,24 @@ def test_put_defaults_and_update_keeps_fields() -> None:
         ({"MaximumRetryAttempts": -1}, LambdaErrorCode.VALIDATION),
         ({"MaximumEventAgeInSeconds": 59}, LambdaErrorCode.VALIDATION),
         ({"MaximumEventAgeInSeconds": True}, LambdaErrorCode.VALIDATION),
-        ({"DestinationConfig": {"OnFailure": {"Destination": "arn:aws:sqs:us-east-1:000000000000:q"}}}, LambdaErrorCode.INVALID_PARAMETER_VALUE),
-        ({"DestinationConfig": {"OnFailure": {"Destination": "arn:aws:lambda:us-east-1:000000000000:function:nope"}}}, LambdaErrorCode.INVALID_PARAMETER_VALUE),
+        (
+            {
+                "DestinationConfig": {
+                    "OnFailure": {"Destination": "arn:aws:sqs:us-east-1:000000000000:q"}
+                }
+            },
+            LambdaErrorCode.INVALID_PARAMETER_VALUE,
+        ),
+        (
+            {
+                "DestinationConfig": {
+                    "OnFailure": {
+                        "Destination": "arn:aws:lambda:us-east-1:000000000000:function:nope"
+                    }
+                }
+            },
+            LambdaErrorCode.INVALID_PARAMETER_VALUE,
+        ),
         ({"DestinationConfig": {"OnSuccess": "http://x"}}, LambdaErrorCode.INVALID_PARAMETER_VALUE),
         ({"DestinationConfig": []}, LambdaErrorCode.INVALID_PARAMETER_VALUE),
     ],

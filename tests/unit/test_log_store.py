@@ -24,7 +24,9 @@ GROUP = "/aws/lambda/fn"
 
 def event(seq: int, message: str, request_id: str = "", ts: int | None = None) -> bytes:
     ts = ts if ts is not None else 1_700_000_000_000 + seq
-    return (json.dumps({"s": seq, "t": ts, "r": request_id, "p": "invoke", "m": message}) + "\n").encode()
+    return (
+        json.dumps({"s": seq, "t": ts, "r": request_id, "p": "invoke", "m": message}) + "\n"
+    ).encode()
 
 
 @pytest.fixture
@@ -49,7 +51,13 @@ def stream_messages(store: LogStore, stream: str = "s1") -> list[str]:
 def test_feed_splits_chunks_anywhere_and_skips_non_events(store: LogStore, shipper) -> None:  # type: ignore[no-untyped-def]
     ship, counted = shipper
     feed = ship.open(LogTarget("fn", "s1", "i1"))
-    data = b'{"lambkin_agent": "ready", "control_port": 1}\n' + event(1, "one") + b"agent noise\n" + event(2, "two\ttab") + event(3, "three")
+    data = (
+        b'{"lambkin_agent": "ready", "control_port": 1}\n'
+        + event(1, "one")
+        + b"agent noise\n"
+        + event(2, "two\ttab")
+        + event(3, "three")
+    )
     for i in range(0, len(data), 7):  # chunk boundaries fall inside lines
         feed.feed(data[i : i + 7])
     feed.close()
@@ -63,7 +71,9 @@ def test_redelivery_is_dropped_by_sequence_even_across_feeds(store: LogStore, sh
     first = ship.open(LogTarget("fn", "s1", "i1"))
     first.feed(event(1, "a") + event(2, "b"))
     ship.flush()
-    again = ship.open(LogTarget("fn", "s1", "i1"))  # e.g. a restarted server reading a container's log
+    again = ship.open(
+        LogTarget("fn", "s1", "i1")
+    )  # e.g. a restarted server reading a container's log
     assert again.last_seq == 2
     again.feed(event(1, "a") + event(2, "b") + event(3, "c"))
     ship.flush()
@@ -102,14 +112,27 @@ def test_write_throughput(store: LogStore) -> None:
     for i in range(0, len(rows), 20_000):
         store.append([(key, rows[i : i + 20_000])])
     elapsed = time.perf_counter() - started
-    print(f"log store: {len(rows) / elapsed:,.0f} events/s ({len(rows) * 100 / elapsed / 1e6:.1f} MB/s of messages)")
+    print(
+        f"log store: {len(rows) / elapsed:,.0f} events/s ({len(rows) * 100 / elapsed / 1e6:.1f} MB/s of messages)"
+    )
     assert store.count(GROUP) == 100_000
     assert elapsed < 20
 
 
 def test_filter_order_pagination_and_request_id_terms(store: LogStore) -> None:
     a, b = StreamKey(GROUP, "a"), StreamKey(GROUP, "b")
-    store.append([(a, [Row(1, 100, "r1", "START r1"), Row(2, 100, "r1", "hello world"), Row(3, 300, "r1", "END r1")])])
+    store.append(
+        [
+            (
+                a,
+                [
+                    Row(1, 100, "r1", "START r1"),
+                    Row(2, 100, "r1", "hello world"),
+                    Row(3, 300, "r1", "END r1"),
+                ],
+            )
+        ]
+    )
     store.append([(b, [Row(1, 200, "r2", "hello there"), Row(2, 200, "r2", "bye")])])
     everything = store.filter_events(GROUP, None, None, None, FilterPattern(), None, 100)
     assert [r[6] for r in everything] == ["START r1", "hello world", "hello there", "bye", "END r1"]
@@ -118,14 +141,21 @@ def test_filter_order_pagination_and_request_id_terms(store: LogStore) -> None:
     assert [r[6] for r in first + rest] == [r[6] for r in everything]
 
     def match(pattern: str) -> list[str]:
-        return [r[6] for r in store.filter_events(GROUP, None, None, None, FilterPattern.parse(pattern), None, 100)]
+        return [
+            r[6]
+            for r in store.filter_events(
+                GROUP, None, None, None, FilterPattern.parse(pattern), None, 100
+            )
+        ]
 
     assert match("hello") == ["hello world", "hello there"]
     assert match('"hello world"') == ["hello world"]
     assert match("hello -there") == ["hello world"]
     assert match("?bye ?world") == ["hello world", "bye"]
     assert match("r2") == ["hello there", "bye"]  # by the request id the lines were printed under
-    assert [r[6] for r in store.filter_events(GROUP, ["b"], 150, 250, FilterPattern(), None, 100)] == ["hello there", "bye"]
+    assert [
+        r[6] for r in store.filter_events(GROUP, ["b"], 150, 250, FilterPattern(), None, 100)
+    ] == ["hello there", "bye"]
     with pytest.raises(InvalidFilterPattern):
         FilterPattern.parse("{ $.x = 1 }")
 
@@ -139,13 +169,17 @@ def test_retention_by_age_and_by_bytes(store: LogStore) -> None:
     assert store.enforce_retention(lambda group, days: (7, None), now=now) == 10
     assert store.count(GROUP) == 20
     assert store.enforce_retention(lambda group, days: (None, 1000), now=now) == 10  # oldest first
-    assert [r[0] for r in store.stream_events(GROUP, "s", None, None, None, None, 100)] == list(range(21, 31))
+    assert [r[0] for r in store.stream_events(GROUP, "s", None, None, None, None, 100)] == list(
+        range(21, 31)
+    )
     assert store.groups()[0][3] == 1000  # stored bytes kept in step
 
 
 def test_filter_pattern_parse() -> None:
     assert FilterPattern.parse("") == FilterPattern()
-    assert FilterPattern.parse('ERROR "two words" ?a ?b -c') == FilterPattern(("ERROR", "two words"), ("a", "b"), ("c",))
+    assert FilterPattern.parse('ERROR "two words" ?a ?b -c') == FilterPattern(
+        ("ERROR", "two words"), ("a", "b"), ("c",)
+    )
 
 
 def test_retention_limits_come_from_tags_then_policy_then_settings() -> None:
@@ -157,8 +191,15 @@ def test_retention_limits_come_from_tags_then_policy_then_settings() -> None:
             self.tags = tags
             self.name = "fn"
 
-    configs = {"tagged": Config({"lambkin:log-retention-days": "3", "lambkin:log-retention-bytes": "5000"}), "plain": Config({})}
-    limits = retention_limits(Settings(log_retention_days=30, log_retention_bytes=10**9), configs.get)  # type: ignore[arg-type]
+    configs = {
+        "tagged": Config(
+            {"lambkin:log-retention-days": "3", "lambkin:log-retention-bytes": "5000"}
+        ),
+        "plain": Config({}),
+    }
+    limits = retention_limits(
+        Settings(log_retention_days=30, log_retention_bytes=10**9), configs.get
+    )  # type: ignore[arg-type]
     assert limits("/aws/lambda/tagged", 7) == (3, 5000)
     assert limits("/aws/lambda/plain", 7) == (7, 10**9)
     assert limits("/aws/lambda/plain", None) == (30, 10**9)

@@ -24,7 +24,9 @@ def make(state: State, last_used: float, revision: str = "r1") -> Instance:
         ([make(State.STARTING, 9), make(State.DRAINING, 9), make(State.IDLE, 2)], 2),
     ],
 )
-def test_choose_idle_picks_most_recently_used_of_the_revision(instances: list[Instance], expected_index: int | None) -> None:
+def test_choose_idle_picks_most_recently_used_of_the_revision(
+    instances: list[Instance], expected_index: int | None
+) -> None:
     chosen = policy.choose_idle(instances, "r1")
     assert chosen is (None if expected_index is None else instances[expected_index])
 
@@ -35,5 +37,8 @@ def test_to_retire_keeps_current_revision_and_skips_draining_and_dead() -> None:
     old_draining = make(State.DRAINING, 1, "old")
     old_stopped = make(State.STOPPED, 1, "old")
     current = make(State.IDLE, 1, "new")
-    assert policy.to_retire([old_idle, old_busy, old_draining, old_stopped, current], "new") == [old_idle, old_busy]
+    assert policy.to_retire([old_idle, old_busy, old_draining, old_stopped, current], "new") == [
+        old_idle,
+        old_busy,
+    ]
     assert policy.to_retire([current], None) == [current]

@@ -8,7 +8,13 @@ from typing import Any
 
 import pytest
 
-from orchestrator.drivers.base import Driver, ExitListener, InstanceHandle, InstanceSpec, OwnedInstance
+from orchestrator.drivers.base import (
+    Driver,
+    ExitListener,
+    InstanceHandle,
+    InstanceSpec,
+    OwnedInstance,
+)
 from orchestrator.function_config import FunctionConfig
 from orchestrator.instance import State
 from orchestrator.pool import Pool
@@ -101,7 +107,9 @@ async def test_cold_then_warm_reuses_the_instance(setup: tuple[Pool, FakeDriver,
     assert not cold and second is first and len(driver.started) == 1
 
 
-async def test_concurrent_demand_starts_separate_instances(setup: tuple[Pool, FakeDriver, Clock]) -> None:
+async def test_concurrent_demand_starts_separate_instances(
+    setup: tuple[Pool, FakeDriver, Clock],
+) -> None:
     pool, driver, _ = setup
     results = await asyncio.gather(*(pool.acquire(config(), code) for _ in range(5)))
     assert len({instance.id for instance, _ in results}) == 5 and len(driver.started) == 5
@@ -124,7 +132,9 @@ async def test_idle_timeout_stops_and_tag_overrides(setup: tuple[Pool, FakeDrive
     assert pool.instances() == []
 
 
-async def test_lifetime_drains_a_busy_instance_without_failing_it(setup: tuple[Pool, FakeDriver, Clock]) -> None:
+async def test_lifetime_drains_a_busy_instance_without_failing_it(
+    setup: tuple[Pool, FakeDriver, Clock],
+) -> None:
     pool, driver, clock = setup
     busy, _ = await pool.acquire(config(), code)
     clock.now += 3601
@@ -151,7 +161,9 @@ async def test_max_invocations_retires(setup: tuple[Pool, FakeDriver, Clock]) ->
 
 async def test_update_retires_old_revision(setup: tuple[Pool, FakeDriver, Clock]) -> None:
     pool, driver, _ = setup
-    (idle, _), (busy, _) = await asyncio.gather(pool.acquire(config("old"), code), pool.acquire(config("old"), code))
+    (idle, _), (busy, _) = await asyncio.gather(
+        pool.acquire(config("old"), code), pool.acquire(config("old"), code)
+    )
     pool.release(idle)
     pool.retire("fn", keep_revision="new", reason="code update")
     await settle()
@@ -160,10 +172,14 @@ async def test_update_retires_old_revision(setup: tuple[Pool, FakeDriver, Clock]
     assert cold and fresh.revision_id == "new"
 
 
-async def test_exit_listener_stops_idle_and_fails_busy_fast(setup: tuple[Pool, FakeDriver, Clock]) -> None:
+async def test_exit_listener_stops_idle_and_fails_busy_fast(
+    setup: tuple[Pool, FakeDriver, Clock],
+) -> None:
     pool, driver, _ = setup
     await pool.start_housekeeping()
-    (idle, _), (busy, _) = await asyncio.gather(pool.acquire(config(), code), pool.acquire(config(), code))
+    (idle, _), (busy, _) = await asyncio.gather(
+        pool.acquire(config(), code), pool.acquire(config(), code)
+    )
     pool.release(idle)
     assert driver.listener is not None
     driver.listener(idle.id, None)
@@ -174,10 +190,14 @@ async def test_exit_listener_stops_idle_and_fails_busy_fast(setup: tuple[Pool, F
     await pool.shutdown(drain_s=0)
 
 
-async def test_provisioned_instance_initializes_ahead_and_never_idles_out(setup: tuple[Pool, FakeDriver, Clock]) -> None:
+async def test_provisioned_instance_initializes_ahead_and_never_idles_out(
+    setup: tuple[Pool, FakeDriver, Clock],
+) -> None:
     pool, driver, clock = setup
     pending = pool.new_provisioned(config())
-    assert pending.state is State.STARTING and pool.instances() == [pending], "counted before it starts"
+    assert pending.state is State.STARTING and pool.instances() == [pending], (
+        "counted before it starts"
+    )
     await pool.start_provisioned(pending, config(), code)
     [instance] = pool.instances()
     assert instance.provisioned and instance.state is State.IDLE
@@ -189,7 +209,9 @@ async def test_provisioned_instance_initializes_ahead_and_never_idles_out(setup:
 
 async def test_shutdown_stops_everything(setup: tuple[Pool, FakeDriver, Clock]) -> None:
     pool, driver, _ = setup
-    (a, _), (b, _) = await asyncio.gather(pool.acquire(config(), code), pool.acquire(config(), code))
+    (a, _), (b, _) = await asyncio.gather(
+        pool.acquire(config(), code), pool.acquire(config(), code)
+    )
     pool.release(a)
     pool.release(b)
     await pool.shutdown(drain_s=0)

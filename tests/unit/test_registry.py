@@ -9,7 +9,15 @@ from orchestrator.registry import FunctionExists, FunctionMissing, Registry, Rev
 
 
 def config(name: str = "fn") -> FunctionConfig:
-    return FunctionConfig(name=name, runtime="python3.11", handler="app.h", role="r", code_sha256_hex="ab", code_sha256="q", code_size=3)
+    return FunctionConfig(
+        name=name,
+        runtime="python3.11",
+        handler="app.h",
+        role="r",
+        code_sha256_hex="ab",
+        code_sha256="q",
+        code_size=3,
+    )
 
 
 def test_survives_restart_and_keeps_server_id(tmp_path: Path) -> None:

@@ -20,7 +20,10 @@ def test_xray_and_w3c_name_the_same_trace() -> None:
     w3c = parse_traceparent("00-5759e988bd862e3fe1be46a994272793-53995c3f42cd8ad8-01")
     assert xray == w3c
     assert xray is not None and xray.root == "1-5759e988-bd862e3fe1be46a994272793"
-    assert xray.xray(0xABC) == "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=0000000000000abc;Sampled=1"
+    assert (
+        xray.xray(0xABC)
+        == "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=0000000000000abc;Sampled=1"
+    )
     assert parse_xray("Root=nonsense") is None and parse_traceparent("00-00-00-00") is None
     assert parse_xray("Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=0").sampled is False  # type: ignore[union-attr]
     fresh = incoming_context(None, None)
@@ -29,23 +32,40 @@ def test_xray_and_w3c_name_the_same_trace() -> None:
 
 def test_cold_invocation_has_init_and_invocation_children() -> None:
     telemetry = Telemetry(Metrics(), Tracing())
-    obs = telemetry.begin("fn", "rid", "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1")
-    assert obs.runtime_header == f"Root=1-5759e988-bd862e3fe1be46a994272793;Parent={obs.span_id:016x};Sampled=1"
+    obs = telemetry.begin(
+        "fn", "rid", "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+    )
+    assert (
+        obs.runtime_header
+        == f"Root=1-5759e988-bd862e3fe1be46a994272793;Parent={obs.span_id:016x};Sampled=1"
+    )
     obs.acquired(True)
     obs.completed(result(init_ms=80.0))
     obs.end()
-    spans = {s["name"]: s for s in telemetry.tracing.recent.trace(0x5759E988BD862E3FE1BE46A994272793) or []}
+    spans = {
+        s["name"]: s
+        for s in telemetry.tracing.recent.trace(0x5759E988BD862E3FE1BE46A994272793) or []
+    }
     assert set(spans) == {"Invoke fn", "Init", "Invocation"}
     assert spans["Invoke fn"]["parentSpanId"] == "53995c3f42cd8ad8"
-    assert spans["Init"]["parentSpanId"] == spans["Invocation"]["parentSpanId"] == spans["Invoke fn"]["spanId"]
-    assert abs(spans["Init"]["durationMs"] - 80.0) < 0.01 and abs(spans["Invocation"]["durationMs"] - 12.5) < 0.01
+    assert (
+        spans["Init"]["parentSpanId"]
+        == spans["Invocation"]["parentSpanId"]
+        == spans["Invoke fn"]["spanId"]
+    )
+    assert (
+        abs(spans["Init"]["durationMs"] - 80.0) < 0.01
+        and abs(spans["Invocation"]["durationMs"] - 12.5) < 0.01
+    )
     assert spans["Init"]["endTimeUnixNano"] == spans["Invocation"]["startTimeUnixNano"]
 
     warm = telemetry.begin("fn", "rid2", None)
     warm.acquired(False)
     warm.completed(result())
     warm.end()
-    assert sorted(s["name"] for s in telemetry.tracing.recent.trace(warm.context.trace_id) or []) == ["Invocation", "Invoke fn"]
+    assert sorted(
+        s["name"] for s in telemetry.tracing.recent.trace(warm.context.trace_id) or []
+    ) == ["Invocation", "Invoke fn"]
 
 
 def test_metric_labels_are_bounded_and_closed() -> None:
@@ -109,4 +129,6 @@ def test_spans_are_exported_over_otlp_when_an_endpoint_is_set() -> None:
         tracing.shutdown()  # flushes the batch
     finally:
         server.shutdown()
-    assert received and received[0][0] == "/v1/traces" and received[0][1] == "application/x-protobuf"
+    assert (
+        received and received[0][0] == "/v1/traces" and received[0][1] == "application/x-protobuf"
+    )

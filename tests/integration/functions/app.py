@@ -15,7 +15,12 @@ def echo(event, context):
 def count(event, context):
     global counter
     counter += 1
-    return {"counter": counter, "host": socket.gethostname(), "pid": os.getpid(), "imported_at": IMPORTED_AT}
+    return {
+        "counter": counter,
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "imported_at": IMPORTED_AT,
+    }
 
 
 def fail(event, context):
@@ -48,9 +53,19 @@ def context_info(event, context):
         "log_group_name": context.log_group_name,
         "log_stream_name": context.log_stream_name,
         "remaining": [first, second],
-        "client_context_custom": getattr(context.client_context, "custom", None) if context.client_context else None,
+        "client_context_custom": getattr(context.client_context, "custom", None)
+        if context.client_context
+        else None,
         "trace_id": os.environ.get("_X_AMZN_TRACE_ID"),
-        "env": {k: os.environ.get(k) for k in ("AWS_LAMBDA_FUNCTION_NAME", "AWS_REGION", "LAMBDA_TASK_ROOT", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE")},
+        "env": {
+            k: os.environ.get(k)
+            for k in (
+                "AWS_LAMBDA_FUNCTION_NAME",
+                "AWS_REGION",
+                "LAMBDA_TASK_ROOT",
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+            )
+        },
     }
 
 
