@@ -70,7 +70,7 @@ def _destination(config: Any, which: str, function_exists: Any) -> str | None:
         raise invalid_parameter(
             f'DestinationConfig.{which} must be {{"Destination": "<arn or URL>"}}.'
         )
-    destination = config["Destination"]
+    destination: str = config["Destination"]
     if destination.startswith(("http://", "https://")):
         return destination
     if not _LAMBDA_ARN.match(destination):

@@ -16,6 +16,7 @@ from . import validation
 from .arns import LATEST, FunctionRef, function_arn, parse_function_ref
 from .code_store import CodeError, CodeStore, StoredCode
 from .errors import LambdaError, LambdaErrorCode, invalid_parameter, not_found
+from .errors import validation as constraint_failure
 from .function_config import FunctionConfig
 from .limits import validate_tags
 from .pool import Pool
@@ -99,9 +100,9 @@ class FunctionService:
             try:
                 limit = int(max_items)
             except ValueError:
-                raise validation.validation("maxItems", "Member must be an integer") from None
+                raise constraint_failure("maxItems", "Member must be an integer") from None
             if not 1 <= limit <= LIST_PAGE_MAX:
-                raise validation.validation(
+                raise constraint_failure(
                     "maxItems", f"Member must have value between 1 and {LIST_PAGE_MAX}"
                 )
         names = self._registry.names()

@@ -20,6 +20,7 @@ from typing import Any
 import docker
 import docker.errors
 from docker.models.containers import Container
+from docker.types import LogConfig
 
 from ..runtimes import RUNTIMES
 from ..settings import Settings
@@ -51,7 +52,7 @@ LOG_READ_TIMEOUT_S = 7 * 24 * 3600
 LOG_FLUSH_TIMEOUT_S = 30.0  # how long a stop waits for the follower to read the last line
 # The container log is the durable buffer between the agent and the log store. It rotates only
 # past 256 MB; a follower that far behind loses lines, and the store counts and marks the gap.
-LOG_CONFIG = {"type": "json-file", "config": {"max-size": "256m", "max-file": "2"}}
+LOG_CONFIG = LogConfig(type=LogConfig.types.JSON, config={"max-size": "256m", "max-file": "2"})
 
 
 class DockerDriver(Driver):
@@ -149,7 +150,8 @@ class DockerDriver(Driver):
                 volumes={str(spec.code_path): {"bind": TASK_ROOT, "mode": "ro"}},
                 tmpfs={"/tmp": f"size={spec.config.ephemeral_storage}m,mode=1777"},
                 mem_limit=memory,
-                memswap_limit=memory,  # no swap: a function over its memory is OOM-killed, as on Lambda
+                # No swap: a function over its memory is OOM-killed, as on Lambda.
+                memswap_limit=memory,
                 # Lambda gives CPU in proportion to memory (one vCPU at 1769 MB); shares only
                 # weigh in under contention, so an idle host still runs a small function fast.
                 cpu_shares=max(2, 1024 * spec.config.memory_size // 1769),
@@ -168,18 +170,21 @@ class DockerDriver(Driver):
                 f"docker could not start the instance: {exc.explanation or exc}"
             ) from None
         container.reload()
+        container_id = container.id
+        assert container_id is not None  # a created container always has one
         address = container.attrs["NetworkSettings"]["IPAddress"] or _first_network_ip(
             container.attrs
         )
         if not address:
-            self._remove(container.id)
+            self._remove(container_id)
             raise StartFailed(
-                f"container {container.short_id} has no IP address on network {self._settings.docker_network}"
+                f"container {container.short_id} has no IP address "
+                f"on network {self._settings.docker_network}"
             )
         if self._log_opener is not None:
             feed = self._log_opener(spec.config.name, spec.log_stream_name, spec.instance_id)
-            self._follow(spec.instance_id, container.id, feed)
-        return InstanceHandle(spec.instance_id, address, AGENT_CONTROL_PORT, ref=container.id)
+            self._follow(spec.instance_id, container_id, feed)
+        return InstanceHandle(spec.instance_id, address, AGENT_CONTROL_PORT, ref=container_id)
 
     # -- logs -----------------------------------------------------------------------------------
 
@@ -250,10 +255,11 @@ class DockerDriver(Driver):
         await asyncio.to_thread(self._stop, handle)
 
     def _owned_containers(self) -> list[dict[str, Any]]:
-        return self._client.api.containers(
+        containers: list[dict[str, Any]] = self._client.api.containers(
             all=True,
             filters={"label": [f"{LABEL_MANAGED}=true", f"{LABEL_SERVER}={self._server_id}"]},
         )
+        return containers
 
     async def list_owned(self) -> list[OwnedInstance]:
         containers = await asyncio.to_thread(self._owned_containers)
