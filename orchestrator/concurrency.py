@@ -8,10 +8,10 @@ reservations may not eat into the unreserved floor.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class ThrottleReason(str, Enum):
+class ThrottleReason(StrEnum):
     RESERVED = "ReservedFunctionConcurrentInvocationLimitExceeded"
     ACCOUNT = "ConcurrentInvocationLimitExceeded"
 

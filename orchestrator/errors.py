@@ -9,10 +9,10 @@ service that catches them.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class LambdaErrorCode(str, Enum):
+class LambdaErrorCode(StrEnum):
     """Client-visible error types, with the HTTP status Lambda gives each."""
 
     VALIDATION = "ValidationException"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import enum
 
 
-class RuntimeState(str, enum.Enum):
+class RuntimeState(enum.StrEnum):
     INITIALIZING = "initializing"  # process started, no /next yet; bounded by the init timeout
     READY = "ready"  # init done, no event held by the runtime
     BUSY = "busy"  # the runtime holds an event; bounded by the function timeout
