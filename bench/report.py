@@ -326,7 +326,7 @@ def render_chart(report: dict[str, Any], path: Path) -> bool:
             (ps[label]["bytes"], ps[label][name]["p50_ms"]) for label in labels if name in ps[label]
         ]
         if points:
-            ax.plot(*zip(*points), marker="o", label=name)
+            ax.plot(*zip(*points, strict=True), marker="o", label=name)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("payload bytes (echoed)")
@@ -365,7 +365,7 @@ def render_chart(report: dict[str, Any], path: Path) -> bool:
             )
         )
     colors: dict[str, Any] = {}
-    for y, (label, parts) in enumerate(bars):
+    for y, (_label, parts) in enumerate(bars):
         left = 0.0
         for phase, ms in parts:
             color = colors.setdefault(phase, f"C{len(colors)}")

@@ -280,7 +280,10 @@ class Bench:
             run["instances"] = lk.live_instances("echo")
             out[str(c)] = run
             log.info("%s c=%d: %.0f/s", lk.driver, c, run["per_s"])
-        ref_probe = lambda: {"reference": rie.cpu_seconds()}
+
+        def ref_probe() -> dict[str, float]:
+            return {"reference": rie.cpu_seconds()}
+
         ref_run = await warm.throughput(rie.target, body, 1, p.throughput_s, p.warmup_s, ref_probe)
         r["throughput"][ref_name] = {"1": ref_run}
         for c in plan.concurrencies:

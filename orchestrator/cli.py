@@ -229,9 +229,7 @@ def logs(
     follow: bool = typer.Option(
         False, "--follow", "-f", help="Keep printing new lines as they are stored."
     ),
-    since: str | None = typer.Option(
-        None, help="Only lines from this long ago, e.g. 10m, 2h, 1d."
-    ),
+    since: str | None = typer.Option(None, help="Only lines from this long ago, e.g. 10m, 2h, 1d."),
     request_id: str | None = typer.Option(
         None, "--request-id", help="Only lines of one invocation."
     ),

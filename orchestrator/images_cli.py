@@ -132,7 +132,9 @@ def runtimes_table(client: docker.DockerClient | None = None) -> Any:
         if statuses.get(image_of.get(spec.image, "")) not in (None, ImageStatus.MISSING)
     ]
     with ThreadPoolExecutor(max_workers=4) as pool:
-        versions = dict(zip(present, pool.map(lambda r: language_version(r, client), present)))
+        versions = dict(
+            zip(present, pool.map(lambda r: language_version(r, client), present), strict=True)
+        )
     table = Table("runtime", "handler", "image", "status", "language")
     colours = {
         ImageStatus.CURRENT: "green",

@@ -318,7 +318,10 @@ async def logs_api(request: Request, svc: Services = Depends(services)) -> Respo
     except ValueError:
         return _error(400, "SerializationException", "The request body is not a JSON object.")
     store = svc.observability.store
-    call: Callable[[], dict[str, Any]] = lambda: operation(svc, store, body)
+
+    def call() -> dict[str, Any]:
+        return operation(svc, store, body)
+
     try:
         result = await _in_thread(call)
     except LogsError as exc:

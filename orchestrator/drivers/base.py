@@ -186,4 +186,5 @@ class Driver(abc.ABC):
         """Runtime identifiers this driver can run now (e.g. whose images exist)."""
 
     async def close(self) -> None:
-        """Release the driver's own resources (not the instances)."""
+        """Release the driver's own resources (not the instances); by default it holds none."""
+        return None
