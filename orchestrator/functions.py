@@ -18,6 +18,7 @@ from .code_store import CodeError, CodeStore, StoredCode
 from .errors import LambdaError, LambdaErrorCode, invalid_parameter, not_found
 from .errors import validation as constraint_failure
 from .function_config import FunctionConfig
+from .instance import StopReason
 from .limits import validate_tags
 from .pool import Pool
 from .registry import FunctionExists, FunctionMissing, Registry, RevisionChanged
@@ -140,7 +141,7 @@ class FunctionService:
         except FunctionMissing:
             raise not_found(f"Function not found: {self.arn(old.name)}") from None
         # New invocations go to the new revision at once; old instances finish and stop.
-        self._pool.retire(new.name, keep_revision=new.revision_id, reason=reason)
+        self._pool.retire(new.name, keep_revision=new.revision_id, reason=StopReason.UPDATE)
         log.info("function updated", extra={"function": new.name, "reason": reason})
         return new
 
@@ -177,7 +178,7 @@ class FunctionService:
             self._registry.delete(config.name)
         except FunctionMissing:
             raise not_found(f"Function not found: {self.arn(config.name)}") from None
-        self._pool.retire(config.name, keep_revision=None, reason="function deleted")
+        self._pool.retire(config.name, keep_revision=None, reason=StopReason.DELETED)
         for hook in self.deleted_hooks:
             hook(config.name)
         log.info("function deleted", extra={"function": config.name})

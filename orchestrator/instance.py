@@ -1,12 +1,19 @@
-"""The instance lifecycle: one explicit state machine.
+"""The instance lifecycle: one explicit state machine, driven by events.
 
-    STARTING --> INITIALIZING --> IDLE <--> BUSY --> DRAINING --> STOPPING --> STOPPED
-        \\______________________________/       (any live state) --> FAILED --> STOPPING
+    STARTING --begin_init--> INITIALIZING --ready--> IDLE <--claim/finish--> BUSY
+    STARTING --claim--> BUSY             (a cold start: the invocation rides along with init)
+    BUSY/STARTING --retire--> DRAINING --stop--> STOPPING --stopped--> STOPPED
+    IDLE/INITIALIZING --retire--> STOPPING
+    any live state --died--> FAILED --stop--> STOPPING
 
-A cold-start invocation rides along with the start (STARTING -> BUSY): the agent runs init and
-then that invocation. An instance retired while starting (its function was updated) still
-serves the invocation it was started for (STARTING -> DRAINING), then stops. Every transition not in `ALLOWED` raises `IllegalTransition`; transitions
-are irreversible, so callers check the state they expect by attempting the transition.
+Callers name what happened (`Event`), never the state they want: `TRANSITIONS` alone says where
+each (state, event) pair leads, and every pair not in it raises `IllegalTransition`. Transitions
+are irreversible, so a caller checks the state it expects by firing the event (or by `accepts`).
+
+Each state's time limit sits in `Timeouts`, next to the states it bounds; `Instance.deadline`
+is set on every transition and enforced (see `Timeouts`), so no instance can sit in one state
+forever: a start that hangs, an init that never ends, an invocation the agent never answers, an
+idle instance nobody wants, a stop the engine never confirms.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -23,7 +30,7 @@ if TYPE_CHECKING:
     from .drivers.base import InstanceHandle
 
 
-class State(str, Enum):
+class State(StrEnum):
     STARTING = "starting"
     INITIALIZING = "initializing"
     IDLE = "idle"
@@ -34,44 +41,107 @@ class State(str, Enum):
     FAILED = "failed"
 
 
-ALLOWED: dict[State, frozenset[State]] = {
-    State.STARTING: frozenset(
-        {State.INITIALIZING, State.BUSY, State.DRAINING, State.FAILED, State.STOPPING}
-    ),
-    State.INITIALIZING: frozenset({State.IDLE, State.FAILED, State.STOPPING}),
-    State.IDLE: frozenset({State.BUSY, State.STOPPING}),
-    State.BUSY: frozenset({State.IDLE, State.DRAINING, State.FAILED, State.STOPPING}),
-    State.DRAINING: frozenset({State.STOPPING, State.FAILED}),
-    State.FAILED: frozenset({State.STOPPING}),
-    State.STOPPING: frozenset({State.STOPPED}),
-    State.STOPPED: frozenset(),
-}
+class Event(StrEnum):
+    BEGIN_INIT = "begin_init"  # started ahead of demand (provisioned): init runs with no event
+    READY = "ready"  # init finished
+    CLAIM = "claim"  # an invocation takes the instance
+    FINISH = "finish"  # the invocation ended and the instance is healthy
+    RETIRE = "retire"  # no longer wanted: idle ones stop now, busy ones finish first
+    STOP = "stop"  # teardown begins
+    DIED = "died"  # crashed, unreachable, abandoned mid-invocation or failed to start
+    EXPIRE = "expire"  # the current state's time limit passed
+    STOPPED = "stopped"  # teardown is done
 
-# Which setting bounds the time an instance may spend in each state (None: unbounded here;
-# BUSY and DRAINING are bounded per invocation by the function's own timeout).
-STATE_TIMEOUT_SETTING: dict[State, str | None] = {
-    State.STARTING: "instance_start_timeout_s",
-    State.INITIALIZING: "instance_start_timeout_s",
-    State.IDLE: "idle_timeout_s",
-    State.BUSY: None,
-    State.DRAINING: None,
-    State.STOPPING: "instance_stop_timeout_s",
-    State.STOPPED: None,
-    State.FAILED: None,
+
+class StopReason(StrEnum):
+    """Why an instance stopped: a closed list, used as the metrics label as it is."""
+
+    IDLE = "idle"
+    LIFETIME = "lifetime"
+    MAX_INVOCATIONS = "max_invocations"
+    UPDATE = "update"  # the function's code or configuration changed
+    DELETED = "deleted"
+    CRASH = "crash"
+    OOM = "oom"
+    TIMEOUT = "timeout"  # a state outlived its time limit (hung start, init or agent)
+    START_FAILED = "start_failed"
+    INIT_FAILED = "init_failed"
+    ABANDONED = "abandoned"  # the invocation was cancelled or raised: state unknown
+    SHUTDOWN = "shutdown"
+
+
+S, E = State, Event
+TRANSITIONS: dict[tuple[State, Event], State] = {
+    (S.STARTING, E.BEGIN_INIT): S.INITIALIZING,
+    (S.STARTING, E.CLAIM): S.BUSY,
+    (S.STARTING, E.RETIRE): S.DRAINING,  # still serves the cold start it was started for
+    (S.STARTING, E.DIED): S.FAILED,
+    (S.STARTING, E.EXPIRE): S.FAILED,
+    (S.INITIALIZING, E.READY): S.IDLE,
+    (S.INITIALIZING, E.RETIRE): S.STOPPING,
+    (S.INITIALIZING, E.DIED): S.FAILED,
+    (S.INITIALIZING, E.EXPIRE): S.FAILED,
+    (S.IDLE, E.CLAIM): S.BUSY,
+    (S.IDLE, E.RETIRE): S.STOPPING,
+    (S.IDLE, E.DIED): S.FAILED,
+    (S.IDLE, E.EXPIRE): S.STOPPING,  # the idle timeout: nothing is wrong with it
+    (S.BUSY, E.FINISH): S.IDLE,
+    (S.BUSY, E.RETIRE): S.DRAINING,
+    (S.BUSY, E.STOP): S.STOPPING,  # finished and served enough
+    (S.BUSY, E.DIED): S.FAILED,
+    (S.BUSY, E.EXPIRE): S.FAILED,  # the agent outlived the invocation's bound: wedged
+    (S.DRAINING, E.RETIRE): S.DRAINING,  # already on its way out
+    (S.DRAINING, E.STOP): S.STOPPING,
+    (S.DRAINING, E.DIED): S.FAILED,
+    (S.DRAINING, E.EXPIRE): S.FAILED,
+    (S.FAILED, E.STOP): S.STOPPING,
+    (S.STOPPING, E.STOPPED): S.STOPPED,
 }
+del S, E
 
 LIVE_STATES = frozenset(
     {State.STARTING, State.INITIALIZING, State.IDLE, State.BUSY, State.DRAINING}
 )
 
 
+@dataclass(frozen=True)
+class Timeouts:
+    """How long an instance may stay in each state, in seconds (inf: unbounded).
+
+    The pool's housekeeping fires EXPIRE at instances past their state's limit (policy.py),
+    except STARTING and STOPPING: the coroutine that drives those waits for the driver at most
+    that long (from when it gets a start slot, for STARTING), then gives up on the instance.
+    """
+
+    starting: float = float("inf")  # the driver's start and the agent's first answer
+    initializing: float = float("inf")  # a provisioned instance's init
+    idle: float = float("inf")
+    busy: float = float("inf")  # one invocation, init included, plus the agent's grace
+    stopping: float = float("inf")
+
+    def of(self, state: State) -> float:
+        return _TIMEOUT_OF[state](self)
+
+
+# DRAINING finishes one invocation, so it gets the invocation's bound; FAILED lasts as long as it
+# takes to begin the stop, which happens at once; STOPPED is final.
+_TIMEOUT_OF: dict[State, Callable[[Timeouts], float]] = {
+    State.STARTING: lambda t: t.starting,
+    State.INITIALIZING: lambda t: t.initializing,
+    State.IDLE: lambda t: t.idle,
+    State.BUSY: lambda t: t.busy,
+    State.DRAINING: lambda t: t.busy,
+    State.STOPPING: lambda t: t.stopping,
+    State.FAILED: lambda t: float("inf"),
+    State.STOPPED: lambda t: float("inf"),
+}
+
+
 class IllegalTransition(Exception):
-    def __init__(self, instance_id: str, current: State, wanted: State) -> None:
-        super().__init__(
-            f"instance {instance_id}: {current.value} -> {wanted.value} is not allowed"
-        )
+    def __init__(self, instance_id: str, current: State, event: Event) -> None:
+        super().__init__(f"instance {instance_id}: no transition from {current} on {event}")
         self.current = current
-        self.wanted = wanted
+        self.event = event
 
 
 def new_instance_id() -> str:
@@ -92,11 +162,12 @@ class Instance:
     invocations: int = 0
     created_at: float = 0.0
     state_since: float = 0.0
+    deadline: float = float("inf")  # when the current state's time limit runs out
     last_used: float = 0.0
-    stop_reason: str | None = None
+    stop_reason: StopReason | None = None
     provisioned: bool = False
+    timeouts: Timeouts = field(default_factory=Timeouts)
     # Limits, fixed when the instance is created (see limits.py).
-    idle_timeout_s: float = float("inf")
     lifetime_s: float = float("inf")
     max_invocations: int = 0
     retire_at: float = float("inf")
@@ -106,18 +177,27 @@ class Instance:
     def __post_init__(self) -> None:
         now = self.clock()
         self.created_at = self.state_since = self.last_used = now
+        self.deadline = now + self.timeouts.of(self.state)
         self.retire_at = now + self.lifetime_s
 
-    def transition(self, to: State) -> None:
-        if to not in ALLOWED[self.state]:
-            raise IllegalTransition(self.id, self.state, to)
-        self.state = to
-        self.state_since = self.clock()
-        if to is State.IDLE:
-            self.last_used = self.state_since
+    def fire(self, event: Event) -> State:
+        """Apply an event; returns the new state, or raises IllegalTransition (nothing changes)."""
+        to = TRANSITIONS.get((self.state, event))
+        if to is None:
+            raise IllegalTransition(self.id, self.state, event)
+        if to is not self.state:
+            self.state = to
+            self.state_since = self.clock()
+            self.deadline = self.state_since + self.timeouts.of(to)
+            if to is State.IDLE:
+                self.last_used = self.state_since
+        return to
 
-    def can(self, to: State) -> bool:
-        return to in ALLOWED[self.state]
+    def accepts(self, event: Event) -> bool:
+        return (self.state, event) in TRANSITIONS
+
+    def expired(self, now: float) -> bool:
+        return now >= self.deadline
 
     @property
     def live(self) -> bool:

@@ -20,8 +20,8 @@ from .drivers.base import StartFailed
 from .errors import LambdaError, LambdaErrorCode, invalid_parameter
 from .function_config import FunctionConfig
 from .functions import FunctionService
-from .instance import Instance
-from .pool import CodePath, Pool
+from .instance import StopReason
+from .pool import CodePath, Lease, Pool
 from .settings import Settings
 from .telemetry import Observation, Telemetry
 
@@ -172,7 +172,8 @@ class Invoker:
         config = self._functions.require(request.ref)
         if request.invocation_type not in INVOCATION_TYPES or request.invocation_type == "Event":
             raise invalid_parameter(
-                f"InvocationType {request.invocation_type!r} is not one of {', '.join(INVOCATION_TYPES)}."
+                f"InvocationType {request.invocation_type!r} is not one of "
+                f"{', '.join(INVOCATION_TYPES)}."
             )
         request_id = new_request_id()
         if request.invocation_type == "DryRun":
@@ -197,15 +198,6 @@ class Invoker:
         obs: Observation,
     ) -> InvokeOutput:
         trace_id = obs.runtime_header
-        try:
-            instance, cold = await self._pool.acquire(config, self.code_path_for(config))
-        except StartFailed as exc:
-            obs.failed("platform_error", str(exc))
-            log.error("could not start an instance: %s", exc, extra={"function": config.name})
-            raise LambdaError(
-                LambdaErrorCode.SERVICE, f"Could not start an instance of {config.name}: {exc}"
-            ) from None
-
         agent_request = InvokeRequest(
             request_id=request_id,
             payload=payload,
@@ -216,19 +208,24 @@ class Invoker:
         )
         # The agent enforces the timeout itself; this bound only catches a dead or wedged agent.
         wait_s = config.timeout + self._settings.init_timeout_s + self._settings.agent_grace_s
-        assert instance.agent is not None
-        obs.acquired(cold)
         try:
-            result = await instance.agent.invoke(agent_request, wait_s)
-        except AgentUnreachable as exc:
-            obs.failed("function_error", str(exc))
-            return await self._instance_died(instance, request_id, trace_id, str(exc))
-        except asyncio.CancelledError:
-            # Abandoned mid-invocation (shutdown): the instance's state is unknown, so it goes.
-            self._pool.spawn(self._pool.discard(instance, "abandoned"))
-            raise
-        obs.completed(result)
-        self._pool.release(instance)
+            # Whatever escapes this block (a bug, a cancellation) discards the instance: the
+            # lease, not this code, guarantees it is never left BUSY.
+            async with self._pool.lease(config, self.code_path_for(config)) as lease:
+                obs.acquired(lease.cold)
+                try:
+                    result = await lease.agent.invoke(agent_request, wait_s)
+                except AgentUnreachable as exc:
+                    obs.failed("function_error", str(exc))
+                    return await self._instance_died(lease, request_id, trace_id, str(exc))
+                obs.completed(result)
+                start_phases_ms = lease.instance.start_phases_ms if lease.cold else None
+        except StartFailed as exc:
+            obs.failed("platform_error", str(exc))
+            log.error("could not start an instance: %s", exc, extra={"function": config.name})
+            raise LambdaError(
+                LambdaErrorCode.SERVICE, f"Could not start an instance of {config.name}: {exc}"
+            ) from None
         return InvokeOutput(
             request_id=request_id,
             status=200,
@@ -237,7 +234,9 @@ class Invoker:
             function_error=None if result.succeeded else "Unhandled",
             log_result=result.log_tail_b64 if request.log_type == "Tail" else None,
             trace_id=trace_id,
-            server_timing=server_timing(instance.start_phases_ms, result) if cold else None,
+            server_timing=None
+            if start_phases_ms is None
+            else server_timing(start_phases_ms, result),
         )
 
     async def run_event(
@@ -257,20 +256,16 @@ class Invoker:
         return lambda: self._code.get(config.code_sha256_hex).path
 
     async def _instance_died(
-        self, instance: Instance, request_id: str, trace_id: str, detail: str
+        self, lease: Lease, request_id: str, trace_id: str, detail: str
     ) -> InvokeOutput:
         log.warning(
             "instance died mid-invoke: %s",
             detail,
-            extra={"instance": instance.id, "request_id": request_id},
+            extra={"instance": lease.instance.id, "request_id": request_id},
         )
-        reason = await self._pool.discard(instance, "crash")
-        if reason == "oom":
-            body = platform_error(
-                request_id, "Runtime.OutOfMemory", "Runtime exited with error: signal: killed"
-            )
+        if await lease.discard(StopReason.CRASH) is StopReason.OOM:
+            error_type = "Runtime.OutOfMemory"
         else:
-            body = platform_error(
-                request_id, "Runtime.ExitError", "Runtime exited with error: signal: killed"
-            )
+            error_type = "Runtime.ExitError"
+        body = platform_error(request_id, error_type, "Runtime exited with error: signal: killed")
         return InvokeOutput(request_id, 200, body, function_error="Unhandled", trace_id=trace_id)

@@ -17,21 +17,9 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from .instance import Instance, State
+from .instance import Instance, State, StopReason
 
 OUTCOMES = ("success", "function_error", "timeout", "throttle", "platform_error")
-STOP_REASONS = (
-    "idle",
-    "lifetime",
-    "max_invocations",
-    "crash",
-    "oom",
-    "timeout",
-    "update",
-    "start_failed",
-    "shutdown",
-    "other",
-)
 OTHER_FUNCTIONS = "_other"
 
 DURATION_BUCKETS = (
@@ -70,35 +58,6 @@ def invocation_outcome(agent_outcome: str) -> str:
     return _AGENT_OUTCOMES.get(agent_outcome, "function_error")
 
 
-def stop_reason(reason: str | None) -> str:
-    """The pool's free-text stop reason -> one of STOP_REASONS."""
-    text = (reason or "").lower()
-    for key, label in (
-        ("oom", "oom"),
-        ("idle", "idle"),
-        ("lifetime", "lifetime"),
-        ("max invocations", "max_invocations"),
-        ("timeout", "timeout"),
-        ("timed out", "timeout"),
-        ("start failed", "start_failed"),
-        ("init failed", "start_failed"),
-        ("shutdown", "shutdown"),
-        ("crash", "crash"),
-        ("died", "crash"),
-        ("exit", "crash"),
-        ("updated", "update"),
-        ("update", "update"),
-        ("configuration", "update"),
-        ("code", "update"),
-        ("deleted", "update"),
-        ("provisioned", "update"),
-        ("concurrency", "update"),
-    ):
-        if key in text:
-            return label
-    return "other"
-
-
 class Metrics:
     def __init__(self, max_functions: int = 500, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry(auto_describe=True)
@@ -112,13 +71,19 @@ class Metrics:
             registry=r,
         )
         self.duration = Histogram(
-            "lambkin_invocation_duration_seconds", "Invocation duration (the REPORT line's Duration).", ["function"],
-            buckets=DURATION_BUCKETS, registry=r,
-        )  # fmt: skip
+            "lambkin_invocation_duration_seconds",
+            "Invocation duration (the REPORT line's Duration).",
+            ["function"],
+            buckets=DURATION_BUCKETS,
+            registry=r,
+        )
         self.init_duration = Histogram(
-            "lambkin_init_duration_seconds", "Init duration of instances (the REPORT line's Init Duration).", ["function"],
-            buckets=INIT_BUCKETS, registry=r,
-        )  # fmt: skip
+            "lambkin_init_duration_seconds",
+            "Init duration of instances (the REPORT line's Init Duration).",
+            ["function"],
+            buckets=INIT_BUCKETS,
+            registry=r,
+        )
         self.cold_starts = Counter(
             "lambkin_cold_starts", "Invocations that started an instance.", ["function"], registry=r
         )
@@ -146,9 +111,12 @@ class Metrics:
             registry=r,
         )
         self.async_event_age = Histogram(
-            "lambkin_async_event_age_seconds", "Age of an asynchronous event when an attempt starts.",
-            ["function"], registry=r, buckets=(0.1, 0.5, 1, 5, 30, 60, 300, 900, 3600, 21600),
-        )  # fmt: skip
+            "lambkin_async_event_age_seconds",
+            "Age of an asynchronous event when an attempt starts.",
+            ["function"],
+            registry=r,
+            buckets=(0.1, 0.5, 1, 5, 30, 60, 300, 900, 3600, 21600),
+        )
         self.async_retries = Counter(
             "lambkin_async_retries",
             "Asynchronous events retried after a function error.",
@@ -169,7 +137,7 @@ class Metrics:
         )
 
     def function(self, name: str) -> str:
-        """The label value for a function name (bounded: later names beyond the cap are `_other`)."""
+        """The label value for a function name (bounded: names beyond the cap are `_other`)."""
         if name in self._functions:
             return name
         if len(self._functions) < self._max_functions:
@@ -206,7 +174,8 @@ class Metrics:
 
     def instance_stopped(self, instance: Instance) -> None:
         self.instance_stops.labels(
-            self.function(instance.function_name), stop_reason(instance.stop_reason)
+            self.function(instance.function_name),
+            (instance.stop_reason or StopReason.CRASH).value,
         ).inc()
 
     def log_lines(self, function: str, stored: int, dropped: int) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .instance import Instance, State
+from .instance import Event, Instance, State, StopReason
 
 
 def choose_idle(instances: Iterable[Instance], revision_id: str) -> Instance | None:
@@ -29,24 +29,31 @@ def to_retire(instances: Iterable[Instance], keep_revision: str | None) -> list[
     ]
 
 
-def housekeeping(instances: Iterable[Instance], now: float) -> list[tuple[Instance, str]]:
-    """Instances to retire now, with the reason: idle too long, lived too long, served enough.
+# States whose time limit the housekeeping tick enforces. STARTING and STOPPING are bounded by
+# the coroutine that drives them (it waits for the driver at most that long, then gives up);
+# FAILED and STOPPED have no limit.
+EXPIRING_STATES = frozenset({State.INITIALIZING, State.IDLE, State.BUSY, State.DRAINING})
 
-    Idle ones stop at once; a busy one past its lifetime drains (finishes, then stops).
-    Provisioned instances never expire for idleness: keeping them warm is their point.
+
+def housekeeping(
+    instances: Iterable[Instance], now: float
+) -> list[tuple[Instance, Event, StopReason]]:
+    """What to do now, and why: retire what lived too long, expire what sat too long in a state.
+
+    An idle instance past its lifetime stops at once; a busy one drains (finishes, then stops).
+    An instance past its state's time limit expires: idle ones stop (the idle timeout), hung
+    ones (start, init, invocation) fail. Provisioned instances never expire for idleness:
+    keeping them warm is their point.
     """
-    decisions = []
+    decisions: list[tuple[Instance, Event, StopReason]] = []
     for instance in instances:
-        if instance.state not in (State.IDLE, State.BUSY):
-            continue
-        if now >= instance.retire_at:
-            decisions.append((instance, "lifetime"))
-        elif (
-            instance.state is State.IDLE
-            and not instance.provisioned
-            and now - instance.last_used >= instance.idle_timeout_s
-        ):
-            decisions.append((instance, "idle"))
+        if instance.state in (State.IDLE, State.BUSY) and now >= instance.retire_at:
+            decisions.append((instance, Event.RETIRE, StopReason.LIFETIME))
+        elif instance.state is State.IDLE:
+            if not instance.provisioned and instance.expired(now):
+                decisions.append((instance, Event.EXPIRE, StopReason.IDLE))
+        elif instance.state in EXPIRING_STATES and instance.expired(now):
+            decisions.append((instance, Event.EXPIRE, StopReason.TIMEOUT))
     return decisions
 
 

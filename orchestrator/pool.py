@@ -1,9 +1,13 @@
 """The instance pool: routes each invocation to an instance, starts, retires and replaces them.
 
 The pool carries out decisions (policy.py makes them) and drives each instance through its
-state machine (instance.py). It knows drivers only through drivers/base.py. All of it runs on
-the event loop; between two awaits nothing else touches an instance, which is what makes
-"choose an idle instance, mark it busy" safe without locks.
+state machine (instance.py) by firing events. It knows drivers only through drivers/base.py.
+All of it runs on the event loop; between two awaits nothing else touches an instance, which is
+what makes "choose an idle instance, claim it" safe without locks.
+
+An invocation holds its instance through a lease (`async with pool.lease(...)`): released when
+the body ends normally, discarded when anything at all escapes it (an error, a cancellation), so
+no code path can leave an instance BUSY.
 """
 
 from __future__ import annotations
@@ -12,15 +16,16 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from . import policy
 from .agent_client import AgentClient, AgentUnreachable
-from .drivers.base import Driver, InstanceSpec, StartFailed
+from .drivers.base import Driver, InstanceHandle, InstanceSpec, StartFailed
 from .function_config import FunctionConfig
-from .instance import Instance, State
+from .instance import Event, Instance, State, StopReason, Timeouts
 from .limits import instance_limits
 from .runtimes import runtime_spec
 from .settings import Settings
@@ -28,6 +33,27 @@ from .settings import Settings
 log = logging.getLogger(__name__)
 
 CodePath = Callable[[], Path]
+
+
+class Lease:
+    """One invocation's hold on one instance; see `Pool.lease`."""
+
+    def __init__(self, pool: Pool, instance: Instance, cold: bool) -> None:
+        self.instance = instance
+        self.cold = cold  # started for this invocation
+        self._pool = pool
+        self.ended = False
+
+    @property
+    def agent(self) -> AgentClient:
+        assert self.instance.agent is not None  # a leased instance has started
+        return self.instance.agent
+
+    async def discard(self, reason: StopReason) -> StopReason:
+        """The instance broke mid-invocation: stop it now. Returns why it broke as the driver
+        saw it (OOM rather than CRASH when the engine says so)."""
+        self.ended = True
+        return await self._pool.discard(self.instance, reason)
 
 
 class Pool:
@@ -61,47 +87,85 @@ class Pool:
 
     # -- routing -----------------------------------------------------------------------------
 
-    async def acquire(self, config: FunctionConfig, code_path: CodePath) -> tuple[Instance, bool]:
-        """A BUSY instance for this invocation, and whether it was started for it (cold).
+    @asynccontextmanager
+    async def lease(self, config: FunctionConfig, code_path: CodePath) -> AsyncIterator[Lease]:
+        """A BUSY instance for one invocation, for as long as the `async with` body runs.
 
         `code_path` is only called on a cold start: a warm invocation never touches the disk.
+        Raises StartFailed (nothing leased) when no instance could be started.
         """
+        instance, cold = await self._acquire(config, code_path)
+        lease = Lease(self, instance, cold)
+        try:
+            yield lease
+        except BaseException:
+            if not lease.ended:
+                # Whatever escaped, the instance's state is unknown: it must not serve again.
+                lease.ended = True
+                self._discard_in_background(instance, StopReason.ABANDONED)
+            raise
+        if not lease.ended:
+            lease.ended = True
+            self._release(instance)
+
+    async def _acquire(self, config: FunctionConfig, code_path: CodePath) -> tuple[Instance, bool]:
         instance = policy.choose_idle(self._by_function.get(config.name, ()), config.revision_id)
         if instance is not None:
-            instance.transition(State.BUSY)  # no await since choosing: nobody else took it
+            instance.fire(Event.CLAIM)  # no await since choosing: nobody else took it
             return instance, False
         instance = self._new_instance(config, provisioned=False)
         await self._start(instance, config, code_path)
         if instance.state is State.STARTING:
-            instance.transition(State.BUSY)
-        return instance, True  # or DRAINING: retired while starting, serves this one and stops
+            instance.fire(Event.CLAIM)
+        elif instance.state is not State.DRAINING:  # DRAINING: retired meanwhile, serves this one
+            raise StartFailed(f"instance died while starting ({instance.stop_reason})")
+        return instance, True
 
-    def release(self, instance: Instance) -> None:
+    def _release(self, instance: Instance) -> None:
         """The invocation ended and the instance is healthy."""
         instance.invocations += 1
         if instance.state is State.DRAINING:
-            self._stop_in_background(instance, instance.stop_reason or "drained")
-        elif policy.served_enough(instance):
-            self._stop_in_background(instance, "max invocations")
+            self._stop_in_background(instance, instance.stop_reason or StopReason.UPDATE)
+        elif instance.state is State.BUSY and policy.served_enough(instance):
+            self._stop_in_background(instance, StopReason.MAX_INVOCATIONS)
         elif instance.state is State.BUSY:
-            instance.transition(State.IDLE)
-        # else: it died meanwhile (FAILED/STOPPING); the exit listener is stopping it
+            instance.fire(Event.FINISH)
+        # else: it died or expired meanwhile (FAILED/STOPPING); whoever saw that is stopping it
 
-    async def discard(self, instance: Instance, reason: str) -> str | None:
-        """The instance is broken: stop it. Returns the driver's view of why it died."""
+    async def discard(self, instance: Instance, reason: StopReason) -> StopReason:
+        """The instance is broken: stop it. Returns the reason, refined by the driver's view."""
         instance.invocations += 1
-        exit_reason = None
-        if instance.handle is not None:
+        self._mark_failed(instance)
+        if reason is StopReason.CRASH and instance.handle is not None:
             try:
-                exit_reason = await self._driver.exit_reason(instance.handle)
+                if await self._driver.exit_reason(instance.handle) == "oom":
+                    reason = StopReason.OOM
             except Exception:  # diagnosis only; the instance goes regardless
                 log.exception("could not read an exit reason", extra={"instance": instance.id})
-        if instance.can(State.FAILED):
-            instance.transition(State.FAILED)
-        await self._stop(instance, exit_reason or reason)
-        return exit_reason
+        await self._stop(instance, reason)
+        return reason
+
+    def _discard_in_background(self, instance: Instance, reason: StopReason) -> None:
+        self._mark_failed(instance)  # now, so nothing routes to it while the stop waits its turn
+        self.spawn(self.discard(instance, reason))
+
+    @staticmethod
+    def _mark_failed(instance: Instance) -> None:
+        if instance.accepts(Event.DIED):
+            instance.fire(Event.DIED)
 
     # -- starting and stopping ---------------------------------------------------------------
+
+    def _timeouts(self, config: FunctionConfig, idle_timeout_s: float) -> Timeouts:
+        s = self._settings
+        return Timeouts(
+            starting=s.instance_start_timeout_s,
+            initializing=s.init_timeout_s + s.agent_grace_s,
+            idle=idle_timeout_s,
+            # A little past the invoker's own wait, so its clearer error normally comes first.
+            busy=config.timeout + s.init_timeout_s + 2 * s.agent_grace_s,
+            stopping=s.instance_stop_timeout_s,
+        )
 
     def _new_instance(self, config: FunctionConfig, provisioned: bool) -> Instance:
         limits = instance_limits(config.tags, self._settings)
@@ -111,7 +175,7 @@ class Pool:
             config.revision_id,
             clock=self._clock,
             provisioned=provisioned,
-            idle_timeout_s=limits.idle_timeout_s,
+            timeouts=self._timeouts(config, limits.idle_timeout_s),
             lifetime_s=limits.max_lifetime_s * jitter,
             max_invocations=limits.max_invocations,
         )
@@ -130,14 +194,22 @@ class Pool:
             init_timeout_s=self._settings.init_timeout_s,
             initialization_type="provisioned-concurrency" if instance.provisioned else "on-demand",
         )
-        timeout = self._settings.instance_start_timeout_s
+        timeout = instance.timeouts.starting
         try:
             queued = self._clock()
             async with self._start_slots:
                 started = self._clock()
-                instance.handle = await asyncio.wait_for(self._driver.start(spec), timeout)
+                # The start's time limit runs from here: waiting for a slot is not starting.
+                instance.deadline = started + timeout
+                handle = await asyncio.wait_for(self._driver.start(spec), timeout)
+                if not instance.live:
+                    # Expired or retired and failed while the driver worked: it was torn down
+                    # without a handle, so this container is still ours to remove.
+                    await self._stop_handle(instance, handle)
+                    raise StartFailed(f"instance stopped while starting ({instance.stop_reason})")
+                instance.handle = handle
                 placed = self._clock()
-                instance.agent = self._agent_factory(instance.handle.host, instance.handle.port)
+                instance.agent = self._agent_factory(handle.host, handle.port)
                 await instance.agent.wait_ready(max(1.0, timeout - (self._clock() - started)))
             # Cold-start phases as the platform sees them (ms), reported with the invocation.
             instance.start_phases_ms = {
@@ -156,10 +228,13 @@ class Pool:
             for hook in self.on_started:
                 hook(instance)
         except BaseException as exc:
-            if instance.can(State.FAILED):
-                instance.transition(State.FAILED)
-            await asyncio.shield(self._stop(instance, "start failed"))
-            if isinstance(exc, asyncio.TimeoutError):
+            timed_out = isinstance(exc, asyncio.TimeoutError)
+            if timed_out and instance.accepts(Event.EXPIRE):
+                instance.fire(Event.EXPIRE)
+            self._mark_failed(instance)
+            reason = StopReason.TIMEOUT if timed_out else StopReason.START_FAILED
+            await asyncio.shield(self._stop(instance, reason))
+            if timed_out:
                 raise StartFailed(f"instance did not start within {timeout:.0f} s") from None
             if isinstance(exc, AgentUnreachable):
                 raise StartFailed(str(exc)) from None
@@ -181,35 +256,45 @@ class Pool:
                 "provisioned instance failed to start: %s", exc, extra={"function": config.name}
             )
             raise
-        if instance.state is not State.STARTING:
-            return  # retired while starting
-        instance.transition(State.INITIALIZING)
-        assert instance.agent is not None
-        deadline = self._clock() + self._settings.init_timeout_s + 1
-        state = "initializing"
-        while (
-            state == "initializing"
-            and self._clock() < deadline
-            and instance.state is State.INITIALIZING
-        ):
-            try:
-                state = (await instance.agent.health()).get("runtime", "failed")
-            except AgentUnreachable:
-                state = "failed"
-            if state == "initializing":
-                await asyncio.sleep(0.02)
-        if instance.state is not State.INITIALIZING:
-            return  # retired or died meanwhile
-        if state == "ready":
-            instance.transition(State.IDLE)
+        if instance.state is State.DRAINING:  # retired while starting: no invocation to serve
+            self._stop_in_background(instance, instance.stop_reason or StopReason.UPDATE)
             return
-        instance.transition(State.FAILED)
-        await self._stop(instance, "init failed")
+        if instance.state is not State.STARTING:
+            return  # died meanwhile; whoever saw it is stopping it
+        await self._initialize(instance, config)
+
+    async def _initialize(self, instance: Instance, config: FunctionConfig) -> None:
+        """Run a started provisioned instance's init; it ends IDLE, or stopped and raising."""
+        instance.fire(Event.BEGIN_INIT)
+        runtime = await self._await_init(instance)
+        if instance.state is not State.INITIALIZING:
+            return  # retired, expired or died meanwhile
+        if runtime == "ready":
+            instance.fire(Event.READY)
+            return
+        timed_out = runtime == "initializing"
+        instance.fire(Event.EXPIRE if timed_out else Event.DIED)
+        await self._stop(instance, StopReason.TIMEOUT if timed_out else StopReason.INIT_FAILED)
         raise StartFailed(
-            f"provisioned instance of {config.name} failed its init (runtime {state})"
+            f"provisioned instance of {config.name} failed its init (runtime {runtime})"
         )
 
-    def _begin_stop(self, instance: Instance, reason: str) -> bool:
+    async def _await_init(self, instance: Instance) -> str:
+        """Poll the agent until its runtime is past init, or the INITIALIZING limit runs out;
+        returns the runtime's last state (`initializing` when it ran out)."""
+        assert instance.agent is not None
+        runtime = "initializing"
+        while instance.state is State.INITIALIZING and not instance.expired(self._clock()):
+            try:
+                runtime = str((await instance.agent.health()).get("runtime", "failed"))
+            except AgentUnreachable:
+                runtime = "failed"
+            if runtime != "initializing":
+                break
+            await asyncio.sleep(0.02)
+        return runtime
+
+    def _begin_stop(self, instance: Instance, reason: StopReason) -> bool:
         """Mark the instance STOPPING now, so nothing routes to it from here on.
 
         False when someone else is already stopping it.
@@ -217,25 +302,29 @@ class Pool:
         if instance.state in (State.STOPPING, State.STOPPED):
             return False
         instance.stop_reason = instance.stop_reason or reason
-        instance.transition(State.STOPPING)
+        instance.fire(Event.STOP)
         return True
 
-    async def _stop(self, instance: Instance, reason: str) -> None:
+    async def _stop(self, instance: Instance, reason: StopReason) -> None:
         if self._begin_stop(instance, reason):
             await self._teardown(instance)
 
+    async def _stop_handle(self, instance: Instance, handle: InstanceHandle) -> None:
+        """Have the driver remove the container; waits at most the STOPPING limit."""
+        try:
+            await asyncio.wait_for(self._driver.stop(handle), instance.timeouts.stopping)
+        except Exception:
+            log.exception("stop failed", extra={"instance": instance.id})
+
     async def _teardown(self, instance: Instance) -> None:
+        """Take a STOPPING instance down and forget it."""
         try:
             if instance.agent is not None:
                 await instance.agent.close()
             if instance.handle is not None:
-                await asyncio.wait_for(
-                    self._driver.stop(instance.handle), self._settings.instance_stop_timeout_s
-                )
-        except Exception:
-            log.exception("stop failed", extra={"instance": instance.id})
+                await self._stop_handle(instance, instance.handle)
         finally:
-            instance.transition(State.STOPPED)
+            instance.fire(Event.STOPPED)
             siblings = self._by_function.get(instance.function_name, [])
             if instance in siblings:
                 siblings.remove(instance)
@@ -248,7 +337,7 @@ class Pool:
             for hook in self.on_stopped:
                 hook(instance)
 
-    def _stop_in_background(self, instance: Instance, reason: str) -> None:
+    def _stop_in_background(self, instance: Instance, reason: StopReason) -> None:
         # The state changes before this returns: an idle instance being retired must not be
         # handed an invocation while its teardown waits for its turn on the loop.
         if self._begin_stop(instance, reason):
@@ -260,16 +349,22 @@ class Pool:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    def retire(self, function_name: str, keep_revision: str | None, reason: str) -> None:
+    def retire(self, function_name: str, keep_revision: str | None, reason: StopReason) -> None:
         """Stop the function's instances of other revisions: idle ones now, busy ones when done."""
         for instance in policy.to_retire(self._by_function.get(function_name, []), keep_revision):
-            self._retire(instance, reason)
+            self._apply(instance, Event.RETIRE, reason)
 
-    def _retire(self, instance: Instance, reason: str) -> None:
-        instance.stop_reason = reason
-        if instance.state in (State.BUSY, State.STARTING):
-            instance.transition(State.DRAINING)  # finishes its invocation first
-        elif instance.state in (State.IDLE, State.INITIALIZING):
+    def _apply(self, instance: Instance, event: Event, reason: StopReason) -> None:
+        """Fire a housekeeping event (RETIRE, EXPIRE) and carry out what the new state needs."""
+        if not instance.accepts(event):
+            return  # already on its way out: stopping, stopped or failed
+        instance.stop_reason = instance.stop_reason or reason
+        state = instance.fire(event)
+        if state is State.STOPPING:
+            self.spawn(self._teardown(instance))
+        elif state is State.FAILED:
+            # Hung: tearing it down also closes the agent connection, which fails the invocation
+            # (if any) that waits on it; that invocation's lease then finds it stopping.
             self._stop_in_background(instance, reason)
 
     def instance_exited(self, instance_id: str, reason: str | None) -> None:
@@ -280,12 +375,11 @@ class Pool:
         log.warning("instance died", extra={"instance": instance_id, "reason": reason or "crash"})
         if instance.state in (State.BUSY, State.DRAINING) and instance.agent is not None:
             # Fail the in-flight request at once rather than waiting on a dead connection;
-            # the invoker then discards the instance and answers Runtime.ExitError.
+            # its lease then discards the instance and answers Runtime.ExitError.
             self.spawn(instance.agent.close())
             return
-        if instance.can(State.FAILED):
-            instance.transition(State.FAILED)
-        self.spawn(self._stop(instance, reason or "crash"))
+        self._mark_failed(instance)
+        self.spawn(self._stop(instance, StopReason.OOM if reason == "oom" else StopReason.CRASH))
 
     # -- housekeeping ------------------------------------------------------------------------
 
@@ -302,10 +396,10 @@ class Pool:
                 log.exception("housekeeping failed; retrying next tick")
 
     def tick(self) -> None:
-        """Retire what policy says is expired; then let other housekeepers run."""
-        now = self._clock()
-        for instance, reason in policy.housekeeping(self.instances(), now):
-            self._retire(instance, reason)
+        """Carry out what policy decides (lifetimes, idle and hung instances); then let other
+        housekeepers run."""
+        for instance, event, reason in policy.housekeeping(self.instances(), self._clock()):
+            self._apply(instance, event, reason)
         for extra in self.on_tick:
             extra()
 
@@ -320,16 +414,15 @@ class Pool:
         if self._housekeeper is not None:
             self._housekeeper.cancel()
         for instance in self.instances():
-            self._retire(instance, "shutdown")
+            self._apply(instance, Event.RETIRE, StopReason.SHUTDOWN)
         deadline = self._clock() + drain_s
         while self._busy_count() and self._clock() < deadline:
             await asyncio.sleep(0.05)
         remaining = self.instances()
         for instance in remaining:
-            if instance.state in (State.BUSY, State.DRAINING, State.STARTING):
-                instance.transition(State.FAILED)  # still running after the drain period
+            self._mark_failed(instance)  # still running after the drain period
         await asyncio.gather(
-            *(self._stop(i, "shutdown") for i in remaining), return_exceptions=True
+            *(self._stop(i, StopReason.SHUTDOWN) for i in remaining), return_exceptions=True
         )
         if self._background:
             await asyncio.gather(*self._background, return_exceptions=True)

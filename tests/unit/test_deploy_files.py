@@ -8,7 +8,7 @@ from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from orchestrator.instance import Instance, State
+from orchestrator.instance import Event, Instance
 from orchestrator.metrics import Metrics
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
@@ -22,7 +22,7 @@ def exported_names() -> set[str]:
     metrics.instance_stopped(Instance("fn", "r"))
     metrics.log_lines("fn", 1, 1)
     busy = Instance("fn", "r")
-    busy.transition(State.BUSY)
+    busy.fire(Event.CLAIM)
     metrics.watch_instances(lambda: [busy])
     return {
         s.name for f in text_string_to_metric_families(metrics.render().decode()) for s in f.samples

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,8 @@ from orchestrator.drivers.base import (
     OwnedInstance,
 )
 from orchestrator.function_config import FunctionConfig
-from orchestrator.instance import State
-from orchestrator.pool import Pool
+from orchestrator.instance import Event, Instance, State, StopReason
+from orchestrator.pool import Lease, Pool
 from orchestrator.settings import Settings
 
 
@@ -93,6 +94,27 @@ def code() -> Path:
     return Path("/nonexistent")
 
 
+_leases: dict[Instance, contextlib.AbstractAsyncContextManager[Lease]] = {}
+
+
+async def hold(pool: Pool, cfg: FunctionConfig) -> tuple[Instance, bool]:
+    """Enter a lease and keep it open across the test's steps (as an invocation would)."""
+    context = pool.lease(cfg, code)
+    lease = await context.__aenter__()
+    _leases[lease.instance] = context
+    return lease.instance, lease.cold
+
+
+async def release(instance: Instance) -> None:
+    await _leases.pop(instance).__aexit__(None, None, None)
+
+
+async def fail(instance: Instance, exc: BaseException) -> None:
+    """The lease's body raised: the context manager sees the exception and lets it through."""
+    suppressed = await _leases.pop(instance).__aexit__(type(exc), exc, None)
+    assert not suppressed, "a lease never swallows what escaped its body"
+
+
 async def settle() -> None:
     for _ in range(5):
         await asyncio.sleep(0)
@@ -100,10 +122,10 @@ async def settle() -> None:
 
 async def test_cold_then_warm_reuses_the_instance(setup: tuple[Pool, FakeDriver, Clock]) -> None:
     pool, driver, _ = setup
-    first, cold = await pool.acquire(config(), code)
+    first, cold = await hold(pool, config())
     assert cold and first.state is State.BUSY
-    pool.release(first)
-    second, cold = await pool.acquire(config(), code)
+    await release(first)
+    second, cold = await hold(pool, config())
     assert not cold and second is first and len(driver.started) == 1
 
 
@@ -111,16 +133,16 @@ async def test_concurrent_demand_starts_separate_instances(
     setup: tuple[Pool, FakeDriver, Clock],
 ) -> None:
     pool, driver, _ = setup
-    results = await asyncio.gather(*(pool.acquire(config(), code) for _ in range(5)))
+    results = await asyncio.gather(*(hold(pool, config()) for _ in range(5)))
     assert len({instance.id for instance, _ in results}) == 5 and len(driver.started) == 5
 
 
 async def test_idle_timeout_stops_and_tag_overrides(setup: tuple[Pool, FakeDriver, Clock]) -> None:
     pool, driver, clock = setup
-    default, _ = await pool.acquire(config(), code)
-    pool.release(default)
-    quick, _ = await pool.acquire(config("r2", **{"lambkin:idle-timeout": "5"}), code)
-    pool.release(quick)
+    default, _ = await hold(pool, config())
+    await release(default)
+    quick, _ = await hold(pool, config("r2", **{"lambkin:idle-timeout": "5"}))
+    await release(quick)
     clock.now += 6
     pool.tick()
     await settle()
@@ -136,13 +158,13 @@ async def test_lifetime_drains_a_busy_instance_without_failing_it(
     setup: tuple[Pool, FakeDriver, Clock],
 ) -> None:
     pool, driver, clock = setup
-    busy, _ = await pool.acquire(config(), code)
+    busy, _ = await hold(pool, config())
     clock.now += 3601
     pool.tick()
     assert busy.state is State.DRAINING and driver.stopped == []
-    nxt, cold = await pool.acquire(config(), code)
+    nxt, cold = await hold(pool, config())
     assert cold and nxt is not busy, "a draining instance takes no new work"
-    pool.release(busy)
+    await release(busy)
     await settle()
     assert driver.stopped == [busy.id] and busy.stop_reason == "lifetime"
 
@@ -150,11 +172,11 @@ async def test_lifetime_drains_a_busy_instance_without_failing_it(
 async def test_max_invocations_retires(setup: tuple[Pool, FakeDriver, Clock]) -> None:
     pool, driver, _ = setup
     cfg = config(**{"lambkin:max-invocations": "2"})
-    instance, _ = await pool.acquire(cfg, code)
-    pool.release(instance)
-    again, _ = await pool.acquire(cfg, code)
+    instance, _ = await hold(pool, cfg)
+    await release(instance)
+    again, _ = await hold(pool, cfg)
     assert again is instance
-    pool.release(again)
+    await release(again)
     await settle()
     assert driver.stopped == [instance.id]
 
@@ -162,13 +184,13 @@ async def test_max_invocations_retires(setup: tuple[Pool, FakeDriver, Clock]) ->
 async def test_update_retires_old_revision(setup: tuple[Pool, FakeDriver, Clock]) -> None:
     pool, driver, _ = setup
     (idle, _), (busy, _) = await asyncio.gather(
-        pool.acquire(config("old"), code), pool.acquire(config("old"), code)
+        hold(pool, config("old")), hold(pool, config("old"))
     )
-    pool.release(idle)
-    pool.retire("fn", keep_revision="new", reason="code update")
+    await release(idle)
+    pool.retire("fn", keep_revision="new", reason=StopReason.UPDATE)
     await settle()
     assert driver.stopped == [idle.id] and busy.state is State.DRAINING
-    fresh, cold = await pool.acquire(config("new"), code)
+    fresh, cold = await hold(pool, config("new"))
     assert cold and fresh.revision_id == "new"
 
 
@@ -177,10 +199,8 @@ async def test_exit_listener_stops_idle_and_fails_busy_fast(
 ) -> None:
     pool, driver, _ = setup
     await pool.start_housekeeping()
-    (idle, _), (busy, _) = await asyncio.gather(
-        pool.acquire(config(), code), pool.acquire(config(), code)
-    )
-    pool.release(idle)
+    (idle, _), (busy, _) = await asyncio.gather(hold(pool, config()), hold(pool, config()))
+    await release(idle)
     assert driver.listener is not None
     driver.listener(idle.id, None)
     driver.listener(busy.id, "oom")
@@ -209,11 +229,9 @@ async def test_provisioned_instance_initializes_ahead_and_never_idles_out(
 
 async def test_shutdown_stops_everything(setup: tuple[Pool, FakeDriver, Clock]) -> None:
     pool, driver, _ = setup
-    (a, _), (b, _) = await asyncio.gather(
-        pool.acquire(config(), code), pool.acquire(config(), code)
-    )
-    pool.release(a)
-    pool.release(b)
+    (a, _), (b, _) = await asyncio.gather(hold(pool, config()), hold(pool, config()))
+    await release(a)
+    await release(b)
     await pool.shutdown(drain_s=0)
     assert sorted(driver.stopped) == sorted([a.id, b.id]) and pool.instances() == []
 
@@ -231,7 +249,7 @@ async def test_start_timeout_removes_the_instance_and_says_so() -> None:
     driver = HangingDriver()
     pool = Pool(driver, Settings(instance_start_timeout_s=0.05), "srv", agent_factory=FakeAgent)  # type: ignore[arg-type]
     with pytest.raises(StartFailed, match="did not start within"):
-        await pool.acquire(config(), code)
+        await hold(pool, config())
     assert pool.instances() == [], "a failed start leaves nothing behind"
 
 
@@ -252,3 +270,162 @@ async def test_provisioner_never_starts_more_than_requested(tmp_path: Path) -> N
     await asyncio.sleep(0.05)
     assert len(pool.instances("fn")) == 2
     assert provisioner.describe("fn")["Status"] == "READY"  # type: ignore[index]
+
+
+# -- the lease: whatever escapes an invocation, its instance is never left BUSY ---------------
+
+
+@pytest.mark.parametrize(
+    "escaped",
+    [
+        ValueError("a bug in the invoke path"),
+        UnicodeEncodeError("latin-1", "€", 0, 1, "ordinal not in range"),
+        asyncio.CancelledError(),
+        KeyboardInterrupt(),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+async def test_anything_escaping_a_lease_discards_its_instance(
+    setup: tuple[Pool, FakeDriver, Clock], escaped: BaseException
+) -> None:
+    pool, driver, _ = setup
+    instance, _ = await hold(pool, config())
+    await fail(instance, escaped)
+    assert instance.state is not State.BUSY, "marked at once: nothing may route to it"
+    await settle()
+    assert instance.state is State.STOPPED and instance.stop_reason is StopReason.ABANDONED
+    assert driver.stopped == [instance.id] and pool.instances() == []
+    fresh, cold = await hold(pool, config())
+    assert cold and fresh is not instance
+
+
+async def test_a_lease_body_discarding_explicitly_gets_the_drivers_reason() -> None:
+    class OomDriver(FakeDriver):
+        async def exit_reason(self, handle: InstanceHandle) -> str | None:
+            return "oom"
+
+    driver = OomDriver()
+    pool = Pool(driver, Settings(), "srv", agent_factory=FakeAgent)  # type: ignore[arg-type]
+    async with pool.lease(config(), code) as lease:
+        assert await lease.discard(StopReason.CRASH) is StopReason.OOM
+    assert lease.instance.state is State.STOPPED and lease.instance.stop_reason is StopReason.OOM
+    assert driver.stopped == [lease.instance.id]
+
+
+async def test_a_normal_lease_end_releases_to_idle(setup: tuple[Pool, FakeDriver, Clock]) -> None:
+    pool, driver, _ = setup
+    async with pool.lease(config(), code) as lease:
+        assert lease.cold and lease.instance.state is State.BUSY
+    assert lease.instance.state is State.IDLE and lease.instance.invocations == 1
+    assert driver.stopped == []
+
+
+# -- every declared time limit is enforced ------------------------------------------------------
+
+
+async def test_a_hung_invocation_expires_and_fails_its_waiter(
+    setup: tuple[Pool, FakeDriver, Clock],
+) -> None:
+    pool, driver, clock = setup
+    busy, _ = await hold(pool, config())
+    clock.now = busy.deadline - 0.1
+    pool.tick()
+    assert busy.state is State.BUSY, "within its limit"
+    clock.now = busy.deadline
+    pool.tick()
+    await settle()
+    assert busy.state is State.STOPPED and busy.stop_reason is StopReason.TIMEOUT
+    assert busy.agent.closed, "closing the connection fails the waiting invocation"  # type: ignore[union-attr]
+    await release(busy)  # the invocation's lease then ends: nothing more happens
+    assert driver.stopped == [busy.id]
+
+
+class StuckInitAgent(FakeAgent):
+    async def health(self) -> dict[str, Any]:
+        return {"runtime": "initializing"}
+
+
+async def test_an_init_that_never_ends_expires() -> None:
+    from orchestrator.drivers.base import StartFailed
+
+    driver, clock = FakeDriver(), Clock()
+    settings = Settings(init_timeout_s=10, agent_grace_s=5)
+    pool = Pool(driver, settings, "srv", clock=clock, agent_factory=StuckInitAgent)  # type: ignore[arg-type]
+    instance = pool.new_provisioned(config())
+    starting = asyncio.ensure_future(pool.start_provisioned(instance, config(), code))
+    await settle()
+    assert instance.state is State.INITIALIZING and instance.deadline == clock.now + 15
+    clock.now += 15
+    with pytest.raises(StartFailed, match="failed its init"):
+        await asyncio.wait_for(starting, 5)
+    assert instance.state is State.STOPPED and instance.stop_reason is StopReason.TIMEOUT
+    assert pool.instances() == []
+
+
+async def test_the_tick_expires_an_initializing_instance_nobody_watches() -> None:
+    driver, clock = FakeDriver(), Clock()
+    pool = Pool(driver, Settings(init_timeout_s=1, agent_grace_s=1), "srv", clock=clock)
+    instance = pool.new_provisioned(config())
+    instance.fire(Event.BEGIN_INIT)
+    clock.now += 2
+    pool.tick()
+    await settle()
+    assert instance.state is State.STOPPED and instance.stop_reason is StopReason.TIMEOUT
+
+
+class HangingStopDriver(FakeDriver):
+    async def stop(self, handle: InstanceHandle) -> None:
+        await asyncio.sleep(3600)
+
+
+async def test_a_stop_the_engine_never_confirms_is_bounded() -> None:
+    driver = HangingStopDriver()
+    pool = Pool(driver, Settings(instance_stop_timeout_s=0.05), "srv", agent_factory=FakeAgent)  # type: ignore[arg-type]
+    instance, _ = await hold(pool, config())
+    await release(instance)
+    pool.retire("fn", keep_revision=None, reason=StopReason.DELETED)
+    assert instance.state is State.STOPPING
+    for _ in range(100):
+        await asyncio.sleep(0.01)
+        if instance.state is State.STOPPED:
+            break
+    assert instance.state is State.STOPPED and pool.instances() == []
+
+
+async def test_a_provisioned_instance_retired_while_starting_is_stopped_not_left_draining(
+    setup: tuple[Pool, FakeDriver, Clock],
+) -> None:
+    pool, driver, _ = setup
+    instance = pool.new_provisioned(config())
+    starting = asyncio.ensure_future(pool.start_provisioned(instance, config(), code))
+    pool.retire("fn", keep_revision="other", reason=StopReason.UPDATE)
+    assert instance.state is State.DRAINING
+    await starting
+    await settle()
+    assert instance.state is State.STOPPED and instance.stop_reason is StopReason.UPDATE
+    assert pool.instances() == [] and driver.stopped == [instance.id]
+
+
+class HangingDriverGate(FakeDriver):
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = asyncio.Event()
+
+    async def start(self, spec: InstanceSpec) -> InstanceHandle:
+        await self.gate.wait()
+        return await super().start(spec)
+
+
+async def test_an_instance_failed_while_its_container_starts_removes_that_container() -> None:
+    from orchestrator.drivers.base import StartFailed
+
+    driver = HangingDriverGate()
+    pool = Pool(driver, Settings(), "srv", agent_factory=FakeAgent)  # type: ignore[arg-type]
+    waiter = asyncio.ensure_future(hold(pool, config()))
+    await settle()
+    [instance] = pool.instances()
+    await pool.shutdown(drain_s=0)  # fails it: its teardown has no handle yet
+    driver.gate.set()
+    with pytest.raises(StartFailed):
+        await waiter
+    assert driver.stopped == [instance.id], "the late container is removed, not leaked"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from prometheus_client.parser import text_string_to_metric_families
 
 from orchestrator.agent_client import AgentResult
-from orchestrator.instance import Instance, State
-from orchestrator.metrics import OTHER_FUNCTIONS, Metrics, invocation_outcome, stop_reason
+from orchestrator.instance import Event, Instance, StopReason
+from orchestrator.metrics import OTHER_FUNCTIONS, Metrics, invocation_outcome
 from orchestrator.telemetry import Telemetry
 from orchestrator.tracing import Tracing, incoming_context, parse_traceparent, parse_xray
 
@@ -78,16 +78,27 @@ def test_metric_labels_are_bounded_and_closed() -> None:
     assert functions == {"a", "b", OTHER_FUNCTIONS}
     assert invocation_outcome("exit") == invocation_outcome("init_error") == "function_error"
     assert invocation_outcome("timeout") == "timeout"
-    assert [stop_reason(r) for r in ("idle", "lifetime", "max invocations", "oom", "crash", "code update",
-                                     "configuration update", "function deleted", "shutdown", "start failed", None)] == [
-        "idle", "lifetime", "max_invocations", "oom", "crash", "update", "update", "update", "shutdown", "start_failed", "other"
-    ]  # fmt: skip
+
+
+def test_stop_reasons_are_the_closed_enum_as_labels() -> None:
+    metrics = Metrics()
+    for reason in (StopReason.OOM, StopReason.IDLE, StopReason.OOM):
+        instance = Instance("fn", "r1")
+        instance.stop_reason = reason
+        metrics.instance_stopped(instance)
+    stops = {
+        s.labels["reason"]: s.value
+        for f in text_string_to_metric_families(metrics.render().decode())
+        for s in f.samples
+        if s.name == "lambkin_instance_stops_total"
+    }
+    assert stops == {"oom": 2, "idle": 1}
 
 
 def test_instances_by_state_are_read_at_scrape_time() -> None:
     metrics = Metrics()
     instances = [Instance("fn", "r1"), Instance("fn", "r1")]
-    instances[0].transition(State.BUSY)
+    instances[0].fire(Event.CLAIM)
     metrics.watch_instances(lambda: instances)
     samples = {
         (s.name, tuple(sorted(s.labels.items()))): s.value
