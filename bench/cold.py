@@ -89,7 +89,8 @@ def java_warm_reuse(lk: Lambkin, warm_samples: int) -> dict[str, Any]:
     missing = missing_tools(variant)
     if missing:
         return {
-            "skipped": f"missing on this host: {', '.join(missing)} (scripts/ensure-host-runtimes.sh)"
+            "skipped": f"missing on this host: {', '.join(missing)} "
+            "(scripts/ensure-host-runtimes.sh)"
         }
     with tempfile.TemporaryDirectory() as tmp:
         built = build(variant, Path(tmp))

@@ -24,8 +24,8 @@ def interpreter_in_container(image: str, memory_mb: int = 128) -> dict[str, Any]
     """A bare `python3` sleeping in a container of the runtime image: the interpreter itself."""
     name = f"lambkin-bench-python-{uuid.uuid4().hex[:8]}"
     cid = sysinfo.docker(
-        "run", "-d", "--name", name, "--label", "org.lambkin.bench=true", "--memory", f"{memory_mb}m",
-        "--entrypoint", "python3", image, "-c", IDLE_SCRIPT,
+        "run", "-d", "--name", name, "--label", "org.lambkin.bench=true",
+        "--memory", f"{memory_mb}m", "--entrypoint", "python3", image, "-c", IDLE_SCRIPT,
     ).strip()  # fmt: skip
     try:
         time.sleep(0.5)
@@ -43,7 +43,8 @@ def interpreter_on_host() -> dict[str, Any]:
     process = subprocess.Popen([sys.executable, "-c", IDLE_SCRIPT])
     try:
         time.sleep(0.3)
-        return {"what": f"{sys.executable} -c '{IDLE_SCRIPT}'", "rss_mib": _mib(sysinfo.rss_bytes(process.pid)),
+        return {"what": f"{sys.executable} -c '{IDLE_SCRIPT}'",
+                "rss_mib": _mib(sysinfo.rss_bytes(process.pid)),
                 "pss_mib": _mib(sysinfo.pss_bytes(process.pid))}  # fmt: skip
     finally:
         process.kill()
@@ -80,7 +81,7 @@ def _anonymous_kib(pid: int) -> int:
 
 
 def processes_of_one_instance(lk: Lambkin, function: str) -> dict[str, float]:
-    """Private (anonymous) memory of each process of one instance: where an instance's memory goes."""
+    """Private (anonymous) memory of each process of one instance: where its memory goes."""
     if lk.driver == "docker":
         containers = lk.containers(function)
         if not containers:

@@ -12,6 +12,7 @@ import json
 import re
 import time
 import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,7 @@ class Lambkin:
     def deploy(
         self,
         name: str,
-        files: dict[str, str | bytes],
+        files: Mapping[str, str | bytes],
         runtime: str = "python3.11",
         handler: str = "app.handler",
         memory_mb: int = 128,
@@ -51,7 +52,8 @@ class Lambkin:
         executable: tuple[str, ...] = (),
     ) -> None:
         self.lam.create_function(
-            FunctionName=name, Runtime=runtime, Handler=handler, Role=ROLE, MemorySize=memory_mb, Timeout=timeout_s,
+            FunctionName=name, Runtime=runtime, Handler=handler, Role=ROLE,
+            MemorySize=memory_mb, Timeout=timeout_s,
             Code={"ZipFile": make_zip(files, executable)},
         )  # fmt: skip
 
@@ -64,7 +66,7 @@ class Lambkin:
         )
 
     def invoke_with_report(self, name: str, payload: bytes) -> dict[str, Any]:
-        """One invocation through boto3 with LogType=Tail: client time plus the REPORT line's figures."""
+        """One boto3 invocation with LogType=Tail: client time plus the REPORT line's figures."""
         start_wall = time.time()
         start = time.perf_counter()
         response = self.lam.invoke(FunctionName=name, Payload=payload, LogType="Tail")

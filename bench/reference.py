@@ -180,7 +180,10 @@ class RieContainer:
         logs = subprocess.run(
             ["docker", "logs", "--tail", "15", self.id], capture_output=True, text=True, check=False
         )
-        return f"state {state.stdout.strip() or state.stderr.strip()}; output ends: {(logs.stdout + logs.stderr)[-600:]}"
+        return (
+            f"state {state.stdout.strip() or state.stderr.strip()}; "
+            f"output ends: {(logs.stdout + logs.stderr)[-600:]}"
+        )
 
     def cpu_seconds(self) -> float:
         return sysinfo.container_cpu_seconds(self.container)

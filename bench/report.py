@@ -30,7 +30,7 @@ def _fmt(value: Any, digits: int = 2) -> str:
 
 
 def evaluate_targets(report: dict[str, Any]) -> list[dict[str, Any]]:
-    """The issue's bars, each with the measured figure and whether it is met (None: not measured)."""
+    """The issue's bars, each with the measured figure and whether it is met (None: unmeasured)."""
     out = []
 
     def add(
@@ -79,7 +79,8 @@ def evaluate_targets(report: dict[str, Any]) -> list[dict[str, Any]]:
         add(
             f"throughput_c8_{group}",
             f"throughput at concurrency 8, Lambkin ({group}) / RIE ({ref[4:]}) at 1 >= 2x",
-            _get(report, "throughput", "ratios", f"{lk}@8/{ref}@1"), 2.0, higher_is_better=True, unit="x",
+            _get(report, "throughput", "ratios", f"{lk}@8/{ref}@1"), 2.0,
+            higher_is_better=True, unit="x",
         )  # fmt: skip
         add(
             f"cp_cpu_{group}",
@@ -123,8 +124,9 @@ def markdown(report: dict[str, Any]) -> str:
     machine = report.get("machine", {})
     lines.append(
         f"Measured by `{report.get('command', 'make bench')}` ({report.get('profile')} profile, "
-        f"{_fmt(report.get('duration_s'), 0)} s) on {machine.get('cpus')} CPUs ({machine.get('cpu_model')}), "
-        f"{machine.get('memory_gib')} GiB, Linux {machine.get('kernel')}, Docker {machine.get('docker')}; "
+        f"{_fmt(report.get('duration_s'), 0)} s) on {machine.get('cpus')} CPUs "
+        f"({machine.get('cpu_model')}), {machine.get('memory_gib')} GiB, "
+        f"Linux {machine.get('kernel')}, Docker {machine.get('docker')}; "
         f"Lambkin {report.get('versions', {}).get('lambkin')}. Reference: AWS RIE + awslambdaric "
         f"{report.get('versions', {}).get('awslambdaric')}, same echo handler. Times in ms."
     )
@@ -136,7 +138,8 @@ def markdown(report: dict[str, Any]) -> str:
         )
     lines.append("")
     lines.append(
-        "| measure | Lambkin docker | RIE in container | ratio | Lambkin process | RIE host process | ratio |"
+        "| measure | Lambkin docker | RIE in container | ratio "
+        "| Lambkin process | RIE host process | ratio |"
     )
     lines.append("|---|---|---|---|---|---|---|")
     wl = report.get("warm_latency", {})
@@ -194,7 +197,8 @@ def markdown(report: dict[str, Any]) -> str:
     so = report.get("scale_out", {})
     serial = _get(so, "reference_serial") or {}
     row = [
-        f"scale-out: {_get(so, 'concurrent') or 50} concurrent x 100 ms from zero, until all returned"
+        f"scale-out: {_get(so, 'concurrent') or 50} concurrent x 100 ms from zero, "
+        "until all returned"
     ]
     for group, ref in GROUPS.items():
         ref_cell = (
@@ -213,7 +217,8 @@ def markdown(report: dict[str, Any]) -> str:
     row = ["control-plane RSS idle / under load (MiB)"]
     for group in GROUPS:
         row += [
-            f"{_fmt(_get(fp, group, 'idle', 'control_plane_rss_mib'), 1)} / {_fmt(_get(fp, group, 'under_load_peak_rss_mib'), 1)}",
+            f"{_fmt(_get(fp, group, 'idle', 'control_plane_rss_mib'), 1)} / "
+            f"{_fmt(_get(fp, group, 'under_load_peak_rss_mib'), 1)}",
             "",
             "",
         ]
@@ -264,7 +269,8 @@ def render_chart(report: dict[str, Any], path: Path) -> bool:
         return False
     fig, axes = plt.subplots(2, 2, figsize=(13, 9))
     fig.suptitle(
-        f"Lambkin vs AWS RIE + awslambdaric ({report.get('profile')} run, {report.get('machine', {}).get('cpus')} CPUs)"
+        f"Lambkin vs AWS RIE + awslambdaric ({report.get('profile')} run, "
+        f"{report.get('machine', {}).get('cpus')} CPUs)"
     )
 
     ax = axes[0][0]

@@ -78,12 +78,14 @@ def _versions(docker: bool) -> dict[str, Any]:
 
 
 METHOD = {
-    "loadgen": "bench/loadgen.py: asyncio + uvloop, httptools parser, keep-alive, pre-built requests; closed loop "
-    "(latency per request) or open loop (latency from the intended send time)",
-    "cpu": "utime+stime from /proc of the server process; instances: container cpuacct (docker) or the agent process "
-    "trees (process); docker_engine: dockerd, containerd and shims (machine-wide); loadgen: the bench process",
-    "memory": "docker: container cgroup (usage minus inactive file cache, as `docker stats`); process: RSS/PSS of "
-    "the agent's process tree; control plane: VmRSS",
+    "loadgen": "bench/loadgen.py: asyncio + uvloop, httptools parser, keep-alive, "
+    "pre-built requests; closed loop (latency per request) or open loop "
+    "(latency from the intended send time)",
+    "cpu": "utime+stime from /proc of the server process; instances: container cpuacct (docker) "
+    "or the agent process trees (process); docker_engine: dockerd, containerd and shims "
+    "(machine-wide); loadgen: the bench process",
+    "memory": "docker: container cgroup (usage minus inactive file cache, as `docker stats`); "
+    "process: RSS/PSS of the agent's process tree; control plane: VmRSS",
 }
 
 
@@ -98,7 +100,8 @@ async def _bench(
     ]
     if stale:
         log.warning(
-            "runtime images not current (%s): the docker figures measure old code; run `make images`",
+            "runtime images not current (%s): the docker figures measure old code; "
+            "run `make images`",
             ", ".join(stale),
         )
     result = await bench.run(docker)
@@ -117,8 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--server-env", action="append", default=[], metavar="LAMBKIN_X=value",
-        help="a setting for the servers under test, e.g. LAMBKIN_STORE_LOGS=false (recorded in the report; "
-        "the default, and the README's figures, use none)",
+        help="a setting for the servers under test, e.g. LAMBKIN_STORE_LOGS=false "
+        "(recorded in the report; the default, and the README's figures, use none)",
     )  # fmt: skip
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -133,7 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     if profile.docker is not None and not args.no_docker and not docker:
         log.warning(
-            "no Docker engine or no runtime images (`make images`): measuring the process driver only"
+            "no Docker engine or no runtime images (`make images`): "
+            "measuring the process driver only"
         )
     args.out.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="lambkin-bench-"))

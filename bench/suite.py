@@ -125,13 +125,15 @@ class Bench:
             return RieContainer(self.task_dir, handler, IMAGE)
         return RieHost(self.task_dir, handler, self.workdir)
 
-    # -- one Lambkin driver against its reference ---------------------------------------------------
+    # -- one Lambkin driver against its reference ------------------------------------------------
 
     async def group(self, driver: str, plan: Plan, serial_reference: bool) -> None:
         p, r = self.p, self.r
         lk_name, ref_name = f"lambkin_{driver}", report.GROUPS[driver]
-        r["plan"][driver] = {"concurrencies": list(plan.concurrencies), "footprint_steps": list(plan.footprint_steps),
-                             "payload_sizes": list(plan.payload_sizes), "open_loop": plan.open_loop}  # fmt: skip
+        r["plan"][driver] = {"concurrencies": list(plan.concurrencies),
+                             "footprint_steps": list(plan.footprint_steps),
+                             "payload_sizes": list(plan.payload_sizes),
+                             "open_loop": plan.open_loop}  # fmt: skip
         async with AsyncExitStack() as stack:
             lk = Lambkin(driver, self.workdir / f"data-{driver}", self.server_env)
             stack.callback(lk.stop)
@@ -200,7 +202,10 @@ class Bench:
                             results[name], results[ref_name]
                         )
                 if plan.open_loop:
-                    method = "fixed schedule, one connection, latency from each request's intended send time"
+                    method = (
+                        "fixed schedule, one connection, "
+                        "latency from each request's intended send time"
+                    )
                     entry = r["warm_latency"].setdefault(
                         "open_loop", {"rate_per_s": p.open_rate, "method": method}
                     )
@@ -333,7 +338,8 @@ class Bench:
             bare = footprint.interpreter_in_container(IMAGE)
             key, measure = (
                 "working_set",
-                "container working set (cgroup usage minus inactive file cache), mean over idle instances",
+                "container working set (cgroup usage minus inactive file cache), "
+                "mean over idle instances",
             )
         else:
             bare = footprint.interpreter_on_host()
@@ -344,7 +350,7 @@ class Bench:
         )
         fp["beyond_interpreter_measure"] = measure
 
-    # -- the whole run ------------------------------------------------------------------------------
+    # -- the whole run ---------------------------------------------------------------------------
 
     async def run(self, docker: bool) -> dict[str, Any]:
         started = time.monotonic()
@@ -352,10 +358,11 @@ class Bench:
             "process driver",
             lambda: self.group("process", self.p.process, serial_reference=not docker),
         )
-        if docker and self.p.docker is not None:
+        docker_plan = self.p.docker
+        if docker and docker_plan is not None:
             await self.section(
-                "docker driver", lambda: self.group("docker", self.p.docker, serial_reference=True)
-            )  # type: ignore[arg-type]
+                "docker driver", lambda: self.group("docker", docker_plan, serial_reference=True)
+            )
         else:
             self.r["skipped"] = {
                 "docker": "no Docker engine or runtime images"

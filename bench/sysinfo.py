@@ -129,7 +129,7 @@ def engine_cpu() -> dict[int, float]:
 
 
 def engine_cpu_since(before: dict[int, float]) -> float:
-    """Engine CPU spent since `before` (an engine_cpu() reading); shims started since count whole."""
+    """Engine CPU since `before` (an engine_cpu() reading); shims started since then count whole."""
     return sum(now - before.get(pid, 0.0) for pid, now in engine_cpu().items())
 
 
@@ -236,7 +236,7 @@ def _stat_file(path: Path) -> dict[str, int]:
 
 
 def container_memory(container: Container) -> dict[str, int]:
-    """usage, working set (usage minus inactive file cache, as `docker stats` shows) and anon RSS."""
+    """Usage, working set (usage minus inactive file cache, as `docker stats` shows), anon RSS."""
     directory = _cgroup_dir(container.pid, "memory")
     if (directory / "memory.usage_in_bytes").exists():  # cgroup v1
         usage = int((directory / "memory.usage_in_bytes").read_text())

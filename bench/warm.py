@@ -1,4 +1,4 @@
-"""Warm measurements: invoke latency, throughput per concurrency (with CPU per invocation), payloads."""
+"""Warm measurements: invoke latency, throughput per concurrency (CPU per invocation), payloads."""
 
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ async def latency(
 async def open_loop_latency(
     targets: dict[str, Target], body: bytes, rate: float, seconds: float
 ) -> dict[str, Any]:
-    """A fixed schedule of `rate` requests/s over one connection; latency from the intended send time."""
+    """Open loop: `rate` requests/s over one connection; latency from the intended send time."""
     out = {}
     for name, target in targets.items():
         run = await open_loop(target, body, rate, seconds, connections=1)
@@ -79,7 +79,7 @@ async def throughput(
     cpu: CpuProbe,
     on_sample: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
-    """Invocations per second with `concurrency` closed-loop clients, and CPU seconds per invocation.
+    """Invocations per second with `concurrency` closed-loop clients, and CPU seconds per call.
 
     `cpu()` returns cumulative CPU seconds per party (control plane, instances, ...); the
     difference over the run divided by the invocations completed is each party's cost.

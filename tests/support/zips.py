@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
 
 
-def make_zip(files: dict[str, str | bytes], executable: tuple[str, ...] = ()) -> bytes:
+def make_zip(files: Mapping[str, str | bytes], executable: tuple[str, ...] = ()) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, content in files.items():
