@@ -132,7 +132,8 @@ def _call(
         return exc.code, dict(exc.headers), exc.read()
     except urllib.error.URLError as exc:
         console.print(
-            f"[red]cannot reach Lambkin at {endpoint}: {exc.reason}. Start it with `lambkin serve`.[/red]"
+            f"[red]cannot reach Lambkin at {endpoint}: {exc.reason}. "
+            "Start it with `lambkin serve`.[/red]"
         )
         raise typer.Exit(2) from None
 
@@ -193,7 +194,8 @@ def deploy(
     _fail_on_error(status, headers, raw)
     result = json.loads(raw)
     console.print(
-        f"[green]deployed {result['FunctionName']}[/green] ({result['Runtime']}, {result['Handler']}, CodeSha256 {result['CodeSha256']})"
+        f"[green]deployed {result['FunctionName']}[/green] "
+        f"({result['Runtime']}, {result['Handler']}, CodeSha256 {result['CodeSha256']})"
     )
 
 
@@ -381,11 +383,13 @@ def demo(
                 )
             finally:
                 console.print(
-                    f"[bold]{attempt} invocation took {1000 * (time.perf_counter() - started):.0f} ms[/bold]"
+                    f"[bold]{attempt} invocation took "
+                    f"{1000 * (time.perf_counter() - started):.0f} ms[/bold]"
                 )
         if keep:
             console.print(
-                f"server left running on {endpoint} (pid {server.pid}); stop it with `kill {server.pid}`"
+                f"server left running on {endpoint} (pid {server.pid}); "
+                f"stop it with `kill {server.pid}`"
             )
             return
     except BaseException:

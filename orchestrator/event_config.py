@@ -75,8 +75,9 @@ def _destination(config: Any, which: str, function_exists: Any) -> str | None:
         return destination
     if not _LAMBDA_ARN.match(destination):
         raise invalid_parameter(
-            f"The destination {destination} is not supported by this server: use a Lambda function ARN "
-            "(arn:aws:lambda:<region>:<account>:function:<name>) or an http(s) webhook URL."
+            f"The destination {destination} is not supported by this server: "
+            "use a Lambda function ARN (arn:aws:lambda:<region>:<account>:function:<name>) "
+            "or an http(s) webhook URL."
         )
     name = destination_function(destination)
     if name is None or not function_exists(name):
@@ -89,7 +90,7 @@ def _destination(config: Any, which: str, function_exists: Any) -> str | None:
 def parse(
     body: Any, function_exists: Any, base: EventInvokeConfig | None = None
 ) -> EventInvokeConfig:
-    """Validate a Put (base None: unset fields take defaults) or Update (base: keep unset fields)."""
+    """Validate a Put (base None: unset fields get defaults) or Update (base: keep unset fields)."""
     if not isinstance(body, dict):
         raise invalid_parameter("The request body must be a JSON object.")
     start = base or EventInvokeConfig()

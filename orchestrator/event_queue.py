@@ -87,8 +87,9 @@ class EventQueue:
         now = time.time() if now is None else now
         with self._lock:
             self._db.execute(
-                "INSERT INTO events (request_id, function, payload, received_at, next_attempt_at, state) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO events"
+                " (request_id, function, payload, received_at, next_attempt_at, state)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
                 (request_id, function, payload, now, now, PENDING),
             )
 
@@ -122,7 +123,8 @@ class EventQueue:
     def retry(self, event_id: int, at: float, attempts: int, error: str | None) -> None:
         with self._lock:
             self._db.execute(
-                "UPDATE events SET state = ?, next_attempt_at = ?, attempts = ?, last_error = ? WHERE id = ?",
+                "UPDATE events SET state = ?, next_attempt_at = ?, attempts = ?, last_error = ?"
+                " WHERE id = ?",
                 (PENDING, at, attempts, error, event_id),
             )
 
@@ -130,7 +132,8 @@ class EventQueue:
         """Park the event in the dead-letter store."""
         with self._lock:
             self._db.execute(
-                "UPDATE events SET state = ?, attempts = ?, condition = ?, last_error = ? WHERE id = ?",
+                "UPDATE events SET state = ?, attempts = ?, condition = ?, last_error = ?"
+                " WHERE id = ?",
                 (FAILED, attempts, condition, error, event_id),
             )
 
@@ -148,7 +151,10 @@ class EventQueue:
         """Put dead letters back in the queue (with fresh attempts and age); count them."""
         now = time.time() if now is None else now
         with self._lock:
-            query = "UPDATE events SET state = ?, attempts = 0, received_at = ?, next_attempt_at = ?, condition = NULL WHERE function = ? AND state = ?"
+            query = (
+                "UPDATE events SET state = ?, attempts = 0, received_at = ?, next_attempt_at = ?,"
+                " condition = NULL WHERE function = ? AND state = ?"
+            )
             params: list[Any] = [PENDING, now, now, function, FAILED]
             if request_ids:
                 query += f" AND request_id IN ({','.join('?' * len(request_ids))})"

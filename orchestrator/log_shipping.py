@@ -87,7 +87,8 @@ class LogShipper:
             self._queue.append((target, rows, size, dropped, markers))
             self._pending_bytes += size
             if was_empty or self._pending_bytes > self._max_pending // 2:
-                self._cond.notify_all()  # else the writer is lingering anyway: do not wake it per line
+                # Otherwise the writer is lingering anyway: do not wake it for every line.
+                self._cond.notify_all()
 
     def _run(self) -> None:
         while True:

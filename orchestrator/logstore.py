@@ -239,7 +239,8 @@ class LogStore:
                     group_id, stream_id = self._ids_locked(key)
                     mark = conn.total_changes
                     conn.executemany(
-                        "INSERT OR IGNORE INTO log_events (stream_id, seq, group_id, ts, ingest_ms, request_id, message)"
+                        "INSERT OR IGNORE INTO log_events"
+                        " (stream_id, seq, group_id, ts, ingest_ms, request_id, message)"
                         " VALUES (?, ?, ?, ?, ?, ?, ?)",
                         [
                             (stream_id, r.seq, group_id, r.ts, ingest, r.request_id, r.message)
@@ -250,8 +251,10 @@ class LogStore:
                     inserted_events += new
                     size = sum(len(r.message) for r in rows) if new else 0
                     conn.execute(
-                        "UPDATE log_streams SET first_ts = COALESCE(MIN(first_ts, ?), ?), last_ts = MAX(COALESCE(last_ts, 0), ?),"
-                        " last_ingest_ms = ?, last_seq = MAX(last_seq, ?), stored_bytes = stored_bytes + ? WHERE id = ?",
+                        "UPDATE log_streams SET first_ts = COALESCE(MIN(first_ts, ?), ?),"
+                        " last_ts = MAX(COALESCE(last_ts, 0), ?), last_ingest_ms = ?,"
+                        " last_seq = MAX(last_seq, ?), stored_bytes = stored_bytes + ?"
+                        " WHERE id = ?",
                         (
                             rows[0].ts,
                             rows[0].ts,
@@ -302,7 +305,7 @@ class LogStore:
         limits: Callable[[str, int | None], tuple[int | None, int | None]],
         now: int | None = None,
     ) -> int:
-        """Delete what is past each group's limits: `limits(group, retention_days)` -> (days, bytes).
+        """Delete what is past a group's limits: `limits(group, retention_days)` -> (days, bytes).
 
         Returns how many events were deleted.
         """
@@ -326,9 +329,10 @@ class LogStore:
                         excess = stored - max_bytes
                         # the oldest events whose sizes add up to the excess (at least one)
                         cutoff = conn.execute(
-                            "SELECT ts, stream_id, seq FROM (SELECT ts, stream_id, seq, SUM(length(message))"
-                            " OVER (ORDER BY ts, stream_id, seq) AS running FROM log_events WHERE group_id = ?"
-                            " ORDER BY ts, stream_id, seq) WHERE running >= ? LIMIT 1",
+                            "SELECT ts, stream_id, seq FROM (SELECT ts, stream_id, seq,"
+                            " SUM(length(message)) OVER (ORDER BY ts, stream_id, seq) AS running"
+                            " FROM log_events WHERE group_id = ? ORDER BY ts, stream_id, seq)"
+                            " WHERE running >= ? LIMIT 1",
                             (group_id, excess),
                         ).fetchone()
                         if cutoff is None:
@@ -346,7 +350,8 @@ class LogStore:
         conn.execute("BEGIN")
         try:
             sizes = conn.execute(
-                f"DELETE FROM log_events WHERE group_id = ? AND {where} RETURNING stream_id, length(message)",
+                f"DELETE FROM log_events WHERE group_id = ? AND {where}"
+                " RETURNING stream_id, length(message)",
                 (group_id, *args),
             ).fetchall()
             per_stream: dict[int, int] = {}
@@ -401,8 +406,9 @@ class LogStore:
         order = "COALESCE(last_ts, 0)" if by_last_event else "name"
         direction = "DESC" if descending else "ASC"
         return self._query(
-            "SELECT name, created_ms, first_ts, last_ts, last_ingest_ms, stored_bytes FROM log_streams"
-            f" WHERE group_id = ? AND substr(name, 1, ?) = ? ORDER BY {order} {direction}, id {direction} LIMIT ? OFFSET ?",
+            "SELECT name, created_ms, first_ts, last_ts, last_ingest_ms, stored_bytes"
+            " FROM log_streams WHERE group_id = ? AND substr(name, 1, ?) = ?"
+            f" ORDER BY {order} {direction}, id {direction} LIMIT ? OFFSET ?",
             (group_id, len(prefix), prefix, limit, offset),
         )
 
@@ -449,7 +455,10 @@ class LogStore:
         after: tuple[int, int, int] | None,
         limit: int,
     ) -> list[tuple[Any, ...]]:
-        """(ts, stream_id, seq, stream name, ingest_ms, request_id, message), by time then stream."""
+        """Rows of (ts, stream_id, seq, stream name, ingest_ms, request_id, message).
+
+        Ordered by time, then stream.
+        """
         group_id = self._group_id(group)
         clauses = ["e.group_id = ?"]
         args: list[Any] = [group_id]
@@ -465,8 +474,8 @@ class LogStore:
             clauses.append(where)
             args += pattern_args
         return self._query(
-            "SELECT e.ts, e.stream_id, e.seq, s.name, e.ingest_ms, e.request_id, e.message FROM log_events e"
-            " JOIN log_streams s ON s.id = e.stream_id"
+            "SELECT e.ts, e.stream_id, e.seq, s.name, e.ingest_ms, e.request_id, e.message"
+            " FROM log_events e JOIN log_streams s ON s.id = e.stream_id"
             f" WHERE {' AND '.join(clauses)} ORDER BY e.ts, e.stream_id, e.seq LIMIT ?",
             (*args, limit),
         )

@@ -90,7 +90,9 @@ RUNTIMES: dict[str, RuntimeSpec] = {
                 "dev.lambkin.runtime.Main",
             ),
             client_dir="java",
-            handler_format="package.Class::method, or package.Class (RequestHandler / RequestStreamHandler)",
+            handler_format=(
+                "package.Class::method, or package.Class (RequestHandler / RequestStreamHandler)"
+            ),
             handler_example="example.Handler::handleRequest",
             version_command=("java", "-version"),
             host_binary="java",

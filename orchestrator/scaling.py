@@ -84,7 +84,8 @@ class ScalingService:
         reserved = self._limiter.reserved(name)
         if reserved is not None and requested > reserved:
             raise invalid_parameter(
-                f"Requested Provisioned Concurrency should not be greater than the reservedConcurrentExecution for function ({reserved})."
+                "Requested Provisioned Concurrency should not be greater than the "
+                f"reservedConcurrentExecution for function ({reserved})."
             )
         return self._provisioner.put(name, qualifier, requested)
 
@@ -94,7 +95,8 @@ class ScalingService:
         if described is None or self._provisioner.qualifier(name) != qualifier:
             raise LambdaError(
                 LambdaErrorCode.PROVISIONED_CONFIG_NOT_FOUND,
-                f"No Provisioned Concurrency Config found for this function: {self._functions.arn(name, qualifier)}",
+                "No Provisioned Concurrency Config found for this function: "
+                f"{self._functions.arn(name, qualifier)}",
             )
         return described
 
@@ -103,5 +105,6 @@ class ScalingService:
         if self._provisioner.qualifier(name) != qualifier or not self._provisioner.delete(name):
             raise LambdaError(
                 LambdaErrorCode.PROVISIONED_CONFIG_NOT_FOUND,
-                f"No Provisioned Concurrency Config found for this function: {self._functions.arn(name, qualifier)}",
+                "No Provisioned Concurrency Config found for this function: "
+                f"{self._functions.arn(name, qualifier)}",
             )

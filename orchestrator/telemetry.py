@@ -56,7 +56,7 @@ class Observation:
             self._error = result.error_type or self._outcome
 
     def failed(self, outcome: str, detail: str) -> None:
-        """No result from the agent: `platform_error` (could not start) or `function_error` (died)."""
+        """No result from the agent: `platform_error` (did not start) or `function_error` (died)."""
         self._metrics.invoked(self.function, outcome, None, None, self.cold)
         self._outcome = outcome
         self._error = detail[:200]

@@ -215,7 +215,8 @@ class Tracing:
             from opentelemetry.sdk.trace.export import BatchSpanProcessor
         except ImportError:
             log.warning(
-                "OTLP endpoint %s configured but opentelemetry-exporter-otlp-proto-http is not installed",
+                "OTLP endpoint %s configured but opentelemetry-exporter-otlp-proto-http "
+                "is not installed",
                 endpoint,
             )
             return
@@ -249,9 +250,10 @@ class Tracing:
         span_token = _NEXT_SPAN_ID.set(span_id)
         try:
             return self._tracer.start_span(
-                f"Invoke {function}", context=parent, kind=otel.SpanKind.SERVER, start_time=start_ns,
-                attributes={"faas.name": function, "faas.invocation_id": request_id, "cloud.provider": "lambkin",
-                            **(attributes or {})},
+                f"Invoke {function}", context=parent, kind=otel.SpanKind.SERVER,
+                start_time=start_ns,
+                attributes={"faas.name": function, "faas.invocation_id": request_id,
+                            "cloud.provider": "lambkin", **(attributes or {})},
             )  # fmt: skip
         finally:
             _NEXT_SPAN_ID.reset(span_token)

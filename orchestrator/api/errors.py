@@ -75,7 +75,8 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     )
     return error_response(
         LambdaErrorCode.SERVICE,
-        f"Internal server error (request {request_id}); the server log has the details. Retry the request.",
+        f"Internal server error (request {request_id}); the server log has the details. "
+        "Retry the request.",
         request_id,
     )
 

@@ -87,7 +87,8 @@ def _str(body: dict[str, Any], key: str, required: bool = False) -> str | None:
     if value is None:
         if required:
             raise _invalid(
-                f"1 validation error detected: Value null at '{key}' failed to satisfy constraint: Member must not be null"
+                f"1 validation error detected: Value null at '{key}' "
+                "failed to satisfy constraint: Member must not be null"
             )
         return None
     if not isinstance(value, str):

@@ -28,7 +28,7 @@ async def recent_traces(
 
 @router.get("/lambkin/traces/{trace_id}")
 async def get_trace(trace_id: str, svc: Services = Depends(services)) -> dict[str, Any]:
-    """One trace's spans; the id as 32 hex digits, an X-Ray root (1-xxxxxxxx-yyyy...) or a header."""
+    """One trace's spans; the id in 32 hex digits, as an X-Ray root (1-xxxxxxxx-...) or a header."""
     context = parse_xray(
         trace_id if "Root=" in trace_id else f"Root={trace_id}"
     ) or parse_traceparent(f"00-{trace_id}-0000000000000001-01")

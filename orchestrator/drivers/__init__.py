@@ -1,4 +1,4 @@
-"""Drivers start and stop instances. They are loaded by name so docker is imported only when used."""
+"""Drivers start and stop instances. Loaded by name, so docker is imported only when it is used."""
 
 from __future__ import annotations
 
