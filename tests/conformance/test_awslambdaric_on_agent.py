@@ -39,7 +39,9 @@ APP = textwrap.dedent(
                 "function_arn": context.invoked_function_arn,
                 "function_name": context.function_name,
                 "memory_limit_in_mb": context.memory_limit_in_mb,
-                "client_context_custom": context.client_context.custom if context.client_context else None,
+                "client_context_custom": (
+                    context.client_context.custom if context.client_context else None
+                ),
                 "trace_env": os.environ.get("_X_AMZN_TRACE_ID"),
                 "cognito_identity_id": context.identity.cognito_identity_id,
                 "now_ms": int(time.time() * 1000),
@@ -102,7 +104,9 @@ def test_context_matches_the_invocation(agent: AgentProcess) -> None:
             "Lambkin-Function-Arn": "arn:aws:lambda:us-east-1:000000000000:function:conformance",
             "Lambkin-Trace-Id": "Root=1-5e1b4151-5ac6c58f5b5daa6532e4f5b0;Parent=1;Sampled=1",
             "Lambkin-Client-Context": '{"custom": {"k": "v"}, "env": {}, "client": {}}',
-            "Lambkin-Cognito-Identity": '{"cognitoIdentityId": "id-1", "cognitoIdentityPoolId": "p"}',
+            "Lambkin-Cognito-Identity": (
+                '{"cognitoIdentityId": "id-1", "cognitoIdentityPoolId": "p"}'
+            ),
         },
     )
     assert result.outcome == "success", result.body

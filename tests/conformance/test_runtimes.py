@@ -47,7 +47,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Built | str]:
         missing = missing_tools(variant)
         if missing:
             out[variant.id] = (
-                f"{variant.id}: missing on this host: {', '.join(missing)} (run scripts/ensure-host-runtimes.sh)"
+                f"{variant.id}: missing on this host: {', '.join(missing)} "
+                "(run scripts/ensure-host-runtimes.sh)"
             )
         else:
             out[variant.id] = build(variant, tmp_path_factory.mktemp(f"built-{variant.id}"))
@@ -87,7 +88,8 @@ class Deployments:
             if self._available is not None and variant.runtime not in self._available:
                 _unavailable(
                     f"{variant.runtime} is not available on the {self.target.name} driver here "
-                    f"(available: {self._available}); run `make images` / scripts/ensure-host-runtimes.sh"
+                    f"(available: {self._available}); "
+                    "run `make images` / scripts/ensure-host-runtimes.sh"
                 )
         return built
 

@@ -28,7 +28,8 @@ from orchestrator.agent.memory import ProcTreeMemory, process_tree
 
 REPORT_RE = re.compile(
     r"REPORT RequestId: (?P<id>\S+)\tDuration: \d+\.\d\d ms\tBilled Duration: \d+ ms"
-    r"\tMemory Size: (?P<memory>\d+) MB\tMax Memory Used: [1-9]\d* MB(?P<init>\tInit Duration: \d+\.\d\d ms)?$"
+    r"\tMemory Size: (?P<memory>\d+) MB\tMax Memory Used: [1-9]\d* MB"
+    r"(?P<init>\tInit Duration: \d+\.\d\d ms)?$"
 )
 
 
@@ -425,7 +426,8 @@ def test_missing_runtime_binary(task_dir: Path) -> None:
         assert result.outcome == "init_error"
         assert result.error_type == "Runtime.InvalidEntrypoint"
         assert result.json()["errorMessage"] == (  # type: ignore[index]
-            "RequestId: req-nobin Error: fork/exec /nonexistent/bootstrap: no such file or directory"
+            "RequestId: req-nobin Error: "
+            "fork/exec /nonexistent/bootstrap: no such file or directory"
         )
     finally:
         agent.close()

@@ -24,7 +24,8 @@ APP = make_zip(
 import json, os, time, urllib.request
 
 def report(topic, body):
-    request = urllib.request.Request(os.environ["SINK"] + "/" + topic, data=json.dumps(body).encode(),
+    request = urllib.request.Request(os.environ["SINK"] + "/" + topic,
+                                     data=json.dumps(body).encode(),
                                      headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read())["count"]
@@ -311,7 +312,9 @@ def test_event_older_than_its_maximum_age_is_dropped_not_run(
     request_id = str(uuid.uuid4())
     with sqlite3.connect(tmp_path / "events.db") as db:
         db.execute(
-            "INSERT INTO events (request_id, function, payload, received_at, next_attempt_at, state) VALUES (?, ?, ?, ?, ?, 'pending')",
+            "INSERT INTO events"
+            " (request_id, function, payload, received_at, next_attempt_at, state)"
+            " VALUES (?, ?, ?, ?, ?, 'pending')",
             (request_id, name, b'{"n": "aged"}', time.time() - 120, time.time() - 120),
         )
     restarted = start_server(driver, tmp_path, env=FAST)

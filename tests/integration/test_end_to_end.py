@@ -201,7 +201,8 @@ def test_context_object(lam) -> None:
     response, body = invoke(lam, name, LogType="Tail", ClientContext=client_context)
     tail = log_tail(response)
     report = re.search(
-        r"REPORT RequestId: (\S+)\s+Duration: [\d.]+ ms\s+Billed Duration: \d+ ms\s+Memory Size: 256 MB\s+Max Memory Used: (\d+) MB",
+        r"REPORT RequestId: (\S+)\s+Duration: [\d.]+ ms\s+Billed Duration: \d+ ms"
+        r"\s+Memory Size: 256 MB\s+Max Memory Used: (\d+) MB",
         tail,
     )
     assert report, tail

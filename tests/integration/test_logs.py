@@ -312,7 +312,7 @@ def test_lines_survive_every_way_an_instance_dies(docker_server: Server) -> None
 
 @pytest.mark.docker
 def test_lines_printed_while_the_server_was_down_are_stored_after_restart(tmp_path: Path) -> None:
-    """kill -9 of the server: its containers' logs are read out (once: dedupe by sequence) on restart."""
+    """kill -9 of the server: its containers' logs are read out on restart (once: by sequence)."""
     server = start_server("docker", tmp_path)
     name = create(server, "observed.print_then", Timeout=30)
     invoke(server, name, {"marker": "before the crash"})
@@ -393,7 +393,8 @@ def test_50_mb_of_output_is_stored_with_bounded_memory(docker_server: Server) ->
     assert stored + dropped == printed, (stored, dropped)
     growth_mb = (_rss_peak_kb(server.process.pid) - peak_before) / 1024
     print(
-        f"50 MiB flood: stored {stored:.0f} lines, dropped {dropped:.0f}, {elapsed:.1f} s, control-plane peak RSS +{growth_mb:.1f} MB"
+        f"50 MiB flood: stored {stored:.0f} lines, dropped {dropped:.0f}, {elapsed:.1f} s, "
+        f"control-plane peak RSS +{growth_mb:.1f} MB"
     )
     assert growth_mb < 64, f"control plane grew by {growth_mb:.0f} MB while storing 50 MB"
     logs = server.client("logs")
@@ -425,7 +426,8 @@ def test_cli_follow_shows_new_lines_within_a_second(server: Server) -> None:
     name = create(server, "observed.print_then")
     invoke(server, name, {"marker": "warm-up"})
     cli = subprocess.Popen(
-        [sys.executable, "-m", "orchestrator", "logs", name, "--follow", "--since", "1m", "--endpoint", server.endpoint],
+        [sys.executable, "-m", "orchestrator", "logs", name, "--follow", "--since", "1m",
+         "--endpoint", server.endpoint],
         cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:

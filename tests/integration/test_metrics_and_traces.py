@@ -76,9 +76,10 @@ def test_metrics_parse_and_count_exactly_what_happened(server: Server) -> None:
     with urllib.request.urlopen(f"{server.endpoint}/metrics", timeout=5) as response:
         assert response.headers["Content-Type"].startswith("text/plain")
         families = {f.name: f for f in text_string_to_metric_families(response.read().decode())}
-    for family in ("lambkin_invocations", "lambkin_invocation_duration_seconds", "lambkin_init_duration_seconds",
-                   "lambkin_cold_starts", "lambkin_instances", "lambkin_concurrent_executions",
-                   "lambkin_instance_starts", "lambkin_log_lines_stored", "lambkin_async_queue_depth"):  # fmt: skip
+    for family in ("lambkin_invocations", "lambkin_invocation_duration_seconds",
+                   "lambkin_init_duration_seconds", "lambkin_cold_starts", "lambkin_instances",
+                   "lambkin_concurrent_executions", "lambkin_instance_starts",
+                   "lambkin_log_lines_stored", "lambkin_async_queue_depth"):  # fmt: skip
         assert family in families, family
 
     after = metrics(server)

@@ -24,7 +24,10 @@ APP = make_zip(
 import os, time
 def sleep(event, context):
     time.sleep(event.get("seconds", 1))
-    return {"instance": os.environ["AWS_LAMBDA_LOG_STREAM_NAME"], "init": os.environ["AWS_LAMBDA_INITIALIZATION_TYPE"]}
+    return {
+        "instance": os.environ["AWS_LAMBDA_LOG_STREAM_NAME"],
+        "init": os.environ["AWS_LAMBDA_INITIALIZATION_TYPE"],
+    }
 
 def hog(event, context):
     blocks = []

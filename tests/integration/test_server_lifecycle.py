@@ -17,7 +17,10 @@ from tests.support.zips import make_zip
 ROLE = "arn:aws:iam::123456789012:role/lambda-role"
 APP = make_zip(
     {
-        "app.py": "import time\ndef handler(event, context):\n    time.sleep(event.get('sleep', 0))\n    return 'ok'\n"
+        "app.py": "import time\n"
+        "def handler(event, context):\n"
+        "    time.sleep(event.get('sleep', 0))\n"
+        "    return 'ok'\n"
     }
 )
 DRIVERS = [pytest.param("docker", marks=pytest.mark.docker), "process"]

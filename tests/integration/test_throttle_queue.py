@@ -12,7 +12,10 @@ from tests.support.zips import make_zip
 
 APP = make_zip(
     {
-        "app.py": "import time\ndef handler(event, context):\n    time.sleep(event['s'])\n    return 'done'\n"
+        "app.py": "import time\n"
+        "def handler(event, context):\n"
+        "    time.sleep(event['s'])\n"
+        "    return 'done'\n"
     }
 )
 

@@ -1,4 +1,4 @@
-"""deploy/: the Grafana dashboard only queries metrics the server exports; the scrape config is sane."""
+"""deploy/: the Grafana dashboard queries only metrics the server exports; scrape config is sane."""
 
 from __future__ import annotations
 

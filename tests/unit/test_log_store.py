@@ -113,7 +113,8 @@ def test_write_throughput(store: LogStore) -> None:
         store.append([(key, rows[i : i + 20_000])])
     elapsed = time.perf_counter() - started
     print(
-        f"log store: {len(rows) / elapsed:,.0f} events/s ({len(rows) * 100 / elapsed / 1e6:.1f} MB/s of messages)"
+        f"log store: {len(rows) / elapsed:,.0f} events/s "
+        f"({len(rows) * 100 / elapsed / 1e6:.1f} MB/s of messages)"
     )
     assert store.count(GROUP) == 100_000
     assert elapsed < 20
