@@ -7,7 +7,9 @@ connection is all it needs, and a warm invoke never opens a new one.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +21,29 @@ class AgentUnreachable(Exception):
     """The agent did not answer: the instance is dead or broken."""
 
 
+class UnsafeHeader(ValueError):
+    """A header for the agent holds a byte that could end the header or the request (CR, LF,
+    NUL or another control character) or one outside ASCII. Nothing was sent: a bug on our side,
+    since every value is generated, validated or base64-encoded before it gets here."""
+
+
+def _header_lines(headers: Sequence[tuple[str, str]]) -> str:
+    """`Name: value` lines; UnsafeHeader unless every value is printable ASCII (tabs refused too).
+
+    The names are this module's own literals."""
+    for name, value in headers:
+        if not (value.isascii() and value.isprintable()):
+            raise UnsafeHeader(
+                f"refusing to send header {name} to the agent: {value[:60]!r} holds a control "
+                "character or a non-ASCII one"
+            )
+    return "".join(f"{name}: {value}\r\n" for name, value in headers)
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode("ascii")
+
+
 @dataclass(frozen=True)
 class InvokeRequest:
     request_id: str
@@ -27,8 +52,8 @@ class InvokeRequest:
     function_arn: str
     content_type: str = "application/json"
     trace_id: str | None = None
-    client_context: str | None = None
-    cognito_identity: str | None = None
+    client_context: str | None = None  # JSON text (the caller's, base64-decoded, validated)
+    cognito_identity: str | None = None  # JSON text
 
 
 @dataclass(frozen=True)
@@ -120,17 +145,15 @@ class AgentClient:
         self,
         method: str,
         path: str,
-        headers: str = "",
+        headers: Sequence[tuple[str, str]] = (),
         body: bytes = b"",
         timeout_s: float | None = None,
     ) -> tuple[int, dict[str, str], bytes]:
-        """One request on the instance's connection, opened on first use (or after it broke)."""
-        raw = (
-            f"{method} {path} HTTP/1.1\r\n{self._head}Content-Length: {len(body)}\r\n{headers}\r\n".encode(
-                "latin-1"
-            )
-            + body
-        )
+        """One request on the instance's connection, opened on first use (or after it broke).
+
+        UnsafeHeader, before anything is written, when a header value could end its header."""
+        head = f"{method} {path} HTTP/1.1\r\n{self._head}Content-Length: {len(body)}\r\n"
+        raw = (head + _header_lines(headers) + "\r\n").encode("ascii") + body
         try:
             if self._connection is None or self._connection.closed:
                 loop = asyncio.get_running_loop()
@@ -174,18 +197,19 @@ class AgentClient:
             raise AgentUnreachable(f"agent at {self.base_url}: {exc!r}") from None
 
     async def invoke(self, request: InvokeRequest, wait_s: float) -> AgentResult:
-        headers = (
-            f"Lambkin-Request-Id: {request.request_id}\r\n"
-            f"Lambkin-Timeout-Ms: {request.timeout_ms}\r\n"
-            f"Lambkin-Function-Arn: {request.function_arn}\r\n"
-            f"Content-Type: {request.content_type}\r\n"
-        )
+        headers = [
+            ("Lambkin-Request-Id", request.request_id),
+            ("Lambkin-Timeout-Ms", str(request.timeout_ms)),
+            ("Lambkin-Function-Arn", request.function_arn),
+            ("Content-Type", request.content_type),
+        ]
         if request.trace_id:
-            headers += f"Lambkin-Trace-Id: {request.trace_id}\r\n"
+            headers.append(("Lambkin-Trace-Id", request.trace_id))
+        # The caller's JSON may hold any character, line breaks and non-ASCII ones included.
         if request.client_context:
-            headers += f"Lambkin-Client-Context: {request.client_context}\r\n"
+            headers.append(("Lambkin-Client-Context-B64", _b64(request.client_context)))
         if request.cognito_identity:
-            headers += f"Lambkin-Cognito-Identity: {request.cognito_identity}\r\n"
+            headers.append(("Lambkin-Cognito-Identity-B64", _b64(request.cognito_identity)))
         status, h, body = await self._request("POST", "/invoke", headers, request.payload, wait_s)
         if status != 200:
             raise AgentUnreachable(f"agent answered {status}: {body[:200]!r}")

@@ -12,6 +12,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
+from .agent.invocation import runtime_json_header
 from .agent_client import AgentResult, AgentUnreachable, InvokeRequest
 from .arns import LATEST, FunctionRef
 from .code_store import CodeStore
@@ -66,20 +67,21 @@ def new_trace_id() -> str:
 
 
 def decode_client_context(value: str | None) -> str | None:
-    """The client context as JSON text, from the base64 the invoker sent."""
+    """The client context as compact JSON text, from the base64 the invoker sent.
+
+    Validated exactly as the agent validates it (`runtime_json_header`), so whatever passes here
+    the agent takes: a JSON object, no NaN or Infinity, not nested too deeply to parse.
+    """
     if not value:
         return None
     if len(value) > CLIENT_CONTEXT_MAX:
         raise invalid_parameter(f"Client context must be at most {CLIENT_CONTEXT_MAX} bytes.")
     try:
-        text = base64.b64decode(value, validate=True).decode()
-        if not isinstance(json.loads(text), dict):
-            raise ValueError
-    except (binascii.Error, ValueError):
+        return runtime_json_header(base64.b64decode(value, validate=True).decode())
+    except (binascii.Error, ValueError):  # UnicodeDecodeError is a ValueError
         raise invalid_parameter(
             "Client context must be a valid Base64-encoded JSON object."
         ) from None
-    return text
 
 
 def server_timing(start_phases_ms: dict[str, float], result: AgentResult) -> str:

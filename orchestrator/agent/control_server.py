@@ -7,12 +7,23 @@ one keep-alive connection per instance, so nothing here closes a connection on i
 from __future__ import annotations
 
 import base64
+import binascii
 from collections.abc import Callable
 
 from .errors import Busy, Stopped
 from .httpbase import Handler, Server
-from .invocation import DEFAULT_CONTENT_TYPE, InvokeRequest, InvokeResult, Outcome
+from .invocation import (
+    DEFAULT_CONTENT_TYPE,
+    InvokeRequest,
+    InvokeResult,
+    Outcome,
+    runtime_json_header,
+)
 from .sandbox import Sandbox
+
+# The caller's JSON arrives base64-encoded, so none of its bytes can end a header or the request.
+CLIENT_CONTEXT_HEADER = "Lambkin-Client-Context-B64"
+COGNITO_IDENTITY_HEADER = "Lambkin-Cognito-Identity-B64"
 
 
 class ControlServer(Server):
@@ -22,6 +33,22 @@ class ControlServer(Server):
         super().__init__(addr, ControlHandler)
         self.sandbox = sandbox
         self.request_shutdown = request_shutdown
+
+
+def json_from_base64(name: str, value: str | None) -> str:
+    """The JSON object a `...-B64` header carries, as the runtime gets it ("" when absent).
+
+    ValueError when the header is not base64 of a UTF-8 JSON object."""
+    if not value:
+        return ""
+    try:
+        text = base64.b64decode(value, validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        raise ValueError(f"{name} must be base64 of a UTF-8 JSON object") from None
+    try:
+        return runtime_json_header(text)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be base64 of a UTF-8 JSON object: {exc}") from None
 
 
 def result_headers(result: InvokeResult) -> list[tuple[str, str]]:
@@ -77,6 +104,16 @@ class ControlHandler(Handler):
                 "Lambkin-Request-Id and a positive integer Lambkin-Timeout-Ms are required",
             )
             return
+        try:
+            client_context = json_from_base64(
+                CLIENT_CONTEXT_HEADER, headers.get(CLIENT_CONTEXT_HEADER)
+            )
+            cognito_identity = json_from_base64(
+                COGNITO_IDENTITY_HEADER, headers.get(COGNITO_IDENTITY_HEADER)
+            )
+        except ValueError as exc:
+            self.reply_error(400, "InvalidRequest", str(exc))
+            return
         request = InvokeRequest(
             request_id=request_id,
             timeout_ms=int(timeout_ms),
@@ -84,8 +121,8 @@ class ControlHandler(Handler):
             content_type=headers.get("Content-Type") or DEFAULT_CONTENT_TYPE,
             function_arn=headers.get("Lambkin-Function-Arn", ""),
             trace_id=headers.get("Lambkin-Trace-Id", ""),
-            client_context=headers.get("Lambkin-Client-Context", ""),
-            cognito_identity=headers.get("Lambkin-Cognito-Identity", ""),
+            client_context=client_context,
+            cognito_identity=cognito_identity,
         )
         try:
             result = self.server.sandbox.invoke(request)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import enum
 import json
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ DEFAULT_CONTENT_TYPE = "application/json"
 _ERROR_TYPE_HEADER_RE = re.compile(r"(Runtime|Function)\.[A-Z][a-zA-Z]+")
 
 
-class Outcome(str, enum.Enum):
+class Outcome(enum.StrEnum):
     SUCCESS = "success"
     FUNCTION_ERROR = "function_error"
     INIT_ERROR = "init_error"
@@ -92,12 +93,40 @@ class Invocation:
         self.next_headers = [(name, value) for name, value in headers if value]
 
 
+def _refuse_constant(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"{text} is beyond a double's range")
+    return value
+
+
+def runtime_json_header(text: str) -> str:
+    """A JSON object as `Lambda-Runtime-Client-Context` and `-Cognito-Identity` carry it.
+
+    Compact and ASCII-only (non-ASCII characters as \\u escapes), so no caller's byte can end
+    the header, and a runtime client that decodes header bytes as Latin-1 (Python's http.client,
+    Node.js) still parses the strings the caller sent. ValueError unless `text` is a JSON object;
+    NaN, Infinity, numbers beyond a double's range and nesting too deep to parse are refused.
+    """
+    try:
+        value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+        if not isinstance(value, dict):
+            raise ValueError("not a JSON object")
+        return json.dumps(value, separators=(",", ":"))
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+
+
 def _json(obj: Mapping[str, object]) -> bytes:
     return json.dumps(obj, separators=(",", ":")).encode()
 
 
 def error_type_of(body: bytes, header: str | None) -> str:
-    """errorType from a posted error body; the Lambda-Runtime-Function-Error-Type header as fallback."""
+    """errorType from a posted error body, else the Lambda-Runtime-Function-Error-Type header."""
     try:
         parsed = json.loads(body) if body else None
     except ValueError:

@@ -11,6 +11,7 @@ import uuid
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -54,7 +55,7 @@ def raw_request(
     path: str,
     body: bytes | None = None,
     headers: dict[str, str] | None = None,
-) -> tuple[int, dict[str, str], dict]:
+) -> tuple[int, dict[str, str], dict[str, Any]]:
     request = urllib.request.Request(
         server.endpoint + path, data=body, method=method, headers=headers or {}
     )
@@ -144,7 +145,12 @@ def zip_b64(data: bytes) -> dict[str, str]:
     ],
 )
 def test_create_function_rejects(
-    server: Server, survivor: str, fields: dict, status: int, error_type: str, message_part: str
+    server: Server,
+    survivor: str,
+    fields: dict[str, Any],
+    status: int,
+    error_type: str,
+    message_part: str,
 ) -> None:
     got_status, got_type, message = create_raw(server, **fields)
     assert (got_status, got_type) == (status, error_type), message
@@ -240,6 +246,88 @@ def test_unknown_function_and_route(server: Server, survivor: str) -> None:
     assert status == 400 and headers.get("x-amzn-errortype") == "InvalidRequestContentException"
     status, headers, _ = raw_request(server, "POST", "/2015-03-31/functions", b"{broken")
     assert status == 400 and headers.get("x-amzn-errortype") == "InvalidRequestContentException"
+
+
+# Untrusted strings on the invoke path: the client context and the function name reach the
+# agent protocol and the validators; none may break an instance, a connection or a later call.
+
+CONTEXT_ZIP = make_zip(
+    {
+        "app.py": (
+            "def handler(event, context):\n"
+            "    cc = context.client_context\n"
+            "    return {'event': event, 'custom': cc.custom if cc else None}\n"
+        )
+    }
+)
+
+
+@pytest.fixture(scope="module")
+def context_fn(server: Server) -> str:
+    """Echoes the event and `context.client_context.custom`."""
+    server.client().create_function(
+        FunctionName="context-echo",
+        Runtime="python3.11",
+        Role=ROLE,
+        Handler="app.handler",
+        Code={"ZipFile": CONTEXT_ZIP},
+    )
+    return "context-echo"
+
+
+def invoke_raw(
+    server: Server, name: str, payload: bytes, client_context: bytes | None = None
+) -> tuple[int, dict[str, str], dict[str, Any]]:
+    headers: dict[str, str] = {}
+    if client_context is not None:
+        headers["X-Amz-Client-Context"] = base64.b64encode(client_context).decode()
+    return raw_request(
+        server, "POST", f"/2015-03-31/functions/{name}/invocations", payload, headers
+    )
+
+
+def assert_instances_idle(server: Server, name: str) -> None:
+    states = [i["State"] for i in server.instances(name)]
+    assert "busy" not in states, states
+
+
+def test_utf8_client_context_reaches_the_function(server: Server, context_fn: str) -> None:
+    status, headers, body = invoke_raw(
+        server, context_fn, b'{"n": 1}', json.dumps({"custom": {"k": "€"}}).encode()
+    )
+    assert (status, headers.get("x-amz-function-error")) == (200, None), body
+    assert body == {"event": {"n": 1}, "custom": {"k": "€"}}
+    # A context that is not the {"custom": ...} shape is still a JSON object: accepted.
+    status, _, body = invoke_raw(server, context_fn, b"{}", '{"k":"€"}'.encode())
+    assert (status, body) == (200, {"event": {}, "custom": None}), body
+    assert_instances_idle(server, context_fn)
+
+
+def test_client_context_with_line_breaks_cannot_split_the_agent_request(
+    server: Server, context_fn: str
+) -> None:
+    invoke_raw(server, context_fn, b"{}")  # warm: an idle instance, with its agent connection
+    warm = {i["InstanceId"] for i in server.instances(context_fn)}
+    # Valid JSON, CR/LF between tokens. Written raw, the blank line would end the agent request's
+    # headers early: the agent reads the body from the wrong place and the payload's last bytes
+    # stay on the connection, where they swallow the next request's first line.
+    context = b'{"custom":\r\n\r\n{"k":"v"}}'
+    status, headers, body = invoke_raw(server, context_fn, b'{"payload": "whole"}', context)
+    next_status, next_headers, next_body = invoke_raw(server, context_fn, b'{"next": true}')
+    assert [
+        (status, headers.get("x-amz-function-error"), body),
+        (next_status, next_headers.get("x-amz-function-error"), next_body),
+    ] == [
+        (200, None, {"event": {"payload": "whole"}, "custom": {"k": "v"}}),
+        (200, None, {"event": {"next": True}, "custom": None}),
+    ]
+    assert {i["InstanceId"] for i in server.instances(context_fn)} == warm  # served warm
+    # LF alone and CR alone, inside and between the members, end to end.
+    for context in (b'{"custom":\n{"k":\n"v"}\n}\n', b'{"custom":\r{"k":"v"}\r}'):
+        status, headers, body = invoke_raw(server, context_fn, b"[1]", context)
+        assert (status, body) == (200, {"event": [1], "custom": {"k": "v"}}), (context, body)
+    assert {i["InstanceId"] for i in server.instances(context_fn)} == warm
+    assert_instances_idle(server, context_fn)
 
 
 def test_server_still_serves_after_bad_input(server: Server, survivor: str) -> None:
