@@ -103,10 +103,11 @@ def check_payload(payload: bytes, limit: int = MAX_SYNC_PAYLOAD) -> bytes:
         return b"{}"  # Lambda hands an empty invocation to the handler as an empty object
     try:
         json.loads(payload)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # ValueError includes UnicodeDecodeError
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
         raise LambdaError(
             LambdaErrorCode.INVALID_REQUEST_CONTENT,
-            f"Could not parse request body into json: Could not parse payload into json: {exc}",
+            f"Could not parse request body into json: Could not parse payload into json: {reason}",
         ) from None
     return payload
 

@@ -330,6 +330,25 @@ def test_client_context_with_line_breaks_cannot_split_the_agent_request(
     assert_instances_idle(server, context_fn)
 
 
+@pytest.mark.parametrize(
+    ("payload", "client_context", "error_type"),
+    [
+        (b"[" * 100_000 + b"]" * 100_000, None, "InvalidRequestContentException"),
+        (b'{"a":' * 50_000 + b"1" + b"}" * 50_000, None, "InvalidRequestContentException"),
+        # base64 of 2.6 KB: under the 3583-byte limit, yet deeper than Python's parser goes
+        (b"{}", b'{"a":' + b"[" * 1300 + b"]" * 1300 + b"}", "InvalidParameterValueException"),
+    ],
+    ids=["payload-arrays", "payload-objects", "client-context"],
+)
+def test_deeply_nested_json_is_refused(
+    server: Server, context_fn: str, payload: bytes, client_context: bytes | None, error_type: str
+) -> None:
+    status, headers, body = invoke_raw(server, context_fn, payload, client_context)
+    assert (status, headers.get("x-amzn-errortype")) == (400, error_type), body
+    assert body["message"]
+    assert "Traceback" not in server.log()
+
+
 def test_server_still_serves_after_bad_input(server: Server, survivor: str) -> None:
     lam = server.client()
     assert server.process.poll() is None
