@@ -26,16 +26,18 @@ HANDLER_MAX = 128
 RESERVED_ENVIRONMENT = frozenset(
     {
         "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_EXECUTION_ENV",
-        "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
-        "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+        "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_INITIALIZATION_TYPE",
+        "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
         "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
         "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
     }
 )  # fmt: skip
 
-_ENV_NAME = re.compile(r"^[a-zA-Z]([a-zA-Z0-9_])+$")
-_HANDLER = re.compile(r"^[^\s]+$")
-_ROLE = re.compile(r"^arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$")
+# botocore's patterns, matched with fullmatch: `$` would also match before a trailing newline.
+_ENV_NAME = re.compile(r"[a-zA-Z]([a-zA-Z0-9_])+")
+_HANDLER = re.compile(r"[^\s\x00]+")  # and no NUL, which no argv or environment can hold
+_ROLE = re.compile(r"arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+")
 
 
 def _require_object(body: Any) -> dict[str, Any]:
@@ -88,13 +90,13 @@ def handler(value: Any) -> str:
         raise invalid_parameter("Handler is required for functions with PackageType Zip.")
     if len(value) > HANDLER_MAX:
         raise validation("handler", f"Member must have length less than or equal to {HANDLER_MAX}")
-    if not _HANDLER.match(value):
+    if not _HANDLER.fullmatch(value):
         raise validation("handler", "Member must satisfy regular expression pattern: [^\\s]+")
     return value
 
 
 def role(value: Any) -> str:
-    if not isinstance(value, str) or not _ROLE.match(value):
+    if not isinstance(value, str) or not _ROLE.fullmatch(value):
         raise validation(
             "role",
             "Member must satisfy regular expression pattern: "
@@ -124,10 +126,11 @@ def environment(value: Any) -> dict[str, str]:
         )
     variables = value.get("Variables") or {}
     for name, val in variables.items():
-        if not _ENV_NAME.match(name):
+        if not _ENV_NAME.fullmatch(name):
             raise validation(
                 "environment.variables",
-                f"Member must satisfy regular expression pattern: [a-zA-Z]([a-zA-Z0-9_])+ (got '{name}')",
+                "Member must satisfy regular expression pattern: [a-zA-Z]([a-zA-Z0-9_])+ "
+                f"(got '{name}')",
             )
         if not isinstance(val, str):
             raise invalid_parameter(f"Environment variable {name} must be a string.")

@@ -349,6 +349,43 @@ def test_deeply_nested_json_is_refused(
     assert "Traceback" not in server.log()
 
 
+@pytest.mark.parametrize(
+    "quoted_name",
+    [
+        "survivor%0A",
+        "survivor%3A%24LATEST%0A",
+        "survivor%0D%0A",
+        "arn%3Aaws%3Alambda%3Aus-east-1%3A000000000000%3Afunction%3Asurvivor%0A",
+        "survivor%00",
+    ],
+)
+def test_function_name_with_a_trailing_line_break_is_refused(
+    server: Server, survivor: str, quoted_name: str
+) -> None:
+    status, headers, body = raw_request(
+        server, "POST", f"/2015-03-31/functions/{quoted_name}/invocations", b"{}"
+    )
+    assert (status, headers.get("x-amzn-errortype")) == (400, "ValidationException"), body
+    assert "functionName" in body["message"]
+    status, headers, body = raw_request(server, "GET", f"/2015-03-31/functions/{quoted_name}")
+    assert (status, headers.get("x-amzn-errortype")) == (400, "ValidationException"), body
+
+
+def test_create_function_with_a_trailing_line_break_is_refused(
+    server: Server, survivor: str
+) -> None:
+    for fields in (
+        {"FunctionName": "trailing-newline\n"},
+        {"Handler": "app.handler\n"},
+        {"Role": ROLE + "\n"},
+        {"Environment": {"Variables": {"NAME\n": "x"}}},
+    ):
+        status, error_type, message = create_raw(server, **fields)
+        assert (status, error_type) == (400, "ValidationException"), (fields, message)
+    names = [f["FunctionName"] for f in server.client().list_functions()["Functions"]]
+    assert not [name for name in names if "\n" in name], names
+
+
 def test_server_still_serves_after_bad_input(server: Server, survivor: str) -> None:
     lam = server.client()
     assert server.process.poll() is None
