@@ -97,10 +97,10 @@ def test_metrics_parse_and_count_exactly_what_happened(server: Server) -> None:
     assert delta("lambkin_instance_starts_total", function=name) == 1
     assert metric(after, "lambkin_instances", function=name, state="idle") == 1
 
-    lam.delete_function(FunctionName=name)  # retires the instance: a stop, reason update
+    lam.delete_function(FunctionName=name)  # retires the instance: a stop, reason deleted
     for _ in range(100):
         stopped = metric(
-            metrics(server), "lambkin_instance_stops_total", function=name, reason="update"
+            metrics(server), "lambkin_instance_stops_total", function=name, reason="deleted"
         )
         if stopped:
             break
