@@ -44,7 +44,8 @@ def filter_events(endpoint: str, body: dict[str, Any]) -> dict[str, Any]:
     )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
-            return json.loads(response.read())  # type: ignore[no-any-return]
+            page: dict[str, Any] = json.loads(response.read())
+            return page
     except urllib.error.HTTPError as exc:
         error = json.loads(exc.read() or b"{}")
         if error.get("__type") == "ResourceNotFoundException":

@@ -25,6 +25,7 @@ class Headers(dict[str, str]):
     """Request headers by lower-case name. http.client's email-based parser costs ~15 us a
     request, more than half of the agent's own work per invoke; this is a plain dict."""
 
+    # One signature in place of dict.get's overloads, so mypy calls it an incompatible override.
     def get(self, name: str, default: str | None = None) -> str | None:  # type: ignore[override]
         return super().get(name.lower(), default)
 
@@ -90,6 +91,7 @@ class Handler(BaseHTTPRequestHandler):
                 return False
             key, value = name.strip().lower(), value.strip()
             headers[key] = f"{headers[key]}, {value}" if key in headers else value
+        # The handler's headers are declared as http.client's Message; this dict reads the same.
         self.headers = headers  # type: ignore[assignment]
         connection = (headers.get("connection") or "").lower()
         self.close_connection = connection == "close" or (

@@ -37,7 +37,8 @@ class Services:
 
 
 async def services(request: Request) -> Services:
-    return request.app.state.services  # type: ignore[no-any-return]
+    wired: Services = request.app.state.services  # set at start-up, in the app's lifespan
+    return wired
 
 
 async def read_body(request: Request, limit: int, what: str) -> bytes:
