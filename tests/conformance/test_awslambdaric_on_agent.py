@@ -111,16 +111,16 @@ def test_context_matches_the_invocation(agent: AgentProcess) -> None:
     )
     assert result.outcome == "success", result.body
     ctx = result.json()
-    assert ctx["aws_request_id"] == "ric-ctx"  # type: ignore[index]
-    remaining = ctx["remaining_ms"]  # type: ignore[index]
-    elapsed = ctx["now_ms"] - sent_ms  # type: ignore[index]
+    assert ctx["aws_request_id"] == "ric-ctx"
+    remaining = ctx["remaining_ms"]
+    elapsed = ctx["now_ms"] - sent_ms
     assert 5000 - elapsed - 100 <= remaining <= 5000
-    assert ctx["function_arn"] == "arn:aws:lambda:us-east-1:000000000000:function:conformance"  # type: ignore[index]
-    assert ctx["function_name"] == "conformance"  # type: ignore[index]
-    assert str(ctx["memory_limit_in_mb"]) == "256"  # type: ignore[index]
-    assert ctx["client_context_custom"] == {"k": "v"}  # type: ignore[index]
-    assert ctx["cognito_identity_id"] == "id-1"  # type: ignore[index]
-    assert ctx["trace_env"].startswith("Root=1-5e1b4151")  # type: ignore[index, union-attr]
+    assert ctx["function_arn"] == "arn:aws:lambda:us-east-1:000000000000:function:conformance"
+    assert ctx["function_name"] == "conformance"
+    assert str(ctx["memory_limit_in_mb"]) == "256"
+    assert ctx["client_context_custom"] == {"k": "v"}
+    assert ctx["cognito_identity_id"] == "id-1"
+    assert ctx["trace_env"].startswith("Root=1-5e1b4151")
 
 
 def test_five_megabyte_echo_and_too_large_response(agent: AgentProcess) -> None:
@@ -143,9 +143,9 @@ def test_raised_exception_is_a_function_error(agent: AgentProcess) -> None:
     assert result.outcome == "function_error"
     assert result.error_type == "ValueError"
     body = result.json()
-    assert body["errorType"] == "ValueError"  # type: ignore[index]
-    assert body["errorMessage"] == "handler went wrong: on purpose"  # type: ignore[index]
-    assert isinstance(body["stackTrace"], list) and body["stackTrace"]  # type: ignore[index]
+    assert body["errorType"] == "ValueError"
+    assert body["errorMessage"] == "handler went wrong: on purpose"
+    assert isinstance(body["stackTrace"], list) and body["stackTrace"]
     assert "ValueError" in result.tail  # awslambdaric logs the error during the invocation
     after = agent.invoke({"ok": True})
     assert after.outcome == "success" and after.json() == {"echo": {"ok": True}}
@@ -159,8 +159,8 @@ def test_missing_module_is_an_import_module_error(ric_dir: Path, tmp_path: Path)
         assert result.outcome == "init_error"
         assert result.error_type == "Runtime.ImportModuleError"
         body = result.json()
-        assert body["errorType"] == "Runtime.ImportModuleError"  # type: ignore[index]
-        assert body["errorMessage"].startswith("Unable to import module 'missing_module'")  # type: ignore[index]
+        assert body["errorType"] == "Runtime.ImportModuleError"
+        assert body["errorMessage"].startswith("Unable to import module 'missing_module'")
         assert "Runtime.ImportModuleError" in result.tail
         assert agent.health()["runtime"] == "failed"
         again = agent.invoke({}, request_id="ric-init-2")  # lazily re-initialised, fails again
@@ -176,6 +176,6 @@ def test_missing_handler_function_is_a_handler_not_found(ric_dir: Path, tmp_path
         result = agent.invoke({})
         assert result.outcome == "init_error"  # awslambdaric 4.x checks the function at init
         assert result.error_type == "Runtime.HandlerNotFound"
-        assert result.json()["errorMessage"] == "Handler 'nope' missing on module 'app'"  # type: ignore[index]
+        assert result.json()["errorMessage"] == "Handler 'nope' missing on module 'app'"
     finally:
         agent.close()

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "agent_runtimes"))
-from harness import REPO, AgentProcess, runtime_cmd
+from harness import REPO, AgentProcess, Invoked, runtime_cmd
 
 from orchestrator.agent.memory import ProcTreeMemory, process_tree
 
@@ -48,9 +48,11 @@ def agent(task_dir: Path) -> Iterator[AgentProcess]:
     assert process.close() == 0
 
 
-def failing_agent(mode: str, task_dir: Path, **kwargs: object) -> AgentProcess:
+def failing_agent(mode: str, task_dir: Path, init_timeout_s: float | None = None) -> AgentProcess:
     env = {"INIT_MODE": mode, "MARKER": str(task_dir / "marker")}
-    return AgentProcess(runtime_cmd("failing_init.py"), env, cwd=task_dir, **kwargs)  # type: ignore[arg-type]
+    return AgentProcess(
+        runtime_cmd("failing_init.py"), env, cwd=task_dir, init_timeout_s=init_timeout_s
+    )
 
 
 def wait_gone(pid: int, timeout: float = 3.0) -> bool:
@@ -117,7 +119,7 @@ def test_next_headers_and_runtime_environment(agent: AgentProcess, task_dir: Pat
         },
     )
     facts = result.json()
-    headers = facts["headers"]  # type: ignore[index]
+    headers = facts["headers"]
     assert headers["lambda-runtime-aws-request-id"] == "req-headers"
     deadline = int(headers["lambda-runtime-deadline-ms"])  # an int, epoch ms
     assert before_ms + 7000 - 50 <= deadline <= time.time() * 1000 + 7000 + 50
@@ -126,12 +128,12 @@ def test_next_headers_and_runtime_environment(agent: AgentProcess, task_dir: Pat
     assert headers["lambda-runtime-client-context"] == '{"custom":{"a":"b"}}'
     assert "lambda-runtime-cognito-identity" not in headers  # empty ones are omitted
     assert headers["content-type"] == "application/json"
-    assert facts["cwd"] == str(task_dir)  # type: ignore[index]
-    assert facts["pgid_is_pid"] is True  # type: ignore[index]
-    host, port = facts["runtime_api"].split(":")  # type: ignore[index]
+    assert facts["cwd"] == str(task_dir)
+    assert facts["pgid_is_pid"] is True
+    host, port = facts["runtime_api"].split(":")
     assert host == "127.0.0.1" and int(port) > 0
     # exactly the configured environment plus AWS_LAMBDA_RUNTIME_API (Python adds LC_CTYPE)
-    keys = set(facts["env_keys"]) - {"LC_CTYPE"}  # type: ignore[index]
+    keys = set(facts["env_keys"]) - {"LC_CTYPE"}
     assert keys == {"FOO", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_RUNTIME_API"}
 
 
@@ -315,7 +317,7 @@ def test_response_too_large(agent: AgentProcess) -> None:
     result = agent.invoke({"cmd": "big", "size": 6291557})
     assert result.outcome == "response_too_large"
     assert result.error_type == "Function.ResponseSizeTooLarge"
-    assert result.json()["errorType"] == "Function.ResponseSizeTooLarge"  # type: ignore[index]
+    assert result.json()["errorType"] == "Function.ResponseSizeTooLarge"
     assert agent.invoke({"cmd": "big_report"}).json() == {"big_status": 413}
     # exactly at the limit is fine
     at_limit = agent.invoke({"cmd": "big", "size": 6291556})
@@ -355,7 +357,7 @@ def test_init_error_posted_then_lazy_restart(task_dir: Path) -> None:
         assert result.error_type == "Runtime.ImportModuleError"
         assert (
             result.json()["errorMessage"] == "Unable to import module 'app': No module named 'app'"
-        )  # type: ignore[index]
+        )
         assert float(result.headers["lambkin-init-duration-ms"]) > 0
         assert len(agent.runtime_pids()) == 2  # restarted lazily for this invoke
         tail = result.tail
@@ -401,7 +403,7 @@ def test_init_timeout(task_dir: Path) -> None:
         result = agent.invoke({}, request_id="req-hang")
         assert result.outcome == "init_error"
         assert result.error_type == "Sandbox.Timedout"
-        assert "Init timed out after 0.40 seconds" in result.json()["errorMessage"]  # type: ignore[index]
+        assert "Init timed out after 0.40 seconds" in result.json()["errorMessage"]
         assert time.monotonic() - started < 2.0
         assert wait_gone(agent.runtime_pids()[-1])  # killed in the background
     finally:
@@ -425,7 +427,7 @@ def test_missing_runtime_binary(task_dir: Path) -> None:
         result = agent.invoke({}, request_id="req-nobin")
         assert result.outcome == "init_error"
         assert result.error_type == "Runtime.InvalidEntrypoint"
-        assert result.json()["errorMessage"] == (  # type: ignore[index]
+        assert result.json()["errorMessage"] == (
             "RequestId: req-nobin Error: "
             "fork/exec /nonexistent/bootstrap: no such file or directory"
         )
@@ -438,7 +440,7 @@ def test_missing_runtime_binary(task_dir: Path) -> None:
 
 def test_concurrent_invoke_gets_409(agent: AgentProcess) -> None:
     assert agent.invoke({}).outcome == "success"
-    results: list[object] = []
+    results: list[Invoked] = []
     slow = threading.Thread(
         target=lambda: results.append(agent.invoke({"cmd": "sleep", "seconds": 0.5}))
     )
@@ -453,7 +455,7 @@ def test_concurrent_invoke_gets_409(agent: AgentProcess) -> None:
     other.close()
     slow.join()
     assert second.status == 409
-    assert results[0].outcome == "success"  # type: ignore[attr-defined]
+    assert results[0].outcome == "success"
 
 
 def test_invoke_requires_request_id_and_timeout(agent: AgentProcess) -> None:

@@ -8,12 +8,13 @@ import sqlite3
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.support.server import Server, start_server
+from tests.support.server import Client, Server, start_server
 from tests.support.sink import Sink, docker_gateway
 from tests.support.zips import make_zip
 
@@ -74,7 +75,7 @@ def server(driver: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Se
     assert srv.stop() == 0, srv.log()
 
 
-def create(lam, sink: Sink, handler: str = "app.record", **extra) -> str:  # type: ignore[no-untyped-def]
+def create(lam: Client, sink: Sink, handler: str = "app.record", **extra: Any) -> str:
     name = f"a-{uuid.uuid4().hex[:10]}"
     lam.create_function(
         FunctionName=name, Runtime="python3.11", Role=ROLE, Handler=handler, Code={"ZipFile": APP},
@@ -83,7 +84,7 @@ def create(lam, sink: Sink, handler: str = "app.record", **extra) -> str:  # typ
     return name
 
 
-def wait_until(predicate, timeout: float) -> bool:  # type: ignore[no-untyped-def]
+def wait_until(predicate: Callable[[], object], timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
@@ -194,7 +195,7 @@ def test_function_destination_receives_the_record(server: Server, sink: Sink) ->
         Payload=b'{"succeed_on": 5, "n": "via-destination"}',
     )["ResponseMetadata"]["RequestId"]
 
-    def delivered() -> list[dict]:
+    def delivered() -> list[dict[str, Any]]:
         return [
             c["event"]
             for c in sink.topic("captured")
@@ -213,7 +214,8 @@ def _admin(server: Server, method: str, path: str, body: bytes | None = None) ->
 
     request = urllib.request.Request(server.endpoint + path, data=body, method=method)
     with urllib.request.urlopen(request, timeout=10) as response:
-        return response.read()  # type: ignore[no-any-return]
+        data: bytes = response.read()
+        return data
 
 
 def _raw_error(server: Server, method: str, path: str, body: bytes) -> tuple[int, str]:

@@ -8,11 +8,12 @@ import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.support.server import Server, start_server
+from tests.support.server import Client, Server, start_server
 from tests.support.zips import make_zip
 
 FUNCTIONS = Path(__file__).parent / "functions"
@@ -33,11 +34,11 @@ def server(
 
 
 @pytest.fixture(scope="module")
-def lam(server: Server):  # type: ignore[no-untyped-def]
+def lam(server: Server) -> Client:
     return server.client()
 
 
-def create(lam, handler: str, *, zip_bytes: bytes = APP_ZIP, **extra) -> str:  # type: ignore[no-untyped-def]
+def create(lam: Client, handler: str, *, zip_bytes: bytes = APP_ZIP, **extra: Any) -> str:
     name = f"t-{handler.split('.')[-1]}-{uuid.uuid4().hex[:8]}"
     lam.create_function(
         FunctionName=name,
@@ -51,18 +52,21 @@ def create(lam, handler: str, *, zip_bytes: bytes = APP_ZIP, **extra) -> str:  #
     return name
 
 
-def invoke(lam, name: str, payload: object = None, **extra) -> tuple[dict, object]:  # type: ignore[no-untyped-def]
+def invoke(
+    lam: Client, name: str, payload: object = None, **extra: Any
+) -> tuple[dict[str, Any], Any]:
+    """The response and its payload, decoded (any JSON)."""
     response = lam.invoke(
         FunctionName=name, Payload=json.dumps(payload if payload is not None else {}), **extra
     )
     return response, json.loads(response["Payload"].read())
 
 
-def log_tail(response: dict) -> str:
+def log_tail(response: dict[str, Any]) -> str:
     return base64.b64decode(response["LogResult"]).decode()
 
 
-def test_create_invoke_and_warm_reuse(lam, server: Server) -> None:
+def test_create_invoke_and_warm_reuse(lam: Client, server: Server) -> None:
     name = create(lam, "app.count")
     first_response, first = invoke(lam, name)
     _, second = invoke(lam, name)
@@ -86,7 +90,7 @@ def test_create_invoke_and_warm_reuse(lam, server: Server) -> None:
     assert len(server.instances(name)) == 1
 
 
-def test_get_list_update_delete(lam) -> None:
+def test_get_list_update_delete(lam: Client) -> None:
     name = create(
         lam, "app.version", Environment={"Variables": {"COLOUR": "blue"}}, MemorySize=256, Timeout=7
     )
@@ -129,7 +133,7 @@ def test_get_list_update_delete(lam) -> None:
         lam.invoke(FunctionName=name, Payload=b"{}")
 
 
-def test_list_functions_paginates_over_60(lam) -> None:
+def test_list_functions_paginates_over_60(lam: Client) -> None:
     prefix = f"page-{uuid.uuid4().hex[:6]}"
     names = {f"{prefix}-{i:02d}" for i in range(60)}
     for name in names:
@@ -151,7 +155,7 @@ def test_list_functions_paginates_over_60(lam) -> None:
         lam.delete_function(FunctionName=name)
 
 
-def test_handler_exception_is_unhandled_function_error(lam) -> None:
+def test_handler_exception_is_unhandled_function_error(lam: Client) -> None:
     name = create(lam, "app.fail")
     response, body = invoke(lam, name, {"why": "testing"})
     assert response["StatusCode"] == 200
@@ -163,7 +167,7 @@ def test_handler_exception_is_unhandled_function_error(lam) -> None:
     )
 
 
-def test_missing_module_is_import_module_error(lam) -> None:
+def test_missing_module_is_import_module_error(lam: Client) -> None:
     name = create(lam, "nope.handler")
     response, body = invoke(lam, name)
     assert response["FunctionError"] == "Unhandled"
@@ -171,7 +175,7 @@ def test_missing_module_is_import_module_error(lam) -> None:
     assert "nope" in body["errorMessage"]
 
 
-def test_timeout_then_next_invocation_succeeds(lam) -> None:
+def test_timeout_then_next_invocation_succeeds(lam: Client) -> None:
     name = create(lam, "app.sleep", Timeout=1)
     response, body = invoke(lam, name, {"seconds": 5}, LogType="Tail")
     assert response["FunctionError"] == "Unhandled"
@@ -185,7 +189,7 @@ def test_timeout_then_next_invocation_succeeds(lam) -> None:
     assert "Init Duration" in log_tail(response), "the runtime re-initialises after a timeout"
 
 
-def test_process_exit_then_next_invocation_succeeds(lam) -> None:
+def test_process_exit_then_next_invocation_succeeds(lam: Client) -> None:
     name = create(lam, "app.exit3")
     response, body = invoke(lam, name, {"exit": True})
     assert response["FunctionError"] == "Unhandled"
@@ -195,7 +199,7 @@ def test_process_exit_then_next_invocation_succeeds(lam) -> None:
     assert "FunctionError" not in response and body == "still alive"
 
 
-def test_context_object(lam) -> None:
+def test_context_object(lam: Client) -> None:
     name = create(lam, "app.context_info", MemorySize=256, Timeout=5)
     client_context = base64.b64encode(json.dumps({"custom": {"tenant": "t1"}}).encode()).decode()
     response, body = invoke(lam, name, LogType="Tail", ClientContext=client_context)
@@ -225,14 +229,14 @@ def test_context_object(lam) -> None:
     assert body["env"]["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "256"
 
 
-def test_tmp_is_writable_and_persists(lam) -> None:
+def test_tmp_is_writable_and_persists(lam: Client) -> None:
     name = create(lam, "app.tmp")
     key = uuid.uuid4().hex
     assert invoke(lam, name, {"key": key, "write": "kept"})[1] == {"content": "kept"}
     assert invoke(lam, name, {"key": key})[1] == {"content": "kept"}
 
 
-def test_trace_id_is_passed_through(lam) -> None:
+def test_trace_id_is_passed_through(lam: Client) -> None:
     name = create(lam, "app.context_info")
     trace = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
     response = lam.invoke(
@@ -258,7 +262,7 @@ def test_trace_id_is_passed_through(lam) -> None:
     )  # returned as sent
 
 
-def test_invoke_by_arn_and_qualifier(lam) -> None:
+def test_invoke_by_arn_and_qualifier(lam: Client) -> None:
     name = create(lam, "app.echo")
     arn = lam.get_function(FunctionName=name)["Configuration"]["FunctionArn"]
     for ref in (arn, f"{name}:$LATEST", f"123456789012:function:{name}"):
@@ -268,7 +272,7 @@ def test_invoke_by_arn_and_qualifier(lam) -> None:
         lam.invoke(FunctionName=name, Qualifier="7", Payload=b"{}")
 
 
-def test_dry_run_and_invocation_types(lam) -> None:
+def test_dry_run_and_invocation_types(lam: Client) -> None:
     name = create(lam, "app.echo")
     assert lam.invoke(FunctionName=name, InvocationType="DryRun")["StatusCode"] == 204
     assert lam.invoke(FunctionName=name, InvocationType="Event", Payload=b"{}")["StatusCode"] == 202
@@ -277,7 +281,7 @@ def test_dry_run_and_invocation_types(lam) -> None:
     assert raised.value.response["Error"]["Code"] == "InvalidParameterValueException"
 
 
-def test_large_payload_round_trip(lam) -> None:
+def test_large_payload_round_trip(lam: Client) -> None:
     name = create(lam, "app.echo", MemorySize=512)
     payload = {
         "data": "x" * 5_000_000,
@@ -287,7 +291,7 @@ def test_large_payload_round_trip(lam) -> None:
     assert invoke(lam, name, payload)[1] == payload
 
 
-def test_oversize_response_is_a_function_error(lam) -> None:
+def test_oversize_response_is_a_function_error(lam: Client) -> None:
     name = create(lam, "app.big_response", MemorySize=512)
     response, body = invoke(lam, name, {"size": 7 * 1024 * 1024})
     assert response["FunctionError"] == "Unhandled"

@@ -65,9 +65,11 @@ def create(server: Server, handler: str, **extra: Any) -> str:
 
 
 def invoke(server: Server, name: str, payload: object, **extra: Any) -> dict[str, Any]:
-    response = server.client().invoke(FunctionName=name, Payload=json.dumps(payload), **extra)
+    response: dict[str, Any] = server.client().invoke(
+        FunctionName=name, Payload=json.dumps(payload), **extra
+    )
     response["Body"] = json.loads(response["Payload"].read())
-    return response  # type: ignore[no-any-return]
+    return response
 
 
 def all_events(server: Server, name: str, **filters: Any) -> list[dict[str, Any]]:
@@ -98,6 +100,13 @@ def wait_events(
         if done(events) or time.monotonic() > deadline:
             return events
         time.sleep(0.1)
+
+
+def first_group(pattern: str, text: str) -> str:
+    """Group 1 of `pattern`'s first match in `text`; the test fails when there is none."""
+    found = re.search(pattern, text)
+    assert found is not None, f"{pattern!r} not in {text!r}"
+    return found[1]
 
 
 def messages(events: list[dict[str, Any]]) -> list[str]:
@@ -142,8 +151,8 @@ def test_every_line_stored_tagged_and_in_order(server: Server) -> None:
     )
     for kind in ("START", "END", "REPORT"):
         assert {
-            re.search(r"RequestId: (\S+)", m)[1] for m in texts if m.startswith(kind + " ")
-        } == request_ids  # type: ignore[index]
+            first_group(r"RequestId: (\S+)", m) for m in texts if m.startswith(kind + " ")
+        } == request_ids
 
     by_stream: dict[str, list[str]] = defaultdict(list)
     for event in sorted(
@@ -347,7 +356,7 @@ def test_lines_printed_while_the_server_was_down_are_stored_after_restart(tmp_pa
 
 def _rss_peak_kb(pid: int) -> int:
     status = Path(f"/proc/{pid}/status").read_text()
-    return int(re.search(r"VmHWM:\s+(\d+) kB", status)[1])  # type: ignore[index]
+    return int(first_group(r"VmHWM:\s+(\d+) kB", status))
 
 
 @pytest.mark.docker
@@ -412,7 +421,7 @@ def test_report_measures_max_memory(docker_server: Server) -> None:
     def max_memory(mb: int) -> int:
         response = invoke(server, name, {"mb": mb}, LogType="Tail")
         report = base64.b64decode(response["LogResult"]).decode().splitlines()[-1]
-        return int(re.search(r"Max Memory Used: (\d+) MB", report)[1])  # type: ignore[index]
+        return int(first_group(r"Max Memory Used: (\d+) MB", report))
 
     first = max_memory(0)
     second = max_memory(100)
@@ -433,9 +442,10 @@ def test_cli_follow_shows_new_lines_within_a_second(server: Server) -> None:
     try:
         seen: dict[str, float] = {}
         assert cli.stdout is not None
+        output = cli.stdout
 
         def read() -> None:
-            for line in cli.stdout:  # type: ignore[union-attr]
+            for line in output:
                 seen.setdefault(line.split(" ", 2)[-1].strip(), time.monotonic())
 
         threading.Thread(target=read, daemon=True).start()

@@ -11,10 +11,11 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 
-from tests.support.server import Server, start_server
+from tests.support.server import Client, Server, start_server
 from tests.support.zips import make_zip
 
 ROLE = "arn:aws:iam::123456789012:role/lambda-role"
@@ -52,11 +53,11 @@ def server(
 
 
 @pytest.fixture(scope="module")
-def lam(server: Server):  # type: ignore[no-untyped-def]
+def lam(server: Server) -> Client:
     return server.client(max_pool_connections=64)
 
 
-def create(lam, handler: str = "app.sleep", **extra) -> str:  # type: ignore[no-untyped-def]
+def create(lam: Client, handler: str = "app.sleep", **extra: Any) -> str:
     name = f"s-{uuid.uuid4().hex[:10]}"
     lam.create_function(
         FunctionName=name,
@@ -70,12 +71,15 @@ def create(lam, handler: str = "app.sleep", **extra) -> str:  # type: ignore[no-
     return name
 
 
-def call(lam, name: str, payload: dict, **extra):  # type: ignore[no-untyped-def]
+def call(
+    lam: Client, name: str, payload: dict[str, Any], **extra: Any
+) -> tuple[dict[str, Any], Any]:
+    """The response and its payload, decoded (any JSON)."""
     response = lam.invoke(FunctionName=name, Payload=json.dumps(payload), **extra)
     return response, json.loads(response["Payload"].read())
 
 
-def wait_until(predicate, timeout: float, interval: float = 0.1) -> bool:  # type: ignore[no-untyped-def]
+def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 0.1) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
@@ -84,7 +88,7 @@ def wait_until(predicate, timeout: float, interval: float = 0.1) -> bool:  # typ
     return predicate()
 
 
-def test_burst_scales_out_then_idles_back_to_zero(lam, server: Server) -> None:
+def test_burst_scales_out_then_idles_back_to_zero(lam: Client, server: Server) -> None:
     name = create(lam, Tags={"lambkin:idle-timeout": "2"})
     started = time.monotonic()
     with ThreadPoolExecutor(20) as executor:
@@ -99,7 +103,7 @@ def test_burst_scales_out_then_idles_back_to_zero(lam, server: Server) -> None:
     assert wait_until(lambda: server.instances(name) == [], timeout=10), server.instances(name)
 
 
-def test_lifetime_recycling_loses_no_invocation(lam, server: Server) -> None:
+def test_lifetime_recycling_loses_no_invocation(lam: Client, server: Server) -> None:
     name = create(lam, Tags={"lambkin:max-lifetime": "1.5"})
     seen = set()
     deadline = time.monotonic() + 6
@@ -115,7 +119,7 @@ def test_lifetime_recycling_loses_no_invocation(lam, server: Server) -> None:
     )
 
 
-def test_reserved_concurrency_throttles_exactly_the_excess(lam) -> None:
+def test_reserved_concurrency_throttles_exactly_the_excess(lam: Client) -> None:
     name = create(lam)
     lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=2)
     assert lam.get_function_concurrency(FunctionName=name)["ReservedConcurrentExecutions"] == 2
@@ -145,14 +149,16 @@ def test_reserved_concurrency_throttles_exactly_the_excess(lam) -> None:
     assert "FunctionError" not in call(lam, name, {"seconds": 0})[0]
 
 
-def test_reservation_may_not_eat_the_unreserved_floor(lam) -> None:
+def test_reservation_may_not_eat_the_unreserved_floor(lam: Client) -> None:
     name = create(lam)
     with pytest.raises(lam.exceptions.InvalidParameterValueException) as raised:
         lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=950)
     assert "UnreservedConcurrentExecution" in str(raised.value)
 
 
-def test_provisioned_instances_are_initialized_before_any_invoke(lam, server: Server) -> None:
+def test_provisioned_instances_are_initialized_before_any_invoke(
+    lam: Client, server: Server
+) -> None:
     name = create(lam)
     put = lam.put_provisioned_concurrency_config(
         FunctionName=name, Qualifier="$LATEST", ProvisionedConcurrentExecutions=2
@@ -182,7 +188,7 @@ ONLY_DOCKER = pytest.mark.parametrize(
 ONLY_PROCESS = pytest.mark.parametrize("server", ["process"], indirect=True)
 
 
-def kill_mid_invocation(lam, server: Server, kill: Callable[[str, str], None]) -> None:  # type: ignore[no-untyped-def]
+def kill_mid_invocation(lam: Client, server: Server, kill: Callable[[str, str], None]) -> None:
     """Kill a busy instance (kill(function, instance id)): that invocation fails promptly with
     Runtime.ExitError, and the next one succeeds on a fresh instance."""
     name = create(lam)
@@ -202,7 +208,9 @@ def kill_mid_invocation(lam, server: Server, kill: Callable[[str, str], None]) -
 
 
 @ONLY_DOCKER
-def test_docker_kill_of_a_busy_container_fails_fast_and_recovers(lam, server: Server) -> None:
+def test_docker_kill_of_a_busy_container_fails_fast_and_recovers(
+    lam: Client, server: Server
+) -> None:
     def docker_kill(function: str, instance_id: str) -> None:
         subprocess.run(
             ["docker", "kill", f"lambkin-{function}-{instance_id}"], check=True, capture_output=True
@@ -212,7 +220,7 @@ def test_docker_kill_of_a_busy_container_fails_fast_and_recovers(lam, server: Se
 
 
 @ONLY_PROCESS
-def test_killed_agent_process_fails_fast_and_recovers(lam, server: Server) -> None:
+def test_killed_agent_process_fails_fast_and_recovers(lam: Client, server: Server) -> None:
     from tests.support.leftovers import leftover_processes
 
     def kill_agent(function: str, instance_id: str) -> None:
@@ -226,7 +234,7 @@ def test_killed_agent_process_fails_fast_and_recovers(lam, server: Server) -> No
 
 
 @ONLY_DOCKER  # memory limits need containers
-def test_out_of_memory(lam, server: Server) -> None:
+def test_out_of_memory(lam: Client, server: Server) -> None:
     name = create(lam, "app.hog", MemorySize=128)
     response, body = call(lam, name, {})
     assert response["FunctionError"] == "Unhandled"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.leftovers import leftovers
-from tests.support.server import start_server
+from tests.support.server import Server, start_server
 from tests.support.zips import make_zip
 
 ROLE = "arn:aws:iam::123456789012:role/lambda-role"
@@ -26,7 +26,7 @@ APP = make_zip(
 DRIVERS = [pytest.param("docker", marks=pytest.mark.docker), "process"]
 
 
-def deploy_and_warm(server, names: list[str]) -> None:  # type: ignore[no-untyped-def]
+def deploy_and_warm(server: Server, names: list[str]) -> None:
     lam = server.client()
     for name in names:
         lam.create_function(

@@ -36,13 +36,11 @@ def test_waiting_instead_of_throttling(tmp_path: Path) -> None:
 
         def call(seconds: float) -> str:
             try:
-                return json.loads(
-                    lam.invoke(FunctionName="q", Payload=json.dumps({"s": seconds}))[
-                        "Payload"
-                    ].read()
-                )
+                response = lam.invoke(FunctionName="q", Payload=json.dumps({"s": seconds}))
             except lam.exceptions.TooManyRequestsException:
                 return "throttled"
+            result: str = json.loads(response["Payload"].read())
+            return result
 
         with ThreadPoolExecutor(2) as executor:
             # Two 1 s calls with one slot: the second waits (< 3 s) instead of being throttled.

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -93,7 +94,7 @@ def test_put_defaults_and_update_keeps_fields() -> None:
         ({"DestinationConfig": []}, LambdaErrorCode.INVALID_PARAMETER_VALUE),
     ],
 )
-def test_rejects(body: dict, code: LambdaErrorCode) -> None:
+def test_rejects(body: dict[str, Any], code: LambdaErrorCode) -> None:
     with pytest.raises(LambdaError) as raised:
         parse(body, exists)
     assert raised.value.code is code

@@ -36,8 +36,11 @@ def store(tmp_path: Path) -> Iterator[LogStore]:
     s.close()
 
 
+Shipper = tuple[LogShipper, list[tuple[str, int, int]]]  # the shipper and what it counted
+
+
 @pytest.fixture
-def shipper(store: LogStore) -> Iterator[tuple[LogShipper, list[tuple[str, int, int]]]]:
+def shipper(store: LogStore) -> Iterator[Shipper]:
     counted: list[tuple[str, int, int]] = []
     s = LogShipper(store, counter=lambda f, stored, dropped: counted.append((f, stored, dropped)))
     yield s, counted
@@ -48,7 +51,9 @@ def stream_messages(store: LogStore, stream: str = "s1") -> list[str]:
     return [row[4] for row in store.stream_events(GROUP, stream, None, None, None, None, 10_000)]
 
 
-def test_feed_splits_chunks_anywhere_and_skips_non_events(store: LogStore, shipper) -> None:  # type: ignore[no-untyped-def]
+def test_feed_splits_chunks_anywhere_and_skips_non_events(
+    store: LogStore, shipper: Shipper
+) -> None:
     ship, counted = shipper
     feed = ship.open(LogTarget("fn", "s1", "i1"))
     data = (
@@ -66,7 +71,9 @@ def test_feed_splits_chunks_anywhere_and_skips_non_events(store: LogStore, shipp
     assert sum(c[1] for c in counted) == 3 and sum(c[2] for c in counted) == 0
 
 
-def test_redelivery_is_dropped_by_sequence_even_across_feeds(store: LogStore, shipper) -> None:  # type: ignore[no-untyped-def]
+def test_redelivery_is_dropped_by_sequence_even_across_feeds(
+    store: LogStore, shipper: Shipper
+) -> None:
     ship, counted = shipper
     first = ship.open(LogTarget("fn", "s1", "i1"))
     first.feed(event(1, "a") + event(2, "b"))
@@ -82,7 +89,7 @@ def test_redelivery_is_dropped_by_sequence_even_across_feeds(store: LogStore, sh
     assert sum(c[1] for c in counted) == 3
 
 
-def test_a_gap_is_counted_and_marked(store: LogStore, shipper) -> None:  # type: ignore[no-untyped-def]
+def test_a_gap_is_counted_and_marked(store: LogStore, shipper: Shipper) -> None:
     ship, counted = shipper
     feed = ship.open(LogTarget("fn", "s1", "i1"))
     feed.feed(event(1, "a") + event(5, "e"))
@@ -138,7 +145,7 @@ def test_filter_order_pagination_and_request_id_terms(store: LogStore) -> None:
     everything = store.filter_events(GROUP, None, None, None, FilterPattern(), None, 100)
     assert [r[6] for r in everything] == ["START r1", "hello world", "hello there", "bye", "END r1"]
     first = store.filter_events(GROUP, None, None, None, FilterPattern(), None, 2)
-    rest = store.filter_events(GROUP, None, None, None, FilterPattern(), tuple(first[-1][:3]), 100)  # type: ignore[arg-type]
+    rest = store.filter_events(GROUP, None, None, None, FilterPattern(), tuple(first[-1][:3]), 100)
     assert [r[6] for r in first + rest] == [r[6] for r in everything]
 
     def match(pattern: str) -> list[str]:
@@ -184,23 +191,22 @@ def test_filter_pattern_parse() -> None:
 
 
 def test_retention_limits_come_from_tags_then_policy_then_settings() -> None:
+    from orchestrator.function_config import FunctionConfig
     from orchestrator.observability import retention_limits
     from orchestrator.settings import Settings
 
-    class Config:
-        def __init__(self, tags: dict[str, str]) -> None:
-            self.tags = tags
-            self.name = "fn"
+    def config(name: str, tags: dict[str, str]) -> FunctionConfig:
+        return FunctionConfig(name, "python3.11", "app.h", "r", "ab", "q", 3, tags=tags)
 
     configs = {
-        "tagged": Config(
-            {"lambkin:log-retention-days": "3", "lambkin:log-retention-bytes": "5000"}
+        "tagged": config(
+            "tagged", {"lambkin:log-retention-days": "3", "lambkin:log-retention-bytes": "5000"}
         ),
-        "plain": Config({}),
+        "plain": config("plain", {}),
     }
     limits = retention_limits(
         Settings(log_retention_days=30, log_retention_bytes=10**9), configs.get
-    )  # type: ignore[arg-type]
+    )
     assert limits("/aws/lambda/tagged", 7) == (3, 5000)
     assert limits("/aws/lambda/plain", 7) == (7, 10**9)
     assert limits("/aws/lambda/plain", None) == (30, 10**9)

@@ -23,8 +23,10 @@ def config(name: str = "fn") -> FunctionConfig:
 def test_survives_restart_and_keeps_server_id(tmp_path: Path) -> None:
     registry = Registry(tmp_path / "db.sqlite")
     registry.create(config("a"))
-    updated = registry.get("a").updated(memory_size=512, environment={"K": "V"})  # type: ignore[union-attr]
-    registry.replace(updated, expected_revision=registry.get("a").revision_id)  # type: ignore[union-attr]
+    stored = registry.get("a")
+    assert stored is not None
+    updated = stored.updated(memory_size=512, environment={"K": "V"})
+    registry.replace(updated, expected_revision=stored.revision_id)
     server_id = registry.server_id()
     registry.close()
     reopened = Registry(tmp_path / "db.sqlite")

@@ -25,7 +25,8 @@ def test_xray_and_w3c_name_the_same_trace() -> None:
         == "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=0000000000000abc;Sampled=1"
     )
     assert parse_xray("Root=nonsense") is None and parse_traceparent("00-00-00-00") is None
-    assert parse_xray("Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=0").sampled is False  # type: ignore[union-attr]
+    unsampled = parse_xray("Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=0")
+    assert unsampled is not None and unsampled.sampled is False
     fresh = incoming_context(None, None)
     assert fresh.parent_span_id is None and fresh.sampled
 

@@ -63,6 +63,12 @@ class Client:
         "app_version_code",
         "app_package_name",
     )
+    # Whatever the client context JSON holds (strings, from the AWS mobile SDKs), or None.
+    installation_id: Any
+    app_title: Any
+    app_version_name: Any
+    app_version_code: Any
+    app_package_name: Any
 
     def __init__(self, client: Mapping[str, Any]) -> None:
         for name in self.__slots__:

@@ -73,7 +73,8 @@ def load_handler(handler: str) -> Handler:
             USER_CODE_SYNTAX_ERROR, f"Syntax error in module '{module_path}': {exc}", trace
         ) from None
     try:
-        return getattr(module, function_name)  # type: ignore[no-any-return]
+        function: Handler = getattr(module, function_name)
+        return function
     except AttributeError:
         raise FaultError(
             HANDLER_NOT_FOUND, f"Handler '{function_name}' missing on module '{module_path}'"

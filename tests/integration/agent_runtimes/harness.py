@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[3]
 RUNTIMES = Path(__file__).resolve().parent
@@ -47,7 +48,7 @@ class Invoked:
     def tail(self) -> str:
         return base64.b64decode(self.headers.get("lambkin-log-tail", "")).decode()
 
-    def json(self) -> object:
+    def json(self) -> Any:
         return json.loads(self.body)
 
 
@@ -82,14 +83,14 @@ class AgentProcess:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
-        assert self.proc.stdout is not None
+        assert self.proc.stdout is not None and self.proc.stderr is not None
         ready_line = self.proc.stdout.readline()
         if not ready_line:
-            raise RuntimeError(f"agent died before ready: {self.proc.stderr.read()!r}")  # type: ignore[union-attr]
+            raise RuntimeError(f"agent died before ready: {self.proc.stderr.read()!r}")
         self.ready_line = ready_line.decode()
         self.port = json.loads(ready_line)["control_port"]
         self._lines: list[str] = []
-        self._events: list[dict[str, object]] = []
+        self._events: list[dict[str, Any]] = []
         self.stderr = b""
         self._changed = threading.Condition()
         self._readers = [
@@ -119,7 +120,7 @@ class AgentProcess:
         with self._changed:
             return list(self._lines)
 
-    def events(self) -> list[dict[str, object]]:
+    def events(self) -> list[dict[str, Any]]:
         with self._changed:
             return list(self._events)
 
@@ -169,12 +170,13 @@ class AgentProcess:
         all_headers.update(headers or {})
         return self.request("POST", "/invoke", body, all_headers)
 
-    def health(self) -> dict[str, object]:
+    def health(self) -> dict[str, Any]:
         response = self.request("GET", "/health")
         assert response.status == 200
-        return response.json()  # type: ignore[return-value]
+        health: dict[str, Any] = response.json()
+        return health
 
-    def wait_for_state(self, state: str, timeout: float = 5.0) -> dict[str, object]:
+    def wait_for_state(self, state: str, timeout: float = 5.0) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while True:
             health = self.health()

@@ -16,6 +16,7 @@ import json
 import os
 import sys
 import time
+from typing import Any
 
 from rapi import RuntimeApi
 
@@ -26,6 +27,7 @@ held: list[bytearray] = []
 
 while True:
     request_id, headers, body = api.next()
+    event: Any  # any JSON; a command's fields are read only when "cmd" names one
     try:
         event = json.loads(body) if headers.get("content-type") == "application/json" else None
     except ValueError:
@@ -70,8 +72,7 @@ while True:
         seen["second"] = api.respond(request_id, b'"again"')
         seen["error_after"] = api.error(request_id, b"{}")
         seen["init_error_late"] = api.init_error(b"{}", "Runtime.Late")
-        status, _, _ = api.call("GET", "/nowhere")
-        seen["unknown_path"] = status
+        seen["unknown_path"] = api.call("GET", "/nowhere")[0]
     elif cmd == "probe_report" or cmd == "big_report":
         api.respond(request_id, json.dumps(seen).encode())
     elif cmd == "memory":
