@@ -49,9 +49,7 @@ def destination_record(
     """Lambda's destination record format."""
     record: dict[str, Any] = {
         "version": "1.0",
-        "timestamp": datetime.now(UTC)
-        .isoformat(timespec="milliseconds")
-        .replace("+00:00", "Z"),
+        "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         "requestContext": {
             "requestId": event.request_id,
             "functionArn": f"{function_arn}:$LATEST",
