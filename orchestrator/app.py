@@ -8,10 +8,18 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from .api import admin, async_config, errors, functions, invoke
+from .api import (
+    admin,
+    concurrency,
+    dead_letters,
+    errors,
+    event_invoke_config,
+    functions,
+    invoke,
+    tags,
+)
 from .api import logs as logs_routes
 from .api import observability as observability_routes
-from .api import scaling as scaling_routes
 from .api.deps import Services
 from .code_store import CodeStore
 from .concurrency import ConcurrencyLimiter
@@ -111,8 +119,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(invoke.router)
     app.include_router(functions.router)
-    app.include_router(scaling_routes.router)
-    app.include_router(async_config.router)
+    app.include_router(concurrency.router)
+    app.include_router(tags.router)
+    app.include_router(event_invoke_config.router)
+    app.include_router(dead_letters.router)
     app.include_router(admin.router)
     app.include_router(logs_routes.router)
     app.include_router(observability_routes.router)

@@ -50,7 +50,7 @@ def serve(
     """Run the control plane (the AWS Lambda API) until SIGTERM or Ctrl-C."""
     import uvicorn
 
-    from . import logs
+    from . import server_logging
     from .app import create_app
     from .settings import Settings
 
@@ -60,7 +60,7 @@ def serve(
     if data_dir is not None:
         overrides["data_dir"] = data_dir
     settings = Settings(**overrides)
-    logs.configure(log_level)
+    server_logging.configure(log_level)
     uvicorn.run(
         create_app(settings),
         host=host,

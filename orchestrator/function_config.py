@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .arns import LATEST, function_arn
+from .log_names import log_group_name
 
 DEFAULT_ROLE = "arn:aws:iam::000000000000:role/lambda-role"
 
@@ -81,7 +82,7 @@ class FunctionConfig:
             "PackageType": "Zip",
             "Architectures": list(self.architectures),
             "EphemeralStorage": {"Size": self.ephemeral_storage},
-            "LoggingConfig": {"LogFormat": self.log_format, "LogGroup": f"/aws/lambda/{self.name}"},
+            "LoggingConfig": {"LogFormat": self.log_format, "LogGroup": log_group_name(self.name)},
             "SnapStart": {"ApplyOn": "None", "OptimizationStatus": "Off"},
         }
         if self.environment:

@@ -15,6 +15,8 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from .log_names import log_group_name
+
 POLL_S = 0.2
 LOOKBACK_MS = 10_000
 _SINCE = re.compile(r"^(\d+)([smhdw]?)$")
@@ -56,7 +58,7 @@ def filter_events(endpoint: str, body: dict[str, Any]) -> dict[str, Any]:
 def events(
     endpoint: str, function: str, start_ms: int | None, request_id: str | None
 ) -> Iterator[dict[str, Any]]:
-    body: dict[str, Any] = {"logGroupName": f"/aws/lambda/{function}"}
+    body: dict[str, Any] = {"logGroupName": log_group_name(function)}
     if start_ms is not None:
         body["startTime"] = start_ms
     if request_id:

@@ -21,7 +21,8 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .logstore import LogStore, Row, StreamKey, group_name
+from .log_names import log_group_name
+from .logstore import LogStore, Row, StreamKey
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ class LogTarget:
 
     @property
     def key(self) -> StreamKey:
-        return StreamKey(group_name(self.function_name), self.stream_name)
+        return StreamKey(log_group_name(self.function_name), self.stream_name)
 
 
 # (function name, lines stored, lines dropped): for metrics.

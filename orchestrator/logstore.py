@@ -84,10 +84,6 @@ class StreamKey:
     stream: str
 
 
-def group_name(function_name: str) -> str:
-    return f"/aws/lambda/{function_name}"
-
-
 def now_ms() -> int:
     return int(time.time() * 1000)
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from .drivers.base import Driver
 from .function_config import FunctionConfig
+from .log_names import function_of_log_group
 from .log_shipping import LogShipper, LogTarget, StreamFeed
 from .logstore import LogStore
 from .metrics import Metrics
@@ -30,7 +31,6 @@ log = logging.getLogger(__name__)
 
 TAG_LOG_RETENTION_DAYS = "lambkin:log-retention-days"
 TAG_LOG_RETENTION_BYTES = "lambkin:log-retention-bytes"
-GROUP_PREFIX = "/aws/lambda/"
 
 
 def retention_limits(
@@ -41,7 +41,8 @@ def retention_limits(
     def limits(group: str, policy_days: int | None) -> tuple[int | None, int | None]:
         days: int | None = policy_days or settings.log_retention_days or None
         max_bytes: int | None = settings.log_retention_bytes or None
-        config = config_of(group[len(GROUP_PREFIX) :]) if group.startswith(GROUP_PREFIX) else None
+        function = function_of_log_group(group)
+        config = config_of(function) if function is not None else None
         tags = config.tags if config is not None else {}
         try:
             if TAG_LOG_RETENTION_DAYS in tags:

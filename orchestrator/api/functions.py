@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -11,6 +10,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from ..arns import parse_function_ref
 from ..errors import not_found
 from .deps import Services, parse_json_object, read_body, services
+from .responses import json_response, no_content
 
 router = APIRouter()
 
@@ -22,16 +22,12 @@ TOO_LARGE_CODE = (
 )
 
 
-def _json(body: Any, status: int = 200) -> JSONResponse:
-    return JSONResponse(body, status_code=status, headers={"x-amzn-RequestId": str(uuid.uuid4())})
-
-
 @router.post(PREFIX, status_code=201)
 @router.post(PREFIX + "/", status_code=201, include_in_schema=False)
 async def create_function(request: Request, svc: Services = Depends(services)) -> JSONResponse:
     body = parse_json_object(await read_body(request, MAX_CODE_REQUEST, TOO_LARGE_CODE))
     config = await svc.functions.create(body)
-    return _json(svc.functions.render(config), 201)
+    return json_response(svc.functions.render(config), 201)
 
 
 @router.get(PREFIX + "/")
@@ -39,7 +35,7 @@ async def create_function(request: Request, svc: Services = Depends(services)) -
 async def list_functions(
     Marker: str | None = None, MaxItems: str | None = None, svc: Services = Depends(services)
 ) -> JSONResponse:
-    return _json(svc.functions.list_page(Marker, MaxItems))
+    return json_response(svc.functions.list_page(Marker, MaxItems))
 
 
 @router.get(PREFIX + "/{function_name}")
@@ -59,7 +55,7 @@ async def get_function(
     concurrency = svc.scaling.get_reserved(parse_function_ref(config.name))
     if concurrency:
         body["Concurrency"] = concurrency
-    return _json(body)
+    return json_response(body)
 
 
 @router.get(PREFIX + "/{function_name}/configuration")
@@ -67,7 +63,7 @@ async def get_function_configuration(
     function_name: str, Qualifier: str | None = None, svc: Services = Depends(services)
 ) -> JSONResponse:
     config = svc.functions.require(parse_function_ref(function_name, Qualifier))
-    return _json(svc.functions.render(config))
+    return json_response(svc.functions.render(config))
 
 
 @router.put(PREFIX + "/{function_name}/code")
@@ -76,7 +72,7 @@ async def update_function_code(
 ) -> JSONResponse:
     body = parse_json_object(await read_body(request, MAX_CODE_REQUEST, TOO_LARGE_CODE))
     config = await svc.functions.update_code(parse_function_ref(function_name), body)
-    return _json(svc.functions.render(config))
+    return json_response(svc.functions.render(config))
 
 
 @router.put(PREFIX + "/{function_name}/configuration")
@@ -85,7 +81,7 @@ async def update_function_configuration(
 ) -> JSONResponse:
     body = parse_json_object(await read_body(request, 1024 * 1024, "Request body too large."))
     config = await svc.functions.update_configuration(parse_function_ref(function_name), body)
-    return _json(svc.functions.render(config))
+    return json_response(svc.functions.render(config))
 
 
 @router.delete(PREFIX + "/{function_name}", status_code=204)
@@ -93,7 +89,7 @@ async def delete_function(
     function_name: str, Qualifier: str | None = None, svc: Services = Depends(services)
 ) -> Response:
     await svc.functions.delete(parse_function_ref(function_name, Qualifier))
-    return Response(status_code=204, headers={"x-amzn-RequestId": str(uuid.uuid4())})
+    return no_content()
 
 
 @router.get("/lambkin/code/{sha}.zip", name="download_code")

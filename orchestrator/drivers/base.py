@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from ..arns import LATEST
 from ..function_config import FunctionConfig
+from ..log_names import log_group_name, log_stream_name
 from ..runtimes import RuntimeSpec
 
 AGENT_CONTROL_PORT = 9002
@@ -64,7 +65,7 @@ class InstanceSpec:
 
     @property
     def log_stream_name(self) -> str:
-        return f"{self.started_on:%Y/%m/%d}/[{LATEST}]{self.instance_id}"
+        return log_stream_name(self.started_on, LATEST, self.instance_id)
 
     def runtime_environment(self, task_root: str, runtime_dir: str, path: str) -> dict[str, str]:
         """The runtime's whole environment, as Lambda sets it, plus the function's variables."""
@@ -82,7 +83,7 @@ class InstanceSpec:
             "AWS_LAMBDA_FUNCTION_NAME": config.name,
             "AWS_LAMBDA_FUNCTION_VERSION": LATEST,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(config.memory_size),
-            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{config.name}",
+            "AWS_LAMBDA_LOG_GROUP_NAME": log_group_name(config.name),
             "AWS_LAMBDA_LOG_STREAM_NAME": self.log_stream_name,
             "AWS_LAMBDA_INITIALIZATION_TYPE": self.initialization_type,
             "AWS_REGION": self.region,

@@ -1,10 +1,6 @@
-"""Asynchronous invocation settings (EventInvokeConfig) and the dead-letter store."""
+"""Asynchronous invocation settings: Put/Update/Get/List/DeleteFunctionEventInvokeConfig."""
 
 from __future__ import annotations
-
-import asyncio
-import uuid
-from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
@@ -14,13 +10,10 @@ from ..dispatcher import EVENT_CONFIG_SETTING
 from ..errors import not_found
 from ..event_config import EventInvokeConfig, parse
 from .deps import Services, parse_json_object, read_body, services
+from .responses import json_response, no_content
 
 router = APIRouter()
 PREFIX = "/2019-09-25/functions/{function_name}/event-invoke-config"
-
-
-def _json(body: Any, status: int = 200) -> JSONResponse:
-    return JSONResponse(body, status_code=status, headers={"x-amzn-RequestId": str(uuid.uuid4())})
 
 
 async def _store(
@@ -32,7 +25,7 @@ async def _store(
     base = None if replace or current is None else EventInvokeConfig.from_json(current)
     settings = parse(body, lambda name: svc.registry.get(name) is not None, base)
     svc.registry.set_setting(config.name, EVENT_CONFIG_SETTING, settings.to_json())
-    return _json(settings.render(svc.functions.arn(config.name)))
+    return json_response(settings.render(svc.functions.arn(config.name)))
 
 
 @router.put(PREFIX)
@@ -59,7 +52,7 @@ async def get_function_event_invoke_config(
         raise not_found(
             f"The function {svc.functions.arn(config.name)} doesn't have an EventInvokeConfig"
         )
-    return _json(EventInvokeConfig.from_json(stored).render(svc.functions.arn(config.name)))
+    return json_response(EventInvokeConfig.from_json(stored).render(svc.functions.arn(config.name)))
 
 
 @router.get(PREFIX + "/list")
@@ -73,7 +66,7 @@ async def list_function_event_invoke_configs(
         if stored is None
         else [EventInvokeConfig.from_json(stored).render(svc.functions.arn(config.name))]
     )
-    return _json({"FunctionEventInvokeConfigs": configs})
+    return json_response({"FunctionEventInvokeConfigs": configs})
 
 
 @router.delete(PREFIX)
@@ -86,28 +79,4 @@ async def delete_function_event_invoke_config(
             f"The function {svc.functions.arn(config.name)} doesn't have an EventInvokeConfig"
         )
     svc.registry.set_setting(config.name, EVENT_CONFIG_SETTING, None)
-    return Response(status_code=204, headers={"x-amzn-RequestId": str(uuid.uuid4())})
-
-
-@router.get("/lambkin/dlq/{function_name}")
-async def list_dead_letters(function_name: str, svc: Services = Depends(services)) -> JSONResponse:
-    config = svc.functions.require(parse_function_ref(function_name))
-    events = await asyncio.to_thread(svc.queue.dead_letters, config.name)
-    return _json({"Events": [e.describe() for e in events]})
-
-
-@router.post("/lambkin/dlq/{function_name}/replay")
-async def replay_dead_letters(
-    function_name: str, request: Request, svc: Services = Depends(services)
-) -> JSONResponse:
-    config = svc.functions.require(parse_function_ref(function_name))
-    body = parse_json_object(await read_body(request, 1024 * 1024, "Request body too large."))
-    request_ids = body.get("RequestIds") or None
-    replayed = await asyncio.to_thread(svc.queue.replay, config.name, request_ids)
-    await svc.dispatcher.enqueue_wakeup()
-    return _json({"Replayed": replayed})
-
-
-@router.get("/lambkin/async")
-async def async_status(svc: Services = Depends(services)) -> JSONResponse:
-    return _json({"QueueDepth": await svc.dispatcher.depth(), **svc.dispatcher.stats})
+    return no_content()
