@@ -93,6 +93,10 @@ def server_timing(start_phases_ms: dict[str, float], result: AgentResult) -> str
     return ", ".join(f"{name};dur={ms:.1f}" for name, ms in phases.items())
 
 
+def _refuse_constant(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")  # AWS's parser refuses NaN and Infinity too
+
+
 def check_payload(payload: bytes, limit: int = MAX_SYNC_PAYLOAD) -> bytes:
     if len(payload) > limit:
         raise LambdaError(
@@ -102,7 +106,7 @@ def check_payload(payload: bytes, limit: int = MAX_SYNC_PAYLOAD) -> bytes:
     if not payload.strip():
         return b"{}"  # Lambda hands an empty invocation to the handler as an empty object
     try:
-        json.loads(payload)
+        json.loads(payload, parse_constant=_refuse_constant)
     except (ValueError, RecursionError) as exc:  # ValueError includes UnicodeDecodeError
         reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
         raise LambdaError(

@@ -337,10 +337,21 @@ def test_client_context_with_line_breaks_cannot_split_the_agent_request(
         (b'{"a":' * 50_000 + b"1" + b"}" * 50_000, None, "InvalidRequestContentException"),
         # base64 of 2.6 KB: under the 3583-byte limit, yet deeper than Python's parser goes
         (b"{}", b'{"a":' + b"[" * 1300 + b"]" * 1300 + b"}", "InvalidParameterValueException"),
+        # Python's parser takes NaN and Infinity; JSON does not, nor AWS's parser
+        (b"NaN", None, "InvalidRequestContentException"),
+        (b'{"a": [1, -Infinity]}', None, "InvalidRequestContentException"),
+        (b"{}", b'{"custom": {"a": NaN}}', "InvalidParameterValueException"),
     ],
-    ids=["payload-arrays", "payload-objects", "client-context"],
+    ids=[
+        "payload-nested-arrays",
+        "payload-nested-objects",
+        "client-context-nested",
+        "payload-NaN",
+        "payload-Infinity",
+        "client-context-NaN",
+    ],
 )
-def test_deeply_nested_json_is_refused(
+def test_json_our_parser_cannot_take_is_a_client_error(
     server: Server, context_fn: str, payload: bytes, client_context: bytes | None, error_type: str
 ) -> None:
     status, headers, body = invoke_raw(server, context_fn, payload, client_context)
