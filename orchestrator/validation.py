@@ -134,6 +134,11 @@ def environment(value: Any) -> dict[str, str]:
             )
         if not isinstance(val, str):
             raise invalid_parameter(f"Environment variable {name} must be a string.")
+        if "\x00" in val:
+            raise invalid_parameter(
+                f"Environment variable {name} holds a NUL character, which no process "
+                "environment can hold."
+            )
     reserved = sorted(set(variables) & RESERVED_ENVIRONMENT)
     if reserved:
         raise invalid_parameter(

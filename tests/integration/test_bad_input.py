@@ -122,6 +122,12 @@ def zip_b64(data: bytes) -> dict[str, str]:
             "AWS_REGION",
         ),
         ({"Environment": {"Variables": {"1BAD": "x"}}}, 400, "ValidationException", "1BAD"),
+        (  # a NUL would stop every start of the runtime ("embedded null byte")
+            {"Environment": {"Variables": {"NUL": "x\x00y"}}},
+            400,
+            "InvalidParameterValueException",
+            "NUL character",
+        ),
         ({"Runtime": "cobol85"}, 400, "InvalidParameterValueException", "python3.11"),
         ({"Role": "not-a-role"}, 400, "ValidationException", "role"),
         (

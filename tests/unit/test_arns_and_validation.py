@@ -108,6 +108,7 @@ def test_defaults_only_what_is_given() -> None:
             LambdaErrorCode.INVALID_PARAMETER_VALUE,
         ),
         ({"Environment": {"Variables": {"AB": 1}}}, LambdaErrorCode.INVALID_PARAMETER_VALUE),
+        ({"Environment": {"Variables": {"AB": "x\x00"}}}, LambdaErrorCode.INVALID_PARAMETER_VALUE),
         (
             {"Environment": {"Variables": {"K" * 10: "v" * 4090}}},
             LambdaErrorCode.INVALID_PARAMETER_VALUE,
