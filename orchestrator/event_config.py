@@ -71,9 +71,11 @@ def _destination(config: Any, which: str, function_exists: Any) -> str | None:
             f'DestinationConfig.{which} must be {{"Destination": "<arn or URL>"}}.'
         )
     destination: str = config["Destination"]
-    if destination.startswith(("http://", "https://")):
+    # No spaces or control characters: a URL is written into a request line, an ARN stored.
+    printable = destination.isprintable() and " " not in destination
+    if printable and destination.startswith(("http://", "https://")):
         return destination
-    if not _LAMBDA_ARN.match(destination):
+    if not printable or not _LAMBDA_ARN.fullmatch(destination):
         raise invalid_parameter(
             f"The destination {destination} is not supported by this server: "
             "use a Lambda function ARN (arn:aws:lambda:<region>:<account>:function:<name>) "

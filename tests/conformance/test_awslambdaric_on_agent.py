@@ -5,6 +5,7 @@ awslambdaric is the truth: where it and our reading of the contract disagree, it
 
 from __future__ import annotations
 
+import base64
 import json
 import sys
 import textwrap
@@ -94,6 +95,10 @@ def test_success_echo(agent: AgentProcess) -> None:
     assert agent.health()["connections_accepted"] == 1
 
 
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
 def test_context_matches_the_invocation(agent: AgentProcess) -> None:
     sent_ms = int(time.time() * 1000)
     result = agent.invoke(
@@ -103,8 +108,8 @@ def test_context_matches_the_invocation(agent: AgentProcess) -> None:
         headers={
             "Lambkin-Function-Arn": "arn:aws:lambda:us-east-1:000000000000:function:conformance",
             "Lambkin-Trace-Id": "Root=1-5e1b4151-5ac6c58f5b5daa6532e4f5b0;Parent=1;Sampled=1",
-            "Lambkin-Client-Context": '{"custom": {"k": "v"}, "env": {}, "client": {}}',
-            "Lambkin-Cognito-Identity": (
+            "Lambkin-Client-Context-B64": b64('{"custom": {"k": "€"}, "env": {}, "client": {}}'),
+            "Lambkin-Cognito-Identity-B64": b64(
                 '{"cognitoIdentityId": "id-1", "cognitoIdentityPoolId": "p"}'
             ),
         },
@@ -118,7 +123,7 @@ def test_context_matches_the_invocation(agent: AgentProcess) -> None:
     assert ctx["function_arn"] == "arn:aws:lambda:us-east-1:000000000000:function:conformance"
     assert ctx["function_name"] == "conformance"
     assert str(ctx["memory_limit_in_mb"]) == "256"
-    assert ctx["client_context_custom"] == {"k": "v"}
+    assert ctx["client_context_custom"] == {"k": "€"}  # non-ASCII reaches awslambdaric intact
     assert ctx["cognito_identity_id"] == "id-1"
     assert ctx["trace_env"].startswith("Root=1-5e1b4151")
 

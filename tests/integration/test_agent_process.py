@@ -6,6 +6,7 @@ the agent's control server, as the control plane does.
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import os
@@ -115,7 +116,8 @@ def test_next_headers_and_runtime_environment(agent: AgentProcess, task_dir: Pat
         headers={
             "Lambkin-Function-Arn": "arn:aws:lambda:us-east-1:000000000000:function:f",
             "Lambkin-Trace-Id": "Root=1-5e1b4151-5ac6c58f5b5daa6532e4f5b0",
-            "Lambkin-Client-Context": '{"custom":{"a":"b"}}',
+            # base64 of JSON with a line break: the runtime gets it compact, on one line
+            "Lambkin-Client-Context-B64": base64.b64encode(b'{"custom":\r\n{"a":"b"}}').decode(),
         },
     )
     facts = result.json()

@@ -13,6 +13,7 @@ import pytest
 from orchestrator import agent_client
 from orchestrator.agent.config import AgentConfig, ConfigError
 from orchestrator.agent.control_server import json_from_base64
+from orchestrator.agent.httpbase import UnsafeHeader, response_head
 from orchestrator.agent.invocation import (
     Invocation,
     InvokeRequest,
@@ -276,3 +277,25 @@ def test_cgroup_candidates_prefer_our_own_cgroup() -> None:
         "/sys/fs/cgroup/system.slice/x.service/memory.events",
     )
     assert cgroup_candidates("")[-1][0] == "/sys/fs/cgroup/memory/memory.max_usage_in_bytes"
+
+
+def test_reply_head_is_the_status_then_content_headers_then_the_rest() -> None:
+    head = response_head(
+        202, "application/json", 16, [("Lambda-Runtime-Aws-Request-Id", "r")], True
+    )
+    assert head == (
+        b"HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: 16\r\n"
+        b"Lambda-Runtime-Aws-Request-Id: r\r\nConnection: close\r\n\r\n"
+    )
+    assert (
+        response_head(204, None, 0, [], False)
+        == b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n"
+    )
+
+
+@pytest.mark.parametrize("bad", ["a\r\nX-Injected: 1", "a\nb", "a\rb", "a\0b"])
+def test_reply_head_refuses_values_that_could_end_a_header(bad: str) -> None:
+    with pytest.raises(UnsafeHeader):
+        response_head(200, "application/json", 0, [("Lambda-Runtime-Trace-Id", bad)], False)
+    with pytest.raises(UnsafeHeader):
+        response_head(200, bad, 0, [], False)

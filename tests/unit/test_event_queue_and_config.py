@@ -98,3 +98,19 @@ def test_rejects(body: dict[str, Any], code: LambdaErrorCode) -> None:
     with pytest.raises(LambdaError) as raised:
         parse(body, exists)
     assert raised.value.code is code
+
+
+@pytest.mark.parametrize(
+    "destination",
+    [
+        "arn:aws:lambda:us-east-1:000000000000:function:target\n",
+        "arn:aws:lambda:us-east-1:000000000000:function:target\r\n",
+        "http://127.0.0.1:9/hook\r\nX-Injected: 1",
+        "https://example.invalid/ hook",
+    ],
+)
+def test_destinations_must_be_whole_arns_or_urls_without_control_characters(
+    destination: str,
+) -> None:
+    with pytest.raises(LambdaError, match="not supported"):
+        parse({"DestinationConfig": {"OnSuccess": {"Destination": destination}}}, exists)
