@@ -136,7 +136,11 @@ class Pool:
         """The instance is broken: stop it. Returns the reason, refined by the driver's view."""
         instance.invocations += 1
         self._mark_failed(instance)
-        if reason is StopReason.CRASH and instance.handle is not None:
+        if (
+            reason is StopReason.CRASH
+            and instance.handle is not None
+            and instance.state is not State.STOPPED  # removed already: nothing left to ask
+        ):
             try:
                 if await self._driver.exit_reason(instance.handle) == "oom":
                     reason = StopReason.OOM
