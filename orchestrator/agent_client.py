@@ -130,11 +130,15 @@ class _Connection(asyncio.Protocol):
             self._transport.close()
 
 
+TOKEN_HEADER = "Lambkin-Token"
+
+
 class AgentClient:
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, token: str) -> None:
         self.base_url = f"http://{host}:{port}"
         self._host, self._port = host, port
-        self._head = f"Host: {host}:{port}\r\n"
+        # The instance's secret goes on every request (the agent refuses any without it).
+        self._head = _header_lines([("Host", f"{host}:{port}"), (TOKEN_HEADER, token)])
         self._connection: _Connection | None = None
 
     async def close(self) -> None:
@@ -233,14 +237,18 @@ class AgentClient:
             pass  # already gone; the driver removes it regardless
 
 
-async def probe_health(host: str, port: int) -> dict[str, Any] | None:
+async def probe_health(host: str, port: int, token: str) -> dict[str, Any] | None:
     """The agent's /health over a fresh connection, so it works while the instance is busy.
 
     For admin listings only; never on the invoke path.
     """
     try:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as session:
-            async with session.get(f"http://{host}:{port}/health") as response:
+            async with session.get(
+                f"http://{host}:{port}/health", headers={TOKEN_HEADER: token}
+            ) as response:
+                if response.status != 200:
+                    return None
                 return await response.json()  # type: ignore[no-any-return]
     except (TimeoutError, aiohttp.ClientError, OSError, ValueError):
         return None

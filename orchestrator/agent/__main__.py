@@ -13,7 +13,7 @@ import signal
 import sys
 import threading
 
-from .config import AgentConfig, ConfigError
+from .config import TOKEN_VARIABLE, AgentConfig, ConfigError
 from .control_server import ControlServer
 from .log_capture import LogCapture
 from .memory import memory_meter
@@ -36,6 +36,8 @@ def main() -> int:
     except ConfigError as exc:
         print(f"lambkin_agent: {exc}", file=sys.stderr)
         return 2
+    # Out of reach of anything we start (the runtime gets LAMBKIN_RUNTIME_ENV only anyway).
+    os.environ.pop(TOKEN_VARIABLE, None)
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
@@ -45,7 +47,7 @@ def main() -> int:
     runtime_api = RuntimeApiServer(config.runtime_api_addr)
     sandbox = Sandbox(config, log, memory_meter(config.memory_source), runtime_api.address)
     runtime_api.sandbox = sandbox
-    control = ControlServer(config.control_addr, sandbox, stop.set)
+    control = ControlServer(config.control_addr, config.control_token, sandbox, stop.set)
     for name, server in (("runtime-api", runtime_api), ("control", control)):
         threading.Thread(target=server.serve_forever, name=name, daemon=True).start()
 

@@ -10,8 +10,21 @@ from dataclasses import dataclass, field
 MEMORY_SOURCES = ("cgroup", "proc")
 
 
+TOKEN_VARIABLE = "LAMBKIN_CONTROL_TOKEN"
+
+
 class ConfigError(ValueError):
     """The environment does not describe a runnable agent."""
+
+
+def parse_user(value: str) -> tuple[int, int] | None:
+    """`uid:gid` -> (uid, gid); "" -> None (the runtime runs as the agent's own user)."""
+    if not value:
+        return None
+    uid, sep, gid = value.partition(":")
+    if not sep or not uid.isdigit() or not gid.isdigit():
+        raise ConfigError(f"LAMBKIN_RUNTIME_USER: expected uid:gid (numbers), got {value!r}")
+    return int(uid), int(gid)
 
 
 def parse_addr(value: str, name: str) -> tuple[str, int]:
@@ -33,6 +46,7 @@ def _json(environ: Mapping[str, str], name: str, default: str) -> object:
 @dataclass(frozen=True)
 class AgentConfig:
     runtime_cmd: tuple[str, ...]
+    control_token: str = field(repr=False)  # every control request must carry it
     control_addr: tuple[str, int] = ("0.0.0.0", 9002)
     runtime_api_addr: tuple[str, int] = ("127.0.0.1", 9001)
     runtime_env: Mapping[str, str] = field(default_factory=dict)
@@ -40,6 +54,7 @@ class AgentConfig:
     instance_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     init_timeout_s: float = 10.0
     memory_source: str = "cgroup"
+    runtime_user: tuple[int, int] | None = None  # (uid, gid) the runtime runs as
 
     @property
     def function_version(self) -> str:
@@ -74,8 +89,17 @@ class AgentConfig:
         memory_source = environ.get("LAMBKIN_MEMORY_SOURCE", "cgroup")
         if memory_source not in MEMORY_SOURCES:
             raise ConfigError(f"LAMBKIN_MEMORY_SOURCE: one of {', '.join(MEMORY_SOURCES)}")
+        token = environ.get(TOKEN_VARIABLE, "")
+        if not token:
+            raise ConfigError(
+                f"{TOKEN_VARIABLE}: required (the secret every control request must carry); "
+                "the agent has no unauthenticated mode"
+            )
+        if not (token.isascii() and token.isprintable()):
+            raise ConfigError(f"{TOKEN_VARIABLE}: printable ASCII only (it travels in a header)")
         return cls(
             runtime_cmd=tuple(cmd),
+            control_token=token,
             control_addr=parse_addr(
                 environ.get("LAMBKIN_CONTROL_ADDR", "0.0.0.0:9002"), "LAMBKIN_CONTROL_ADDR"
             ),
@@ -88,4 +112,5 @@ class AgentConfig:
             instance_id=environ.get("LAMBKIN_INSTANCE_ID") or uuid.uuid4().hex,
             init_timeout_s=init_timeout_s,
             memory_source=memory_source,
+            runtime_user=parse_user(environ.get("LAMBKIN_RUNTIME_USER", "")),
         )

@@ -1,13 +1,15 @@
 """The control server: the control plane's side of the agent (docs/architecture.md).
 
 GET /health, POST /invoke (one at a time, 409 otherwise), POST /shutdown. The control plane keeps
-one keep-alive connection per instance, so nothing here closes a connection on its own.
+one keep-alive connection per instance, so nothing here closes a connection on its own, except
+after refusing a request that lacks the instance's token (401): nothing else happens then.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hmac
 from collections.abc import Callable
 
 from .errors import Busy, Stopped
@@ -24,13 +26,19 @@ from .sandbox import Sandbox
 # The caller's JSON arrives base64-encoded, so none of its bytes can end a header or the request.
 CLIENT_CONTEXT_HEADER = "Lambkin-Client-Context-B64"
 COGNITO_IDENTITY_HEADER = "Lambkin-Cognito-Identity-B64"
+TOKEN_HEADER = "Lambkin-Token"
 
 
 class ControlServer(Server):
     def __init__(
-        self, addr: tuple[str, int], sandbox: Sandbox, request_shutdown: Callable[[], None]
+        self,
+        addr: tuple[str, int],
+        token: str,
+        sandbox: Sandbox,
+        request_shutdown: Callable[[], None],
     ) -> None:
         super().__init__(addr, ControlHandler)
+        self.token = token.encode("latin-1")
         self.sandbox = sandbox
         self.request_shutdown = request_shutdown
 
@@ -67,6 +75,22 @@ def result_headers(result: InvokeResult) -> list[tuple[str, str]]:
 
 class ControlHandler(Handler):
     server: ControlServer
+
+    def parse_request(self) -> bool:
+        """Every request (any method, any path) must carry the instance's token, or it gets 401
+        and the connection is closed, its body unread: nothing else happens."""
+        if not super().parse_request():
+            return False
+        offered = (self.headers.get(TOKEN_HEADER) or "").encode("latin-1")
+        if hmac.compare_digest(offered, self.server.token):
+            return True
+        self.close_connection = True
+        self.reply_error(
+            401,
+            "Unauthorized",
+            f"missing or wrong {TOKEN_HEADER}: this agent answers only its own control plane",
+        )
+        return False
 
     def do_GET(self) -> None:
         if self.path != "/health":

@@ -261,7 +261,11 @@ class Sandbox:
         env["AWS_LAMBDA_RUNTIME_API"] = self._runtime_api
         try:
             process = RuntimeProcess.start(
-                self._config.runtime_cmd, env, self._config.runtime_cwd, self._on_exit
+                self._config.runtime_cmd,
+                env,
+                self._config.runtime_cwd,
+                self._on_exit,
+                user=self._config.runtime_user,
             )
         except StartError as exc:
             self._process, self._output = None, ()

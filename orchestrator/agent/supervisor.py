@@ -1,5 +1,9 @@
 """The runtime process: started in its own process group, watched until it exits, killed as a group.
 
+Given a user, the runtime runs as that uid and gid with no supplementary groups: the agent
+(root in a container, holding only CAP_SETUID, CAP_SETGID and CAP_KILL) keeps a uid the
+function's processes cannot signal, trace or read through /proc.
+
 The exit is reported the way Go's os/exec words it ("exit status 3", "signal: killed"), because
 that is the wording AWS puts into `Runtime.ExitError` messages.
 """
@@ -84,6 +88,7 @@ class RuntimeProcess:
         env: Mapping[str, str],
         cwd: str,
         on_exit: Callable[[RuntimeProcess], None],
+        user: tuple[int, int] | None = None,
     ) -> RuntimeProcess:
         # Our own pipe rather than Popen's file objects, so that no garbage collection ever
         # closes a descriptor a reader thread still uses.
@@ -98,6 +103,9 @@ class RuntimeProcess:
                 stderr=out_w,
                 process_group=0,
                 close_fds=True,
+                user=user[0] if user else None,
+                group=user[1] if user else None,
+                extra_groups=[] if user else None,  # setgroups(0): no supplementary groups
             )
         except OSError as exc:
             os.close(out_r)

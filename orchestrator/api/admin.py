@@ -35,7 +35,7 @@ async def list_instances(
     # leaves an unresolved ARP entry that delays the next container given that address by ~1 s.
     health = await asyncio.gather(
         *(
-            probe_health(i.handle.host, i.handle.port)
+            probe_health(i.handle.host, i.handle.port, i.handle.token)
             if i.handle and i.live and i.state is not State.STARTING
             else _none()
             for i in instances

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import abc
 import json
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -51,6 +52,8 @@ class InstanceSpec:
     init_timeout_s: float = 10.0
     initialization_type: str = "on-demand"
     started_on: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # The instance's control secret: its agent answers only requests carrying it.
+    control_token: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
 
     @property
     def labels(self) -> dict[str, str]:
@@ -104,18 +107,21 @@ class InstanceSpec:
             "LAMBKIN_INSTANCE_ID": self.instance_id,
             "LAMBKIN_SERVER_ID": self.server_id,
             "LAMBKIN_INIT_TIMEOUT_S": str(self.init_timeout_s),
+            "LAMBKIN_CONTROL_TOKEN": self.control_token,
             **extra,
         }
 
 
 @dataclass
 class InstanceHandle:
-    """Where a started instance's agent listens, plus the driver's own reference to it."""
+    """Where a started instance's agent listens, the token it wants on every control request,
+    plus the driver's own reference to it."""
 
     instance_id: str
     host: str
     port: int
     ref: Any = None
+    token: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True)

@@ -184,7 +184,8 @@ class DockerDriver(Driver):
         if self._log_opener is not None:
             feed = self._log_opener(spec.config.name, spec.log_stream_name, spec.instance_id)
             self._follow(spec.instance_id, container_id, feed)
-        return InstanceHandle(spec.instance_id, address, AGENT_CONTROL_PORT, ref=container_id)
+        token = spec.control_token
+        return InstanceHandle(spec.instance_id, address, AGENT_CONTROL_PORT, container_id, token)
 
     # -- logs -----------------------------------------------------------------------------------
 

@@ -131,7 +131,9 @@ class ProcessDriver(Driver):
         )  # fmt: skip
         (workdir / "agent.pid").write_text(str(process.pid))
         self._children[spec.instance_id] = process
-        handle = InstanceHandle(spec.instance_id, "127.0.0.1", 0, ref=process)
+        handle = InstanceHandle(
+            spec.instance_id, "127.0.0.1", 0, ref=process, token=spec.control_token
+        )
         try:
             handle.port = await asyncio.wait_for(self._read_ready_port(process), _READY_TIMEOUT_S)
         except (TimeoutError, StartFailed) as exc:

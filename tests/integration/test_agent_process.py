@@ -450,7 +450,10 @@ def test_concurrent_invoke_gets_409(agent: AgentProcess) -> None:
     agent.wait_for_line(lambda line: line == "sleeping 0.5")
     other = http.client.HTTPConnection("127.0.0.1", agent.port, timeout=10)
     other.request(
-        "POST", "/invoke", b"{}", {"Lambkin-Request-Id": "r2", "Lambkin-Timeout-Ms": "1000"}
+        "POST",
+        "/invoke",
+        b"{}",
+        {"Lambkin-Request-Id": "r2", "Lambkin-Timeout-Ms": "1000", "Lambkin-Token": agent.token},
     )
     second = other.getresponse()
     assert json.loads(second.read())["errorType"] == "Busy"
@@ -470,6 +473,52 @@ def test_invoke_requires_request_id_and_timeout(agent: AgentProcess) -> None:
     assert agent.request("GET", "/nowhere").status == 404
     assert agent.invoke({"still": "fine"}).outcome == "success"
     assert agent.health()["connections_accepted"] == 1
+
+
+@pytest.mark.parametrize("token", [None, "", "wrong", "x" * 64])
+def test_a_request_without_the_token_gets_401_and_does_nothing(
+    agent: AgentProcess, token: str | None
+) -> None:
+    assert agent.invoke({"cmd": "print", "lines": ["first"]}).outcome == "success"
+    headers = {} if token is None else {"Lambkin-Token": token}
+    invoke = {"Lambkin-Request-Id": "stranger", "Lambkin-Timeout-Ms": "1000", **headers}
+    for method, path, extra in [
+        ("GET", "/health", headers),
+        ("POST", "/invoke", invoke),
+        ("POST", "/shutdown", headers),
+        ("GET", "/nowhere", headers),
+        ("PUT", "/invoke", headers),
+    ]:
+        stranger = http.client.HTTPConnection("127.0.0.1", agent.port, timeout=10)
+        stranger.request(method, path, b"{}", extra)
+        response = stranger.getresponse()
+        body = json.loads(response.read())
+        stranger.close()
+        assert response.status == 401, (method, path)
+        assert body["errorType"] == "Unauthorized" and body["errorMessage"]
+    assert agent.proc.poll() is None, "still running: /shutdown was refused"
+    assert not any("stranger" in line for line in agent.lines())
+    health = agent.health()
+    assert health["invocations"] == 1 and health["runtime"] == "ready"
+    assert agent.invoke({"still": "fine"}).outcome == "success"
+
+
+def test_agent_refuses_to_start_without_a_token(task_dir: Path) -> None:
+    for token in (None, ""):
+        env = {"PATH": os.environ["PATH"], "LAMBKIN_RUNTIME_CMD": json.dumps(["true"])}
+        if token is not None:
+            env["LAMBKIN_CONTROL_TOKEN"] = token
+        done = subprocess.run(
+            [sys.executable, "-m", "orchestrator.agent"],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            timeout=10,
+            check=False,
+        )
+        assert done.returncode == 2
+        assert b"LAMBKIN_CONTROL_TOKEN: required" in done.stderr
+        assert done.stdout == b"", "nothing listened"
 
 
 def test_shutdown_stops_runtime_and_exits_zero(agent: AgentProcess) -> None:

@@ -29,9 +29,11 @@ from orchestrator.agent.log_capture import end_line, report_line, start_line
 from orchestrator.agent.memory import cgroup_candidates
 from orchestrator.agent.supervisor import describe_wait_status
 
+TOKEN = {"LAMBKIN_CONTROL_TOKEN": "t0ken"}
+
 
 def test_config_defaults_and_parsing() -> None:
-    config = AgentConfig.from_env({"LAMBKIN_RUNTIME_CMD": '["python3", "-m", "x"]'})
+    config = AgentConfig.from_env({**TOKEN, "LAMBKIN_RUNTIME_CMD": '["python3", "-m", "x"]'})
     assert config.runtime_cmd == ("python3", "-m", "x")
     assert config.control_addr == ("0.0.0.0", 9002)
     assert config.runtime_api_addr == ("127.0.0.1", 9001)
@@ -40,9 +42,13 @@ def test_config_defaults_and_parsing() -> None:
     assert config.memory_source == "cgroup"
     assert config.function_version == "$LATEST" and config.memory_size_mb == 128
     assert config.instance_id
+    assert config.control_token == "t0ken" and "t0ken" not in repr(config)
+    assert config.runtime_user is None
 
     config = AgentConfig.from_env(
         {
+            **TOKEN,
+            "LAMBKIN_RUNTIME_USER": "993:990",
             "LAMBKIN_RUNTIME_CMD": '["/var/task/bootstrap"]',
             "LAMBKIN_CONTROL_ADDR": "127.0.0.1:0",
             "LAMBKIN_RUNTIME_API_ADDR": "[::1]:9101",
@@ -57,6 +63,7 @@ def test_config_defaults_and_parsing() -> None:
     assert config.memory_size_mb == 512
     assert config.init_timeout_s == 2.5 and config.memory_source == "proc"
     assert config.instance_id == "i-1"
+    assert config.runtime_user == (993, 990)
 
 
 @pytest.mark.parametrize(
@@ -69,10 +76,21 @@ def test_config_defaults_and_parsing() -> None:
         {"LAMBKIN_RUNTIME_CMD": '["x"]', "LAMBKIN_CONTROL_ADDR": "nowhere"},
         {"LAMBKIN_RUNTIME_CMD": '["x"]', "LAMBKIN_INIT_TIMEOUT_S": "0"},
         {"LAMBKIN_RUNTIME_CMD": '["x"]', "LAMBKIN_MEMORY_SOURCE": "guess"},
+        {"LAMBKIN_RUNTIME_CMD": '["x"]', "LAMBKIN_RUNTIME_USER": "993"},
+        {"LAMBKIN_RUNTIME_CMD": '["x"]', "LAMBKIN_RUNTIME_USER": "sbx:990"},
     ],
 )
 def test_config_errors(env: dict[str, str]) -> None:
     with pytest.raises(ConfigError):
+        AgentConfig.from_env({**TOKEN, **env})
+
+
+@pytest.mark.parametrize("token", [None, "", "caf\u00e9"])
+def test_config_requires_a_printable_ascii_token(token: str | None) -> None:
+    env = {"LAMBKIN_RUNTIME_CMD": '["x"]'}
+    if token is not None:
+        env["LAMBKIN_CONTROL_TOKEN"] = token
+    with pytest.raises(ConfigError, match="LAMBKIN_CONTROL_TOKEN"):
         AgentConfig.from_env(env)
 
 
@@ -244,7 +262,7 @@ async def test_agent_client_refuses_header_values_that_could_end_a_header(
 
     listener = await asyncio.start_server(accept, "127.0.0.1", 0)
     port = listener.sockets[0].getsockname()[1]
-    client = agent_client.AgentClient("127.0.0.1", port)
+    client = agent_client.AgentClient("127.0.0.1", port, "t0ken")
     fields: dict[str, str] = {"request_id": "r1", "function_arn": "arn", **field}
     request = agent_client.InvokeRequest(payload=b"{}", timeout_ms=1000, **fields)
     try:

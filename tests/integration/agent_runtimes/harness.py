@@ -11,6 +11,7 @@ import base64
 import http.client
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -63,8 +64,10 @@ class AgentProcess:
         agent_argv: Sequence[str] = (sys.executable, "-m", "orchestrator.agent"),
         agent_cwd: str | os.PathLike[str] = REPO,
     ) -> None:
+        self.token = secrets.token_hex(32)  # sent on every control request
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "LAMBKIN_CONTROL_TOKEN": self.token,
             "LAMBKIN_CONTROL_ADDR": "127.0.0.1:0",
             "LAMBKIN_RUNTIME_API_ADDR": "127.0.0.1:0",
             "LAMBKIN_MEMORY_SOURCE": "proc",
@@ -147,7 +150,8 @@ class AgentProcess:
     def request(
         self, method: str, path: str, body: bytes = b"", headers: Mapping[str, str] | None = None
     ) -> Invoked:
-        self.conn.request(method, path, body=body, headers=dict(headers or {}))
+        all_headers = {"Lambkin-Token": self.token, **(headers or {})}
+        self.conn.request(method, path, body=body, headers=all_headers)
         response = self.conn.getresponse()
         data = response.read()
         return Invoked(response.status, {k.lower(): v for k, v in response.getheaders()}, data)
