@@ -1,0 +1,172 @@
+package main
+
+// The agent's configuration, read once from its environment (docs/architecture.md, "Agent
+// control protocol"). Every rule here is config.py's, so both agents accept the same input.
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+const tokenVariable = "LAMBKIN_CONTROL_TOKEN"
+
+type hostPort struct {
+	host string
+	port int
+}
+
+type runtimeUser struct {
+	uid, gid uint32
+}
+
+type config struct {
+	runtimeCmd     []string
+	controlToken   string
+	controlAddr    hostPort
+	runtimeAPIAddr hostPort
+	runtimeEnv     map[string]string
+	runtimeCwd     string
+	instanceID     string
+	initTimeoutS   float64
+	memorySource   string
+	runtimeUser    *runtimeUser // nil: the runtime runs as the agent's own user
+}
+
+// functionVersion, provisioned and memorySizeMB are read from the runtime's environment,
+// which is where the control plane puts the function's facts.
+func (c *config) functionVersion() string {
+	if v, ok := c.runtimeEnv["AWS_LAMBDA_FUNCTION_VERSION"]; ok {
+		return v
+	}
+	return "$LATEST"
+}
+
+// provisioned: such instances init ahead of demand, so their first REPORT has no Init Duration.
+func (c *config) provisioned() bool {
+	return c.runtimeEnv["AWS_LAMBDA_INITIALIZATION_TYPE"] == "provisioned-concurrency"
+}
+
+func (c *config) memorySizeMB() int {
+	v, ok := c.runtimeEnv["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"]
+	if !ok {
+		v = "128"
+	}
+	if n, err := strconv.Atoi(v); err == nil && allDigits(v) {
+		return n
+	}
+	return 128
+}
+
+// allDigits is str.isdigit for what we accept: ASCII digits only, at least one.
+func allDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isDigit(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// parseAddr: `host:port` or `[v6]:port`; an empty host is 0.0.0.0; port 0 is any free port.
+func parseAddr(value, name string) (hostPort, error) {
+	i := strings.LastIndexByte(value, ':')
+	if i < 0 || !allDigits(value[i+1:]) {
+		return hostPort{}, fmt.Errorf("%s: expected host:port, got %s", name, pyRepr(value))
+	}
+	port, err := strconv.Atoi(value[i+1:])
+	if err != nil || port > 65535 {
+		return hostPort{}, fmt.Errorf("%s: expected host:port, got %s", name, pyRepr(value))
+	}
+	host := strings.Trim(value[:i], "[]")
+	if host == "" {
+		host = "0.0.0.0"
+	}
+	return hostPort{host, port}, nil
+}
+
+func parseUser(value string) (*runtimeUser, error) {
+	if value == "" {
+		return nil, nil
+	}
+	uidText, gidText, found := strings.Cut(value, ":")
+	uid, err1 := strconv.ParseUint(uidText, 10, 32)
+	gid, err2 := strconv.ParseUint(gidText, 10, 32)
+	if !found || !allDigits(uidText) || !allDigits(gidText) || err1 != nil || err2 != nil {
+		return nil, fmt.Errorf("LAMBKIN_RUNTIME_USER: expected uid:gid (numbers), got %s", pyRepr(value))
+	}
+	return &runtimeUser{uint32(uid), uint32(gid)}, nil
+}
+
+// pyRepr quotes a value for an error message, close enough to Python's repr.
+func pyRepr(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", "\\'") + "'"
+}
+
+func randomID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// loadConfig reads the configuration; lookup is os.LookupEnv in main, a map in tests.
+func loadConfig(lookup func(string) (string, bool)) (*config, error) {
+	get := func(name, def string) string {
+		if v, ok := lookup(name); ok {
+			return v
+		}
+		return def
+	}
+	c := &config{}
+	var cmd []string
+	if err := json.Unmarshal([]byte(get("LAMBKIN_RUNTIME_CMD", "null")), &cmd); err != nil || len(cmd) == 0 {
+		return nil, fmt.Errorf("LAMBKIN_RUNTIME_CMD: required, a non-empty JSON list of strings")
+	}
+	c.runtimeCmd = cmd
+	env := map[string]string{}
+	if err := json.Unmarshal([]byte(get("LAMBKIN_RUNTIME_ENV", "{}")), &env); err != nil || env == nil {
+		return nil, fmt.Errorf("LAMBKIN_RUNTIME_ENV: a JSON object of strings to strings")
+	}
+	c.runtimeEnv = env
+	timeout, err := strconv.ParseFloat(strings.TrimSpace(get("LAMBKIN_INIT_TIMEOUT_S", "10")), 64)
+	if err != nil {
+		return nil, fmt.Errorf("LAMBKIN_INIT_TIMEOUT_S: not a number")
+	}
+	if !(timeout > 0) {
+		return nil, fmt.Errorf("LAMBKIN_INIT_TIMEOUT_S: must be positive")
+	}
+	c.initTimeoutS = timeout
+	c.memorySource = get("LAMBKIN_MEMORY_SOURCE", "cgroup")
+	if c.memorySource != "cgroup" && c.memorySource != "proc" {
+		return nil, fmt.Errorf("LAMBKIN_MEMORY_SOURCE: one of cgroup, proc")
+	}
+	c.controlToken = get(tokenVariable, "")
+	if c.controlToken == "" {
+		return nil, fmt.Errorf("%s: required (the secret every control request must carry); "+
+			"the agent has no unauthenticated mode", tokenVariable)
+	}
+	if !isPrintableASCII(c.controlToken) {
+		return nil, fmt.Errorf("%s: printable ASCII only (it travels in a header)", tokenVariable)
+	}
+	if c.controlAddr, err = parseAddr(get("LAMBKIN_CONTROL_ADDR", "0.0.0.0:9002"), "LAMBKIN_CONTROL_ADDR"); err != nil {
+		return nil, err
+	}
+	if c.runtimeAPIAddr, err = parseAddr(get("LAMBKIN_RUNTIME_API_ADDR", "127.0.0.1:9001"), "LAMBKIN_RUNTIME_API_ADDR"); err != nil {
+		return nil, err
+	}
+	c.runtimeCwd = get("LAMBKIN_RUNTIME_CWD", "/var/task")
+	c.instanceID = get("LAMBKIN_INSTANCE_ID", "")
+	if c.instanceID == "" {
+		c.instanceID = randomID()
+	}
+	if c.runtimeUser, err = parseUser(get("LAMBKIN_RUNTIME_USER", "")); err != nil {
+		return nil, err
+	}
+	return c, nil
+}

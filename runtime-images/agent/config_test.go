@@ -1,0 +1,70 @@
+package main
+
+import "testing"
+
+func lookupIn(env map[string]string) func(string) (string, bool) {
+	return func(name string) (string, bool) { v, ok := env[name]; return v, ok }
+}
+
+func TestConfigDefaultsAndParsing(t *testing.T) {
+	c, err := loadConfig(lookupIn(map[string]string{"LAMBKIN_CONTROL_TOKEN": "t0ken", "LAMBKIN_RUNTIME_CMD": `["python3", "-m", "x"]`}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.controlAddr != (hostPort{"0.0.0.0", 9002}) || c.runtimeAPIAddr != (hostPort{"127.0.0.1", 9001}) ||
+		c.runtimeCwd != "/var/task" || c.initTimeoutS != 10 || c.memorySource != "cgroup" ||
+		c.functionVersion() != "$LATEST" || c.memorySizeMB() != 128 || c.instanceID == "" || c.runtimeUser != nil {
+		t.Errorf("defaults: %+v", c)
+	}
+	c, err = loadConfig(lookupIn(map[string]string{
+		"LAMBKIN_CONTROL_TOKEN":    "t0ken",
+		"LAMBKIN_RUNTIME_USER":     "993:990",
+		"LAMBKIN_RUNTIME_CMD":      `["/var/task/bootstrap"]`,
+		"LAMBKIN_CONTROL_ADDR":     "127.0.0.1:0",
+		"LAMBKIN_RUNTIME_API_ADDR": "[::1]:9101",
+		"LAMBKIN_RUNTIME_ENV":      `{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512"}`,
+		"LAMBKIN_INIT_TIMEOUT_S":   "2.5",
+		"LAMBKIN_MEMORY_SOURCE":    "proc",
+		"LAMBKIN_INSTANCE_ID":      "i-1",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.controlAddr != (hostPort{"127.0.0.1", 0}) || c.runtimeAPIAddr != (hostPort{"::1", 9101}) ||
+		c.memorySizeMB() != 512 || c.initTimeoutS != 2.5 || c.memorySource != "proc" || c.instanceID != "i-1" ||
+		*c.runtimeUser != (runtimeUser{993, 990}) {
+		t.Errorf("parsed: %+v", c)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	for _, env := range []map[string]string{
+		{},
+		{"LAMBKIN_RUNTIME_CMD": "[]"},
+		{"LAMBKIN_RUNTIME_CMD": `"python"`},
+		{"LAMBKIN_RUNTIME_CMD": `["x", 1]`},
+		{"LAMBKIN_RUNTIME_CMD": `["x"]`, "LAMBKIN_RUNTIME_ENV": `{"A": 1}`},
+		{"LAMBKIN_RUNTIME_CMD": `["x"]`, "LAMBKIN_RUNTIME_ENV": `[]`},
+		{"LAMBKIN_RUNTIME_CMD": `["x"]`, "LAMBKIN_CONTROL_ADDR": "nowhere"},
+		{"LAMBKIN_RUNTIME_CMD": `["x"]`, "LAMBKIN_CONTROL_ADDR": "h:70000"},
+		{"LAMBKIN_RUNTIME_CMD": `["x"]`, "LAMBKIN_INIT_TIMEOUT_S": "0"},
+		{"LAMBKIN_RUNTIME_CMD": `["x"]`, "LAMBKIN_INIT_TIMEOUT_S": "soon"},
+		{"LAMBKIN_RUNTIME_CMD": `["x"]`, "LAMBKIN_MEMORY_SOURCE": "guess"},
+		{"LAMBKIN_RUNTIME_CMD": `["x"]`, "LAMBKIN_RUNTIME_USER": "993"},
+		{"LAMBKIN_RUNTIME_CMD": `["x"]`, "LAMBKIN_RUNTIME_USER": "sbx:990"},
+	} {
+		env["LAMBKIN_CONTROL_TOKEN"] = "t0ken"
+		if _, err := loadConfig(lookupIn(env)); err == nil {
+			t.Errorf("loadConfig(%v) accepted", env)
+		}
+	}
+	for _, token := range []string{"", "caf\xc3\xa9"} {
+		env := map[string]string{"LAMBKIN_RUNTIME_CMD": `["x"]`, "LAMBKIN_CONTROL_TOKEN": token}
+		if _, err := loadConfig(lookupIn(env)); err == nil {
+			t.Errorf("token %q accepted", token)
+		}
+	}
+	if _, err := loadConfig(lookupIn(map[string]string{"LAMBKIN_RUNTIME_CMD": `["x"]`})); err == nil {
+		t.Error("no token accepted")
+	}
+}

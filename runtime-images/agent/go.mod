@@ -1,0 +1,3 @@
+module lambkin.dev/agent
+
+go 1.19

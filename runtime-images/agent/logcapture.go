@@ -1,0 +1,276 @@
+package main
+
+// The runtime's output: every line goes to the agent's stdout as one JSON log event, and the
+// current segment is kept (as plain text) for the 4 KB log tail. Also the START / END /
+// REPORT lines in AWS's format.
+//
+// Events are `{"s":seq,"t":epoch_ms,"r":request_id,"p":phase,"m":message}`: `s` counts from 1
+// per agent and never repeats, so the shipper can deliver at least once and drop duplicates.
+// Lines are split on "\n" only, and a line longer than maxLineBytes is split, never dropped.
+// A blocked stdout blocks the pipe reader, which blocks the runtime: back-pressure, no loss.
+//
+// The runtime's stdout and stderr share one pipe. Its reader reads only while holding the
+// capture lock, and drain() reads whatever is left under the same lock, so once a runtime has
+// printed a line and then posted its response, drain() accounts the line to that invocation:
+// no byte is ever in limbo between a reader and the segment.
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+	"unsafe"
+)
+
+const (
+	tailBytes    = 4096
+	maxLineBytes = 256 * 1024
+	readChunk    = 65536
+)
+
+func startLine(requestID, version string) []byte {
+	return []byte(fmt.Sprintf("START RequestId: %s Version: %s\n", requestID, version))
+}
+
+func endLine(requestID string) []byte {
+	return []byte(fmt.Sprintf("END RequestId: %s\n", requestID))
+}
+
+func reportLine(requestID string, durationMs float64, memorySizeMB int, maxMemoryMB int64, initDurationMs *float64) []byte {
+	text := fmt.Sprintf("REPORT RequestId: %s\tDuration: %s ms\tBilled Duration: %d ms\tMemory Size: %d MB\tMax Memory Used: %d MB",
+		requestID, pyFixed(durationMs, 2), ceilMs(durationMs), memorySizeMB, maxMemoryMB)
+	if initDurationMs != nil {
+		text += "\tInit Duration: " + pyFixed(*initDurationMs, 2) + " ms"
+	}
+	return []byte(text + "\n")
+}
+
+func initReportLine(initMs float64, status, errorType string) []byte {
+	text := fmt.Sprintf("INIT_REPORT Init Duration: %s ms\tPhase: init\tStatus: %s", pyFixed(initMs, 2), status)
+	if errorType != "" {
+		text += "\tError Type: " + errorType
+	}
+	return []byte(text + "\n")
+}
+
+// timestampedLine: `2026-11-27T13:06:32.563Z <id> <message>`, as Lambda prints its notices.
+func timestampedLine(requestID, message string, now time.Time) []byte {
+	now = now.UTC()
+	stamp := now.Format("2006-01-02T15:04:05") + fmt.Sprintf(".%03dZ", now.Nanosecond()/1e6)
+	return []byte(stamp + " " + requestID + " " + message + "\n")
+}
+
+// encodeEvents turns complete lines of text into one numbered JSON event line each.
+func encodeEvents(data []byte, firstSeq int64, stampMs int64, context string) ([]byte, int64) {
+	lines := bytes.Split(data, []byte("\n"))
+	if len(lines[len(lines)-1]) == 0 {
+		lines = lines[:len(lines)-1]
+	}
+	head := `,"t":` + strconv.FormatInt(stampMs, 10) + "," + context + `,"m":`
+	seq := firstSeq
+	var out []byte
+	for _, line := range lines {
+		seq++
+		out = append(out, `{"s":`...)
+		out = strconv.AppendInt(out, seq, 10)
+		out = append(out, head...)
+		out = appendPyRunes(out, []rune(decodeUTF8Replace(line)))
+		out = append(out, "}\n"...)
+	}
+	return out, seq
+}
+
+func eventContext(requestID, phase string) string {
+	return `"r":` + pyString(requestID) + `,"p":` + pyString(phase)
+}
+
+type logCapture struct {
+	mu        sync.Mutex
+	out       *os.File
+	outBroken bool
+	segment   []byte
+	collect   bool
+	seq       int64
+	context   string
+	dropped   int64 // lines lost because stdout is gone
+}
+
+func newLogCapture(out *os.File) *logCapture {
+	return &logCapture{out: out, context: eventContext("", "init")}
+}
+
+// setContext tags the events that follow with this request id and phase.
+func (l *logCapture) setContext(requestID, phase string) {
+	l.mu.Lock()
+	l.context = eventContext(requestID, phase)
+	l.mu.Unlock()
+}
+
+func (l *logCapture) emitLocked(data []byte) {
+	if l.collect {
+		l.segment = append(l.segment, data...)
+		if len(l.segment) > 2*tailBytes {
+			l.segment = append(l.segment[:0:0], l.segment[len(l.segment)-tailBytes:]...)
+		}
+	}
+	if l.outBroken {
+		l.dropped += int64(bytes.Count(data, []byte("\n")))
+		return
+	}
+	encoded, seq := encodeEvents(data, l.seq, time.Now().UnixMilli(), l.context)
+	l.seq = seq
+	l.writeLocked(encoded)
+}
+
+func (l *logCapture) writeLocked(data []byte) {
+	for len(data) > 0 {
+		n, err := l.out.Write(data)
+		data = data[n:]
+		if err != nil {
+			l.outBroken = true // nobody reads our stdout any more; keep the runtime going
+			l.dropped += int64(bytes.Count(data, []byte("\n")))
+			return
+		}
+	}
+}
+
+// write: the agent's own lines (START, END, REPORT, notices): stdout and the segment.
+func (l *logCapture) write(data []byte) {
+	l.mu.Lock()
+	l.emitLocked(data)
+	l.mu.Unlock()
+}
+
+// writeControl: a line for whoever runs the agent (the ready line), not a log event.
+func (l *logCapture) writeControl(data []byte) {
+	l.mu.Lock()
+	if !l.outBroken {
+		l.writeLocked(data)
+	}
+	l.mu.Unlock()
+}
+
+// drain accounts everything the runtime has written so far (unterminated lines included).
+func (l *logCapture) drain(readers []*pipeReader) {
+	l.mu.Lock()
+	for _, r := range readers {
+		r.readAvailableLocked()
+		r.flushPartialLocked()
+	}
+	l.mu.Unlock()
+}
+
+func (l *logCapture) startSegment() {
+	l.mu.Lock()
+	l.segment, l.collect = nil, true
+	l.mu.Unlock()
+}
+
+// takeSegment stops collecting; the last tailBytes of what was collected.
+func (l *logCapture) takeSegment() []byte {
+	l.mu.Lock()
+	segment := l.segment
+	l.segment, l.collect = nil, false
+	l.mu.Unlock()
+	if len(segment) > tailBytes {
+		segment = segment[len(segment)-tailBytes:]
+	}
+	return segment
+}
+
+// pipeReader reads one runtime pipe (a non-blocking fd) into the capture, line by line. The
+// fd is waited on with ppoll outside the lock and read only under it; only the reader's own
+// goroutine closes it, so drain() never reads a reused descriptor number.
+type pipeReader struct {
+	fd      int
+	capture *logCapture
+	partial []byte
+	eof     bool
+}
+
+func (l *logCapture) attach(fd int) *pipeReader {
+	_ = syscall.SetNonblock(fd, true)
+	r := &pipeReader{fd: fd, capture: l}
+	go r.run()
+	return r
+}
+
+type pollFd struct {
+	fd      int32
+	events  int16
+	revents int16
+}
+
+const (
+	pollIn  = 0x1
+	pollErr = 0x8
+	pollHup = 0x10
+)
+
+func (r *pipeReader) run() {
+	pfd := pollFd{fd: int32(r.fd), events: pollIn | pollErr | pollHup}
+	for {
+		_, _, errno := syscall.Syscall6(syscall.SYS_PPOLL, uintptr(unsafe.Pointer(&pfd)), 1, 0, 0, 0, 0)
+		if errno != 0 && errno != syscall.EINTR {
+			time.Sleep(10 * time.Millisecond)
+		}
+		r.capture.mu.Lock()
+		r.readAvailableLocked()
+		eof := r.eof
+		if eof {
+			syscall.Close(r.fd)
+		}
+		r.capture.mu.Unlock()
+		if eof {
+			return
+		}
+	}
+}
+
+// readAvailableLocked consumes everything the pipe holds right now (capture lock held).
+func (r *pipeReader) readAvailableLocked() {
+	buf := make([]byte, readChunk)
+	for !r.eof {
+		n, err := syscall.Read(r.fd, buf)
+		if err == syscall.EAGAIN {
+			return
+		}
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil || n <= 0 {
+			r.flushPartialLocked()
+			r.eof = true
+			return
+		}
+		r.feedLocked(buf[:n])
+		if n < readChunk {
+			return
+		}
+	}
+}
+
+func (r *pipeReader) feedLocked(data []byte) {
+	buffer := append(r.partial, data...)
+	if cut := bytes.LastIndexByte(buffer, '\n') + 1; cut > 0 {
+		r.capture.emitLocked(buffer[:cut])
+		buffer = buffer[cut:]
+	}
+	for len(buffer) >= maxLineBytes {
+		line := append(append([]byte(nil), buffer[:maxLineBytes]...), '\n')
+		r.capture.emitLocked(line)
+		buffer = buffer[maxLineBytes:]
+	}
+	r.partial = append([]byte(nil), buffer...)
+}
+
+// flushPartialLocked: an unterminated last line counts as a line (a print before exit).
+func (r *pipeReader) flushPartialLocked() {
+	if len(r.partial) > 0 {
+		r.capture.emitLocked(append(r.partial, '\n'))
+		r.partial = nil
+	}
+}

@@ -1,0 +1,104 @@
+// Command lambkin-agent runs inside every Lambkin instance, next to the language runtime: it
+// serves the Lambda Runtime API to the runtime and the control protocol to the control plane,
+// supervises the runtime, and turns its output into log events (docs/architecture.md).
+//
+// It is a static binary with no dependency beyond Go's standard library, so it can be
+// mounted into any image and be its entry point (PID 1: it reaps orphans and turns SIGTERM
+// into a shutdown).
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+const shutdownGrace = 2 * time.Second
+
+// quietLog swallows net/http's own complaints (a peer that went away mid-request).
+var quietLog = log.New(io.Discard, "", 0)
+
+func main() {
+	os.Exit(run())
+}
+
+func run() int {
+	log.SetOutput(os.Stderr)
+	log.SetPrefix("lambkin_agent ")
+	if !strings.EqualFold(os.Getenv("LAMBKIN_AGENT_LOG_LEVEL"), "INFO") && !strings.EqualFold(os.Getenv("LAMBKIN_AGENT_LOG_LEVEL"), "DEBUG") {
+		log.SetOutput(io.Discard)
+	}
+	cfg, err := loadConfig(os.LookupEnv)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "lambkin_agent: %v\n", err)
+		return 2
+	}
+	// Out of reach of anything we start (the runtime gets LAMBKIN_RUNTIME_ENV only anyway).
+	os.Unsetenv(tokenVariable)
+
+	stop := make(chan os.Signal, 2)
+	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
+	reaper := startReaper()
+
+	runtimeListener, err := listen(cfg.runtimeAPIAddr)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "lambkin_agent: runtime API: %v\n", err)
+		return 1
+	}
+	controlListener, err := listen(cfg.controlAddr)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "lambkin_agent: control: %v\n", err)
+		return 1
+	}
+	logs := newLogCapture(os.Stdout)
+	sb := newSandbox(cfg, logs, newMemoryMeter(cfg.memorySource), reaper, runtimeAPIAddress(runtimeListener.Addr()))
+	control := &controlServer{token: []byte(cfg.controlToken), sandbox: sb}
+	shutdownRequested := make(chan struct{}, 1)
+	control.requestShutdown = func() {
+		select {
+		case shutdownRequested <- struct{}{}:
+		default:
+		}
+	}
+	runtimeServer := newServer(&runtimeAPI{sandbox: sb}, nil)
+	controlServer := newServer(control, &control.accepted)
+	go func() { _ = runtimeServer.Serve(runtimeListener) }()
+	go func() { _ = controlServer.Serve(controlListener) }()
+
+	port := controlListener.Addr().(*net.TCPAddr).Port
+	logs.writeControl([]byte(`{"lambkin_agent": "ready", "control_port": ` + strconv.Itoa(port) + "}\n"))
+	sb.start() // init overlaps the rest of the cold start
+	log.Printf("instance %s: control :%d, runtime API %s", cfg.instanceID, port, runtimeListener.Addr())
+
+	select {
+	case <-stop:
+	case <-shutdownRequested:
+	}
+	sb.shutdown(shutdownGrace)
+	// Let a reply already on its way (an invoke the shutdown ended) reach the control plane.
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	_ = controlServer.Shutdown(ctx)
+	return 0
+}
+
+// runtimeAPIAddress is what the runtime gets as AWS_LAMBDA_RUNTIME_API.
+func runtimeAPIAddress(addr net.Addr) string {
+	tcp := addr.(*net.TCPAddr)
+	host := tcp.IP.String()
+	if tcp.IP.IsUnspecified() {
+		host = "127.0.0.1"
+		if tcp.IP.To4() == nil {
+			host = "::1"
+		}
+	}
+	return net.JoinHostPort(host, strconv.Itoa(tcp.Port))
+}
