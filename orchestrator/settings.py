@@ -53,7 +53,10 @@ class Settings(BaseSettings):
     # Longest back-off between retries of a throttled event (retried until its maximum age).
     async_platform_retry_max_s: float = 60.0
     runtime_images_dir: Path = REPO_ROOT / "runtime-images"
-    docker_network: str = "bridge"
+    # Instances' network. Lambkin creates it when missing (a bridge with inter-container
+    # communication off, so instances cannot reach one another); an existing network of this
+    # name must have it off too, or the docker driver refuses to start.
+    docker_network: str = "lambkin"
     # Function logs (per function overridable with tags lambkin:log-retention-days / -bytes).
     store_logs: bool = True  # False: instances' output is not followed or stored (benchmarks)
     log_retention_days: int = 30  # 0: keep forever

@@ -35,6 +35,11 @@ class DriverUnavailable(Exception):
     """The driver cannot work here (e.g. no Docker engine); the message says what to do."""
 
 
+class DriverMisconfigured(Exception):
+    """The driver could run here but its configuration is unsafe; never silently replaced by
+    another driver. The message says how to fix it."""
+
+
 class StartFailed(Exception):
     """An instance could not be started; the message says why and what to do."""
 

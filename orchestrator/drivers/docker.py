@@ -8,6 +8,14 @@ container is removed, even after it died. One thread per instance follows it int
 log feed; stopping kills the container, waits until the follower has read the last line, and
 only then removes the container. Containers a crashed server left behind are read out (the log
 store drops what it already has, by sequence number) before they are removed.
+
+Isolation: instances sit on a bridge network with inter-container communication off (created
+when missing), so one instance cannot reach another; the host reaches each agent's control port,
+and outbound traffic is allowed. The agent runs as root inside the container, with every
+capability dropped but SETUID and SETGID (to start the runtime as the function's user with no
+supplementary groups) and KILL (to signal that other user's processes), no_new_privs, Docker's
+default seccomp profile, a read-only root filesystem, /tmp a tmpfs of EphemeralStorage and
+/dev/shm bounded; the runtime runs as uid 993, gid 990 (LAMBKIN_RUNTIME_USER).
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ from .base import (
     LABEL_MANAGED,
     LABEL_SERVER,
     Driver,
+    DriverMisconfigured,
     DriverUnavailable,
     ExitListener,
     InstanceHandle,
@@ -53,6 +62,13 @@ LOG_FLUSH_TIMEOUT_S = 30.0  # how long a stop waits for the follower to read the
 # The container log is the durable buffer between the agent and the log store. It rotates only
 # past 256 MB; a follower that far behind loses lines, and the store counts and marks the gap.
 LOG_CONFIG = LogConfig(type=LogConfig.types.JSON, config={"max-size": "256m", "max-file": "2"})
+# The function's user, as Lambda's sbx_user1051 (the images' /etc/passwd names it).
+RUNTIME_USER = "993:990"
+# What the agent (root in the container) keeps: starting the runtime as RUNTIME_USER with no
+# supplementary groups takes SETUID and SETGID; signalling that user's processes takes KILL.
+AGENT_CAPABILITIES = ["SETUID", "SETGID", "KILL"]
+SHM_SIZE = "64m"
+ICC_OPTION = "com.docker.network.bridge.enable_icc"
 
 
 class DockerDriver(Driver):
@@ -73,7 +89,37 @@ class DockerDriver(Driver):
         self._oom_killed: set[str] = set()
         self._log_client: Any = None
         self._followers: dict[str, threading.Thread] = {}
+        self._ensure_network(settings.docker_network)
         self._warn_about_stale_images()
+
+    def _ensure_network(self, name: str) -> None:
+        """Our instances' network: a bridge where containers cannot reach one another."""
+        try:
+            network = self._client.api.inspect_network(name)
+        except docker.errors.NotFound:
+            try:
+                self._client.networks.create(
+                    name,
+                    driver="bridge",
+                    options={ICC_OPTION: "false"},
+                    labels={LABEL_MANAGED: "true"},
+                    check_duplicate=True,
+                )
+            except docker.errors.APIError as exc:
+                if exc.status_code != 409:  # another server created it meanwhile
+                    raise DriverMisconfigured(
+                        f"cannot create docker network {name}: {exc.explanation or exc}"
+                    ) from None
+            network = self._client.api.inspect_network(name)
+        options = network.get("Options") or {}
+        if network.get("Driver") != "bridge" or options.get(ICC_OPTION) != "false":
+            raise DriverMisconfigured(
+                f"docker network {name!r} lets containers reach one another (it is not a bridge "
+                f"with {ICC_OPTION}=false), so one function could reach another's agent. Set "
+                "LAMBKIN_DOCKER_NETWORK to a network made with `docker network create "
+                f"-o {ICC_OPTION}=false <name>`, or leave it unset: Lambkin then creates and "
+                "uses its own network, `lambkin`"
+            )
 
     def _warn_about_stale_images(self) -> None:
         """An image built from older agent or runtime sources would behave like the old code."""
@@ -138,6 +184,7 @@ class DockerDriver(Driver):
             runtime_env,
             LAMBKIN_CONTROL_ADDR=f"0.0.0.0:{AGENT_CONTROL_PORT}",
             LAMBKIN_MEMORY_SOURCE="cgroup",
+            LAMBKIN_RUNTIME_USER=RUNTIME_USER,
         )
         memory = f"{spec.config.memory_size}m"
         try:
@@ -148,7 +195,14 @@ class DockerDriver(Driver):
                 labels=spec.labels,
                 environment=environment,
                 volumes={str(spec.code_path): {"bind": TASK_ROOT, "mode": "ro"}},
+                # The only writable places: /tmp (EphemeralStorage) and a bounded /dev/shm.
+                read_only=True,
                 tmpfs={"/tmp": f"size={spec.config.ephemeral_storage}m,mode=1777"},
+                shm_size=SHM_SIZE,
+                user="0:0",  # the agent; it starts the runtime as RUNTIME_USER
+                cap_drop=["ALL"],
+                cap_add=AGENT_CAPABILITIES,
+                security_opt=["no-new-privileges"],  # Docker's default seccomp profile stays
                 mem_limit=memory,
                 # No swap: a function over its memory is OOM-killed, as on Lambda.
                 memswap_limit=memory,

@@ -78,7 +78,7 @@ def test_image_is_configured_for_the_agent(client: docker.DockerClient, runtime:
     assert config["Labels"][images.LABEL_RUNTIME] == runtime
     assert config["Entrypoint"] == ["python3", "-m", "lambkin_agent"]
     assert config["WorkingDir"] == "/var/task"
-    assert config["User"] == "993:990"
+    assert config["User"] == "0:0"  # the agent; the docker driver sets LAMBKIN_RUNTIME_USER
     assert "9002/tcp" in config["ExposedPorts"]
     assert isinstance(json.loads(env["LAMBKIN_RUNTIME_CMD"]), list)
     assert isinstance(json.loads(env["LAMBKIN_RUNTIME_ENV"]), dict)
@@ -86,14 +86,15 @@ def test_image_is_configured_for_the_agent(client: docker.DockerClient, runtime:
 
 @pytest.mark.parametrize("runtime", RUNTIMES)
 def test_container_starts_the_agent(run: Any, runtime: str) -> None:
-    container = run(RUNTIME_IMAGES[runtime].tag)
+    container = run(RUNTIME_IMAGES[runtime].tag, environment={"LAMBKIN_CONTROL_TOKEN": "t0ken"})
 
     ready = wait_for_stdout_json(container, "lambkin_agent")
 
     assert ready["lambkin_agent"] == "ready"
     assert ready["control_port"] == 9002
     url = "http://127.0.0.1:9002/health"
-    probe = f"import urllib.request as u; print(u.urlopen({url!r}).read().decode())"
+    request = f"u.Request({url!r}, headers={{'Lambkin-Token': 't0ken'}})"
+    probe = f"import urllib.request as u; print(u.urlopen({request}).read().decode())"
     exit_code, output = container.exec_run(["python3", "-c", probe])
     assert exit_code == 0, output.decode(errors="replace")
     assert "runtime" in json.loads(output)
