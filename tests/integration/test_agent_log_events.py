@@ -13,6 +13,9 @@ from harness import AgentProcess, runtime_cmd
 
 from orchestrator.agent.log_capture import MAX_LINE_BYTES
 
+# Every test here runs against both agents, the Python one and the Go binary.
+pytestmark = pytest.mark.usefixtures("agent_kind")
+
 
 @pytest.fixture
 def agent(tmp_path: Path) -> Iterator[AgentProcess]:

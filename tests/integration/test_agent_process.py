@@ -23,9 +23,12 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "agent_runtimes"))
-from harness import REPO, AgentProcess, Invoked, runtime_cmd
+from harness import REPO, AgentProcess, Invoked, default_agent_argv, runtime_cmd
 
 from orchestrator.agent.memory import ProcTreeMemory, process_tree
+
+# Every test here runs against both agents, the Python one and the Go binary.
+pytestmark = pytest.mark.usefixtures("agent_kind")
 
 REPORT_RE = re.compile(
     r"REPORT RequestId: (?P<id>\S+)\tDuration: \d+\.\d\d ms\tBilled Duration: \d+ ms"
@@ -562,7 +565,7 @@ def test_runs_as_a_top_level_stdlib_only_package(tmp_path: Path, task_dir: Path)
 
 def test_bad_configuration_exits_2(task_dir: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "orchestrator.agent"],
+        default_agent_argv(),
         cwd=REPO,
         env={"PATH": os.environ["PATH"], "LAMBKIN_RUNTIME_CMD": "not json"},
         capture_output=True,

@@ -27,6 +27,15 @@ REPO = Path(__file__).resolve().parents[3]
 RUNTIMES = Path(__file__).resolve().parent
 
 
+def default_agent_argv() -> list[str]:
+    """The agent the tests run: the Python one, or the command in LAMBKIN_TEST_AGENT_CMD (a JSON
+    list; the `agent_kind` fixture of tests/support/go_agent.py sets it to the Go binary)."""
+    override = os.environ.get("LAMBKIN_TEST_AGENT_CMD")
+    if override:
+        return [str(arg) for arg in json.loads(override)]
+    return [sys.executable, "-m", "orchestrator.agent"]
+
+
 def runtime_cmd(script: str) -> list[str]:
     return [sys.executable, str(RUNTIMES / script)]
 
@@ -61,7 +70,7 @@ class AgentProcess:
         cwd: str | os.PathLike[str] | None = None,
         init_timeout_s: float | None = None,
         extra_env: Mapping[str, str] | None = None,
-        agent_argv: Sequence[str] = (sys.executable, "-m", "orchestrator.agent"),
+        agent_argv: Sequence[str] | None = None,  # default_agent_argv()
         agent_cwd: str | os.PathLike[str] = REPO,
     ) -> None:
         self.token = secrets.token_hex(32)  # sent on every control request
@@ -80,7 +89,7 @@ class AgentProcess:
             env["LAMBKIN_INIT_TIMEOUT_S"] = str(init_timeout_s)
         env.update(extra_env or {})
         self.proc = subprocess.Popen(
-            list(agent_argv),
+            list(agent_argv) if agent_argv is not None else default_agent_argv(),
             cwd=agent_cwd,
             env=env,
             stdout=subprocess.PIPE,
