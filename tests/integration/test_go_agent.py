@@ -112,6 +112,26 @@ def test_no_token_no_agent(token: str | None) -> None:
     assert b"LAMBKIN_CONTROL_TOKEN" in done.stderr
 
 
+# -- streamed responses (both agents) --------------------------------------------------------
+
+
+@pytest.mark.usefixtures("agent_kind")
+def test_streamed_response_and_error_trailers(open_dir: Path) -> None:
+    agent = AgentProcess(runtime_cmd("streaming.py"), cwd=open_dir)
+    try:
+        streamed = agent.invoke("ok")
+        assert streamed.outcome == "success"
+        assert streamed.body == b"hello world"
+        assert streamed.headers["content-type"] == "text/event-stream"
+        failed = agent.invoke("fail")
+        assert failed.outcome == "function_error"
+        assert failed.error_type == "Function.Streamed"  # the error body's type comes first
+        assert failed.json() == {"errorType": "Function.Streamed", "errorMessage": "midway"}
+        agent.wait_for_line(lambda line: line.startswith("HTTP/1.1 202"))
+    finally:
+        assert agent.close() == 0
+
+
 # -- the runtime's user (both agents; root only) ----------------------------------------------
 
 
