@@ -35,7 +35,7 @@ type controlServer struct {
 }
 
 func (c *controlServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	offered := []byte(r.Header.Get(tokenHeader))
+	offered := []byte(headerValue(r.Header, tokenHeader))
 	if subtle.ConstantTimeCompare(offered, c.token) != 1 {
 		w.Header().Set("Connection", "close")
 		replyError(w, 401, "Unauthorized", "missing or wrong "+tokenHeader+": this agent answers only its own control plane")
@@ -115,24 +115,24 @@ func resultHeaders(res *invokeResult) []header {
 }
 
 func (c *controlServer) invoke(w http.ResponseWriter, r *http.Request, payload []byte) {
-	requestID := latin1(r.Header.Get("Lambkin-Request-Id"))
-	timeoutText := r.Header.Get("Lambkin-Timeout-Ms")
+	requestID := latin1(headerValue(r.Header, "Lambkin-Request-Id"))
+	timeoutText := headerValue(r.Header, "Lambkin-Timeout-Ms")
 	timeoutMs, err := strconv.ParseInt(timeoutText, 10, 64)
 	if requestID == "" || !allDigits(timeoutText) || err != nil || timeoutMs <= 0 {
 		replyError(w, 400, "InvalidRequest", "Lambkin-Request-Id and a positive integer Lambkin-Timeout-Ms are required")
 		return
 	}
-	clientContext, err := jsonFromBase64(clientContextHeader, r.Header.Get(clientContextHeader))
+	clientContext, err := jsonFromBase64(clientContextHeader, headerValue(r.Header, clientContextHeader))
 	if err != nil {
 		replyError(w, 400, "InvalidRequest", err.Error())
 		return
 	}
-	cognitoIdentity, err := jsonFromBase64(cognitoIdentityHeader, r.Header.Get(cognitoIdentityHeader))
+	cognitoIdentity, err := jsonFromBase64(cognitoIdentityHeader, headerValue(r.Header, cognitoIdentityHeader))
 	if err != nil {
 		replyError(w, 400, "InvalidRequest", err.Error())
 		return
 	}
-	contentType := r.Header.Get("Content-Type")
+	contentType := headerValue(r.Header, "Content-Type")
 	if contentType == "" {
 		contentType = defaultContentType
 	}
@@ -141,8 +141,8 @@ func (c *controlServer) invoke(w http.ResponseWriter, r *http.Request, payload [
 		timeoutMs:       timeoutMs,
 		payload:         payload,
 		contentType:     contentType,
-		functionArn:     r.Header.Get("Lambkin-Function-Arn"),
-		traceID:         r.Header.Get("Lambkin-Trace-Id"),
+		functionArn:     headerValue(r.Header, "Lambkin-Function-Arn"),
+		traceID:         headerValue(r.Header, "Lambkin-Trace-Id"),
 		clientContext:   clientContext,
 		cognitoIdentity: cognitoIdentity,
 	})

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync/atomic"
 )
 
@@ -58,4 +59,19 @@ func replyError(w http.ResponseWriter, status int, errorType, message string) {
 // dropConnection ends the request without any reply (a stale runtime's /next).
 func dropConnection() {
 	panic(http.ErrAbortHandler)
+}
+
+// headerValue reads a request header as Python's agent did: repeated fields joined with ", "
+// (so two Lambkin-Token fields never pass as one).
+func headerValue(h http.Header, name string) string {
+	return strings.Join(h.Values(name), ", ")
+}
+
+// trailerValue: a repeated trailer field counts by its last value.
+func trailerValue(h http.Header, name string) string {
+	values := h.Values(name)
+	if len(values) == 0 {
+		return ""
+	}
+	return strings.TrimSpace(values[len(values)-1])
 }

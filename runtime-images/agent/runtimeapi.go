@@ -56,7 +56,7 @@ func (a *runtimeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		} else if path == rapiInitError {
 			body, _ := io.ReadAll(r.Body)
-			a.result(w, a.sandbox.postInitError(body, r.Header.Get(errorTypeHeader)))
+			a.result(w, a.sandbox.postInitError(body, headerValue(r.Header, errorTypeHeader)))
 			return
 		}
 		_, _ = io.Copy(io.Discard, r.Body)
@@ -86,17 +86,17 @@ func (a *runtimeAPI) respond(w http.ResponseWriter, r *http.Request, requestID s
 		return
 	}
 	// A streamed response that failed midway says so in its trailers.
-	if errorType := r.Trailer.Get(errorTypeHeader); errorType != "" {
-		errorBody := lenientBase64(r.Trailer.Get(errorBodyHeader))
+	if errorType := trailerValue(r.Trailer, errorTypeHeader); errorType != "" {
+		errorBody := lenientBase64(trailerValue(r.Trailer, errorBodyHeader))
 		a.result(w, a.sandbox.postError(requestID, errorBody, errorType))
 		return
 	}
-	a.result(w, a.sandbox.postResponse(requestID, body, r.Header.Get("Content-Type")))
+	a.result(w, a.sandbox.postResponse(requestID, body, headerValue(r.Header, "Content-Type")))
 }
 
 func (a *runtimeAPI) error(w http.ResponseWriter, r *http.Request, requestID string) {
 	body, _ := io.ReadAll(r.Body)
-	a.result(w, a.sandbox.postError(requestID, body, r.Header.Get(errorTypeHeader)))
+	a.result(w, a.sandbox.postError(requestID, body, headerValue(r.Header, errorTypeHeader)))
 }
 
 func (a *runtimeAPI) result(w http.ResponseWriter, err error) {

@@ -68,7 +68,11 @@ def _sources_digest() -> str:
 
 @functools.cache
 def go_agent_binary() -> Path:
-    """Build once per source version: CGO off, static, stripped, as images will ship it."""
+    """Build once per source version: CGO off, static, stripped, as images will ship it.
+    LAMBKIN_GO_AGENT_BINARY names a binary built elsewhere instead (an image's, a -race one)."""
+    prebuilt = os.environ.get("LAMBKIN_GO_AGENT_BINARY")
+    if prebuilt:
+        return Path(prebuilt)
     out_dir = Path(tempfile.gettempdir()) / "lambkin-go-agent" / _sources_digest()
     binary = out_dir / "lambkin-agent"
     if binary.exists():
