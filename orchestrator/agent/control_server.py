@@ -76,13 +76,20 @@ def result_headers(result: InvokeResult) -> list[tuple[str, str]]:
 class ControlHandler(Handler):
     server: ControlServer
 
+    def _authorized(self) -> bool:
+        offered = (self.headers.get(TOKEN_HEADER) or "").encode("latin-1")
+        return hmac.compare_digest(offered, self.server.token)
+
+    def handle_expect_100(self) -> bool:
+        # No "100 Continue" for a stranger: parse_request refuses it next.
+        return super().handle_expect_100() if self._authorized() else True
+
     def parse_request(self) -> bool:
         """Every request (any method, any path) must carry the instance's token, or it gets 401
         and the connection is closed, its body unread: nothing else happens."""
         if not super().parse_request():
             return False
-        offered = (self.headers.get(TOKEN_HEADER) or "").encode("latin-1")
-        if hmac.compare_digest(offered, self.server.token):
+        if self._authorized():
             return True
         self.close_connection = True
         self.reply_error(

@@ -29,7 +29,8 @@ async def healthz(svc: Services = Depends(services)) -> dict[str, Any]:
 async def list_instances(
     function: str | None = None, svc: Services = Depends(services)
 ) -> dict[str, Any]:
-    """Every instance with its state, age, invocations served and memory (asked of its agent)."""
+    """Every instance with its state, age, invocations served, memory and connections accepted
+    (asked of its agent, with the instance's token: nobody else can ask it)."""
     instances = svc.pool.instances(function)
     # Only live instances are probed: connecting to the address of a container being removed
     # leaves an unresolved ARP entry that delays the next container given that address by ~1 s.
@@ -45,6 +46,8 @@ async def list_instances(
     for instance, probe in zip(instances, health, strict=True):
         entry = instance.describe()
         entry["MaxMemoryUsedMB"] = probe.get("max_memory_mb") if probe else None
+        # Connections the agent accepted, this probe's own included (one more per listing).
+        entry["AgentConnections"] = probe.get("connections_accepted") if probe else None
         described.append(entry)
     return {"Instances": described}
 
