@@ -12,9 +12,9 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from .agent.invocation import runtime_json_header
 from .agent_client import AgentResult, AgentUnreachable, InvokeRequest
 from .arns import LATEST, FunctionRef
+from .client_context import runtime_json_header
 from .code_store import CodeStore
 from .concurrency import ConcurrencyLimiter, ThrottleReason
 from .drivers.base import StartFailed
