@@ -119,8 +119,9 @@ def java_warm_reuse(lk: Lambkin, warm_samples: int) -> dict[str, Any]:
 def docker_run_floor(image: str, samples: int) -> dict[str, Any]:
     """`docker run --rm --entrypoint python3 IMAGE -c pass`: the least a container can cost.
 
-    The image's entrypoint is the agent, hence `--entrypoint python3`; otherwise this is the
-    command the issue names. Events give the part between `create` and `start`.
+    The image has no entrypoint (the driver mounts the agent and makes it one), so
+    `--entrypoint python3` only makes the command explicit; it is the command the issue names.
+    Events give the part between `create` and `start`.
     """
     totals, create_to_start, start_to_die = [], [], []
     for i in range(samples + 1):  # the first is a warm-up (page cache, first-run costs)

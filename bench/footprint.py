@@ -101,7 +101,7 @@ def processes_of_one_instance(lk: Lambkin, function: str) -> dict[str, float]:
                 (
                     w.decode()
                     for w in words
-                    if w.startswith(b"lambkin_") or w.endswith(b"orchestrator.agent")
+                    if w.startswith(b"lambkin_") or w.endswith(b"/lambkin-agent")
                 ),
                 words[0].decode(),
             )

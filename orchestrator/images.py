@@ -1,15 +1,17 @@
 """Building the runtime images: the offline Debian bases, then one image per runtime.
 
 No container registry is involved. `runtime-images/base/build-base.sh` makes one base per runtime
-family with mmdebstrap from the machine's apt sources (`lambkin/base:bookworm`: python3 for the
-agent; `lambkin/base-nodejs:bookworm`: python3 + Debian's nodejs; and so on, see `BASE_IMAGES`);
-each runtime image is then built FROM its family's base with the docker SDK, from a build context
-assembled in a temporary directory (the runtime's Dockerfile, the bootstrap agent as
-`lambkin_agent/`, and the runtime client if it has one).
+family with mmdebstrap from the machine's apt sources (`lambkin/base:bookworm`: python3;
+`lambkin/base-nodejs:bookworm`: Debian's nodejs; and so on, see `BASE_IMAGES`; and
+`lambkin/base-go:bookworm`, Debian's golang-go, the builder of the agent binary where the host
+has no go); each runtime image is then built FROM its family's base with the docker SDK, from a
+build context assembled in a temporary directory (the runtime's Dockerfile and the runtime client
+if it has one). The images carry no agent: the agent binary (`agent_binary.py`) is mounted
+read-only into every instance as its entry point; `build` builds it first.
 
 Each image carries the SHA-256 of exactly those files (`org.lambkin.source-hash`), so a stale
-image is detected without rebuilding. Every long operation reports progress, one line at a time,
-to a `Progress` callback.
+image is detected without rebuilding; the agent binary is cached by the hash of its own sources.
+Every long operation reports progress, one line at a time, to a `Progress` callback.
 
     python -m orchestrator.images build [--force] [RUNTIME ...]
     python -m orchestrator.images list
@@ -36,15 +38,16 @@ from typing import Any
 import docker
 from docker.errors import APIError, DockerException, ImageNotFound
 
+from . import agent_binary
+
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 IMAGES_DIR = REPO_ROOT / "runtime-images"
-AGENT_DIR = REPO_ROOT / "orchestrator" / "agent"
 BUILD_BASE_SCRIPT = IMAGES_DIR / "base" / "build-base.sh"
-BASE_IMAGE = "lambkin/base:bookworm"  # the plain base: python3 (the agent) only
+BASE_IMAGE = "lambkin/base:bookworm"  # the plain base: python3 only
 
 LABEL_RUNTIME = "org.lambkin.runtime"
 LABEL_SOURCE_HASH = "org.lambkin.source-hash"
@@ -62,7 +65,7 @@ class ImageBuildError(Exception):
 
 @dataclass(frozen=True)
 class BaseImage:
-    """One runtime family's offline Debian base: python3 for the agent plus these packages."""
+    """One offline Debian base: ca-certificates plus these packages."""
 
     tag: str
     packages: tuple[str, ...] = ()
@@ -70,7 +73,7 @@ class BaseImage:
     @property
     def source_hash(self) -> str:
         """What build-base.sh stamps on the image: its own text, then the package list."""
-        packages = ",".join(("python3", "ca-certificates", *self.packages))
+        packages = ",".join(("ca-certificates", *self.packages))
         return hashlib.sha256(BUILD_BASE_SCRIPT.read_bytes() + packages.encode()).hexdigest()
 
 
@@ -78,14 +81,18 @@ class BaseImage:
 BASE_IMAGES: dict[str, BaseImage] = {
     base.tag: base
     for base in (
-        BaseImage(BASE_IMAGE),
-        BaseImage("lambkin/base-provided:bookworm", ("curl",)),
+        BaseImage(BASE_IMAGE, ("python3",)),
+        # python3 only for tests/conformance/test_awslambdaric_in_lambkin.py (AWS's Python client
+        # started by a provided function's bootstrap); curl as AWS's provided images have it.
+        BaseImage("lambkin/base-provided:bookworm", ("python3", "curl")),
         BaseImage("lambkin/base-nodejs:bookworm", ("nodejs",)),
         BaseImage("lambkin/base-ruby:bookworm", ("ruby",)),
         # The JDK (not only the JRE): the image compiles the Java runtime client while building.
         BaseImage(
             "lambkin/base-java:bookworm", ("openjdk-17-jdk-headless", "libjackson2-databind-java")
         ),
+        # Not a runtime family: builds the agent binary where the host has no go.
+        BaseImage(agent_binary.BUILDER_IMAGE, ("golang-go",)),
     )
 }
 
@@ -109,7 +116,6 @@ class RuntimeImage:
     def context_files(self) -> list[tuple[str, Path]]:
         """(path in the build context, source file) for every file that goes into the image."""
         files = [("Dockerfile", self.dockerfile_dir / "Dockerfile")]
-        files += _tree("lambkin_agent", AGENT_DIR)
         if self.runtime_client is not None:
             files += _tree(self.runtime_client.name, self.runtime_client)
         return sorted(files)
@@ -360,15 +366,15 @@ def build_steps(
     client: docker.DockerClient | None = None,
 ) -> list[BuildStep]:
     """What `build_all` does, as (description, work) pairs, so a UI can show each phase: the
-    base images the selected runtimes need (each only if missing, unless `force`), each runtime
-    image (all, or those given; Docker's layer cache makes an unchanged one a quick no-op), then
-    removal of the images they replaced."""
+    agent binary (built once per version of its sources), the base images the selected runtimes
+    need (each only if missing, unless `force`), each runtime image (all, or those given;
+    Docker's layer cache makes an unchanged one a quick no-op), then removal of the images they
+    replaced."""
     selected = [runtime_image(r).runtime for r in runtimes] or list(RUNTIME_IMAGES)
     docker_ = client or docker_client()
     bases = list(dict.fromkeys(RUNTIME_IMAGES[r].base for r in selected))
-    steps: list[BuildStep] = [
-        (f"base image {base}", partial(_ensure_base, base, force, docker_)) for base in bases
-    ]
+    steps: list[BuildStep] = [("agent binary", _build_agent)]
+    steps += [(f"base image {base}", partial(_ensure_base, base, force, docker_)) for base in bases]
     for runtime in selected:
         build = partial(build_image, runtime, nocache=force, client=docker_)
         steps.append((RUNTIME_IMAGES[runtime].tag, build))
@@ -410,6 +416,13 @@ def build_host_java_client(
         )
     progress(f"compiled {out}/aws-lambda-java-core.jar and lambkin-java-runtime.jar")
     return True
+
+
+def _build_agent(progress: Progress) -> None:
+    try:
+        progress(f"agent binary: {agent_binary.agent_binary(progress)}")
+    except agent_binary.AgentBuildError as exc:
+        raise ImageBuildError(str(exc)) from exc
 
 
 def _ensure_base(base: str, force: bool, client: docker.DockerClient, progress: Progress) -> None:

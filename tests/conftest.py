@@ -10,9 +10,6 @@ import os
 
 import pytest
 
-# The agent_kind fixture: the agent tests run against both agents, Python and Go.
-pytest_plugins = ["tests.support.go_agent"]
-
 
 def docker_available() -> bool:
     try:

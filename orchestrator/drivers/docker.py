@@ -9,6 +9,12 @@ log feed; stopping kills the container, waits until the follower has read the la
 only then removes the container. Containers a crashed server left behind are read out (the log
 store drops what it already has, by sequence number) before they are removed.
 
+The agent is not in the image: the binary (`agent_binary.py`, built from runtime-images/agent/)
+is bind-mounted read-only at AGENT_PATH and is the container's entrypoint, PID 1, which also
+reaps the zombies a runtime's children leave behind. The runtime command and its environment
+come from the runtime table (`runtimes.py`), passed as LAMBKIN_RUNTIME_CMD / _ENV; an image
+needs only the language and our runtime client.
+
 Isolation: instances sit on a bridge network with inter-container communication off (created
 when missing), so one instance cannot reach another; the host reaches each agent's control port,
 and outbound traffic is allowed. The agent runs as root inside the container, with every
@@ -30,6 +36,7 @@ import docker.errors
 from docker.models.containers import Container
 from docker.types import LogConfig
 
+from ..agent_binary import agent_binary
 from ..runtimes import RUNTIMES
 from ..settings import Settings
 from .base import (
@@ -68,6 +75,8 @@ RUNTIME_USER = "993:990"
 # supplementary groups takes SETUID and SETGID; signalling that user's processes takes KILL.
 AGENT_CAPABILITIES = ["SETUID", "SETGID", "KILL"]
 SHM_SIZE = "64m"
+# Where the agent binary is mounted (read-only) in every container.
+AGENT_PATH = "/opt/lambkin/agent/lambkin-agent"
 ICC_OPTION = "com.docker.network.bridge.enable_icc"
 
 
@@ -89,6 +98,7 @@ class DockerDriver(Driver):
         self._oom_killed: set[str] = set()
         self._log_client: Any = None
         self._followers: dict[str, threading.Thread] = {}
+        self._agent = str(agent_binary(log.info))  # built here on first use, then cached
         self._ensure_network(settings.docker_network)
         self._warn_about_stale_images()
 
@@ -122,7 +132,7 @@ class DockerDriver(Driver):
             )
 
     def _warn_about_stale_images(self) -> None:
-        """An image built from older agent or runtime sources would behave like the old code."""
+        """An image built from older runtime sources would behave like the old code."""
         from .. import images
 
         for runtime, image in images.RUNTIME_IMAGES.items():
@@ -194,7 +204,11 @@ class DockerDriver(Driver):
                 name=f"lambkin-{spec.config.name[:40]}-{spec.instance_id}",
                 labels=spec.labels,
                 environment=environment,
-                volumes={str(spec.code_path): {"bind": TASK_ROOT, "mode": "ro"}},
+                entrypoint=[AGENT_PATH],  # (the image's own CMD is then ignored)
+                volumes={
+                    str(spec.code_path): {"bind": TASK_ROOT, "mode": "ro"},
+                    self._agent: {"bind": AGENT_PATH, "mode": "ro"},
+                },
                 # The only writable places: /tmp (EphemeralStorage) and a bounded /dev/shm.
                 read_only=True,
                 tmpfs={"/tmp": f"size={spec.config.ephemeral_storage}m,mode=1777"},
@@ -210,7 +224,6 @@ class DockerDriver(Driver):
                 # weigh in under contention, so an idle host still runs a small function fast.
                 cpu_shares=max(2, 1024 * spec.config.memory_size // 1769),
                 pids_limit=1024,
-                init=True,  # reaps the zombies a runtime's children leave behind
                 network=self._settings.docker_network,
                 log_config=LOG_CONFIG,
             )

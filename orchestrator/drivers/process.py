@@ -1,4 +1,4 @@
-"""The process driver: each instance is the same agent, run as a local process session.
+"""The process driver: each instance is the same agent binary, run as a local process session.
 
 The embedded default where no Docker engine answers. No isolation beyond a process session and
 a private TMPDIR: memory limits are not enforced, and code that writes the literal path /tmp
@@ -16,6 +16,7 @@ import signal
 import sys
 from pathlib import Path
 
+from ..agent_binary import agent_binary
 from ..runtimes import RUNTIMES, RuntimeSpec
 from ..settings import Settings
 from .base import (
@@ -78,6 +79,7 @@ class ProcessDriver(Driver):
         self._children: dict[str, asyncio.subprocess.Process] = {}
         self._drains: dict[str, asyncio.Task[None]] = {}
         self._listener: ExitListener | None = None
+        self._agent = str(agent_binary(log.info))  # built here on first use, then cached
 
     async def watch(self, listener: ExitListener) -> None:
         self._listener = listener
@@ -119,9 +121,8 @@ class ProcessDriver(Driver):
             LAMBKIN_MEMORY_SOURCE="proc",
         )
         env["PATH"] = os.environ.get("PATH", "/usr/bin:/bin")
-        env["PYTHONPATH"] = str(self._settings.runtime_images_dir.parent)
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "orchestrator.agent",
+            self._agent,
             env=env,
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,

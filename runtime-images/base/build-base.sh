@@ -3,23 +3,23 @@
 #
 #   runtime-images/base/build-base.sh [--force]
 #
-# mmdebstrap makes a minimal bookworm root file system (apt variant + python3 + ca-certificates,
-# plus a runtime family's own packages, e.g. nodejs) from this machine's own apt sources, and
+# mmdebstrap makes a minimal bookworm root file system (apt variant + ca-certificates, plus a
+# family's own packages, e.g. python3 or nodejs) from this machine's own apt sources, and
 # `docker import` turns the tarball into an image: no container registry is involved. Skips when
 # the image exists, unless --force.
 #
 # Environment:
 #   LAMBKIN_BASE_IMAGE     image to create             (default lambkin/base:bookworm)
-#   LAMBKIN_BASE_PACKAGES  extra Debian packages, comma-separated (default none), e.g.
-#                          nodejs for lambkin/base-nodejs:bookworm
+#   LAMBKIN_BASE_PACKAGES  the family's Debian packages, comma-separated (unset: python3, as
+#                          lambkin/base:bookworm has), e.g. nodejs for lambkin/base-nodejs:bookworm
 #   LAMBKIN_APT_SOURCES  sources file(s) or mirror(s) for mmdebstrap, space-separated
 #                        (default: this machine's Debian sources file)
 set -euo pipefail
 
 image=${LAMBKIN_BASE_IMAGE:-lambkin/base:bookworm}
 suite=bookworm
-extra_packages=${LAMBKIN_BASE_PACKAGES:-}
-packages=python3,ca-certificates${extra_packages:+,$extra_packages}
+extra_packages=${LAMBKIN_BASE_PACKAGES-python3}
+packages=ca-certificates${extra_packages:+,$extra_packages}
 
 force=0
 case "${1:-}" in

@@ -63,10 +63,6 @@ RUNTIME_ENV = {
 }
 
 
-# Every test here runs against both agents, the Python one and the Go binary.
-pytestmark = pytest.mark.usefixtures("agent_kind")
-
-
 @pytest.fixture(scope="module")
 def ric_dir() -> Path:
     return awslambdaric_dir()

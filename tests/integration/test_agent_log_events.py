@@ -11,10 +11,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent / "agent_runtimes"))
 from harness import AgentProcess, runtime_cmd
 
-from orchestrator.agent.log_capture import MAX_LINE_BYTES
-
-# Every test here runs against both agents, the Python one and the Go binary.
-pytestmark = pytest.mark.usefixtures("agent_kind")
+MAX_LINE_BYTES = 256 * 1024  # the agent's maxLineBytes (runtime-images/agent/logcapture.go)
 
 
 @pytest.fixture

@@ -1,14 +1,13 @@
-"""The Go agent (runtime-images/agent/): built here with the host's `go`, checked as a static,
-stdlib-only binary, its Go unit tests run, and what is new in the contract tested on both agents.
-
-The shared scenarios (test_agent_process.py, test_agent_log_events.py and
-tests/conformance/test_awslambdaric_on_agent.py) run against both agents through the
-`agent_kind` fixture (tests/support/go_agent.py); this file holds what they do not cover: the
-control token, the runtime's user, and the agent as PID 1 reaping orphans.
+"""The agent binary (runtime-images/agent/): checked as a static, stdlib-only binary, its Go
+unit tests, vet and gofmt run, and what the other agent tests (test_agent_process.py,
+test_agent_log_events.py, tests/conformance/test_awslambdaric_on_agent.py) do not cover: the
+control token, the runtime's user, the agent as PID 1 reaping orphans, and the client context as
+the control plane validates it (orchestrator/client_context.py) against what the agent does.
 """
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import os
@@ -21,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from orchestrator.client_context import runtime_json_header
+from tests.support.client_contexts import REFUSED, RENDERED
 from tests.support.go_agent import AGENT_SRC, go_agent_binary, go_tool
 from tests.support.go_agent import run_go as go
 
@@ -64,10 +65,9 @@ def test_go_unit_tests_vet_and_gofmt() -> None:
     assert unformatted.stdout == ""
 
 
-# -- the control token (both agents) ---------------------------------------------------------
+# -- the control token -------------------------------------------------------------------
 
 
-@pytest.mark.usefixtures("agent_kind")
 def test_every_control_request_needs_the_token(open_dir: Path) -> None:
     agent = AgentProcess(runtime_cmd("scripted.py"), cwd=open_dir)
     try:
@@ -98,7 +98,6 @@ def test_every_control_request_needs_the_token(open_dir: Path) -> None:
         assert agent.close() == 0
 
 
-@pytest.mark.usefixtures("agent_kind")
 @pytest.mark.parametrize("token", [None, ""])
 def test_no_token_no_agent(token: str | None) -> None:
     env = {"PATH": os.environ["PATH"], "LAMBKIN_RUNTIME_CMD": '["/bin/true"]'}
@@ -112,10 +111,9 @@ def test_no_token_no_agent(token: str | None) -> None:
     assert b"LAMBKIN_CONTROL_TOKEN" in done.stderr
 
 
-# -- streamed responses (both agents) --------------------------------------------------------
+# -- streamed responses ------------------------------------------------------------------
 
 
-@pytest.mark.usefixtures("agent_kind")
 def test_streamed_response_and_error_trailers(open_dir: Path) -> None:
     agent = AgentProcess(runtime_cmd("streaming.py"), cwd=open_dir)
     try:
@@ -132,10 +130,9 @@ def test_streamed_response_and_error_trailers(open_dir: Path) -> None:
         assert agent.close() == 0
 
 
-# -- the runtime's user (both agents; root only) ----------------------------------------------
+# -- the runtime's user (root only) ---------------------------------------------------------
 
 
-@pytest.mark.usefixtures("agent_kind")
 @pytest.mark.skipif(os.geteuid() != 0, reason="starting a runtime as another user needs root")
 def test_runtime_runs_as_the_configured_user_with_no_groups(open_dir: Path) -> None:
     if not os.access(SYSTEM_PYTHON, os.X_OK):
@@ -153,7 +150,6 @@ def test_runtime_runs_as_the_configured_user_with_no_groups(open_dir: Path) -> N
         assert agent.close() == 0
 
 
-@pytest.mark.usefixtures("agent_kind")
 def test_runtime_runs_as_the_agents_user_by_default(open_dir: Path) -> None:
     agent = AgentProcess([sys.executable, str(RUNTIMES / "orphans.py")], ORPHANS, cwd=open_dir)
     try:
@@ -216,3 +212,30 @@ def test_go_agent_as_pid_1(open_dir: Path) -> None:
         assert agent.proc.wait(10) == 0
     finally:
         agent.close()
+
+
+# -- the client context: the control plane's validator and the agent agree -------------------
+
+
+def test_client_context_as_the_control_plane_validates_it(open_dir: Path) -> None:
+    """What `client_context.runtime_json_header` makes of each text is what the runtime gets from
+    the agent, byte for byte; what it refuses, the agent refuses (400 InvalidRequest)."""
+    agent = AgentProcess(runtime_cmd("scripted.py"), cwd=open_dir)
+    try:
+        for text in [text for text, _ in RENDERED] + REFUSED:
+            try:
+                expected: str | None = runtime_json_header(text)
+            except ValueError:
+                expected = None
+            header = base64.b64encode(text.encode()).decode()
+            result = agent.invoke(
+                {"cmd": "headers"}, headers={"Lambkin-Client-Context-B64": header}
+            )
+            if expected is None:
+                assert result.status == 400, (text, result.body)
+                assert result.json()["errorType"] == "InvalidRequest", text
+            else:
+                assert result.status == 200 and result.outcome == "success", (text, result.body)
+                assert result.json()["headers"]["lambda-runtime-client-context"] == expected
+    finally:
+        assert agent.close() == 0

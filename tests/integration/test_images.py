@@ -1,4 +1,5 @@
-"""Runtime images as `make images` built them: current, configured, able to start the agent.
+"""Runtime images as `make images` built them: current, carrying no agent, able to run the
+mounted one.
 
 Nothing here builds an image: a missing or stale one fails with what to run.
 """
@@ -7,13 +8,16 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
 import docker
 import pytest
 
-from orchestrator import images
+from orchestrator import images, runtimes
+from orchestrator.agent_binary import agent_binary
+from orchestrator.drivers.docker import AGENT_PATH
 from orchestrator.images import RUNTIME_IMAGES, ImageStatus
 
 pytestmark = pytest.mark.docker
@@ -70,44 +74,59 @@ def test_built_image_is_current(client: docker.DockerClient, runtime: str) -> No
 
 
 @pytest.mark.parametrize("runtime", RUNTIMES)
-def test_image_is_configured_for_the_agent(client: docker.DockerClient, runtime: str) -> None:
+def test_image_carries_no_agent(client: docker.DockerClient, runtime: str) -> None:
     spec = RUNTIME_IMAGES[runtime]
     config = client.images.get(spec.tag).attrs["Config"]
     env = dict(item.split("=", 1) for item in config["Env"])
 
     assert config["Labels"][images.LABEL_RUNTIME] == runtime
-    assert config["Entrypoint"] == ["python3", "-m", "lambkin_agent"]
+    assert not config.get("Entrypoint")  # the docker driver mounts the agent and sets it
     assert config["WorkingDir"] == "/var/task"
     assert config["User"] == "0:0"  # the agent; the docker driver sets LAMBKIN_RUNTIME_USER
     assert "9002/tcp" in config["ExposedPorts"]
-    assert isinstance(json.loads(env["LAMBKIN_RUNTIME_CMD"]), list)
-    assert isinstance(json.loads(env["LAMBKIN_RUNTIME_ENV"]), dict)
+    assert not any(key.startswith("LAMBKIN_") for key in env)  # the driver passes them
+
+
+def runtime_of(tag: str) -> runtimes.RuntimeSpec:
+    return next(spec for spec in runtimes.RUNTIMES.values() if spec.image == tag)
 
 
 @pytest.mark.parametrize("runtime", RUNTIMES)
-def test_container_starts_the_agent(run: Any, runtime: str) -> None:
-    container = run(RUNTIME_IMAGES[runtime].tag, environment={"LAMBKIN_CONTROL_TOKEN": "t0ken"})
+def test_container_starts_the_mounted_agent(run: Any, runtime: str) -> None:
+    """As the docker driver starts an instance: the binary mounted read-only, its entry point."""
+    tag = RUNTIME_IMAGES[runtime].tag
+    spec = runtime_of(tag)
+    runtime_dir = f"/opt/lambkin/{spec.client_dir}" if spec.client_dir else "/opt/lambkin"
+    container = run(
+        tag,
+        entrypoint=[AGENT_PATH],
+        volumes={str(agent_binary()): {"bind": AGENT_PATH, "mode": "ro"}},
+        read_only=True,
+        environment={
+            "LAMBKIN_CONTROL_TOKEN": "t0ken",
+            "LAMBKIN_RUNTIME_CMD": json.dumps(spec.resolve_command("/var/task", runtime_dir)),
+        },
+    )
 
     ready = wait_for_stdout_json(container, "lambkin_agent")
 
     assert ready["lambkin_agent"] == "ready"
     assert ready["control_port"] == 9002
-    url = "http://127.0.0.1:9002/health"
-    request = f"u.Request({url!r}, headers={{'Lambkin-Token': 't0ken'}})"
-    probe = f"import urllib.request as u; print(u.urlopen({request}).read().decode())"
-    exit_code, output = container.exec_run(["python3", "-c", probe])
-    assert exit_code == 0, output.decode(errors="replace")
-    assert "runtime" in json.loads(output)
+    container.reload()
+    address = container.attrs["NetworkSettings"]["IPAddress"]
+    request = urllib.request.Request(
+        f"http://{address}:9002/health", headers={"Lambkin-Token": "t0ken"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert "runtime" in json.loads(response.read())
+    top = container.top(ps_args="-o pid,args")["Processes"]
+    assert any(AGENT_PATH in " ".join(row) for row in top)
 
 
-def test_python_runtime_client_imports_with_the_runtime_env(
-    client: docker.DockerClient, run: Any
-) -> None:
+def test_python_runtime_client_imports_with_the_runtime_env(run: Any) -> None:
     tag = RUNTIME_IMAGES["python3.11"].tag
-    image_env = dict(item.split("=", 1) for item in client.images.get(tag).attrs["Config"]["Env"])
-    runtime_env = json.loads(image_env["LAMBKIN_RUNTIME_ENV"])
-    # exactly the environment the agent gives the runtime (less AWS_LAMBDA_RUNTIME_API)
-    command = ["env", "-i", *(f"{k}={v}" for k, v in runtime_env.items())]
+    # the PYTHONPATH the driver gives the runtime (drivers/base.py, runtime_environment)
+    command = ["env", "-i", "PATH=/usr/bin:/bin", "PYTHONPATH=/opt/lambkin/python"]
     command += ["python3", "-c", "import lambkin_runtime; print('{\"imported\": 1}')"]
 
     container = run(tag, entrypoint=command)

@@ -1,4 +1,4 @@
-"""Runs the bootstrap agent as a real subprocess (`python -m orchestrator.agent`) for tests.
+"""Runs the bootstrap agent (the Go binary the drivers run) as a real subprocess for tests.
 
 All control calls go over ONE keep-alive connection, as the control plane's would. The agent's
 stdout (ready line, then one JSON log event a line: runtime output, START/END/REPORT) is
@@ -23,17 +23,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tests.support.go_agent import go_agent_binary
+
 REPO = Path(__file__).resolve().parents[3]
 RUNTIMES = Path(__file__).resolve().parent
 
 
 def default_agent_argv() -> list[str]:
-    """The agent the tests run: the Python one, or the command in LAMBKIN_TEST_AGENT_CMD (a JSON
-    list; the `agent_kind` fixture of tests/support/go_agent.py sets it to the Go binary)."""
-    override = os.environ.get("LAMBKIN_TEST_AGENT_CMD")
-    if override:
-        return [str(arg) for arg in json.loads(override)]
-    return [sys.executable, "-m", "orchestrator.agent"]
+    """The agent the tests run: the binary the drivers run (LAMBKIN_AGENT_BINARY names another)."""
+    return [str(go_agent_binary())]
 
 
 def runtime_cmd(script: str) -> list[str]:
