@@ -120,21 +120,20 @@ class Timeouts:
     stopping: float = float("inf")
 
     def of(self, state: State) -> float:
-        return _TIMEOUT_OF[state](self)
-
-
-# DRAINING finishes one invocation, so it gets the invocation's bound; FAILED lasts as long as it
-# takes to begin the stop, which happens at once; STOPPED is final.
-_TIMEOUT_OF: dict[State, Callable[[Timeouts], float]] = {
-    State.STARTING: lambda t: t.starting,
-    State.INITIALIZING: lambda t: t.initializing,
-    State.IDLE: lambda t: t.idle,
-    State.BUSY: lambda t: t.busy,
-    State.DRAINING: lambda t: t.busy,
-    State.STOPPING: lambda t: t.stopping,
-    State.FAILED: lambda t: float("inf"),
-    State.STOPPED: lambda t: float("inf"),
-}
+        # DRAINING finishes one invocation, so it gets the invocation's bound; FAILED lasts as
+        # long as it takes to begin the stop, which happens at once; STOPPED is final.
+        match state:
+            case State.STARTING:
+                return self.starting
+            case State.INITIALIZING:
+                return self.initializing
+            case State.IDLE:
+                return self.idle
+            case State.BUSY | State.DRAINING:
+                return self.busy
+            case State.STOPPING:
+                return self.stopping
+        return float("inf")
 
 
 class IllegalTransition(Exception):

@@ -202,9 +202,7 @@ class Pool:
         try:
             queued = self._clock()
             async with self._start_slots:
-                started = self._clock()
-                # The start's time limit runs from here: waiting for a slot is not starting.
-                instance.deadline = started + timeout
+                started = self._clock()  # the limit runs from here: a queued start is not late
                 handle = await asyncio.wait_for(self._driver.start(spec), timeout)
                 if not instance.live:
                     # Expired or retired and failed while the driver worked: it was torn down
