@@ -1,15 +1,17 @@
-"""From an instance's agent stdout to the log store: parse, dedupe, batch, write.
+"""From an instance's agent log to the log store: parse, dedupe, batch, write.
 
-Drivers follow each instance's agent stdout (docker: the container's log; process: its pipe) and
-`feed` the bytes to that instance's `StreamFeed`, from a thread of their own. The feed splits
-lines, parses the agent's JSON events (see agent/log_capture.py), skips what was already stored
+Each instance's agent appends its log events to a file the control plane made for it
+(log_files.py follows every such file, for both drivers) and the bytes are `feed`-ed to that
+instance's `StreamFeed`, from one thread. The feed splits lines, parses the agent's JSON events
+(runtime-images/agent/logcapture.go; `"k":"platform"` marks the agent's own records), skips
+what was already stored
 (sequence numbers: delivery is at least once), notices gaps (a line the agent numbered but we
 never received: counted as dropped, and a visible marker line takes its place) and queues the
 events. One writer thread stores them in batches.
 
 Memory is bounded: `feed` blocks while more than `max_pending_bytes` wait to be written, which
-blocks the driver's reader, which (through the container log or the pipe) blocks the agent, which
-blocks the runtime's writes. Nothing is dropped for being fast.
+stops the file reader; what is not read yet waits in the files (on disk, bounded there by
+log_files.py). Nothing is dropped for being fast up to that bound.
 """
 
 from __future__ import annotations
@@ -190,7 +192,13 @@ class StreamFeed:
             try:
                 event = json.loads(line)
                 seq = int(event["s"])
-                row = Row(seq, int(event["t"]), str(event.get("r", "")), str(event["m"]))
+                row = Row(
+                    seq,
+                    int(event["t"]),
+                    str(event.get("r", "")),
+                    str(event["m"]),
+                    platform=event.get("k") == "platform",
+                )
             except (ValueError, KeyError, TypeError):
                 self._other(line)
                 continue
@@ -201,7 +209,8 @@ class StreamFeed:
                 gap = seq - last - 1
                 dropped += gap
                 markers += 1
-                rows.append(Row(last + 1, row.ts, row.request_id, DROPPED_MARKER.format(n=gap)))
+                marker = DROPPED_MARKER.format(n=gap)
+                rows.append(Row(last + 1, row.ts, row.request_id, marker, platform=True))
             rows.append(row)
             last = seq
         self.last_seq = last
@@ -209,8 +218,8 @@ class StreamFeed:
             self._shipper._put(self.target, rows, dropped, markers)
 
     def _other(self, line: bytes) -> None:
-        """Not a log event: the ready line, or the agent's own diagnostics."""
-        if b'"lambkin_agent"' in line:
+        """Not a log event: the file's header, the ready line, or the agent's diagnostics."""
+        if b'"lambkin_agent"' in line or line.startswith(b'{"lambkin_log"'):
             return
         text = line.decode(errors="replace").rstrip()
         if text:

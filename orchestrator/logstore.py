@@ -48,6 +48,7 @@ CREATE TABLE IF NOT EXISTS log_events (
     ingest_ms INTEGER NOT NULL,
     request_id TEXT NOT NULL,
     message TEXT NOT NULL,
+    platform INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (stream_id, seq)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS log_events_by_time ON log_events (group_id, ts, stream_id, seq);
@@ -76,12 +77,21 @@ class Row:
     ts: int
     request_id: str
     message: str
+    # The agent's own record (START, END, REPORT, ...), never something the function printed.
+    platform: bool = False
 
 
 @dataclass(frozen=True)
 class StreamKey:
     group: str
     stream: str
+
+
+def _add_platform_column(conn: sqlite3.Connection) -> None:
+    """A logs.db from before platform records were marked: add the column (all 0: unknown)."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(log_events)")}
+    if "platform" not in columns:
+        conn.execute("ALTER TABLE log_events ADD COLUMN platform INTEGER NOT NULL DEFAULT 0")
 
 
 def now_ms() -> int:
@@ -167,6 +177,7 @@ class LogStore:
         self.path = path
         self._write = self._connect()
         self._write.executescript(SCHEMA)
+        _add_platform_column(self._write)
         self._read = self._connect()
         self._write_lock = threading.Lock()
         self._read_lock = threading.Lock()
@@ -236,10 +247,19 @@ class LogStore:
                     mark = conn.total_changes
                     conn.executemany(
                         "INSERT OR IGNORE INTO log_events"
-                        " (stream_id, seq, group_id, ts, ingest_ms, request_id, message)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        " (stream_id, seq, group_id, ts, ingest_ms, request_id, message, platform)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                         [
-                            (stream_id, r.seq, group_id, r.ts, ingest, r.request_id, r.message)
+                            (
+                                stream_id,
+                                r.seq,
+                                group_id,
+                                r.ts,
+                                ingest,
+                                r.request_id,
+                                r.message,
+                                int(r.platform),
+                            )
                             for r in rows
                         ],
                     )
@@ -418,7 +438,7 @@ class LogStore:
         before_seq: int | None,
         limit: int,
     ) -> list[tuple[Any, ...]]:
-        """(seq, ts, ingest_ms, request_id, message) of one stream, in seq order.
+        """(seq, ts, ingest_ms, request_id, message, platform) of one stream, in seq order.
 
         With `before_seq` (reading backwards) the last `limit` events before it.
         """
@@ -434,7 +454,7 @@ class LogStore:
             args.append(before_seq)
         order = "DESC" if before_seq is not None else "ASC"
         rows = self._query(
-            "SELECT e.seq, e.ts, e.ingest_ms, e.request_id, e.message FROM log_events e"
+            "SELECT e.seq, e.ts, e.ingest_ms, e.request_id, e.message, e.platform FROM log_events e"
             " JOIN log_streams s ON s.id = e.stream_id"
             f" WHERE {' AND '.join(clauses)} ORDER BY e.seq {order} LIMIT ?",
             (*args, limit),
@@ -451,7 +471,7 @@ class LogStore:
         after: tuple[int, int, int] | None,
         limit: int,
     ) -> list[tuple[Any, ...]]:
-        """Rows of (ts, stream_id, seq, stream name, ingest_ms, request_id, message).
+        """Rows of (ts, stream_id, seq, stream name, ingest_ms, request_id, message, platform).
 
         Ordered by time, then stream.
         """
@@ -470,8 +490,8 @@ class LogStore:
             clauses.append(where)
             args += pattern_args
         return self._query(
-            "SELECT e.ts, e.stream_id, e.seq, s.name, e.ingest_ms, e.request_id, e.message"
-            " FROM log_events e JOIN log_streams s ON s.id = e.stream_id"
+            "SELECT e.ts, e.stream_id, e.seq, s.name, e.ingest_ms, e.request_id, e.message,"
+            " e.platform FROM log_events e JOIN log_streams s ON s.id = e.stream_id"
             f" WHERE {' AND '.join(clauses)} ORDER BY e.ts, e.stream_id, e.seq LIMIT ?",
             (*args, limit),
         )

@@ -175,7 +175,13 @@ def _page(
     return rows[:limit]
 
 
-def get_log_events(svc: Services, store: LogStore, body: dict[str, Any]) -> dict[str, Any]:
+def _origin(platform: int) -> str:
+    return "platform" if platform else "function"
+
+
+def get_log_events(
+    svc: Services, store: LogStore, body: dict[str, Any], with_origin: bool = False
+) -> dict[str, Any]:
     group = _str(body, "logGroupName", required=True) or ""
     stream = _str(body, "logStreamName", required=True) or ""
     limit = _int(body, "limit", MAX_EVENTS_PER_PAGE, 1, MAX_EVENTS_PER_PAGE) or MAX_EVENTS_PER_PAGE
@@ -198,10 +204,13 @@ def get_log_events(svc: Services, store: LogStore, body: dict[str, Any]) -> dict
         rows = _page(rows, limit, lambda r: len(r[4]))[::-1]
     else:
         rows = _page(rows, limit, lambda r: len(r[4]))
-    events = [
+    events: list[dict[str, Any]] = [
         {"timestamp": ts, "message": message, "ingestionTime": ingest}
-        for _, ts, ingest, _, message in rows
+        for _, ts, ingest, _, message, _ in rows
     ]
+    if with_origin:
+        for event, row in zip(events, rows, strict=True):
+            event[ORIGIN_KEY] = _origin(row[5])
     if rows:
         forward, backward = f"f/{rows[-1][0]}", f"b/{rows[0][0]}"
     else:
@@ -212,7 +221,9 @@ def get_log_events(svc: Services, store: LogStore, body: dict[str, Any]) -> dict
     return {"events": events, "nextForwardToken": forward, "nextBackwardToken": backward}
 
 
-def filter_log_events(svc: Services, store: LogStore, body: dict[str, Any]) -> dict[str, Any]:
+def filter_log_events(
+    svc: Services, store: LogStore, body: dict[str, Any], with_origin: bool = False
+) -> dict[str, Any]:
     group = _str(body, "logGroupName", required=True) or ""
     limit = _int(body, "limit", MAX_EVENTS_PER_PAGE, 1, MAX_EVENTS_PER_PAGE) or MAX_EVENTS_PER_PAGE
     start, end = _int(body, "startTime", None, 0, 2**62), _int(body, "endTime", None, 0, 2**62)
@@ -250,7 +261,8 @@ def filter_log_events(svc: Services, store: LogStore, body: dict[str, Any]) -> d
             "ingestionTime": ingest,
             "eventId": f"{stream_id}-{seq}",
         }
-        for ts, stream_id, seq, stream, ingest, _, message in page
+        | ({ORIGIN_KEY: _origin(platform)} if with_origin else {})
+        for ts, stream_id, seq, stream, ingest, _, message, platform in page
     ]
     result: dict[str, Any] = {"events": events, "searchedLogStreams": []}
     if len(rows) > len(page):
@@ -288,6 +300,18 @@ OPERATIONS: dict[str, Callable[[Services, LogStore, dict[str, Any]], dict[str, A
     "DeleteLogGroup": delete_log_group,
 }
 
+# Lambkin's one extension, opt-in so an AWS SDK's answers stay AWS's exactly: with the request
+# header `Lambkin-Log-Origin: include`, each event of GetLogEvents and FilterLogEvents also says
+# whether the platform wrote it (START, END, REPORT, ...) or the function printed it. The text of
+# both is as AWS stores it, so a function can print a perfect copy of a REPORT line; only this
+# field, set by the agent and never by what a function prints, tells them apart.
+ORIGIN_HEADER = "lambkin-log-origin"
+ORIGIN_KEY = "lambkinOrigin"
+WITH_ORIGIN: dict[str, Callable[[Services, LogStore, dict[str, Any], bool], dict[str, Any]]] = {
+    "GetLogEvents": get_log_events,
+    "FilterLogEvents": filter_log_events,
+}
+
 
 def _error(status: int, kind: str, message: str) -> Response:
     return JSONResponse(
@@ -320,7 +344,13 @@ async def logs_api(request: Request, svc: Services = Depends(services)) -> Respo
         return _error(400, "SerializationException", "The request body is not a JSON object.")
     store = svc.observability.store
 
+    with_origin = WITH_ORIGIN.get(target[len(TARGET_PREFIX) :])
+    if request.headers.get(ORIGIN_HEADER, "").lower() != "include":
+        with_origin = None
+
     def call() -> dict[str, Any]:
+        if with_origin is not None:
+            return with_origin(svc, store, body, True)
         return operation(svc, store, body)
 
     try:

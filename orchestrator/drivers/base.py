@@ -14,10 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from ..arns import LATEST
 from ..function_config import FunctionConfig
+from ..log_files import LogFiles, LogOpener
 from ..log_names import log_group_name, log_stream_name
 from ..runtimes import RuntimeSpec
 
@@ -140,34 +141,26 @@ class OwnedInstance:
 ExitListener = Callable[[str, "str | None"], None]
 
 
-class LogFeed(Protocol):
-    """Takes one instance's agent stdout, as it arrives (see log_shipping.py)."""
-
-    def feed(self, chunk: bytes) -> None:
-        """Any bytes of the stream, in order; may block (back-pressure). From one thread."""
-
-    def close(self) -> None:
-        """The stream ended: the instance is gone and everything it printed was fed."""
-
-
-# Opens the feed for an instance: (function name, log stream name, instance id) -> feed.
-LogOpener = Callable[[str, str, str], LogFeed]
-
-
 class Driver(abc.ABC):
-    """Starts and stops instances; follows each one's agent stdout into a log feed.
+    """Starts and stops instances; gives each one a log file (log_files.py) to write to.
 
-    Log contract: once `follow_logs` was called, every instance started gets a feed, which
-    receives the agent's whole stdout; `stop` (and a death on its own) closes the feed only
-    after the instance's last line was fed, so stopping never loses a line that was printed.
+    Log contract: once `follow_logs` was called, every instance started gets a log file and a
+    feed (LAMBKIN_LOG_PATH tells the agent where; without `follow_logs`, /dev/null); `stop`
+    (and a death on its own) finishes the file only once the agent is gone, so stopping never
+    loses a line that was printed; `reap_owned` stores what files crashed servers left.
     """
 
     name: str
-    _log_opener: LogOpener | None = None
+    log_files: LogFiles | None = None
+    log_dir: Path  # where this driver's instances' log files live (set by each driver)
 
     def follow_logs(self, opener: LogOpener) -> None:
         """Feed each instance started from now on to `opener(function, stream, instance)`."""
-        self._log_opener = opener
+        self.log_files = LogFiles(self.log_dir, opener)
+
+    def close_logs(self) -> None:
+        if self.log_files is not None:
+            self.log_files.close()
 
     @abc.abstractmethod
     async def watch(self, listener: ExitListener) -> None:
@@ -198,5 +191,5 @@ class Driver(abc.ABC):
         """Runtime identifiers this driver can run now (e.g. whose images exist)."""
 
     async def close(self) -> None:
-        """Release the driver's own resources (not the instances); by default it holds none."""
-        return None
+        """Release the driver's own resources (not the instances): by default its log reader."""
+        self.close_logs()

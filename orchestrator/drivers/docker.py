@@ -3,11 +3,12 @@
 The only module that imports docker. The SDK is synchronous, so every call runs in a worker
 thread; none of them is on the warm-invoke path.
 
-Logs: the agent's stdout is the container's log (json-file), which Docker keeps until the
-container is removed, even after it died. One thread per instance follows it into the instance's
-log feed; stopping kills the container, waits until the follower has read the last line, and
-only then removes the container. Containers a crashed server left behind are read out (the log
-store drops what it already has, by sequence number) before they are removed.
+Logs: the agent appends its log events to a file the control plane made for the instance
+(log_files.py), bind-mounted at LOG_PATH; the container's own log (json-file, small) holds only
+the agent's start-up diagnostics. The file outlives the container, so a stop removes the
+container (killing it) first and only then reads the file to its end; files a crashed server
+left behind are stored once their containers are removed. The agent runs with the control
+plane's group, which the file's mode (0660) requires; the function's user has neither.
 
 The agent is not in the image: the binary (`agent_binary.py`, built from runtime-images/agent/)
 is bind-mounted read-only at AGENT_PATH and is the container's entrypoint, PID 1, which also
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 from typing import Any
 
@@ -43,7 +45,6 @@ from .base import (
     AGENT_CONTROL_PORT,
     LABEL_FUNCTION,
     LABEL_INSTANCE,
-    LABEL_LOG_STREAM,
     LABEL_MANAGED,
     LABEL_SERVER,
     Driver,
@@ -52,7 +53,6 @@ from .base import (
     ExitListener,
     InstanceHandle,
     InstanceSpec,
-    LogFeed,
     OwnedInstance,
     StartFailed,
 )
@@ -62,15 +62,13 @@ log = logging.getLogger(__name__)
 TASK_ROOT = "/var/task"
 RUNTIME_ROOT = "/opt/lambkin"
 LAMBDA_PATH = "/usr/local/bin:/usr/bin/:/bin:/opt/bin"
-# A log stream waits for output indefinitely; an instance silent for longer than this is
-# followed again from the start (the store drops what it already has).
-LOG_READ_TIMEOUT_S = 7 * 24 * 3600
-LOG_FLUSH_TIMEOUT_S = 30.0  # how long a stop waits for the follower to read the last line
-# The container log is the durable buffer between the agent and the log store. It rotates only
-# past 256 MB; a follower that far behind loses lines, and the store counts and marks the gap.
-LOG_CONFIG = LogConfig(type=LogConfig.types.JSON, config={"max-size": "256m", "max-file": "2"})
+# The container's own log: only the agent's diagnostics (log events go to LOG_PATH).
+LOG_CONFIG = LogConfig(type=LogConfig.types.JSON, config={"max-size": "1m", "max-file": "1"})
+# Where the instance's log file (log_files.py) is mounted; /dev/null when logs are not stored.
+LOG_PATH = "/opt/lambkin/log/events"
 # The function's user, as Lambda's sbx_user1051 (the images' /etc/passwd names it).
-RUNTIME_USER = "993:990"
+RUNTIME_UID, RUNTIME_GID = 993, 990
+RUNTIME_USER = f"{RUNTIME_UID}:{RUNTIME_GID}"
 # What the agent (root in the container) keeps: starting the runtime as RUNTIME_USER with no
 # supplementary groups takes SETUID and SETGID; signalling that user's processes takes KILL.
 AGENT_CAPABILITIES = ["SETUID", "SETGID", "KILL"]
@@ -96,8 +94,16 @@ class DockerDriver(Driver):
             ) from None
         self._events: Any = None
         self._oom_killed: set[str] = set()
-        self._log_client: Any = None
-        self._followers: dict[str, threading.Thread] = {}
+        self.log_dir = settings.instances_dir / "logs" / "docker"
+        # The agent (root in the container, without CAP_DAC_OVERRIDE) writes the log file
+        # through its group: ours, which the function's user must not share.
+        self._agent_user = f"0:{os.getgid()}"
+        if os.getgid() == RUNTIME_GID or os.getuid() == RUNTIME_UID:
+            raise DriverMisconfigured(
+                f"the server runs as uid {os.getuid()} gid {os.getgid()}, which the functions' "
+                f"user ({RUNTIME_USER}) shares, so functions could write the log files: run it "
+                "as another user"
+            )
         self._agent = str(agent_binary(log.info))  # built here on first use, then cached
         self._ensure_network(settings.docker_network)
         self._warn_about_stale_images()
@@ -189,12 +195,24 @@ class DockerDriver(Driver):
         )
         command = spec.runtime.resolve_command(TASK_ROOT, runtime_dir)
         runtime_env = spec.runtime_environment(TASK_ROOT, runtime_dir, LAMBDA_PATH)
+        volumes = {
+            str(spec.code_path): {"bind": TASK_ROOT, "mode": "ro"},
+            self._agent: {"bind": AGENT_PATH, "mode": "ro"},
+        }
+        log_path = "/dev/null"
+        if self.log_files is not None:
+            log_file = self.log_files.create(
+                spec.config.name, spec.log_stream_name, spec.instance_id
+            )
+            volumes[str(log_file)] = {"bind": LOG_PATH, "mode": "rw"}
+            log_path = LOG_PATH
         environment = spec.agent_environment(
             command,
             runtime_env,
             LAMBKIN_CONTROL_ADDR=f"0.0.0.0:{AGENT_CONTROL_PORT}",
             LAMBKIN_MEMORY_SOURCE="cgroup",
             LAMBKIN_RUNTIME_USER=RUNTIME_USER,
+            LAMBKIN_LOG_PATH=log_path,
         )
         memory = f"{spec.config.memory_size}m"
         try:
@@ -205,15 +223,12 @@ class DockerDriver(Driver):
                 labels=spec.labels,
                 environment=environment,
                 entrypoint=[AGENT_PATH],  # (the image's own CMD is then ignored)
-                volumes={
-                    str(spec.code_path): {"bind": TASK_ROOT, "mode": "ro"},
-                    self._agent: {"bind": AGENT_PATH, "mode": "ro"},
-                },
+                volumes=volumes,
                 # The only writable places: /tmp (EphemeralStorage) and a bounded /dev/shm.
                 read_only=True,
                 tmpfs={"/tmp": f"size={spec.config.ephemeral_storage}m,mode=1777"},
                 shm_size=SHM_SIZE,
-                user="0:0",  # the agent; it starts the runtime as RUNTIME_USER
+                user=self._agent_user,  # the agent; it starts the runtime as RUNTIME_USER
                 cap_drop=["ALL"],
                 cap_add=AGENT_CAPABILITIES,
                 security_opt=["no-new-privileges"],  # Docker's default seccomp profile stays
@@ -228,14 +243,19 @@ class DockerDriver(Driver):
                 log_config=LOG_CONFIG,
             )
         except docker.errors.ImageNotFound:
+            self._finish_log(spec.instance_id)
             raise StartFailed(
                 f"runtime image {spec.runtime.image} is missing: build it with `make images` "
                 "(or `lambkin images build`)"
             ) from None
         except docker.errors.APIError as exc:
+            self._finish_log(spec.instance_id)
             raise StartFailed(
                 f"docker could not start the instance: {exc.explanation or exc}"
             ) from None
+        except BaseException:
+            self._finish_log(spec.instance_id)
+            raise
         container.reload()
         container_id = container.id
         assert container_id is not None  # a created container always has one
@@ -243,74 +263,26 @@ class DockerDriver(Driver):
             container.attrs
         )
         if not address:
-            self._remove(container_id)
+            self._stop(InstanceHandle(spec.instance_id, "", 0, ref=container_id))
             raise StartFailed(
                 f"container {container.short_id} has no IP address "
                 f"on network {self._settings.docker_network}"
             )
-        if self._log_opener is not None:
-            feed = self._log_opener(spec.config.name, spec.log_stream_name, spec.instance_id)
-            self._follow(spec.instance_id, container_id, feed)
         token = spec.control_token
         return InstanceHandle(spec.instance_id, address, AGENT_CONTROL_PORT, container_id, token)
 
-    # -- logs -----------------------------------------------------------------------------------
-
-    def _logs_api(self) -> Any:
-        if self._log_client is None:
-            self._log_client = docker.from_env(timeout=LOG_READ_TIMEOUT_S).api
-        return self._log_client
-
-    def _follow(self, instance_id: str, container_id: str, feed: LogFeed) -> None:
-        def run() -> None:
-            try:
-                self._read_logs(container_id, feed, follow=True)
-            finally:
-                feed.close()
-
-        thread = threading.Thread(target=run, name=f"logs-{instance_id}", daemon=True)
-        self._followers[instance_id] = thread
-        thread.start()
-
-    def _read_logs(self, container_id: str, feed: LogFeed, follow: bool) -> None:
-        """Everything the container printed, from its start; with `follow`, until it stops."""
-        while True:
-            try:
-                for chunk in self._logs_api().logs(
-                    container_id, stream=True, follow=follow, stdout=True, stderr=False
-                ):
-                    feed.feed(chunk)
-                return  # the container stopped and its log was read to the end
-            except docker.errors.NotFound:
-                return
-            except Exception:
-                if not follow or not self._running(container_id):
-                    log.exception("log stream of container %s ended early", container_id[:12])
-                    return
-                log.warning("log stream of container %s broke; reading it again", container_id[:12])
-                feed.feed(b"\n")  # end the broken partial line; the re-read starts afresh
-
-    def _running(self, container_id: str) -> bool:
-        try:
-            return bool(self._client.api.inspect_container(container_id)["State"]["Running"])
-        except docker.errors.NotFound:
-            return False
+    def _finish_log(self, instance_id: str) -> None:
+        """Store the rest of an instance's log file (its agent must be gone) and delete it."""
+        if self.log_files is not None:
+            self.log_files.finish(instance_id)
 
     def _stop(self, handle: InstanceHandle) -> None:
-        follower = self._followers.pop(handle.instance_id, None)
-        if follower is not None:
-            try:
-                self._client.api.kill(handle.ref)
-            except docker.errors.APIError:
-                pass  # already dead (or gone)
-            follower.join(LOG_FLUSH_TIMEOUT_S)
-            if follower.is_alive():
-                log.warning(
-                    "log of instance %s not read to the end before removal", handle.instance_id
-                )
-        self._remove(handle.ref)
+        if self._remove(handle.ref):
+            self._finish_log(handle.instance_id)
+        # else another stop is removing it, and finishes the log once the container is gone
 
-    def _remove(self, container_id: str) -> None:
+    def _remove(self, container_id: str) -> bool:
+        """Kill and remove; True once the container is gone, False if another call is at it."""
         try:
             self._client.api.remove_container(container_id, force=True)
         except docker.errors.NotFound:
@@ -318,6 +290,8 @@ class DockerDriver(Driver):
         except docker.errors.APIError as exc:
             if "already in progress" not in str(exc):
                 raise
+            return False
+        return True
 
     async def stop(self, handle: InstanceHandle) -> None:
         await asyncio.to_thread(self._stop, handle)
@@ -341,28 +315,17 @@ class DockerDriver(Driver):
         ]
 
     async def reap_owned(self) -> int:
+        """Remove every container of ours, then store the log files nobody follows any more."""
         containers = await asyncio.to_thread(self._owned_containers)
-        await asyncio.gather(*(asyncio.to_thread(self._reap, c) for c in containers))
+        await asyncio.gather(
+            *(
+                asyncio.to_thread(self._stop, InstanceHandle(_instance_of(c), "", 0, ref=c["Id"]))
+                for c in containers
+            )
+        )
+        if self.log_files is not None:
+            await asyncio.to_thread(self.log_files.recover)
         return len(containers)
-
-    def _reap(self, container: dict[str, Any]) -> None:
-        labels = container["Labels"]
-        instance_id = labels.get(LABEL_INSTANCE, "")
-        if instance_id in self._followers:
-            self._stop(InstanceHandle(instance_id, "", 0, ref=container["Id"]))
-            return
-        stream = labels.get(LABEL_LOG_STREAM)
-        if self._log_opener is not None and stream and labels.get(LABEL_FUNCTION):
-            try:
-                self._client.api.kill(container["Id"])
-            except docker.errors.APIError:
-                pass
-            feed = self._log_opener(labels[LABEL_FUNCTION], stream, instance_id)
-            try:
-                self._read_logs(container["Id"], feed, follow=False)
-            finally:
-                feed.close()
-        self._remove(container["Id"])
 
     async def exit_reason(self, handle: InstanceHandle) -> str | None:
         if handle.instance_id in self._oom_killed:
@@ -381,8 +344,11 @@ class DockerDriver(Driver):
         if self._events is not None:
             self._events.close()
         await asyncio.to_thread(self._client.close)
-        if self._log_client is not None:
-            await asyncio.to_thread(self._log_client.close)
+        await asyncio.to_thread(self.close_logs)
+
+
+def _instance_of(container: dict[str, Any]) -> str:
+    return str((container.get("Labels") or {}).get(LABEL_INSTANCE, ""))
 
 
 def _first_network_ip(attrs: dict[str, Any]) -> str:

@@ -24,7 +24,6 @@ from .base import (
     ExitListener,
     InstanceHandle,
     InstanceSpec,
-    LogFeed,
     OwnedInstance,
     StartFailed,
 )
@@ -35,8 +34,9 @@ _READY_TIMEOUT_S = 10.0
 _LOG_FLUSH_TIMEOUT_S = 30.0  # how long a stop waits for the last lines to reach the log feed
 
 
-def _session_members(session_id: int) -> list[int]:
-    """Every process in a session: the agent, its runtime and anything the runtime spawned."""
+def _session_members(session_id: int, running_only: bool = False) -> list[int]:
+    """Every process in a session: the agent, its runtime and anything the runtime spawned
+    (with `running_only`, not zombies: they are dead, only not reaped yet)."""
     members = []
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
@@ -47,7 +47,8 @@ def _session_members(session_id: int) -> list[int]:
         except OSError:
             continue
         if int(fields[3]) == session_id:  # fields after "comm)": state ppid pgrp session ...
-            members.append(int(entry.name))
+            if not (running_only and fields[0] in (b"Z", b"X")):
+                members.append(int(entry.name))
     return members
 
 
@@ -57,6 +58,16 @@ def _kill_session(session_id: int) -> None:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+
+
+async def _until_gone(sessions: list[int], timeout_s: float = 5.0) -> None:
+    """Wait until no process of these sessions is left (SIGKILL takes effect asynchronously)."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while any(_session_members(s, running_only=True) for s in sessions):
+        if asyncio.get_running_loop().time() > deadline:
+            log.warning("processes of sessions %s outlived SIGKILL", sessions)
+            return
+        await asyncio.sleep(0.02)
 
 
 def _is_our_agent(pid: int, instance_id: str) -> bool:
@@ -76,6 +87,7 @@ class ProcessDriver(Driver):
         self._server_id = server_id
         self._root = settings.instances_dir / "process"
         self._root.mkdir(parents=True, exist_ok=True)
+        self.log_dir = settings.instances_dir / "logs" / "process"
         self._children: dict[str, asyncio.subprocess.Process] = {}
         self._drains: dict[str, asyncio.Task[None]] = {}
         self._listener: ExitListener | None = None
@@ -113,70 +125,93 @@ class ProcessDriver(Driver):
             task_root, runtime_dir, os.environ.get("PATH", "/usr/bin:/bin")
         )
         runtime_env["TMPDIR"] = str(workdir / "tmp")
+        log_path = "/dev/null"
+        if self.log_files is not None:
+            log_path = str(
+                await asyncio.to_thread(
+                    self.log_files.create,
+                    spec.config.name,
+                    spec.log_stream_name,
+                    spec.instance_id,
+                )
+            )
         env = spec.agent_environment(
             command,
             runtime_env,
             LAMBKIN_CONTROL_ADDR="127.0.0.1:0",
             LAMBKIN_RUNTIME_API_ADDR="127.0.0.1:0",
             LAMBKIN_MEMORY_SOURCE="proc",
+            LAMBKIN_LOG_PATH=log_path,
         )
         env["PATH"] = os.environ.get("PATH", "/usr/bin:/bin")
-        process = await asyncio.create_subprocess_exec(
-            self._agent,
-            env=env,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-            start_new_session=True,
-            limit=1024 * 1024,
-        )  # fmt: skip
+        try:
+            process = await asyncio.create_subprocess_exec(
+                self._agent,
+                env=env,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+                start_new_session=True,
+            )
+        except BaseException:
+            await self._finish_log(spec.instance_id)
+            raise
         (workdir / "agent.pid").write_text(str(process.pid))
         self._children[spec.instance_id] = process
         handle = InstanceHandle(
             spec.instance_id, "127.0.0.1", 0, ref=process, token=spec.control_token
         )
+        ready: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
+        self._drains[spec.instance_id] = asyncio.create_task(
+            self._drain(process, spec.instance_id, ready)
+        )
         try:
-            handle.port = await asyncio.wait_for(self._read_ready_port(process), _READY_TIMEOUT_S)
+            port = await asyncio.wait_for(ready, _READY_TIMEOUT_S)
+            if port is None:
+                raise StartFailed(f"agent exited with status {process.returncode}")
+            handle.port = port
         except (TimeoutError, StartFailed) as exc:
             await self.stop(handle)
             raise StartFailed(
                 f"agent for instance {spec.instance_id} did not come up: {exc}"
             ) from None
-        feed = None
-        if self._log_opener is not None:
-            feed = await asyncio.to_thread(
-                self._log_opener, spec.config.name, spec.log_stream_name, spec.instance_id
-            )
-        self._drains[spec.instance_id] = asyncio.create_task(
-            self._drain(process, spec.instance_id, feed)
-        )
         return handle
 
-    async def _read_ready_port(self, process: asyncio.subprocess.Process) -> int:
-        assert process.stdout is not None
-        while True:
-            line = await process.stdout.readline()
-            if not line:
-                raise StartFailed(f"agent exited with status {await process.wait()}")
-            if b'"lambkin_agent"' in line:
-                return int(json.loads(line)["control_port"])
+    async def _finish_log(self, instance_id: str) -> None:
+        if self.log_files is not None:
+            await asyncio.to_thread(self.log_files.finish, instance_id)
 
     async def _drain(
-        self, process: asyncio.subprocess.Process, instance_id: str, feed: LogFeed | None
+        self,
+        process: asyncio.subprocess.Process,
+        instance_id: str,
+        ready: asyncio.Future[int | None],
     ) -> None:
-        """Keep the agent's stdout flowing into its log feed (at the feed's pace: back-pressure);
-        its end means the agent is gone."""
+        """Read the agent's stdout (its ready line, then only its own diagnostics: log events go
+        to the log file) until it ends, which means the agent is gone; then finish the log."""
         assert process.stdout is not None
+        pending = b""
         try:
             while chunk := await process.stdout.read(64 * 1024):
-                if feed is not None:
-                    await asyncio.to_thread(feed.feed, chunk)
+                *lines, pending = (pending + chunk).split(b"\n")
+                pending = pending[-4096:]  # a diagnostic line, however long, is cut
+                for line in lines:
+                    self._agent_said(line, instance_id, ready)
+            self._agent_said(pending, instance_id, ready)
         finally:
-            if feed is not None:
-                feed.close()
-        await process.wait()
+            if not ready.done():
+                ready.set_result(None)
+            await process.wait()
+            await self._finish_log(instance_id)
         if instance_id in self._children and self._listener is not None:
             self._listener(instance_id, None)  # died on its own, not through stop()
+
+    @staticmethod
+    def _agent_said(line: bytes, instance_id: str, ready: asyncio.Future[int | None]) -> None:
+        if not ready.done() and line.startswith(b'{"lambkin_agent"'):
+            ready.set_result(int(json.loads(line)["control_port"]))
+        elif text := line.decode(errors="replace").rstrip():
+            log.info("agent: %s", text[:1000], extra={"instance": instance_id})
 
     async def stop(self, handle: InstanceHandle) -> None:
         process = self._children.pop(handle.instance_id, None)
@@ -207,14 +242,19 @@ class ProcessDriver(Driver):
         return owned
 
     async def reap_owned(self) -> int:
+        """Kill every agent of ours, this run's and a crashed predecessor's, then store the log
+        files nobody follows any more (once those agents are gone: nothing more is written)."""
         owned = await self.list_owned()
-        for instance in owned:
-            _kill_session(instance.ref)
-        for process in self._children.values():
-            _kill_session(process.pid)
+        sessions = [instance.ref for instance in owned]
+        sessions += [process.pid for process in self._children.values()]
+        for session in sessions:
+            _kill_session(session)
         self._children.clear()
+        await _until_gone(sessions)
         for workdir in self._root.iterdir():
             shutil.rmtree(workdir, ignore_errors=True)
+        if self.log_files is not None:
+            await asyncio.to_thread(self.log_files.recover)
         return len(owned)
 
     async def exit_reason(self, handle: InstanceHandle) -> str | None:

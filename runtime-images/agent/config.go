@@ -34,6 +34,7 @@ type config struct {
 	initTimeoutS   float64
 	memorySource   string
 	runtimeUser    *runtimeUser // nil: the runtime runs as the agent's own user
+	logPath        string       // where log events go; "" means stdout
 }
 
 // functionVersion, provisioned and memorySizeMB are read from the runtime's environment,
@@ -168,5 +169,6 @@ func loadConfig(lookup func(string) (string, bool)) (*config, error) {
 	if c.runtimeUser, err = parseUser(get("LAMBKIN_RUNTIME_USER", "")); err != nil {
 		return nil, err
 	}
+	c.logPath = get("LAMBKIN_LOG_PATH", "")
 	return c, nil
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"io"
+	"os"
 	"strings"
 	"syscall"
 	"testing"
@@ -105,15 +107,39 @@ func TestLogLinesInAWSFormat(t *testing.T) {
 }
 
 func TestEventsAreNumberedAndEscapedAsPythonWrites(t *testing.T) {
-	out, seq := encodeEvents([]byte("a\n\"é\"\n\xff\n"), 16, 1795790936212, eventContext("8d93", "invoke"))
+	out, seq := encodeEvents([]byte("a\n\"é\"\n\xff\n"), 16, 1795790936212, eventContext("8d93", "invoke"), false)
 	want := `{"s":17,"t":1795790936212,"r":"8d93","p":"invoke","m":"a"}` + "\n" +
 		`{"s":18,"t":1795790936212,"r":"8d93","p":"invoke","m":"\"\u00e9\""}` + "\n" +
 		`{"s":19,"t":1795790936212,"r":"8d93","p":"invoke","m":"\ufffd"}` + "\n"
 	if string(out) != want || seq != 19 {
 		t.Errorf("got %s (seq %d)", out, seq)
 	}
-	if out, seq := encodeEvents([]byte("\n"), 0, 1, eventContext("", "init")); string(out) != `{"s":1,"t":1,"r":"","p":"init","m":""}`+"\n" || seq != 1 {
+	if out, seq := encodeEvents([]byte("\n"), 0, 1, eventContext("", "init"), false); string(out) != `{"s":1,"t":1,"r":"","p":"init","m":""}`+"\n" || seq != 1 {
 		t.Errorf("an empty line: %s", out)
+	}
+	out, _ = encodeEvents([]byte("REPORT RequestId: 8d93\n"), 2, 5, eventContext("8d93", "invoke"), true)
+	if string(out) != `{"s":3,"t":5,"r":"8d93","p":"invoke","k":"platform","m":"REPORT RequestId: 8d93"}`+"\n" {
+		t.Errorf("a platform record: %s", out)
+	}
+}
+
+func TestOnlyTheAgentsOwnRecordsArePlatform(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	capture := newLogCapture(w)
+	capture.write([]byte("START RequestId: a Version: $LATEST\n"))
+	reader := &pipeReader{capture: capture}
+	capture.mu.Lock()
+	reader.feedLocked([]byte("REPORT RequestId: a\tDuration: 1.00 ms\n"))
+	capture.mu.Unlock()
+	w.Close()
+	data, _ := io.ReadAll(r)
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], `"k":"platform"`) || strings.Contains(lines[1], `"k"`) {
+		t.Errorf("platform marks: %q", lines)
 	}
 }
 

@@ -1,11 +1,14 @@
 package main
 
-// The runtime's output: every line goes to the agent's stdout as one JSON log event, and the
-// current segment is kept (as plain text) for the 4 KB log tail. Also the START / END /
-// REPORT lines in AWS's format.
+// The runtime's output: every line goes to the agent's log (the file LAMBKIN_LOG_PATH names,
+// else stdout) as one JSON log event, and the current segment is kept (as plain text) for the
+// 4 KB log tail. Also the START / END / REPORT lines in AWS's format.
 //
 // Events are `{"s":seq,"t":epoch_ms,"r":request_id,"p":phase,"m":message}`: `s` counts from 1
 // per agent and never repeats, so the shipper can deliver at least once and drop duplicates.
+// The agent's own records (START, END, REPORT, INIT_REPORT, its notices) also carry
+// `"k":"platform"`; nothing the runtime prints ever does, however it is worded, so the
+// platform's records cannot be forged from inside (the text stays AWS's, forged copies too).
 // Lines are split on "\n" only, and a line longer than maxLineBytes is split, never dropped.
 // A blocked stdout blocks the pipe reader, which blocks the runtime: back-pressure, no loss.
 //
@@ -64,12 +67,16 @@ func timestampedLine(requestID, message string, now time.Time) []byte {
 }
 
 // encodeEvents turns complete lines of text into one numbered JSON event line each.
-func encodeEvents(data []byte, firstSeq int64, stampMs int64, context string) ([]byte, int64) {
+func encodeEvents(data []byte, firstSeq int64, stampMs int64, context string, platform bool) ([]byte, int64) {
 	lines := bytes.Split(data, []byte("\n"))
 	if len(lines[len(lines)-1]) == 0 {
 		lines = lines[:len(lines)-1]
 	}
-	head := `,"t":` + strconv.FormatInt(stampMs, 10) + "," + context + `,"m":`
+	head := `,"t":` + strconv.FormatInt(stampMs, 10) + "," + context
+	if platform {
+		head += `,"k":"platform"`
+	}
+	head += `,"m":`
 	seq := firstSeq
 	var out []byte
 	for _, line := range lines {
@@ -90,7 +97,7 @@ func eventContext(requestID, phase string) string {
 type logCapture struct {
 	mu        sync.Mutex
 	out       *os.File
-	outBroken bool
+	outBroken bool // the log cannot be written any more (nobody reads the pipe, disk gone)
 	segment   []byte
 	collect   bool
 	seq       int64
@@ -109,7 +116,8 @@ func (l *logCapture) setContext(requestID, phase string) {
 	l.mu.Unlock()
 }
 
-func (l *logCapture) emitLocked(data []byte) {
+// emitLocked: `platform` for the agent's own records, false for whatever the runtime printed.
+func (l *logCapture) emitLocked(data []byte, platform bool) {
 	if l.collect {
 		l.segment = append(l.segment, data...)
 		if len(l.segment) > 2*tailBytes {
@@ -120,7 +128,7 @@ func (l *logCapture) emitLocked(data []byte) {
 		l.dropped += int64(bytes.Count(data, []byte("\n")))
 		return
 	}
-	encoded, seq := encodeEvents(data, l.seq, time.Now().UnixMilli(), l.context)
+	encoded, seq := encodeEvents(data, l.seq, time.Now().UnixMilli(), l.context, platform)
 	l.seq = seq
 	l.writeLocked(encoded)
 }
@@ -137,19 +145,10 @@ func (l *logCapture) writeLocked(data []byte) {
 	}
 }
 
-// write: the agent's own lines (START, END, REPORT, notices): stdout and the segment.
+// write: the agent's own records (START, END, REPORT, notices): the log and the segment.
 func (l *logCapture) write(data []byte) {
 	l.mu.Lock()
-	l.emitLocked(data)
-	l.mu.Unlock()
-}
-
-// writeControl: a line for whoever runs the agent (the ready line), not a log event.
-func (l *logCapture) writeControl(data []byte) {
-	l.mu.Lock()
-	if !l.outBroken {
-		l.writeLocked(data)
-	}
+	l.emitLocked(data, true)
 	l.mu.Unlock()
 }
 
@@ -256,12 +255,12 @@ func (r *pipeReader) readAvailableLocked() {
 func (r *pipeReader) feedLocked(data []byte) {
 	buffer := append(r.partial, data...)
 	if cut := bytes.LastIndexByte(buffer, '\n') + 1; cut > 0 {
-		r.capture.emitLocked(buffer[:cut])
+		r.capture.emitLocked(buffer[:cut], false)
 		buffer = buffer[cut:]
 	}
 	for len(buffer) >= maxLineBytes {
 		line := append(append([]byte(nil), buffer[:maxLineBytes]...), '\n')
-		r.capture.emitLocked(line)
+		r.capture.emitLocked(line, false)
 		buffer = buffer[maxLineBytes:]
 	}
 	r.partial = append([]byte(nil), buffer...)
@@ -270,7 +269,7 @@ func (r *pipeReader) feedLocked(data []byte) {
 // flushPartialLocked: an unterminated last line counts as a line (a print before exit).
 func (r *pipeReader) flushPartialLocked() {
 	if len(r.partial) > 0 {
-		r.capture.emitLocked(append(r.partial, '\n'))
+		r.capture.emitLocked(append(r.partial, '\n'), false)
 		r.partial = nil
 	}
 }

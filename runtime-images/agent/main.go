@@ -58,7 +58,12 @@ func run() int {
 		fmt.Fprintf(os.Stderr, "lambkin_agent: control: %v\n", err)
 		return 1
 	}
-	logs := newLogCapture(os.Stdout)
+	logOut, err := openLog(cfg.logPath)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "lambkin_agent: LAMBKIN_LOG_PATH: %v\n", err)
+		return 2
+	}
+	logs := newLogCapture(logOut)
 	sb := newSandbox(cfg, logs, newMemoryMeter(cfg.memorySource), reaper, runtimeAPIAddress(runtimeListener.Addr()))
 	control := &controlServer{token: []byte(cfg.controlToken), sandbox: sb}
 	shutdownRequested := make(chan struct{}, 1)
@@ -74,7 +79,8 @@ func run() int {
 	go func() { _ = controlServer.Serve(controlListener) }()
 
 	port := controlListener.Addr().(*net.TCPAddr).Port
-	logs.writeControl([]byte(`{"lambkin_agent": "ready", "control_port": ` + strconv.Itoa(port) + "}\n"))
+	// The ready line is for whoever started the agent, on stdout, never in the log.
+	_, _ = os.Stdout.Write([]byte(`{"lambkin_agent": "ready", "control_port": ` + strconv.Itoa(port) + "}\n"))
 	sb.start() // init overlaps the rest of the cold start
 	log.Printf("instance %s: control :%d, runtime API %s", cfg.instanceID, port, runtimeListener.Addr())
 
@@ -88,6 +94,17 @@ func run() int {
 	defer cancel()
 	_ = controlServer.Shutdown(ctx)
 	return 0
+}
+
+// openLog: the file the control plane reads log events from (appended to, never truncated:
+// the control plane may have written its header line first), else stdout. Opened close-on-exec,
+// so the runtime never inherits it; the function's user cannot open it (the control plane
+// makes it readable and writable by its own user and group only).
+func openLog(path string) (*os.File, error) {
+	if path == "" {
+		return os.Stdout, nil
+	}
+	return os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
 }
 
 // runtimeAPIAddress is what the runtime gets as AWS_LAMBDA_RUNTIME_API.

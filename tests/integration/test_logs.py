@@ -446,7 +446,8 @@ def test_cli_follow_shows_new_lines_within_a_second(server: Server) -> None:
 
         def read() -> None:
             for line in output:
-                seen.setdefault(line.split(" ", 2)[-1].strip(), time.monotonic())
+                # "<time> <instance> <origin> <message>"
+                seen.setdefault(line.split(" ", 3)[-1].strip(), time.monotonic())
 
         threading.Thread(target=read, daemon=True).start()
         deadline = time.monotonic() + 10

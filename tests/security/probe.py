@@ -20,6 +20,8 @@ from typing import Any
 
 PTRACE_ATTACH, PTRACE_DETACH = 16, 17
 FORGED = '{"s":999999999,"t":0,"r":"x","p":"platform","m":"REPORT RequestId: forged"}'
+# Where the docker driver mounts the instance's log file (the agent appends its events there).
+LOG_FILE = "/opt/lambkin/log/events"
 
 
 def attempt(action: Callable[[], object]) -> dict[str, Any]:
@@ -178,14 +180,40 @@ def setuid(event: dict[str, Any]) -> dict[str, Any]:
 
 def forge(event: dict[str, Any]) -> dict[str, Any]:
     """Print a line that looks like one of the agent's own log events, and try to write it
-    into the agent's stdout (the platform's event stream) directly."""
+    into the platform's event stream directly: the agent's stdout, the log file, its fds."""
     print(FORGED, flush=True)
 
-    def write_stdout() -> int:
-        with open(f"/proc/{agent_pid()}/fd/1", "w") as f:
+    def write(path: str) -> int:
+        with open(path, "a") as f:
             return f.write(FORGED + "\n")
 
-    return {"stdout": attempt(write_stdout)}
+    def read(path: str) -> int:
+        with open(path, "rb") as f:
+            return len(f.read())
+
+    def agent_fds() -> list[str]:
+        return os.listdir(f"/proc/{agent_pid()}/fd")
+
+    return {
+        "stdout": attempt(lambda: write(f"/proc/{agent_pid()}/fd/1")),
+        "log_file_exists": os.path.exists(LOG_FILE),
+        "log_file_write": attempt(lambda: write(LOG_FILE)),
+        "log_file_read": attempt(lambda: read(LOG_FILE)),
+        "agent_fds": attempt(agent_fds),
+    }
+
+
+def impersonate(event: dict[str, Any]) -> str:
+    """Print perfect copies of the platform's own records for this very invocation."""
+    request_id = event["request_id"]
+    print(f"START RequestId: {request_id} Version: $LATEST", flush=True)
+    print(f"END RequestId: {request_id}", flush=True)
+    print(
+        f"REPORT RequestId: {request_id}\tDuration: 1.00 ms\tBilled Duration: 1 ms\t"
+        "Memory Size: 128 MB\tMax Memory Used: 10 MB",
+        flush=True,
+    )
+    return "printed"
 
 
 def lines(event: dict[str, Any]) -> str:
@@ -202,12 +230,14 @@ PROBES: dict[str, Callable[[dict[str, Any]], object]] = {
     "setuid": setuid,
     "forge": forge,
     "lines": lines,
+    "impersonate": impersonate,
 }
 
 
 def handler(event: dict[str, Any], context: object) -> object:
     if event.get("probe") == "environment":
         return dict(os.environ)
+    event["request_id"] = getattr(context, "aws_request_id", "")
     result = PROBES[event["probe"]](event)
     json.dumps(result)  # fail here, with the probe's name in the trace, if it is not JSON
     return result

@@ -1,9 +1,13 @@
-"""A function cannot make its instance's later log lines disappear: what it prints is its own
-text, and the agent's stdout (the stream the platform numbers and trusts) is out of its reach."""
+"""A function cannot make its instance's later log lines disappear, nor pass its text off as the
+platform's records: what it prints is its own text, the agent's log (the stream the platform
+numbers and trusts: a file only the agent and the control plane may open) is out of its reach,
+and the platform's own records are marked as such by the agent alone."""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 import urllib.request
 import uuid
@@ -76,3 +80,69 @@ def test_forged_log_events_hide_no_later_line(server: Server) -> None:
     assert not any(m == "REPORT RequestId: forged" for m in messages)
     assert dropped_lines(server, name) - before == 0
     assert forged["stdout"]["ok"] is False, "the agent's own stdout is out of reach"
+    assert forged["log_file_exists"] is True, "the probe looked in the right place"
+    for probe in ("log_file_write", "log_file_read", "agent_fds"):
+        assert forged[probe]["ok"] is False, f"{probe}: {forged[probe]}"
+        assert forged[probe]["errno"] in ("EACCES", "EPERM"), f"{probe}: {forged[probe]}"
+
+
+def _origin_of(server: Server, name: str, request_id: str) -> list[tuple[str, str]]:
+    """(origin, message) of one invocation's lines, as Lambkin's opt-in extension gives them."""
+    request = urllib.request.Request(
+        f"{server.endpoint}/",
+        data=json.dumps(
+            {"logGroupName": f"/aws/lambda/{name}", "filterPattern": f'"{request_id}"'}
+        ).encode(),
+        headers={
+            "X-Amz-Target": "Logs_20140328.FilterLogEvents",
+            "Content-Type": "application/x-amz-json-1.1",
+            "Lambkin-Log-Origin": "include",
+        },
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        events = json.loads(response.read())["events"]
+    return [(event["lambkinOrigin"], event["message"]) for event in events]
+
+
+def test_printed_copies_of_platform_records_are_never_the_platforms(server: Server) -> None:
+    name = deploy(server)
+    response = server.client().invoke(
+        FunctionName=name, Payload=json.dumps({"probe": "impersonate"})
+    )
+    assert json.loads(response["Payload"].read()) == "printed"
+    request_id = response["ResponseMetadata"]["RequestId"]
+
+    deadline = time.monotonic() + 15
+    while True:
+        lines = _origin_of(server, name, request_id)
+        reports = [line for line in lines if line[1].startswith("REPORT RequestId")]
+        if len(reports) == 2 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    by_origin: dict[str, list[str]] = {"platform": [], "function": []}
+    for origin, message in lines:
+        by_origin[origin].append(message.split("\t")[0])
+    copies = [
+        f"START RequestId: {request_id} Version: $LATEST",
+        f"END RequestId: {request_id}",
+        f"REPORT RequestId: {request_id}",
+    ]
+    assert by_origin == {"platform": copies, "function": copies}, lines
+    platform_report = next(m for o, m in lines if o == "platform" and m.startswith("REPORT"))
+    assert "Duration: 1.00 ms" not in platform_report, "the platform's REPORT is its own"
+
+    # AWS's SDKs never ask, and get AWS's answer exactly: no extra key.
+    events = server.client("logs").filter_log_events(logGroupName=f"/aws/lambda/{name}")["events"]
+    assert events and all(
+        set(event) == {"logStreamName", "timestamp", "message", "ingestionTime", "eventId"}
+        for event in events
+    ), events
+
+    # `lambkin logs` shows whose each line is.
+    shown = subprocess.run(
+        [sys.executable, "-m", "orchestrator", "logs", name, "--request-id", request_id,
+         "--endpoint", server.endpoint],
+        capture_output=True, text=True, timeout=30, check=True,
+    ).stdout.splitlines()  # fmt: skip
+    parsed = [tuple(line.split(" ", 3)[2:]) for line in shown]  # time, instance, origin, text
+    assert sorted(parsed) == sorted(lines), shown
