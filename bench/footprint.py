@@ -81,7 +81,8 @@ def _anonymous_kib(pid: int) -> int:
 
 
 def processes_of_one_instance(lk: Lambkin, function: str) -> dict[str, float]:
-    """Private (anonymous) memory of each process of one instance: where its memory goes."""
+    """Private (anonymous) memory of each process of one instance: where its memory goes; and
+    the agent's whole resident set (`agent_rss_mib`: VmRSS, its shared binary pages included)."""
     if lk.driver == "docker":
         containers = lk.containers(function)
         if not containers:
@@ -108,6 +109,8 @@ def processes_of_one_instance(lk: Lambkin, function: str) -> dict[str, float]:
             out[f"{name}_anonymous_mib"] = round(
                 out.get(f"{name}_anonymous_mib", 0) + _anonymous_kib(pid) / 1024, 2
             )
+            if name.endswith("/lambkin-agent"):
+                out["agent_rss_mib"] = round(sysinfo.rss_bytes(pid) / 2**20, 2)
         except OSError:
             continue
     return out

@@ -308,7 +308,14 @@ class Bench:
             "cpu_bound_per_s": round(
                 sysinfo.cpu_count()
                 * 1000
-                / max(sum(saturated["cpu_ms_per_invocation"].values()), 1e-9),
+                / max(
+                    sum(
+                        ms
+                        for party, ms in saturated["cpu_ms_per_invocation"].items()
+                        if not party.startswith("of_which_")
+                    ),
+                    1e-9,
+                ),
                 0,
             ),
         }
@@ -316,17 +323,22 @@ class Bench:
 
     def _cpu_probe(self, lk: Lambkin) -> Callable[[], dict[str, float]]:
         """Cumulative CPU seconds: the control plane, its instances, and for docker the engine."""
+        # `of_which_agents`: the agents' own CPU (not their runtimes'), already in `instances`.
         if lk.driver == "docker":
             containers = lk.containers("echo")
             engine = sysinfo.engine_cpu()
+            agents = [c.pid for c in containers]
             return lambda: {
                 "control_plane": sysinfo.cpu_seconds(lk.pid),
                 "instances": sysinfo.containers_cpu_seconds(containers),
+                "of_which_agents": sysinfo.own_cpu_seconds(agents),
                 "docker_engine": sysinfo.engine_cpu_since(engine),
             }
+        agents = sysinfo.children_map().get(lk.pid, [])
         return lambda: {
             "control_plane": sysinfo.cpu_seconds(lk.pid),
             "instances": sysinfo.tree_cpu_seconds(sysinfo.descendants(lk.pid)),
+            "of_which_agents": sysinfo.own_cpu_seconds(agents),
         }
 
     async def _beyond_interpreter(self, driver: str) -> None:

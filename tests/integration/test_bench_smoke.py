@@ -57,7 +57,11 @@ def test_report_is_well_formed(smoke_run: tuple[subprocess.CompletedProcess[str]
         "warm_p50_process",
         "warm_p99_process",
         "cp_cpu_process",
+        "agent_rss_process",
+        "agent_cpu_process",
     }
+    targets = {t["id"]: t for t in report["targets"]}
+    assert 0 < targets["agent_rss_process"]["measured"] < 64, targets["agent_rss_process"]
     assert all(isinstance(t["met"], bool) or t["met"] is None for t in report["targets"])
 
 
