@@ -10,6 +10,12 @@ images, see `images.py`) through the local Docker engine. Both builds are
 `CGO_ENABLED=0 go build -trimpath -ldflags="-s -w"`: one static binary, no toolchain needed
 where it runs. `LAMBKIN_AGENT_BINARY` names a binary built elsewhere instead (a `-race` build, a
 release). No binary is ever written into the source tree.
+
+A cached binary is checked on every use, since every instance runs it as root: it must be ours,
+writable by nobody else (nor its directory), and match the SHA-256 recorded beside it when it
+was built (`lambkin-agent.sha256`); anything else (a truncated copy, an edited file, a cache
+another user could write to) is built again. The check guards against corruption and
+other users, not against our own user, who could replace the sources too.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ Progress = Callable[[str], None]
 REPO_ROOT = Path(__file__).resolve().parent.parent
 AGENT_SOURCE_DIR = REPO_ROOT / "runtime-images" / "agent"
 BINARY_NAME = "lambkin-agent"
+DIGEST_SUFFIX = ".sha256"
 BUILDER_IMAGE = "lambkin/base-go:bookworm"
 GO_CANDIDATES = ("/usr/local/go/bin/go", "/usr/lib/go/bin/go")
 BUILD_TIMEOUT_S = 600
@@ -108,8 +115,12 @@ def agent_binary(progress: Progress = logger.info, *, root: Path | None = None) 
     digest = source_hash()
     binary = root / digest[:16] / BINARY_NAME
     if binary.is_file():
-        return binary
-    binary.parent.mkdir(parents=True, exist_ok=True)
+        problem = untrusted(binary)
+        if problem is None:
+            return binary
+        progress(f"not using the cached agent {binary}: {problem}; building it again")
+    binary.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
+    binary.parent.chmod(0o755)
     # Built under a private name, then renamed: a concurrent build or reader never sees half a file.
     partial = binary.parent / f".{BINARY_NAME}.{os.getpid()}"
     started = time.monotonic()
@@ -121,9 +132,40 @@ def agent_binary(progress: Progress = logger.info, *, root: Path | None = None) 
         progress(f"building the agent ({digest[:16]}) in {BUILDER_IMAGE} (no go on this host)")
         _build_in_docker(partial, progress)
     partial.chmod(0o755)
+    recorded = _digest_path(binary)
+    partial_digest = recorded.with_name(f".{recorded.name}.{os.getpid()}")
+    partial_digest.write_text(file_digest(partial) + "\n")
+    partial_digest.replace(recorded)
     partial.replace(binary)
     progress(f"built {binary} in {time.monotonic() - started:.1f} s")
     return binary
+
+
+def file_digest(path: Path) -> str:
+    with path.open("rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def _digest_path(binary: Path) -> Path:
+    return binary.with_name(binary.name + DIGEST_SUFFIX)
+
+
+def untrusted(binary: Path) -> str | None:
+    """Why a cached binary must not be run, or None when it may."""
+    me = os.getuid()
+    for path in (binary, binary.parent):
+        info = path.stat()
+        if info.st_uid != me:
+            return f"{path} belongs to uid {info.st_uid}, not to us"
+        if info.st_mode & 0o022:
+            return f"{path} is writable by other users"
+    try:
+        recorded = _digest_path(binary).read_text().strip()
+    except OSError:
+        return "no digest was recorded when it was built"
+    if file_digest(binary) != recorded:
+        return "it does not match the digest recorded when it was built"
+    return None
 
 
 def _build_on_host(go: str, out: Path, cache: Path) -> None:

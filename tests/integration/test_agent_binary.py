@@ -38,10 +38,36 @@ def test_built_once_per_source_version_then_cached(
     binary = agent_binary.agent_binary(lines.append, root=tmp_path)
     assert binary == tmp_path / agent_binary.source_hash()[:16] / "lambkin-agent"
     assert any(line.startswith("building the agent") for line in lines)
-    assert [p.name for p in binary.parent.iterdir()] == ["lambkin-agent"]  # no partial left
+    # No partial left; the digest recorded beside it.
+    assert sorted(p.name for p in binary.parent.iterdir()) == [
+        "lambkin-agent",
+        "lambkin-agent.sha256",
+    ]
     again: list[str] = []
     assert agent_binary.agent_binary(again.append, root=tmp_path) == binary
     assert again == []  # cached: nothing built
+
+
+def test_a_cached_binary_that_changed_or_others_may_write_is_built_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(agent_binary.OVERRIDE_ENV, raising=False)
+    binary = agent_binary.agent_binary(root=tmp_path)
+    good = binary.read_bytes()
+
+    def rebuilt_because() -> str:
+        lines: list[str] = []
+        assert agent_binary.agent_binary(lines.append, root=tmp_path) == binary
+        assert binary.read_bytes() == good, "the rebuilt binary is the real one"
+        return next(line for line in lines if line.startswith("not using the cached agent"))
+
+    binary.write_bytes(good[: len(good) // 2])  # truncated (a full disk, a killed copy)
+    assert "does not match the digest" in rebuilt_because()
+    (binary.parent / "lambkin-agent.sha256").unlink()
+    assert "no digest was recorded" in rebuilt_because()
+    binary.parent.chmod(0o777)
+    assert "writable by other users" in rebuilt_because()
+    assert agent_binary.untrusted(binary) is None
 
 
 def test_an_explicit_binary_wins_and_must_be_executable(
