@@ -15,6 +15,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "agent_runtimes"))
 from harness import AgentProcess, runtime_cmd
 
 
+@pytest.fixture(autouse=True)
+def shared_go_build_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test builds into its own root, but compiled packages may come from the real cache:
+    what is tested is our build step, not how fast Go compiles from nothing."""
+    monkeypatch.setenv("GOCACHE", str(agent_binary.cache_root() / "gocache"))
+
+
 def copy_sources(to: Path) -> Path:
     shutil.copytree(agent_binary.AGENT_SOURCE_DIR, to)
     return to
