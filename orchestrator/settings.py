@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -57,6 +57,12 @@ class Settings(BaseSettings):
     # communication off, so instances cannot reach one another); an existing network of this
     # name must have it off too, or the docker driver refuses to start.
     docker_network: str = "lambkin"
+    # What instances may reach on this host itself (docker driver; drivers/host_firewall.py):
+    # "restricted" refuses every new connection from an instance to any of the host's addresses
+    # except to `instance_host_ports` (a JSON list, e.g. [5432]); "open" leaves Docker's
+    # default, where every port of the host is reachable from every function.
+    instance_host_access: Literal["restricted", "open"] = "restricted"
+    instance_host_ports: list[Annotated[int, Field(ge=1, le=65535)]] = []
     # Function logs (per function overridable with tags lambkin:log-retention-days / -bytes).
     store_logs: bool = True  # False: instances' output is not followed or stored (benchmarks)
     log_retention_days: int = 30  # 0: keep forever

@@ -18,7 +18,8 @@ needs only the language and our runtime client.
 
 Isolation: instances sit on a bridge network with inter-container communication off (created
 when missing), so one instance cannot reach another; the host reaches each agent's control port,
-and outbound traffic is allowed. The agent runs as root inside the container, with every
+instances reach no port of the host but those meant for them (host_firewall.py), and outbound
+traffic is allowed. The agent runs as root inside the container, with every
 capability dropped but SETUID and SETGID (to start the runtime as the function's user with no
 supplementary groups) and KILL (to signal that other user's processes), no_new_privs, Docker's
 default seccomp profile, a read-only root filesystem, /tmp a tmpfs of EphemeralStorage and
@@ -56,6 +57,7 @@ from .base import (
     OwnedInstance,
     StartFailed,
 )
+from .host_firewall import EVERY_PORT, FirewallError, HostFirewall
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +78,7 @@ SHM_SIZE = "64m"
 # Where the agent binary is mounted (read-only) in every container.
 AGENT_PATH = "/opt/lambkin/agent/lambkin-agent"
 ICC_OPTION = "com.docker.network.bridge.enable_icc"
+BRIDGE_NAME_OPTION = "com.docker.network.bridge.name"
 
 
 class DockerDriver(Driver):
@@ -105,11 +108,31 @@ class DockerDriver(Driver):
                 "as another user"
             )
         self._agent = str(agent_binary(log.info))  # built here on first use, then cached
-        self._ensure_network(settings.docker_network)
+        bridge = self._ensure_network(settings.docker_network)
+        self._firewall: HostFirewall | None = None
+        if settings.instance_host_access == "restricted":
+            firewall = HostFirewall(bridge, server_id, settings.instance_host_ports)
+            try:
+                firewall.apply()
+            except FirewallError as exc:
+                raise DriverMisconfigured(str(exc)) from None
+            self._firewall = firewall
+        else:
+            log.warning(
+                "LAMBKIN_INSTANCE_HOST_ACCESS=open: every function can reach every port of this "
+                "host (the control plane's API included)"
+            )
+            firewall = HostFirewall(bridge, server_id, [EVERY_PORT])
+            try:  # open the shut ports a restricted server left, while we run
+                firewall.apply()
+                self._firewall = firewall
+            except FirewallError:
+                pass  # no iptables we may use: nothing can have shut them either
         self._warn_about_stale_images()
 
-    def _ensure_network(self, name: str) -> None:
-        """Our instances' network: a bridge where containers cannot reach one another."""
+    def _ensure_network(self, name: str) -> str:
+        """Our instances' network: a bridge where containers cannot reach one another; the name
+        of its bridge interface."""
         try:
             network = self._client.api.inspect_network(name)
         except docker.errors.NotFound:
@@ -136,6 +159,7 @@ class DockerDriver(Driver):
                 f"-o {ICC_OPTION}=false <name>`, or leave it unset: Lambkin then creates and "
                 "uses its own network, `lambkin`"
             )
+        return str(options.get(BRIDGE_NAME_OPTION) or "br-" + network["Id"][:12])
 
     def _warn_about_stale_images(self) -> None:
         """An image built from older runtime sources would behave like the old code."""
@@ -345,6 +369,11 @@ class DockerDriver(Driver):
             self._events.close()
         await asyncio.to_thread(self._client.close)
         await asyncio.to_thread(self.close_logs)
+        if self._firewall is not None:
+            try:
+                await asyncio.to_thread(self._firewall.remove)
+            except FirewallError as exc:
+                log.warning("could not take this server's host ports out: %s", exc)
 
 
 def _instance_of(container: dict[str, Any]) -> str:

@@ -69,8 +69,10 @@ def sink(driver: str) -> Iterator[Sink]:
 
 
 @pytest.fixture(scope="module")
-def server(driver: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    srv = start_server(driver, tmp_path_factory.mktemp(f"async-{driver}"), env=FAST)
+def server(driver: str, sink: Sink, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    # The sink listens on the host: its port is one meant for instances (all others are shut).
+    env = {**FAST, "LAMBKIN_INSTANCE_HOST_PORTS": json.dumps([sink.port])}
+    srv = start_server(driver, tmp_path_factory.mktemp(f"async-{driver}"), env=env)
     yield srv
     assert srv.stop() == 0, srv.log()
 

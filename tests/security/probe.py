@@ -203,6 +203,25 @@ def forge(event: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def connect(event: dict[str, Any]) -> dict[str, Any]:
+    """Open a TCP connection to each "host:port" target; what came back, and how fast."""
+    import socket
+
+    results = {}
+    for target in event["targets"]:
+        host, port = target.rsplit(":", 1)
+        started = time.monotonic()
+
+        def greeting(host: str = host, port: str = port) -> str:
+            with socket.create_connection((host, int(port)), timeout=5) as conn:
+                return conn.recv(64).decode(errors="replace")
+
+        outcome = attempt(greeting)
+        outcome["seconds"] = round(time.monotonic() - started, 3)
+        results[target] = outcome
+    return results
+
+
 def impersonate(event: dict[str, Any]) -> str:
     """Print perfect copies of the platform's own records for this very invocation."""
     request_id = event["request_id"]
@@ -231,6 +250,7 @@ PROBES: dict[str, Callable[[dict[str, Any]], object]] = {
     "forge": forge,
     "lines": lines,
     "impersonate": impersonate,
+    "connect": connect,
 }
 
 

@@ -58,7 +58,8 @@ class Sink:
                 pass
 
         self._server = ThreadingHTTPServer((host, 0), Handler)
-        self.url = f"http://{host}:{self._server.server_address[1]}"
+        self.port = int(self._server.server_address[1])
+        self.url = f"http://{host}:{self.port}"
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
     def topic(self, name: str) -> list[Any]:
