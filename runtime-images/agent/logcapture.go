@@ -25,7 +25,6 @@ import (
 	"sync"
 	"syscall"
 	"time"
-	"unsafe"
 )
 
 const (
@@ -181,8 +180,10 @@ func (l *logCapture) takeSegment() []byte {
 }
 
 // pipeReader reads one runtime pipe (a non-blocking fd) into the capture, line by line. The
-// fd is waited on with ppoll outside the lock and read only under it; only the reader's own
-// goroutine closes it, so drain() never reads a reused descriptor number.
+// fd waits in Go's network poller (no thread of its own blocked in a system call, which on a
+// single-P scheduler would stall every other goroutine until sysmon noticed) and is read only
+// under the capture lock; only the reader's own goroutine closes it, and only once eof is set
+// under that lock, so drain() never reads a closed or reused descriptor number.
 type pipeReader struct {
 	fd      int
 	capture *logCapture
@@ -193,39 +194,24 @@ type pipeReader struct {
 func (l *logCapture) attach(fd int) *pipeReader {
 	_ = syscall.SetNonblock(fd, true)
 	r := &pipeReader{fd: fd, capture: l}
-	go r.run()
+	go r.run(os.NewFile(uintptr(fd), "runtime-output")) // non-blocking: a pollable File
 	return r
 }
 
-type pollFd struct {
-	fd      int32
-	events  int16
-	revents int16
-}
-
-const (
-	pollIn  = 0x1
-	pollErr = 0x8
-	pollHup = 0x10
-)
-
-func (r *pipeReader) run() {
-	pfd := pollFd{fd: int32(r.fd), events: pollIn | pollErr | pollHup}
-	for {
-		_, _, errno := syscall.Syscall6(syscall.SYS_PPOLL, uintptr(unsafe.Pointer(&pfd)), 1, 0, 0, 0, 0)
-		if errno != 0 && errno != syscall.EINTR {
-			time.Sleep(10 * time.Millisecond)
-		}
+func (r *pipeReader) run(file *os.File) {
+	defer file.Close()
+	readable := func(uintptr) bool {
 		r.capture.mu.Lock()
+		defer r.capture.mu.Unlock()
 		r.readAvailableLocked()
-		eof := r.eof
-		if eof {
-			syscall.Close(r.fd)
-		}
-		r.capture.mu.Unlock()
-		if eof {
-			return
-		}
+		return r.eof // false: wait until the pipe is readable again, then come back
+	}
+	raw, err := file.SyscallConn()
+	if err == nil {
+		err = raw.Read(readable)
+	}
+	for err != nil && !readable(0) { // not pollable after all: look again now and then
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -31,6 +32,13 @@ func main() {
 }
 
 func run() int {
+	// One invocation at a time needs no parallelism: with a single P, handing an event from the
+	// control connection to the runtime's /next and back stays on one thread instead of waking
+	// another (futex, context switch), which is most of the agent's CPU (0.57 -> 0.37 ms per
+	// invocation measured). GOMAXPROCS in the environment still wins.
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(1)
+	}
 	log.SetOutput(os.Stderr)
 	log.SetPrefix("lambkin_agent ")
 	if !strings.EqualFold(os.Getenv("LAMBKIN_AGENT_LOG_LEVEL"), "INFO") && !strings.EqualFold(os.Getenv("LAMBKIN_AGENT_LOG_LEVEL"), "DEBUG") {
