@@ -8,6 +8,7 @@ saves starting and removing 50 containers); throughput last, with enough warm in
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import traceback
@@ -20,6 +21,7 @@ from typing import Any
 from tests.support.oracles import awslambdaric_dir
 
 from . import cold, footprint, report, sysinfo, warm
+from .floor import wake_up_floor
 from .lambkin import Lambkin
 from .loadgen import Target, closed_loop
 from .profiles import PAYLOAD_SIZES, Plan, Profile
@@ -381,6 +383,13 @@ class Bench:
                 if self.p.docker
                 else f"not in the {self.p.name} profile"
             }
+
+        async def floor() -> None:
+            # CPU ticks are 10 ms: the smoke profile's few round trips only prove the section runs.
+            trips = 2_000 if self.p.name == "smoke" else 20_000
+            self.r["wake_up_floor"] = await asyncio.to_thread(wake_up_floor, trips)
+
+        await self.section("wake-up floor", floor)
         self.r["targets"] = report.evaluate_targets(self.r)
         self.r["sections_s"] = self.section_s
         self.r["errors"] = self.errors

@@ -60,6 +60,8 @@ def test_report_is_well_formed(smoke_run: tuple[subprocess.CompletedProcess[str]
         "agent_rss_process",
         "agent_cpu_process",
     }
+    floor = report["wake_up_floor"]
+    assert floor.get("agent_floor_ms", 0) > 0 or floor == {"skipped": "no go on this host"}, floor
     targets = {t["id"]: t for t in report["targets"]}
     assert 0 < targets["agent_rss_process"]["measured"] < 64, targets["agent_rss_process"]
     assert all(isinstance(t["met"], bool) or t["met"] is None for t in report["targets"])

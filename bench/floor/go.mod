@@ -1,0 +1,3 @@
+module lambkin.dev/benchfloor
+
+go 1.19
