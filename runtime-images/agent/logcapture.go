@@ -19,7 +19,6 @@ package main
 
 import (
 	"bytes"
-	"fmt"
 	"os"
 	"strconv"
 	"sync"
@@ -35,16 +34,17 @@ const (
 )
 
 func startLine(requestID, version string) []byte {
-	return []byte(fmt.Sprintf("START RequestId: %s Version: %s\n", requestID, version))
+	return []byte("START RequestId: " + requestID + " Version: " + version + "\n")
 }
 
 func endLine(requestID string) []byte {
-	return []byte(fmt.Sprintf("END RequestId: %s\n", requestID))
+	return []byte("END RequestId: " + requestID + "\n")
 }
 
 func reportLine(requestID string, durationMs float64, memorySizeMB int, maxMemoryMB int64, initDurationMs *float64) []byte {
-	text := fmt.Sprintf("REPORT RequestId: %s\tDuration: %s ms\tBilled Duration: %d ms\tMemory Size: %d MB\tMax Memory Used: %d MB",
-		requestID, pyFixed(durationMs, 2), ceilMs(durationMs), memorySizeMB, maxMemoryMB)
+	text := "REPORT RequestId: " + requestID + "\tDuration: " + pyFixed(durationMs, 2) + " ms\tBilled Duration: " +
+		strconv.FormatInt(ceilMs(durationMs), 10) + " ms\tMemory Size: " + strconv.Itoa(memorySizeMB) +
+		" MB\tMax Memory Used: " + strconv.FormatInt(maxMemoryMB, 10) + " MB"
 	if initDurationMs != nil {
 		text += "\tInit Duration: " + pyFixed(*initDurationMs, 2) + " ms"
 	}
@@ -52,7 +52,7 @@ func reportLine(requestID string, durationMs float64, memorySizeMB int, maxMemor
 }
 
 func initReportLine(initMs float64, status, errorType string) []byte {
-	text := fmt.Sprintf("INIT_REPORT Init Duration: %s ms\tPhase: init\tStatus: %s", pyFixed(initMs, 2), status)
+	text := "INIT_REPORT Init Duration: " + pyFixed(initMs, 2) + " ms\tPhase: init\tStatus: " + status
 	if errorType != "" {
 		text += "\tError Type: " + errorType
 	}
@@ -62,7 +62,8 @@ func initReportLine(initMs float64, status, errorType string) []byte {
 // timestampedLine: `2026-11-27T13:06:32.563Z <id> <message>`, as Lambda prints its notices.
 func timestampedLine(requestID, message string, now time.Time) []byte {
 	now = now.UTC()
-	stamp := now.Format("2006-01-02T15:04:05") + fmt.Sprintf(".%03dZ", now.Nanosecond()/1e6)
+	ms := strconv.Itoa(1000 + now.Nanosecond()/1e6) // "1563": the milliseconds, zero-padded
+	stamp := now.Format("2006-01-02T15:04:05") + "." + ms[1:] + "Z"
 	return []byte(stamp + " " + requestID + " " + message + "\n")
 }
 
