@@ -8,10 +8,6 @@
 package main
 
 import (
-	"context"
-	"fmt"
-	"io"
-	"log"
 	"net"
 	"os"
 	"os/signal"
@@ -23,22 +19,33 @@ import (
 
 const shutdownGrace = 2 * time.Second
 
-// quietLog swallows net/http's own complaints (a peer that went away mid-request).
-var quietLog = log.New(io.Discard, "", 0)
-
 func main() {
 	os.Exit(run())
 }
 
-func run() int {
-	log.SetOutput(os.Stderr)
-	log.SetPrefix("lambkin_agent ")
-	if !strings.EqualFold(os.Getenv("LAMBKIN_AGENT_LOG_LEVEL"), "INFO") && !strings.EqualFold(os.Getenv("LAMBKIN_AGENT_LOG_LEVEL"), "DEBUG") {
-		log.SetOutput(io.Discard)
+// debugLog: the agent's own diagnostics, on stderr when LAMBKIN_AGENT_LOG_LEVEL is INFO or
+// DEBUG, in the log package's format ("lambkin_agent 2026/11/27 13:06:32 ...").
+var debugLog bool
+
+func logf(parts ...string) {
+	if !debugLog {
+		return
 	}
+	line := "lambkin_agent " + time.Now().Format("2006/01/02 15:04:05 ") + strings.Join(parts, "") + "\n"
+	_, _ = os.Stderr.Write([]byte(line))
+}
+
+// fail reports a start-up error on stderr.
+func fail(what string, err error) {
+	_, _ = os.Stderr.Write([]byte("lambkin_agent: " + what + err.Error() + "\n"))
+}
+
+func run() int {
+	level := os.Getenv("LAMBKIN_AGENT_LOG_LEVEL")
+	debugLog = strings.EqualFold(level, "INFO") || strings.EqualFold(level, "DEBUG")
 	cfg, err := loadConfig(os.LookupEnv)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "lambkin_agent: %v\n", err)
+		fail("", err)
 		return 2
 	}
 	// Out of reach of anything we start (the runtime gets LAMBKIN_RUNTIME_ENV only anyway).
@@ -50,17 +57,17 @@ func run() int {
 
 	runtimeListener, err := listen(cfg.runtimeAPIAddr)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "lambkin_agent: runtime API: %v\n", err)
+		fail("runtime API: ", err)
 		return 1
 	}
 	controlListener, err := listen(cfg.controlAddr)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "lambkin_agent: control: %v\n", err)
+		fail("control: ", err)
 		return 1
 	}
 	logOut, err := openLog(cfg.logPath)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "lambkin_agent: LAMBKIN_LOG_PATH: %v\n", err)
+		fail("LAMBKIN_LOG_PATH: ", err)
 		return 2
 	}
 	logs := newLogCapture(logOut)
@@ -75,14 +82,14 @@ func run() int {
 	}
 	runtimeServer := newServer(&runtimeAPI{sandbox: sb}, nil)
 	controlServer := newServer(control, &control.accepted)
-	go func() { _ = runtimeServer.Serve(runtimeListener) }()
-	go func() { _ = controlServer.Serve(controlListener) }()
+	go func() { _ = runtimeServer.serve(runtimeListener) }()
+	go func() { _ = controlServer.serve(controlListener) }()
 
 	port := controlListener.Addr().(*net.TCPAddr).Port
 	// The ready line is for whoever started the agent, on stdout, never in the log.
 	_, _ = os.Stdout.Write([]byte(`{"lambkin_agent": "ready", "control_port": ` + strconv.Itoa(port) + "}\n"))
 	sb.start() // init overlaps the rest of the cold start
-	log.Printf("instance %s: control :%d, runtime API %s", cfg.instanceID, port, runtimeListener.Addr())
+	logf("instance ", cfg.instanceID, ": control :", strconv.Itoa(port), ", runtime API ", runtimeListener.Addr().String())
 
 	select {
 	case <-stop:
@@ -90,9 +97,7 @@ func run() int {
 	}
 	sb.shutdown(shutdownGrace)
 	// Let a reply already on its way (an invoke the shutdown ended) reach the control plane.
-	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
-	defer cancel()
-	_ = controlServer.Shutdown(ctx)
+	controlServer.shutdown(500 * time.Millisecond)
 	return 0
 }
 
