@@ -1,7 +1,6 @@
 package main
 
-// HTTP plumbing shared by both servers: listening as Python's agent did (IPv4 unless the host
-// is an IPv6 literal), and a small HTTP/1.1 server of our own on `net`.
+// A small HTTP/1.1 server of our own, for both servers, on the sockets of sockets.go.
 //
 // Why not net/http: it (with crypto/tls, mime, net/url and the reflection they bring) is most
 // of the agent's resident memory, all of it file-backed code pages; the agent needs a sliver of
@@ -20,7 +19,7 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -35,16 +34,6 @@ const (
 	readBufferBytes  = 4096
 	errorLinger      = 500 * time.Millisecond // after an error reply: let it arrive before a reset
 )
-
-func listen(addr hostPort) (net.Listener, error) {
-	network := "tcp4" // Python's server binds AF_INET: 0.0.0.0 is not also [::]
-	for i := 0; i < len(addr.host); i++ {
-		if addr.host[i] == ':' {
-			network = "tcp6"
-		}
-	}
-	return net.Listen(network, net.JoinHostPort(addr.host, strconv.Itoa(addr.port)))
-}
 
 // -- requests -------------------------------------------------------------------------------
 
@@ -105,7 +94,7 @@ type server struct {
 	accepted *int64 // connections accepted, for /health (nil: not counted)
 
 	mu       sync.Mutex
-	listener net.Listener
+	listener *listener
 	conns    map[*conn]bool // true while idle (between requests)
 	stopping bool
 }
@@ -118,7 +107,7 @@ func newServer(h handler, accepted *int64) *server {
 var errServerClosed = errors.New("server closed")
 
 // serve accepts connections until the listener is closed (shutdown closes it).
-func (s *server) serve(l net.Listener) error {
+func (s *server) serve(l *listener) error {
 	s.mu.Lock()
 	if s.stopping {
 		s.mu.Unlock()
@@ -129,9 +118,9 @@ func (s *server) serve(l net.Listener) error {
 	s.mu.Unlock()
 	var delay time.Duration
 	for {
-		rwc, err := l.Accept()
+		rwc, err := l.accept()
 		if err != nil {
-			if s.isStopping() || errors.Is(err, net.ErrClosed) {
+			if s.isStopping() || errors.Is(err, os.ErrClosed) {
 				return errServerClosed
 			}
 			// Out of descriptors and the like: back off as net/http does, then try again.
@@ -207,12 +196,12 @@ func (s *server) shutdown(timeout time.Duration) {
 
 type conn struct {
 	srv *server
-	rwc net.Conn
+	rwc *sockConn
 	cr  *connReader
 	br  *bufio.Reader
 }
 
-func newConn(s *server, rwc net.Conn) *conn {
+func newConn(s *server, rwc *sockConn) *conn {
 	cr := &connReader{rwc: rwc}
 	cr.cond = sync.NewCond(&cr.mu)
 	return &conn{srv: s, rwc: rwc, cr: cr, br: bufio.NewReaderSize(cr, readBufferBytes)}
@@ -289,9 +278,7 @@ func (c *conn) handle(r *request) bool {
 // closeWriteAndWait sends our FIN, then reads (and drops) what the peer still sends for a
 // moment, so an error reply is not lost to a reset caused by unread input.
 func (c *conn) closeWriteAndWait() {
-	if tcp, ok := c.rwc.(*net.TCPConn); ok {
-		_ = tcp.CloseWrite()
-	}
+	_ = c.rwc.CloseWrite()
 	_ = c.rwc.SetReadDeadline(time.Now().Add(errorLinger))
 	_, _ = io.CopyN(io.Discard, c.rwc, 1<<20)
 }
@@ -604,7 +591,7 @@ func (b *body) chunkSize() (int64, error) {
 // one byte is read in the background (kept for the next request) so that a peer closing the
 // connection ends the request's context, as net/http does.
 type connReader struct {
-	rwc     net.Conn
+	rwc     *sockConn
 	mu      sync.Mutex
 	cond    *sync.Cond
 	inRead  bool // a background read is running
@@ -644,8 +631,7 @@ func (cr *connReader) backgroundRead(cancel func()) {
 	if n == 1 {
 		cr.hasByte = true
 	}
-	var ne net.Error
-	if err != nil && !(cr.aborted && errors.As(err, &ne) && ne.Timeout()) {
+	if err != nil && !(cr.aborted && errors.Is(err, os.ErrDeadlineExceeded)) {
 		cancel() // EOF or a broken connection: whoever waits for this request can stop
 	}
 	cr.aborted = false
@@ -771,11 +757,17 @@ func (w *response) write(status int, data []byte) {
 		head = append(head, "Connection: "+extra+"\r\n"...)
 	}
 	head = append(head, "\r\n"...)
-	out := net.Buffers{head}
-	if r.method != "HEAD" && len(data) > 0 {
-		out = append(out, data)
+	if r.method == "HEAD" {
+		data = nil
 	}
-	if _, err := out.WriteTo(w.c.rwc); err != nil {
+	// One write (one segment, mostly) unless the body is big enough that copying it costs more.
+	var err error
+	if len(data) <= 64<<10 {
+		_, err = w.c.rwc.Write(append(head, data...))
+	} else if _, err = w.c.rwc.Write(head); err == nil {
+		_, err = w.c.rwc.Write(data)
+	}
+	if err != nil {
 		w.closeAfter = true
 	}
 }

@@ -81,7 +81,7 @@ func startTestServer(t *testing.T, h handler) (*server, string, *int64) {
 	s := newServer(h, &accepted)
 	go func() { _ = s.serve(l) }()
 	t.Cleanup(func() { s.shutdown(100 * time.Millisecond) })
-	return s, l.Addr().String(), &accepted
+	return s, l.String(), &accepted
 }
 
 type testResponse struct {

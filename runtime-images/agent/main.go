@@ -8,7 +8,6 @@
 package main
 
 import (
-	"net"
 	"os"
 	"os/signal"
 	"strconv"
@@ -71,7 +70,7 @@ func run() int {
 		return 2
 	}
 	logs := newLogCapture(logOut)
-	sb := newSandbox(cfg, logs, newMemoryMeter(cfg.memorySource), reaper, runtimeAPIAddress(runtimeListener.Addr()))
+	sb := newSandbox(cfg, logs, newMemoryMeter(cfg.memorySource), reaper, runtimeListener.runtimeAPIAddress())
 	control := &controlServer{token: []byte(cfg.controlToken), sandbox: sb}
 	shutdownRequested := make(chan struct{}, 1)
 	control.requestShutdown = func() {
@@ -85,11 +84,11 @@ func run() int {
 	go func() { _ = runtimeServer.serve(runtimeListener) }()
 	go func() { _ = controlServer.serve(controlListener) }()
 
-	port := controlListener.Addr().(*net.TCPAddr).Port
+	port := controlListener.bound.port
 	// The ready line is for whoever started the agent, on stdout, never in the log.
 	_, _ = os.Stdout.Write([]byte(`{"lambkin_agent": "ready", "control_port": ` + strconv.Itoa(port) + "}\n"))
 	sb.start() // init overlaps the rest of the cold start
-	logf("instance ", cfg.instanceID, ": control :", strconv.Itoa(port), ", runtime API ", runtimeListener.Addr().String())
+	logf("instance ", cfg.instanceID, ": control :", strconv.Itoa(port), ", runtime API ", runtimeListener.String())
 
 	select {
 	case <-stop:
@@ -110,17 +109,4 @@ func openLog(path string) (*os.File, error) {
 		return os.Stdout, nil
 	}
 	return os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
-}
-
-// runtimeAPIAddress is what the runtime gets as AWS_LAMBDA_RUNTIME_API.
-func runtimeAPIAddress(addr net.Addr) string {
-	tcp := addr.(*net.TCPAddr)
-	host := tcp.IP.String()
-	if tcp.IP.IsUnspecified() {
-		host = "127.0.0.1"
-		if tcp.IP.To4() == nil {
-			host = "::1"
-		}
-	}
-	return net.JoinHostPort(host, strconv.Itoa(tcp.Port))
 }
