@@ -24,7 +24,6 @@ import (
 	"sync"
 	"syscall"
 	"time"
-	"unsafe"
 )
 
 const (
@@ -182,57 +181,58 @@ func (l *logCapture) takeSegment() []byte {
 }
 
 // pipeReader reads one runtime pipe (a non-blocking fd) into the capture, line by line. The
-// fd is waited on with ppoll outside the lock and read only under it; only the reader's own
-// goroutine closes it, so drain() never reads a reused descriptor number.
+// fd is an *os.File on the runtime's poller, waited on outside the lock (no thread sits in a
+// blocking call for it) and read only under it; only the reader's own goroutine closes it, so
+// drain() never reads a reused descriptor number.
 type pipeReader struct {
 	fd      int
+	file    *os.File
 	capture *logCapture
 	partial []byte
+	buf     []byte // one read buffer for the pipe's lifetime
 	eof     bool
 }
 
 func (l *logCapture) attach(fd int) *pipeReader {
 	_ = syscall.SetNonblock(fd, true)
-	r := &pipeReader{fd: fd, capture: l}
+	r := &pipeReader{fd: fd, capture: l, file: os.NewFile(uintptr(fd), "runtime-output")}
 	go r.run()
 	return r
 }
 
-type pollFd struct {
-	fd      int32
-	events  int16
-	revents int16
-}
-
-const (
-	pollIn  = 0x1
-	pollErr = 0x8
-	pollHup = 0x10
-)
-
 func (r *pipeReader) run() {
-	pfd := pollFd{fd: int32(r.fd), events: pollIn | pollErr | pollHup}
-	for {
-		_, _, errno := syscall.Syscall6(syscall.SYS_PPOLL, uintptr(unsafe.Pointer(&pfd)), 1, 0, 0, 0, 0)
-		if errno != 0 && errno != syscall.EINTR {
-			time.Sleep(10 * time.Millisecond)
-		}
+	rc, err := r.file.SyscallConn()
+	if err == nil {
+		// Called at once, then each time the pipe turns readable (or its writers are gone),
+		// until it reports EOF; each call reads until the pipe is empty.
+		err = rc.Read(func(uintptr) bool {
+			r.capture.mu.Lock()
+			defer r.capture.mu.Unlock()
+			r.readAvailableLocked()
+			return r.eof
+		})
+	}
+	for err != nil { // not pollable after all (never seen with a pipe): look every 10 ms
 		r.capture.mu.Lock()
 		r.readAvailableLocked()
 		eof := r.eof
-		if eof {
-			syscall.Close(r.fd)
-		}
 		r.capture.mu.Unlock()
 		if eof {
-			return
+			break
 		}
+		time.Sleep(10 * time.Millisecond)
 	}
+	r.capture.mu.Lock()
+	r.file.Close()
+	r.capture.mu.Unlock()
 }
 
 // readAvailableLocked consumes everything the pipe holds right now (capture lock held).
 func (r *pipeReader) readAvailableLocked() {
-	buf := make([]byte, readChunk)
+	if r.buf == nil {
+		r.buf = make([]byte, readChunk)
+	}
+	buf := r.buf
 	for !r.eof {
 		n, err := syscall.Read(r.fd, buf)
 		if err == syscall.EAGAIN {
