@@ -10,6 +10,7 @@ package main
 import (
 	"os"
 	"os/signal"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -19,6 +20,12 @@ import (
 const shutdownGrace = 2 * time.Second
 
 func main() {
+	// One P: the agent does a few syscalls per invocation, one invocation at a time, and every
+	// further P costs memory (its own caches and spans, more threads) that grows with the
+	// host's CPU count. GOMAXPROCS in the environment still wins.
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(1)
+	}
 	os.Exit(run())
 }
 
