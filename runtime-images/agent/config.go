@@ -4,12 +4,12 @@ package main
 // control protocol"). Every rule here is config.py's, so both agents accept the same input.
 
 import (
-	"crypto/rand"
-	"encoding/hex"
-	"encoding/json"
-	"fmt"
+	"errors"
+	"io"
+	"os"
 	"strconv"
 	"strings"
+	"time"
 )
 
 const tokenVariable = "LAMBKIN_CONTROL_TOKEN"
@@ -79,11 +79,11 @@ func allDigits(s string) bool {
 func parseAddr(value, name string) (hostPort, error) {
 	i := strings.LastIndexByte(value, ':')
 	if i < 0 || !allDigits(value[i+1:]) {
-		return hostPort{}, fmt.Errorf("%s: expected host:port, got %s", name, pyRepr(value))
+		return hostPort{}, errors.New(name + ": expected host:port, got " + pyRepr(value))
 	}
 	port, err := strconv.Atoi(value[i+1:])
 	if err != nil || port > 65535 {
-		return hostPort{}, fmt.Errorf("%s: expected host:port, got %s", name, pyRepr(value))
+		return hostPort{}, errors.New(name + ": expected host:port, got " + pyRepr(value))
 	}
 	host := strings.Trim(value[:i], "[]")
 	if host == "" {
@@ -100,7 +100,7 @@ func parseUser(value string) (*runtimeUser, error) {
 	uid, err1 := strconv.ParseUint(uidText, 10, 32)
 	gid, err2 := strconv.ParseUint(gidText, 10, 32)
 	if !found || !allDigits(uidText) || !allDigits(gidText) || err1 != nil || err2 != nil {
-		return nil, fmt.Errorf("LAMBKIN_RUNTIME_USER: expected uid:gid (numbers), got %s", pyRepr(value))
+		return nil, errors.New("LAMBKIN_RUNTIME_USER: expected uid:gid (numbers), got " + pyRepr(value))
 	}
 	return &runtimeUser{uint32(uid), uint32(gid)}, nil
 }
@@ -110,10 +110,60 @@ func pyRepr(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", "\\'") + "'"
 }
 
+// randomID: 16 random bytes in hex (from the clock, should /dev/urandom be unreadable).
 func randomID() string {
 	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
+	f, err := os.Open("/dev/urandom")
+	if err == nil {
+		_, err = io.ReadFull(f, b)
+		f.Close()
+	}
+	if err != nil {
+		now := uint64(time.Now().UnixNano())
+		for i := range b {
+			b[i] = byte(now >> (8 * (i % 8)))
+		}
+		b[15] ^= byte(os.Getpid())
+	}
+	const digits = "0123456789abcdef"
+	out := make([]byte, 0, 2*len(b))
+	for _, c := range b {
+		out = append(out, digits[c>>4], digits[c&15])
+	}
+	return string(out)
+}
+
+// jsonStrings reads LAMBKIN_RUNTIME_CMD: a JSON list of strings (nil unless it is one).
+func jsonStrings(text string) []string {
+	v, err := parsePyJSON(text, jsonOptions{allowConstants: true})
+	if err != nil || !v.isArr {
+		return nil
+	}
+	out := make([]string, 0, len(v.items))
+	for _, item := range v.items {
+		if !item.isStr {
+			return nil
+		}
+		out = append(out, string(item.str))
+	}
+	return out
+}
+
+// jsonStringMap reads LAMBKIN_RUNTIME_ENV: a JSON object of strings (nil unless it is one;
+// a repeated key keeps its last value).
+func jsonStringMap(text string) map[string]string {
+	v, err := parsePyJSON(text, jsonOptions{allowConstants: true})
+	if err != nil || !v.isObj {
+		return nil
+	}
+	out := make(map[string]string, len(v.members))
+	for _, m := range v.members {
+		if !m.value.isStr {
+			return nil
+		}
+		out[string(m.name)] = string(m.value.str)
+	}
+	return out
 }
 
 // loadConfig reads the configuration; lookup is os.LookupEnv in main, a map in tests.
@@ -125,35 +175,35 @@ func loadConfig(lookup func(string) (string, bool)) (*config, error) {
 		return def
 	}
 	c := &config{}
-	var cmd []string
-	if err := json.Unmarshal([]byte(get("LAMBKIN_RUNTIME_CMD", "null")), &cmd); err != nil || len(cmd) == 0 {
-		return nil, fmt.Errorf("LAMBKIN_RUNTIME_CMD: required, a non-empty JSON list of strings")
+	cmd := jsonStrings(get("LAMBKIN_RUNTIME_CMD", "null"))
+	if len(cmd) == 0 {
+		return nil, errors.New("LAMBKIN_RUNTIME_CMD: required, a non-empty JSON list of strings")
 	}
 	c.runtimeCmd = cmd
-	env := map[string]string{}
-	if err := json.Unmarshal([]byte(get("LAMBKIN_RUNTIME_ENV", "{}")), &env); err != nil || env == nil {
-		return nil, fmt.Errorf("LAMBKIN_RUNTIME_ENV: a JSON object of strings to strings")
+	env := jsonStringMap(get("LAMBKIN_RUNTIME_ENV", "{}"))
+	if env == nil {
+		return nil, errors.New("LAMBKIN_RUNTIME_ENV: a JSON object of strings to strings")
 	}
 	c.runtimeEnv = env
 	timeout, err := strconv.ParseFloat(strings.TrimSpace(get("LAMBKIN_INIT_TIMEOUT_S", "10")), 64)
 	if err != nil {
-		return nil, fmt.Errorf("LAMBKIN_INIT_TIMEOUT_S: not a number")
+		return nil, errors.New("LAMBKIN_INIT_TIMEOUT_S: not a number")
 	}
 	if !(timeout > 0) {
-		return nil, fmt.Errorf("LAMBKIN_INIT_TIMEOUT_S: must be positive")
+		return nil, errors.New("LAMBKIN_INIT_TIMEOUT_S: must be positive")
 	}
 	c.initTimeoutS = timeout
 	c.memorySource = get("LAMBKIN_MEMORY_SOURCE", "cgroup")
 	if c.memorySource != "cgroup" && c.memorySource != "proc" {
-		return nil, fmt.Errorf("LAMBKIN_MEMORY_SOURCE: one of cgroup, proc")
+		return nil, errors.New("LAMBKIN_MEMORY_SOURCE: one of cgroup, proc")
 	}
 	c.controlToken = get(tokenVariable, "")
 	if c.controlToken == "" {
-		return nil, fmt.Errorf("%s: required (the secret every control request must carry); "+
-			"the agent has no unauthenticated mode", tokenVariable)
+		return nil, errors.New(tokenVariable + ": required (the secret every control request must carry); " +
+			"the agent has no unauthenticated mode")
 	}
 	if !isPrintableASCII(c.controlToken) {
-		return nil, fmt.Errorf("%s: printable ASCII only (it travels in a header)", tokenVariable)
+		return nil, errors.New(tokenVariable + ": printable ASCII only (it travels in a header)")
 	}
 	if c.controlAddr, err = parseAddr(get("LAMBKIN_CONTROL_ADDR", "0.0.0.0:9002"), "LAMBKIN_CONTROL_ADDR"); err != nil {
 		return nil, err

@@ -1,6 +1,9 @@
 package main
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func lookupIn(env map[string]string) func(string) (string, bool) {
 	return func(name string) (string, bool) { v, ok := env[name]; return v, ok }
@@ -66,5 +69,31 @@ func TestConfigErrors(t *testing.T) {
 	}
 	if _, err := loadConfig(lookupIn(map[string]string{"LAMBKIN_RUNTIME_CMD": `["x"]`})); err == nil {
 		t.Error("no token accepted")
+	}
+}
+
+func TestConfigJSONAndRandomIDs(t *testing.T) {
+	c, err := loadConfig(lookupIn(map[string]string{
+		"LAMBKIN_CONTROL_TOKEN": "t0ken",
+		"LAMBKIN_RUNTIME_CMD":   ` ["/bin/sh", "-c", "echo \u00e9 \"q\""] `,
+		"LAMBKIN_RUNTIME_ENV":   `{"A": "1", "B": "caf\u00e9", "A": "2", "EMPTY": ""}`,
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.runtimeCmd) != 3 || c.runtimeCmd[2] != `echo é "q"` {
+		t.Errorf("cmd %q", c.runtimeCmd)
+	}
+	if len(c.runtimeEnv) != 3 || c.runtimeEnv["A"] != "2" || c.runtimeEnv["B"] != "café" || c.runtimeEnv["EMPTY"] != "" {
+		t.Errorf("env %q", c.runtimeEnv)
+	}
+	for _, env := range []string{"null", `{"A": null}`, `{"A": "1"} x`, `{"A": ["1"]}`} {
+		if _, err := loadConfig(lookupIn(map[string]string{"LAMBKIN_CONTROL_TOKEN": "t", "LAMBKIN_RUNTIME_CMD": `["x"]`, "LAMBKIN_RUNTIME_ENV": env})); err == nil {
+			t.Errorf("env %s accepted", env)
+		}
+	}
+	a, b := randomID(), randomID()
+	if len(a) != 32 || a == b || strings.Trim(a, "0123456789abcdef") != "" {
+		t.Errorf("random ids %q %q", a, b)
 	}
 }

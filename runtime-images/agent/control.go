@@ -9,14 +9,11 @@ package main
 // closes a connection on its own.
 
 import (
-	"crypto/subtle"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"io"
-	"net/http"
-	"regexp"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"unicode/utf8"
 )
@@ -34,39 +31,40 @@ type controlServer struct {
 	requestShutdown func()
 }
 
-func (c *controlServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	offered := []byte(headerValue(r.Header, tokenHeader))
-	if subtle.ConstantTimeCompare(offered, c.token) != 1 {
-		w.Header().Set("Connection", "close")
+func (c *controlServer) serve(w *response, r *request) {
+	offered := []byte(headerValue(r.header, tokenHeader))
+	if !constantTimeEqual(offered, c.token) {
+		w.set("Connection", "close")
 		replyError(w, 401, "Unauthorized", "missing or wrong "+tokenHeader+": this agent answers only its own control plane")
 		return
 	}
-	path := latin1(r.RequestURI)
-	switch r.Method {
-	case http.MethodGet:
+	path := latin1(r.requestURI)
+	switch r.method {
+	case "GET":
 		if path != "/health" {
 			replyError(w, 404, "NotFound", "no route for GET "+path)
 			return
 		}
-		body := fmt.Sprintf(`{"runtime": %s, "connections_accepted": %d, "invocations": %d, "max_memory_mb": %d}`,
-			pyString(string(c.sandbox.state())), atomic.LoadInt64(&c.accepted), c.sandbox.invocationCount(), c.sandbox.maxMemoryMB())
+		body := `{"runtime": ` + pyString(string(c.sandbox.state())) +
+			`, "connections_accepted": ` + strconv.FormatInt(atomic.LoadInt64(&c.accepted), 10) +
+			`, "invocations": ` + strconv.FormatInt(c.sandbox.invocationCount(), 10) +
+			`, "max_memory_mb": ` + strconv.FormatInt(c.sandbox.maxMemoryMB(), 10) + `}`
 		reply(w, 200, "application/json", []byte(body), nil)
-	case http.MethodPost:
-		payload, _ := io.ReadAll(r.Body)
+	case "POST":
+		payload, _ := io.ReadAll(r.body)
 		switch path {
 		case "/invoke":
 			c.invoke(w, r, payload)
 		case "/shutdown":
+			// reply writes it all at once (net/http needed a Flush): the reply is on the wire
+			// before the shutdown begins.
 			reply(w, 200, "application/json", []byte(`{"status": "stopping"}`), nil)
-			if f, ok := w.(http.Flusher); ok {
-				f.Flush()
-			}
 			c.requestShutdown()
 		default:
 			replyError(w, 404, "NotFound", "no route for POST "+path)
 		}
 	default:
-		replyError(w, 501, "NotImplemented", "unsupported method "+r.Method)
+		replyError(w, 501, "NotImplemented", "unsupported method "+r.method)
 	}
 }
 
@@ -78,24 +76,27 @@ func jsonFromBase64(name, value string) (string, error) {
 	}
 	raw, err := strictBase64(value)
 	if err != nil || !utf8.Valid(raw) {
-		return "", fmt.Errorf("%s must be base64 of a UTF-8 JSON object", name)
+		return "", errors.New(name + " must be base64 of a UTF-8 JSON object")
 	}
 	text, err := runtimeJSONHeader(string(raw))
 	if err != nil {
-		return "", fmt.Errorf("%s must be base64 of a UTF-8 JSON object: %v", name, err)
+		return "", errors.New(name + " must be base64 of a UTF-8 JSON object: " + err.Error())
 	}
 	return text, nil
 }
 
-var base64Re = regexp.MustCompile(`^[A-Za-z0-9+/]*={0,2}$`)
-
 // strictBase64 is base64.b64decode(validate=True): the standard alphabet and correct padding
-// only (Go's decoder would also skip CR and LF, which Python refuses).
+// only (Go's decoder would also skip CR and LF, which Python refuses): ^[A-Za-z0-9+/]*={0,2}$
 func strictBase64(s string) ([]byte, error) {
-	if !base64Re.MatchString(s) {
+	digits := strings.TrimRight(s, "=")
+	if len(s)-len(digits) > 2 || strings.IndexFunc(digits, func(c rune) bool { return !isBase64Digit(c) }) >= 0 {
 		return nil, errors.New("non-base64 digit found")
 	}
 	return base64.StdEncoding.DecodeString(s)
+}
+
+func isBase64Digit(c rune) bool {
+	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/'
 }
 
 func resultHeaders(res *invokeResult) []header {
@@ -114,25 +115,25 @@ func resultHeaders(res *invokeResult) []header {
 	return headers
 }
 
-func (c *controlServer) invoke(w http.ResponseWriter, r *http.Request, payload []byte) {
-	requestID := latin1(headerValue(r.Header, "Lambkin-Request-Id"))
-	timeoutText := headerValue(r.Header, "Lambkin-Timeout-Ms")
+func (c *controlServer) invoke(w *response, r *request, payload []byte) {
+	requestID := latin1(headerValue(r.header, "Lambkin-Request-Id"))
+	timeoutText := headerValue(r.header, "Lambkin-Timeout-Ms")
 	timeoutMs, err := strconv.ParseInt(timeoutText, 10, 64)
 	if requestID == "" || !allDigits(timeoutText) || err != nil || timeoutMs <= 0 {
 		replyError(w, 400, "InvalidRequest", "Lambkin-Request-Id and a positive integer Lambkin-Timeout-Ms are required")
 		return
 	}
-	clientContext, err := jsonFromBase64(clientContextHeader, headerValue(r.Header, clientContextHeader))
+	clientContext, err := jsonFromBase64(clientContextHeader, headerValue(r.header, clientContextHeader))
 	if err != nil {
 		replyError(w, 400, "InvalidRequest", err.Error())
 		return
 	}
-	cognitoIdentity, err := jsonFromBase64(cognitoIdentityHeader, headerValue(r.Header, cognitoIdentityHeader))
+	cognitoIdentity, err := jsonFromBase64(cognitoIdentityHeader, headerValue(r.header, cognitoIdentityHeader))
 	if err != nil {
 		replyError(w, 400, "InvalidRequest", err.Error())
 		return
 	}
-	contentType := headerValue(r.Header, "Content-Type")
+	contentType := headerValue(r.header, "Content-Type")
 	if contentType == "" {
 		contentType = defaultContentType
 	}
@@ -141,8 +142,8 @@ func (c *controlServer) invoke(w http.ResponseWriter, r *http.Request, payload [
 		timeoutMs:       timeoutMs,
 		payload:         payload,
 		contentType:     contentType,
-		functionArn:     headerValue(r.Header, "Lambkin-Function-Arn"),
-		traceID:         headerValue(r.Header, "Lambkin-Trace-Id"),
+		functionArn:     headerValue(r.header, "Lambkin-Function-Arn"),
+		traceID:         headerValue(r.header, "Lambkin-Trace-Id"),
 		clientContext:   clientContext,
 		cognitoIdentity: cognitoIdentity,
 	})

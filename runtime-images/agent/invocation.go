@@ -4,9 +4,7 @@ package main
 // with an outcome. Also the error bodies the agent writes itself, worded as AWS words them.
 
 import (
-	"fmt"
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -17,8 +15,6 @@ const (
 	maxResponseBytes   = 6291556
 	defaultContentType = "application/json"
 )
-
-var errorTypeHeaderRe = regexp.MustCompile(`^(?:Runtime|Function)\.[A-Z][a-zA-Z]+$`)
 
 type outcome string
 
@@ -116,10 +112,27 @@ func errorTypeOf(body []byte, headerValue string) string {
 	if v, ok := bodyErrorType(body); ok {
 		return v
 	}
-	if errorTypeHeaderRe.MatchString(headerValue) {
+	if isErrorTypeHeader(headerValue) {
 		return headerValue
 	}
 	return "Runtime.Unknown"
+}
+
+// isErrorTypeHeader: ^(?:Runtime|Function)\.[A-Z][a-zA-Z]+$
+func isErrorTypeHeader(v string) bool {
+	name := strings.TrimPrefix(v, "Runtime.")
+	if len(name) == len(v) {
+		name = strings.TrimPrefix(v, "Function.")
+	}
+	if len(name) == len(v) || len(name) < 2 || name[0] < 'A' || name[0] > 'Z' {
+		return false
+	}
+	for i := 1; i < len(name); i++ {
+		if c := name[i]; !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return false
+		}
+	}
+	return true
 }
 
 func bodyErrorType(body []byte) (string, bool) {
@@ -181,30 +194,30 @@ func pyFixed(x float64, n int) string {
 }
 
 func timeoutEnding(requestID string, timeoutMs int64) ending {
-	message := fmt.Sprintf("Task timed out after %s seconds", pyFixed(float64(timeoutMs)/1000, 2))
-	full := fmt.Sprintf("RequestId: %s Error: %s", requestID, message)
+	message := "Task timed out after " + pyFixed(float64(timeoutMs)/1000, 2) + " seconds"
+	full := "RequestId: " + requestID + " Error: " + message
 	return agentError(outcomeTimeout, "Sandbox.Timedout", full, timestampedLine(requestID, message, time.Now()))
 }
 
 func initTimeoutEnding(requestID string, initTimeoutS float64) ending {
-	full := fmt.Sprintf("RequestId: %s Error: Init timed out after %s seconds", requestID, pyFixed(initTimeoutS, 2))
+	full := "RequestId: " + requestID + " Error: Init timed out after " + pyFixed(initTimeoutS, 2) + " seconds"
 	return agentError(outcomeInitError, "Sandbox.Timedout", full, []byte(full+"\n"))
 }
 
 // exitEnding: the runtime exited mid-invoke (exit) or before its first /next (init_error).
 func exitEnding(o outcome, requestID, status, errorType string) ending {
-	full := fmt.Sprintf("RequestId: %s Error: Runtime exited with error: %s", requestID, status)
+	full := "RequestId: " + requestID + " Error: Runtime exited with error: " + status
 	return agentError(o, errorType, full, []byte(full+"\n"))
 }
 
 // entrypointEnding: the runtime command could not even be executed.
 func entrypointEnding(requestID, reason string) ending {
-	full := fmt.Sprintf("RequestId: %s Error: %s", requestID, reason)
+	full := "RequestId: " + requestID + " Error: " + reason
 	return agentError(outcomeInitError, "Runtime.InvalidEntrypoint", full, []byte(full+"\n"))
 }
 
 func tooLargeEnding() ending {
-	message := fmt.Sprintf("Response payload size exceeded maximum allowed payload size (%d bytes).", maxResponseBytes)
+	message := "Response payload size exceeded maximum allowed payload size (" + strconv.Itoa(maxResponseBytes) + " bytes)."
 	return agentError(outcomeTooLarge, "Function.ResponseSizeTooLarge", message, nil)
 }
 

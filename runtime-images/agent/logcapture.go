@@ -19,7 +19,6 @@ package main
 
 import (
 	"bytes"
-	"fmt"
 	"os"
 	"strconv"
 	"sync"
@@ -34,16 +33,17 @@ const (
 )
 
 func startLine(requestID, version string) []byte {
-	return []byte(fmt.Sprintf("START RequestId: %s Version: %s\n", requestID, version))
+	return []byte("START RequestId: " + requestID + " Version: " + version + "\n")
 }
 
 func endLine(requestID string) []byte {
-	return []byte(fmt.Sprintf("END RequestId: %s\n", requestID))
+	return []byte("END RequestId: " + requestID + "\n")
 }
 
 func reportLine(requestID string, durationMs float64, memorySizeMB int, maxMemoryMB int64, initDurationMs *float64) []byte {
-	text := fmt.Sprintf("REPORT RequestId: %s\tDuration: %s ms\tBilled Duration: %d ms\tMemory Size: %d MB\tMax Memory Used: %d MB",
-		requestID, pyFixed(durationMs, 2), ceilMs(durationMs), memorySizeMB, maxMemoryMB)
+	text := "REPORT RequestId: " + requestID + "\tDuration: " + pyFixed(durationMs, 2) + " ms\tBilled Duration: " +
+		strconv.FormatInt(ceilMs(durationMs), 10) + " ms\tMemory Size: " + strconv.Itoa(memorySizeMB) +
+		" MB\tMax Memory Used: " + strconv.FormatInt(maxMemoryMB, 10) + " MB"
 	if initDurationMs != nil {
 		text += "\tInit Duration: " + pyFixed(*initDurationMs, 2) + " ms"
 	}
@@ -51,7 +51,7 @@ func reportLine(requestID string, durationMs float64, memorySizeMB int, maxMemor
 }
 
 func initReportLine(initMs float64, status, errorType string) []byte {
-	text := fmt.Sprintf("INIT_REPORT Init Duration: %s ms\tPhase: init\tStatus: %s", pyFixed(initMs, 2), status)
+	text := "INIT_REPORT Init Duration: " + pyFixed(initMs, 2) + " ms\tPhase: init\tStatus: " + status
 	if errorType != "" {
 		text += "\tError Type: " + errorType
 	}
@@ -61,7 +61,8 @@ func initReportLine(initMs float64, status, errorType string) []byte {
 // timestampedLine: `2026-11-27T13:06:32.563Z <id> <message>`, as Lambda prints its notices.
 func timestampedLine(requestID, message string, now time.Time) []byte {
 	now = now.UTC()
-	stamp := now.Format("2006-01-02T15:04:05") + fmt.Sprintf(".%03dZ", now.Nanosecond()/1e6)
+	ms := strconv.Itoa(1000 + now.Nanosecond()/1e6) // "1563": the milliseconds, zero-padded
+	stamp := now.Format("2006-01-02T15:04:05") + "." + ms[1:] + "Z"
 	return []byte(stamp + " " + requestID + " " + message + "\n")
 }
 
@@ -180,44 +181,58 @@ func (l *logCapture) takeSegment() []byte {
 }
 
 // pipeReader reads one runtime pipe (a non-blocking fd) into the capture, line by line. The
-// fd waits in Go's network poller (no thread of its own blocked in a system call, which on a
-// single-P scheduler would stall every other goroutine until sysmon noticed) and is read only
-// under the capture lock; only the reader's own goroutine closes it, and only once eof is set
-// under that lock, so drain() never reads a closed or reused descriptor number.
+// fd is an *os.File on the runtime's poller, waited on outside the lock (no thread sits in a
+// blocking call for it) and read only under it; only the reader's own goroutine closes it, so
+// drain() never reads a reused descriptor number.
 type pipeReader struct {
 	fd      int
+	file    *os.File
 	capture *logCapture
 	partial []byte
+	buf     []byte // one read buffer for the pipe's lifetime
 	eof     bool
 }
 
 func (l *logCapture) attach(fd int) *pipeReader {
 	_ = syscall.SetNonblock(fd, true)
-	r := &pipeReader{fd: fd, capture: l}
-	go r.run(os.NewFile(uintptr(fd), "runtime-output")) // non-blocking: a pollable File
+	r := &pipeReader{fd: fd, capture: l, file: os.NewFile(uintptr(fd), "runtime-output")}
+	go r.run()
 	return r
 }
 
-func (r *pipeReader) run(file *os.File) {
-	defer file.Close()
-	readable := func(uintptr) bool {
-		r.capture.mu.Lock()
-		defer r.capture.mu.Unlock()
-		r.readAvailableLocked()
-		return r.eof // false: wait until the pipe is readable again, then come back
-	}
-	raw, err := file.SyscallConn()
+func (r *pipeReader) run() {
+	rc, err := r.file.SyscallConn()
 	if err == nil {
-		err = raw.Read(readable)
+		// Called at once, then each time the pipe turns readable (or its writers are gone),
+		// until it reports EOF; each call reads until the pipe is empty.
+		err = rc.Read(func(uintptr) bool {
+			r.capture.mu.Lock()
+			defer r.capture.mu.Unlock()
+			r.readAvailableLocked()
+			return r.eof
+		})
 	}
-	for err != nil && !readable(0) { // not pollable after all: look again now and then
+	for err != nil { // not pollable after all (never seen with a pipe): look every 10 ms
+		r.capture.mu.Lock()
+		r.readAvailableLocked()
+		eof := r.eof
+		r.capture.mu.Unlock()
+		if eof {
+			break
+		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	r.capture.mu.Lock()
+	r.file.Close()
+	r.capture.mu.Unlock()
 }
 
 // readAvailableLocked consumes everything the pipe holds right now (capture lock held).
 func (r *pipeReader) readAvailableLocked() {
-	buf := make([]byte, readChunk)
+	if r.buf == nil {
+		r.buf = make([]byte, readChunk)
+	}
+	buf := r.buf
 	for !r.eof {
 		n, err := syscall.Read(r.fd, buf)
 		if err == syscall.EAGAIN {

@@ -8,11 +8,6 @@
 package main
 
 import (
-	"context"
-	"fmt"
-	"io"
-	"log"
-	"net"
 	"os"
 	"os/signal"
 	"runtime"
@@ -24,29 +19,42 @@ import (
 
 const shutdownGrace = 2 * time.Second
 
-// quietLog swallows net/http's own complaints (a peer that went away mid-request).
-var quietLog = log.New(io.Discard, "", 0)
-
 func main() {
-	os.Exit(run())
-}
-
-func run() int {
-	// One invocation at a time needs no parallelism: with a single P, handing an event from the
-	// control connection to the runtime's /next and back stays on one thread instead of waking
-	// another (futex, context switch), which is most of the agent's CPU (0.57 -> 0.37 ms per
-	// invocation measured). GOMAXPROCS in the environment still wins.
+	// One P: the agent does a few syscalls per invocation, one invocation at a time, and every
+	// further P costs memory (its own caches and spans, more threads) that grows with the
+	// host's CPU count, and CPU: with one P, handing an event from the control connection to
+	// the runtime's /next and back stays on one thread instead of waking another (futex,
+	// context switch; 0.4-0.5 -> 0.26-0.30 ms per invocation measured). GOMAXPROCS in the
+	// environment still wins.
 	if os.Getenv("GOMAXPROCS") == "" {
 		runtime.GOMAXPROCS(1)
 	}
-	log.SetOutput(os.Stderr)
-	log.SetPrefix("lambkin_agent ")
-	if !strings.EqualFold(os.Getenv("LAMBKIN_AGENT_LOG_LEVEL"), "INFO") && !strings.EqualFold(os.Getenv("LAMBKIN_AGENT_LOG_LEVEL"), "DEBUG") {
-		log.SetOutput(io.Discard)
+	os.Exit(run())
+}
+
+// debugLog: the agent's own diagnostics, on stderr when LAMBKIN_AGENT_LOG_LEVEL is INFO or
+// DEBUG, in the log package's format ("lambkin_agent 2026/11/27 13:06:32 ...").
+var debugLog bool
+
+func logf(parts ...string) {
+	if !debugLog {
+		return
 	}
+	line := "lambkin_agent " + time.Now().Format("2006/01/02 15:04:05 ") + strings.Join(parts, "") + "\n"
+	_, _ = os.Stderr.Write([]byte(line))
+}
+
+// fail reports a start-up error on stderr.
+func fail(what string, err error) {
+	_, _ = os.Stderr.Write([]byte("lambkin_agent: " + what + err.Error() + "\n"))
+}
+
+func run() int {
+	level := os.Getenv("LAMBKIN_AGENT_LOG_LEVEL")
+	debugLog = strings.EqualFold(level, "INFO") || strings.EqualFold(level, "DEBUG")
 	cfg, err := loadConfig(os.LookupEnv)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "lambkin_agent: %v\n", err)
+		fail("", err)
 		return 2
 	}
 	// Out of reach of anything we start (the runtime gets LAMBKIN_RUNTIME_ENV only anyway).
@@ -58,21 +66,21 @@ func run() int {
 
 	runtimeListener, err := listen(cfg.runtimeAPIAddr)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "lambkin_agent: runtime API: %v\n", err)
+		fail("runtime API: ", err)
 		return 1
 	}
 	controlListener, err := listen(cfg.controlAddr)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "lambkin_agent: control: %v\n", err)
+		fail("control: ", err)
 		return 1
 	}
 	logOut, err := openLog(cfg.logPath)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "lambkin_agent: LAMBKIN_LOG_PATH: %v\n", err)
+		fail("LAMBKIN_LOG_PATH: ", err)
 		return 2
 	}
 	logs := newLogCapture(logOut)
-	sb := newSandbox(cfg, logs, newMemoryMeter(cfg.memorySource), reaper, runtimeAPIAddress(runtimeListener.Addr()))
+	sb := newSandbox(cfg, logs, newMemoryMeter(cfg.memorySource), reaper, runtimeListener.runtimeAPIAddress())
 	control := &controlServer{token: []byte(cfg.controlToken), sandbox: sb}
 	shutdownRequested := make(chan struct{}, 1)
 	control.requestShutdown = func() {
@@ -83,14 +91,14 @@ func run() int {
 	}
 	runtimeServer := newServer(&runtimeAPI{sandbox: sb}, nil)
 	controlServer := newServer(control, &control.accepted)
-	go func() { _ = runtimeServer.Serve(runtimeListener) }()
-	go func() { _ = controlServer.Serve(controlListener) }()
+	go func() { _ = runtimeServer.serve(runtimeListener) }()
+	go func() { _ = controlServer.serve(controlListener) }()
 
-	port := controlListener.Addr().(*net.TCPAddr).Port
+	port := controlListener.bound.port
 	// The ready line is for whoever started the agent, on stdout, never in the log.
 	_, _ = os.Stdout.Write([]byte(`{"lambkin_agent": "ready", "control_port": ` + strconv.Itoa(port) + "}\n"))
 	sb.start() // init overlaps the rest of the cold start
-	log.Printf("instance %s: control :%d, runtime API %s", cfg.instanceID, port, runtimeListener.Addr())
+	logf("instance ", cfg.instanceID, ": control :", strconv.Itoa(port), ", runtime API ", runtimeListener.String())
 
 	select {
 	case <-stop:
@@ -98,9 +106,7 @@ func run() int {
 	}
 	sb.shutdown(shutdownGrace)
 	// Let a reply already on its way (an invoke the shutdown ended) reach the control plane.
-	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
-	defer cancel()
-	_ = controlServer.Shutdown(ctx)
+	controlServer.shutdown(500 * time.Millisecond)
 	return 0
 }
 
@@ -113,17 +119,4 @@ func openLog(path string) (*os.File, error) {
 		return os.Stdout, nil
 	}
 	return os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
-}
-
-// runtimeAPIAddress is what the runtime gets as AWS_LAMBDA_RUNTIME_API.
-func runtimeAPIAddress(addr net.Addr) string {
-	tcp := addr.(*net.TCPAddr)
-	host := tcp.IP.String()
-	if tcp.IP.IsUnspecified() {
-		host = "127.0.0.1"
-		if tcp.IP.To4() == nil {
-			host = "::1"
-		}
-	}
-	return net.JoinHostPort(host, strconv.Itoa(tcp.Port))
 }

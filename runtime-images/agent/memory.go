@@ -10,7 +10,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -98,12 +97,12 @@ func vmHWMBytes(status []byte) int64 {
 func processTree(root int) []int {
 	pids := []int{root}
 	for i := 0; i < len(pids); i++ { // grows while we walk it
-		tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pids[i]))
+		tasks, err := os.ReadDir("/proc/" + strconv.Itoa(pids[i]) + "/task")
 		if err != nil {
 			continue
 		}
 		for _, task := range tasks {
-			data, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/children", pids[i], task.Name()))
+			data, err := os.ReadFile("/proc/" + strconv.Itoa(pids[i]) + "/task/" + task.Name() + "/children")
 			if err != nil {
 				continue
 			}
@@ -163,7 +162,7 @@ func (m *procTreeMemory) rescan(root int) {
 	}
 	for pid := range live {
 		if _, open := m.status[pid]; !open {
-			if f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid)); err == nil {
+			if f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/status"); err == nil {
 				m.status[pid] = f
 			}
 		}

@@ -37,11 +37,14 @@ type jsonValue struct {
 	str     []rune // the decoded string (lone surrogates kept), when isStr
 	members []jsonMember
 	isObj   bool
+	items   []jsonValue // an array's items, when isArr
+	isArr   bool
 }
 
 type jsonMember struct {
 	key   string // the key serialised, which is also its identity
 	value jsonValue
+	name  []rune // the key decoded
 }
 
 type jsonParser struct {
@@ -187,7 +190,7 @@ func (p *jsonParser) object() (jsonValue, error) {
 			members[at].value = v // a dict keeps the first position, the last value
 		} else {
 			index[key] = len(members)
-			members = append(members, jsonMember{key, v})
+			members = append(members, jsonMember{key, v, runes})
 		}
 		return nil
 	})
@@ -203,15 +206,17 @@ func (p *jsonParser) object() (jsonValue, error) {
 
 func (p *jsonParser) array() (jsonValue, error) {
 	var parts []string
+	var items []jsonValue
 	err := p.items(']', func() error {
 		v, err := p.value()
 		parts = append(parts, v.text)
+		items = append(items, v)
 		return err
 	})
 	if err != nil {
 		return jsonValue{}, err
 	}
-	return jsonValue{text: "[" + strings.Join(parts, ",") + "]"}, nil
+	return jsonValue{text: "[" + strings.Join(parts, ",") + "]", isArr: true, items: items}, nil
 }
 
 // str reads a string body after its opening quote, as Python's strict scanner does.

@@ -11,7 +11,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"io"
-	"net/http"
 	"strings"
 )
 
@@ -30,16 +29,16 @@ type runtimeAPI struct {
 	sandbox *sandbox
 }
 
-func (a *runtimeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	path := latin1(r.RequestURI)
-	switch r.Method {
-	case http.MethodGet:
+func (a *runtimeAPI) serve(w *response, r *request) {
+	path := latin1(r.requestURI)
+	switch r.method {
+	case "GET":
 		if path != rapiNext {
 			replyError(w, 404, "NotFound", "no route for GET "+path)
 			return
 		}
 		a.next(w, r)
-	case http.MethodPost:
+	case "POST":
 		if strings.HasPrefix(path, rapiInvocation) {
 			rest := path[len(rapiInvocation):]
 			cut := strings.LastIndexByte(rest, '/')
@@ -55,29 +54,29 @@ func (a *runtimeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				}
 			}
 		} else if path == rapiInitError {
-			body, _ := io.ReadAll(r.Body)
-			a.result(w, a.sandbox.postInitError(body, headerValue(r.Header, errorTypeHeader)))
+			body, _ := io.ReadAll(r.body)
+			a.result(w, a.sandbox.postInitError(body, headerValue(r.header, errorTypeHeader)))
 			return
 		}
-		_, _ = io.Copy(io.Discard, r.Body)
+		_, _ = io.Copy(io.Discard, r.body)
 		replyError(w, 404, "NotFound", "no route for POST "+path)
 	default:
-		replyError(w, 501, "NotImplemented", "unsupported method "+r.Method)
+		replyError(w, 501, "NotImplemented", "unsupported method "+r.method)
 	}
 }
 
-func (a *runtimeAPI) next(w http.ResponseWriter, r *http.Request) {
-	inv := a.sandbox.nextInvocation(r.Context())
+func (a *runtimeAPI) next(w *response, r *request) {
+	inv := a.sandbox.nextInvocation(r.context())
 	if inv == nil {
 		dropConnection() // stale runtime, failed init or shutdown
 	}
 	reply(w, 200, inv.request.contentType, inv.request.payload, inv.nextHeaders)
 }
 
-func (a *runtimeAPI) respond(w http.ResponseWriter, r *http.Request, requestID string) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxResponseBytes+1))
+func (a *runtimeAPI) respond(w *response, r *request, requestID string) {
+	body, err := io.ReadAll(io.LimitReader(r.body, maxResponseBytes+1))
 	if err == nil && len(body) > maxResponseBytes {
-		_, _ = io.Copy(io.Discard, r.Body) // read to the end: the connection stays usable
+		_, _ = io.Copy(io.Discard, r.body) // read to the end: the connection stays usable
 		if err := a.sandbox.postTooLarge(requestID); err != nil {
 			a.result(w, err)
 			return
@@ -86,20 +85,20 @@ func (a *runtimeAPI) respond(w http.ResponseWriter, r *http.Request, requestID s
 		return
 	}
 	// A streamed response that failed midway says so in its trailers.
-	if errorType := trailerValue(r.Trailer, errorTypeHeader); errorType != "" {
-		errorBody := lenientBase64(trailerValue(r.Trailer, errorBodyHeader))
+	if errorType := trailerValue(r.trailer, errorTypeHeader); errorType != "" {
+		errorBody := lenientBase64(trailerValue(r.trailer, errorBodyHeader))
 		a.result(w, a.sandbox.postError(requestID, errorBody, errorType))
 		return
 	}
-	a.result(w, a.sandbox.postResponse(requestID, body, headerValue(r.Header, "Content-Type")))
+	a.result(w, a.sandbox.postResponse(requestID, body, headerValue(r.header, "Content-Type")))
 }
 
-func (a *runtimeAPI) error(w http.ResponseWriter, r *http.Request, requestID string) {
-	body, _ := io.ReadAll(r.Body)
-	a.result(w, a.sandbox.postError(requestID, body, headerValue(r.Header, errorTypeHeader)))
+func (a *runtimeAPI) error(w *response, r *request, requestID string) {
+	body, _ := io.ReadAll(r.body)
+	a.result(w, a.sandbox.postError(requestID, body, headerValue(r.header, errorTypeHeader)))
 }
 
-func (a *runtimeAPI) result(w http.ResponseWriter, err error) {
+func (a *runtimeAPI) result(w *response, err error) {
 	var refused *apiError
 	if errors.As(err, &refused) {
 		replyError(w, refused.status, refused.errorType, refused.message)

@@ -9,7 +9,7 @@ package main
 
 import (
 	"context"
-	"log"
+	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -173,7 +173,7 @@ func (s *sandbox) shutdown(grace time.Duration) {
 // -- Runtime API side -----------------------------------------------------------------------
 
 // nextInvocation blocks until there is an event for the runtime; nil: drop the connection.
-// ctx ends when the runtime's connection closes (net/http watches it for us).
+// ctx ends when the runtime's connection closes (the server watches it for us).
 func (s *sandbox) nextInvocation(ctx context.Context) *invocation {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -253,7 +253,7 @@ func (s *sandbox) onExit(p *runtimeProcess) {
 		return // a runtime we already replaced
 	}
 	state := s.machine.state
-	log.Printf("runtime pid %d exited (%s) while %s", p.pid, p.status, state)
+	logf("runtime pid ", strconv.Itoa(p.pid), " exited (", p.status, ") while ", string(state))
 	switch {
 	case state == stateInitializing:
 		s.initFailedLocked(func(rid string) ending {

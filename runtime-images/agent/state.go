@@ -10,8 +10,6 @@ package main
 //
 // Every transition not in the table is refused. The sandbox's lock guards the machine.
 
-import "fmt"
-
 type runtimeState string
 
 const (
@@ -49,7 +47,7 @@ func (m *stateMachine) can(target runtimeState) bool {
 // refused transition is a bug in the agent, never something a runtime or caller can cause.
 func (m *stateMachine) transition(target runtimeState) {
 	if !m.can(target) {
-		panic(fmt.Sprintf("runtime state %s -> %s is not allowed", m.state, target))
+		panic("runtime state " + string(m.state) + " -> " + string(target) + " is not allowed")
 	}
 	m.state = target
 }

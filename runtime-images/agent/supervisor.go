@@ -17,7 +17,7 @@ import (
 	"errors"
 	"os"
 	"os/signal"
-	"path/filepath"
+	"path"
 	"strconv"
 	"strings"
 	"sync"
@@ -106,12 +106,15 @@ func lookPath(name string, env map[string]string) (string, error) {
 	if strings.Contains(name, "/") {
 		return name, nil
 	}
-	path, ok := env["PATH"]
+	search, ok := env["PATH"]
 	if !ok {
-		path = "/bin:/usr/bin"
+		search = "/bin:/usr/bin"
 	}
-	for _, dir := range filepath.SplitList(path) {
-		candidate := filepath.Join(dir, name)
+	if search == "" {
+		return "", &startError{"fork/exec " + name + ": no such file or directory"}
+	}
+	for _, dir := range strings.Split(search, ":") { // filepath.SplitList, on Unix
+		candidate := path.Join(dir, name)
 		if info, err := os.Stat(candidate); err == nil && info.Mode().IsRegular() && info.Mode()&0o111 != 0 {
 			return candidate, nil
 		}
