@@ -57,12 +57,14 @@ type sandbox struct {
 	peakBytes     int64
 	oomBaseline   int64
 	oomKnown      bool
+	release       *idleRelease
 }
 
 func newSandbox(cfg *config, log *logCapture, memory memoryMeter, r *reaper, runtimeAPI string) *sandbox {
 	return &sandbox{
 		cfg: cfg, log: log, memory: memory, reaper: r, runtimeAPI: runtimeAPI,
 		changed: make(chan struct{}), machine: stateMachine{stateInitializing},
+		release: newIdleRelease(),
 	}
 }
 
@@ -432,6 +434,7 @@ func (s *sandbox) finishLocked(inv *invocation, e ending, initDurationMs *float6
 	close(inv.done)
 	s.current = nil
 	s.invocations++
+	s.release.busy()
 	s.notifyLocked()
 }
 
