@@ -322,6 +322,19 @@ class Bench:
             ),
         }
         fp["under_load_peak_rss_mib"] = round(peak.max_bytes / 2**20, 2)
+        await asyncio.sleep(2)  # the agent gives its free pages back a second after the last
+        agents = (
+            [c.pid for c in lk.containers("echo")]
+            if lk.driver == "docker"
+            else sysinfo.children_map().get(lk.pid, [])
+        )
+        rss = [sysinfo.rss_bytes(pid) for pid in agents]
+        if rss:  # the agents that served the throughput runs, idle again
+            fp["agent_rss_after_load_mib"] = {
+                "mean": round(sum(rss) / len(rss) / 2**20, 2),
+                "max": round(max(rss) / 2**20, 2),
+                "agents": len(rss),
+            }
 
     def _cpu_probe(self, lk: Lambkin) -> Callable[[], dict[str, float]]:
         """Cumulative CPU seconds: the control plane, its instances, and for docker the engine."""
