@@ -38,6 +38,8 @@ from typing import Protocol
 import watchfiles
 
 log = logging.getLogger(__name__)
+# watchfiles says "N changes detected" at INFO for every batch: under load, tens of lines a second.
+logging.getLogger("watchfiles.main").setLevel(logging.WARNING)
 
 HEADER_KEY = "lambkin_log"
 SUFFIX = ".log"

@@ -4,6 +4,7 @@ is freed; a runaway backlog is skipped at a line boundary."""
 
 from __future__ import annotations
 
+import logging
 import os
 import stat
 import time
@@ -160,3 +161,21 @@ def test_header_round_trip_and_garbage() -> None:
     assert parse_header(header_line("f n", "a/[$LATEST]b", "c")) == ("f n", "a/[$LATEST]b", "c")
     for line in (b"", b"{}", b'{"lambkin_log": 3}', b"\xff", b'{"s":1}'):
         assert parse_header(line) is None
+
+
+def test_the_watcher_does_not_log_every_batch(
+    files: LogFiles, feeds: Feeds, caplog: pytest.LogCaptureFixture
+) -> None:
+    """watchfiles logs each batch of changes at INFO: under load, tens of server log lines a
+    second that say nothing."""
+    caplog.set_level(logging.INFO)
+    path = files.create("fn", "s", "i7")
+    for n in range(3):
+        line = b"%d\n" % n
+        append(path, line)
+
+        def arrived(line: bytes = line) -> bool:
+            return feeds.of("i7").data.endswith(line)
+
+        until(arrived)
+    assert not [r for r in caplog.records if r.name.startswith("watchfiles")], caplog.records
