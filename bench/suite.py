@@ -346,14 +346,14 @@ class Bench:
             return lambda: {
                 "control_plane": sysinfo.cpu_seconds(lk.pid),
                 "instances": sysinfo.containers_cpu_seconds(containers),
-                "of_which_agents": sysinfo.own_cpu_seconds(agents),
+                "of_which_agents": sysinfo.tree_cpu_seconds(agents),
                 "docker_engine": sysinfo.engine_cpu_since(engine),
             }
         agents = sysinfo.children_map().get(lk.pid, [])
         return lambda: {
             "control_plane": sysinfo.cpu_seconds(lk.pid),
             "instances": sysinfo.tree_cpu_seconds(sysinfo.descendants(lk.pid)),
-            "of_which_agents": sysinfo.own_cpu_seconds(agents),
+            "of_which_agents": sysinfo.tree_cpu_seconds(agents),
         }
 
     async def _beyond_interpreter(self, driver: str) -> None:

@@ -32,17 +32,6 @@ def cpu_seconds(pid: int, reaped_children: bool = False) -> float:
     return ticks / CLK_TCK
 
 
-def own_cpu_seconds(pids: list[int]) -> float:
-    """CPU of these processes themselves (not their children); one that is gone counts 0."""
-    total = 0.0
-    for pid in pids:
-        try:
-            total += cpu_seconds(pid)
-        except OSError:
-            continue
-    return total
-
-
 def _status_kb(pid: int, key: str) -> int:
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -95,6 +84,7 @@ def descendants(pid: int, tree: dict[int, list[int]] | None = None) -> list[int]
 
 
 def tree_cpu_seconds(pids: list[int]) -> float:
+    """CPU of these processes themselves (not their children); one that is gone counts 0."""
     total = 0.0
     for pid in pids:
         try:

@@ -149,8 +149,8 @@ class LogFiles:
                 fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
             except FileNotFoundError:
                 continue
-            with os.fdopen(os.dup(fd), "rb") as reader:
-                first = reader.readline(64 * 1024)
+            start = os.pread(fd, 64 * 1024, 0)
+            first = start[: start.find(b"\n") + 1]
             target = parse_header(first)
             if target is None:
                 log.warning("%s is not a Lambkin log file; removing it", path)

@@ -218,9 +218,8 @@ class StreamFeed:
             self._shipper._put(self.target, rows, dropped, markers)
 
     def _other(self, line: bytes) -> None:
-        """Not a log event: the file's header, the ready line, or the agent's diagnostics."""
-        if b'"lambkin_agent"' in line or line.startswith(b'{"lambkin_log"'):
-            return
+        """Not a log event (log_files.py starts feeding after the file's header line, and the
+        ready line goes to the agent's stdout): kept in the server's log for whoever debugs."""
         text = line.decode(errors="replace").rstrip()
         if text:
             log.info("agent: %s", text[:1000], extra={"instance": self.target.instance_id})

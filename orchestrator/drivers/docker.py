@@ -109,25 +109,22 @@ class DockerDriver(Driver):
             )
         self._agent = str(agent_binary(log.info))  # built here on first use, then cached
         bridge = self._ensure_network(settings.docker_network)
-        self._firewall: HostFirewall | None = None
-        if settings.instance_host_access == "restricted":
-            firewall = HostFirewall(bridge, server_id, settings.instance_host_ports)
-            try:
-                firewall.apply()
-            except FirewallError as exc:
-                raise DriverMisconfigured(str(exc)) from None
-            self._firewall = firewall
-        else:
+        # Restricted: only the ports meant for instances. Open: every port, while we run (the
+        # chain may hold a restricted server's refusal).
+        restricted = settings.instance_host_access == "restricted"
+        ports = settings.instance_host_ports if restricted else [EVERY_PORT]
+        self._firewall: HostFirewall | None = HostFirewall(bridge, server_id, ports)
+        if not restricted:
             log.warning(
                 "LAMBKIN_INSTANCE_HOST_ACCESS=open: every function can reach every port of this "
                 "host (the control plane's API included)"
             )
-            firewall = HostFirewall(bridge, server_id, [EVERY_PORT])
-            try:  # open the shut ports a restricted server left, while we run
-                firewall.apply()
-                self._firewall = firewall
-            except FirewallError:
-                pass  # no iptables we may use: nothing can have shut them either
+        try:
+            self._firewall.apply()
+        except FirewallError as exc:
+            if restricted:
+                raise DriverMisconfigured(str(exc)) from None
+            self._firewall = None  # no iptables we may use: nothing can have shut them either
         self._warn_about_stale_images()
 
     def _ensure_network(self, name: str) -> str:

@@ -27,7 +27,8 @@ from __future__ import annotations
 import fcntl
 import re
 import subprocess
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 CHAIN_PREFIX = "LAMBKIN-"
@@ -146,20 +147,17 @@ class HostFirewall:
         return done
 
 
-class _host_lock:
+@contextmanager
+def _host_lock() -> Iterator[None]:
     """One server at a time rebuilds a chain (iptables' own -w lock covers single commands)."""
-
-    def __enter__(self) -> None:
-        for path in LOCK_PATHS:
-            try:
-                self._file = path.open("a")
-                break
-            except OSError:
-                continue
-        else:
-            raise FirewallError(f"cannot open a lock file ({', '.join(map(str, LOCK_PATHS))})")
-        fcntl.flock(self._file, fcntl.LOCK_EX)
-
-    def __exit__(self, *exc: object) -> None:
-        fcntl.flock(self._file, fcntl.LOCK_UN)
-        self._file.close()
+    for path in LOCK_PATHS:
+        try:
+            lock = path.open("a")
+            break
+        except OSError:
+            continue
+    else:
+        raise FirewallError(f"cannot open a lock file ({', '.join(map(str, LOCK_PATHS))})")
+    with lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield  # closing the file releases the lock

@@ -64,15 +64,7 @@ func (c *config) memorySizeMB() int {
 
 // allDigits is str.isdigit for what we accept: ASCII digits only, at least one.
 func allDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if !isDigit(s[i]) {
-			return false
-		}
-	}
-	return true
+	return s != "" && allBytes(s, isDigit)
 }
 
 // parseAddr: `host:port` or `[v6]:port`; an empty host is 0.0.0.0; port 0 is any free port.

@@ -500,6 +500,12 @@ func (b *body) readFixed(p []byte) (int, error) {
 	if b.remaining == 0 {
 		return 0, io.EOF
 	}
+	return b.readRemaining(p)
+}
+
+// readRemaining reads at most what is left of the current body (or chunk); the peer going away
+// before its end is an unexpected EOF.
+func (b *body) readRemaining(p []byte) (int, error) {
 	if int64(len(p)) > b.remaining {
 		p = p[:b.remaining]
 	}
@@ -541,15 +547,7 @@ func (b *body) readChunked(p []byte) (int, error) {
 		}
 		b.remaining, b.inChunk = size, true
 	}
-	if int64(len(p)) > b.remaining {
-		p = p[:b.remaining]
-	}
-	n, err := b.c.br.Read(p)
-	b.remaining -= int64(n)
-	if err == io.EOF {
-		err = io.ErrUnexpectedEOF
-	}
-	return n, err
+	return b.readRemaining(p)
 }
 
 // chunkSize reads a chunk-size line: hex digits, extensions dropped, CRLF (no bare LF).
@@ -864,15 +862,7 @@ func isTokenByte(c byte) bool {
 }
 
 func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if !isTokenByte(s[i]) {
-			return false
-		}
-	}
-	return true
+	return s != "" && allBytes(s, isTokenByte)
 }
 
 // validFieldValue: no control characters but tab (bytes 0x80 and up are fine: Latin-1).

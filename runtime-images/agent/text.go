@@ -97,8 +97,13 @@ func isASCII(s string) bool {
 }
 
 func isPrintableASCII(s string) bool {
+	return allBytes(s, func(c byte) bool { return c >= 0x20 && c <= 0x7e })
+}
+
+// allBytes: every byte of s passes ok (true for "").
+func allBytes(s string, ok func(byte) bool) bool {
 	for i := 0; i < len(s); i++ {
-		if s[i] < 0x20 || s[i] > 0x7e {
+		if !ok(s[i]) {
 			return false
 		}
 	}

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from orchestrator.log_follow import filter_events
 from tests.security.hostile import deploy, run
 from tests.support.server import Server
 
@@ -87,20 +88,10 @@ def test_forged_log_events_hide_no_later_line(server: Server) -> None:
 
 
 def _origin_of(server: Server, name: str, request_id: str) -> list[tuple[str, str]]:
-    """(origin, message) of one invocation's lines, as Lambkin's opt-in extension gives them."""
-    request = urllib.request.Request(
-        f"{server.endpoint}/",
-        data=json.dumps(
-            {"logGroupName": f"/aws/lambda/{name}", "filterPattern": f'"{request_id}"'}
-        ).encode(),
-        headers={
-            "X-Amz-Target": "Logs_20140328.FilterLogEvents",
-            "Content-Type": "application/x-amz-json-1.1",
-            "Lambkin-Log-Origin": "include",
-        },
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        events = json.loads(response.read())["events"]
+    """(origin, message) of one invocation's lines, as `lambkin logs` asks for them (with
+    Lambkin's opt-in extension)."""
+    body = {"logGroupName": f"/aws/lambda/{name}", "filterPattern": f'"{request_id}"'}
+    events = filter_events(server.endpoint, body)["events"]
     return [(event["lambkinOrigin"], event["message"]) for event in events]
 
 
