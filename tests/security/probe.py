@@ -222,6 +222,39 @@ def connect(event: dict[str, Any]) -> dict[str, Any]:
     return results
 
 
+RAPI_ABUSE = {
+    "huge header": b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n"
+    + b"X-Big: "
+    + b"a" * 100_000
+    + b"\r\n\r\n",
+    "garbage request line": b"\x00\xff NOT HTTP\r\n\r\n",
+    "bad chunk size": b"POST /2018-06-01/runtime/init/error HTTP/1.1\r\nHost: x\r\n"
+    b"Transfer-Encoding: chunked\r\n\r\nzz\r\n",
+    "chunk size overflow": b"POST /2018-06-01/runtime/init/error HTTP/1.1\r\nHost: x\r\n"
+    b"Transfer-Encoding: chunked\r\n\r\nfffffffffffffffff\r\n",
+    "other request id": b"POST /2018-06-01/runtime/invocation/not-mine/response HTTP/1.1\r\n"
+    b"Host: x\r\nContent-Length: 2\r\n\r\n{}",
+}
+
+
+def rapi_abuse(event: dict[str, Any]) -> dict[str, Any]:
+    """Send malformed and hostile requests to the agent's Runtime API (the one agent port the
+    function may reach); the status line each one got."""
+    import socket
+
+    host, port = os.environ["AWS_LAMBDA_RUNTIME_API"].rsplit(":", 1)
+    answers = {}
+    for name, raw in RAPI_ABUSE.items():
+
+        def send(raw: bytes = raw) -> str:
+            with socket.create_connection((host, int(port)), timeout=5) as conn:
+                conn.sendall(raw)
+                return conn.recv(4096).split(b"\r\n", 1)[0].decode(errors="replace")
+
+        answers[name] = attempt(send)
+    return answers
+
+
 def impersonate(event: dict[str, Any]) -> str:
     """Print perfect copies of the platform's own records for this very invocation."""
     request_id = event["request_id"]
@@ -251,6 +284,7 @@ PROBES: dict[str, Callable[[dict[str, Any]], object]] = {
     "lines": lines,
     "impersonate": impersonate,
     "connect": connect,
+    "rapi_abuse": rapi_abuse,
 }
 
 
