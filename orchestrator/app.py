@@ -48,7 +48,7 @@ async def build_services(settings: Settings) -> Services:
     observability = Observability.build(settings, registry.get)
     observability.attach(driver, pool)
     function_service = FunctionService(
-        registry, code_store, pool, settings, driver.available_runtimes
+        registry, code_store, pool, settings, driver.available_runtimes, driver
     )
     limiter = ConcurrencyLimiter(settings.concurrency_limit, settings.unreserved_concurrency_floor)
     invoker = Invoker(

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .arns import LATEST, function_arn
+from .container_images import ImageSettings, ResolvedImage
 from .log_names import log_group_name
 
 DEFAULT_ROLE = "arn:aws:iam::000000000000:role/lambda-role"
@@ -41,6 +42,10 @@ class FunctionConfig:
     tracing_mode: str = "PassThrough"
     log_format: str = "Text"
     tags: dict[str, str] = field(default_factory=dict)
+    # PackageType Image: the image as resolved when the code was set, and ImageConfig.
+    package_type: str = "Zip"
+    image: ResolvedImage | None = None
+    image_settings: ImageSettings = field(default_factory=ImageSettings)
     last_modified: str = field(default_factory=now_timestamp)
     revision_id: str = field(default_factory=new_revision_id)
 
@@ -50,14 +55,33 @@ class FunctionConfig:
             self, last_modified=now_timestamp(), revision_id=new_revision_id(), **changes
         )
 
+    @property
+    def is_image(self) -> bool:
+        return self.package_type == "Image"
+
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["architectures"] = list(self.architectures)
+        data["image"] = self.image.to_json() if self.image else None
+        data["image_settings"] = self.image_settings.render()
         return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> FunctionConfig:
-        return cls(**{**data, "architectures": tuple(data.get("architectures", ("x86_64",)))})
+        settings = data.get("image_settings") or {}
+        image = data.get("image")
+        return cls(
+            **{
+                **data,
+                "architectures": tuple(data.get("architectures", ("x86_64",))),
+                "image": ResolvedImage.from_json(image) if image else None,
+                "image_settings": ImageSettings(
+                    tuple(settings["EntryPoint"]) if "EntryPoint" in settings else None,
+                    tuple(settings["Command"]) if "Command" in settings else None,
+                    settings.get("WorkingDirectory"),
+                ),
+            }
+        )
 
     def render(self, region: str, account_id: str) -> dict[str, Any]:
         """The AWS FunctionConfiguration shape."""
@@ -79,7 +103,7 @@ class FunctionConfig:
             # Code is unpacked before the API answers, so a function is usable at once.
             "State": "Active",
             "LastUpdateStatus": "Successful",
-            "PackageType": "Zip",
+            "PackageType": self.package_type,
             "Architectures": list(self.architectures),
             "EphemeralStorage": {"Size": self.ephemeral_storage},
             "LoggingConfig": {"LogFormat": self.log_format, "LogGroup": log_group_name(self.name)},
@@ -87,4 +111,20 @@ class FunctionConfig:
         }
         if self.environment:
             rendered["Environment"] = {"Variables": dict(self.environment)}
+        if self.is_image:
+            # An image function has neither (AWS leaves both keys out), and says how its
+            # image's settings are replaced.
+            del rendered["Runtime"], rendered["Handler"]
+            image_config = self.image_settings.render()
+            rendered["ImageConfigResponse"] = {"ImageConfig": image_config} if image_config else {}
         return rendered
+
+    def render_code(self, zip_location: str) -> dict[str, Any]:
+        """GetFunction's Code: where the zip is, or which image (as given, and pinned)."""
+        if self.image is not None:
+            return {
+                "RepositoryType": "ECR",
+                "ImageUri": self.image.uri,
+                "ResolvedImageUri": self.image.resolved_uri,
+            }
+        return {"RepositoryType": "S3", "Location": zip_location}

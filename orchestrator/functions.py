@@ -10,11 +10,17 @@ import asyncio
 import dataclasses
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from . import validation
 from .arns import LATEST, FunctionRef, function_arn, parse_function_ref
 from .code_store import CodeError, CodeStore, StoredCode
+from .container_images import (
+    ImageUnavailable,
+    ResolvedImage,
+    describe_missing_command,
+    runtime_command,
+)
 from .errors import LambdaError, LambdaErrorCode, invalid_parameter, not_found
 from .errors import validation as constraint_failure
 from .function_config import FunctionConfig
@@ -30,6 +36,14 @@ LIST_PAGE_DEFAULT = 50
 LIST_PAGE_MAX = 10000
 
 
+class ImageSource(Protocol):
+    """Where container images come from: the driver (drivers/base.py)."""
+
+    async def resolve_image(self, uri: str) -> ResolvedImage: ...
+
+    async def release_image(self, image_id: str) -> None: ...
+
+
 class FunctionService:
     def __init__(
         self,
@@ -38,8 +52,10 @@ class FunctionService:
         pool: Pool,
         settings: Settings,
         available_runtimes: Callable[[], list[str]],
+        images: ImageSource,
     ) -> None:
         self._registry = registry
+        self._images = images
         self._code = code_store
         self._pool = pool
         self._settings = settings
@@ -65,27 +81,72 @@ class FunctionService:
         except CodeError as exc:
             raise LambdaError(LambdaErrorCode(exc.error_code), exc.message) from None
 
+    async def _resolve_image(self, uri: str) -> ResolvedImage:
+        """The image, found (or pulled) and pinned by the driver, within AWS's size limit."""
+        try:
+            image = await self._images.resolve_image(uri)
+        except ImageUnavailable as exc:
+            raise invalid_parameter(str(exc)) from None
+        limit = self._settings.max_image_bytes
+        if image.size > limit:
+            await self._release_if_unused(image.image_id)
+            raise invalid_parameter(
+                f"Image size {image.size} bytes of {uri} exceeds the maximum allowed image size "
+                f"of {limit} bytes: make the image smaller (a slimmer base, fewer layers)."
+            )
+        return image
+
+    def _image_code(self, image: ResolvedImage) -> dict[str, Any]:
+        """The FunctionConfig fields an image sets: AWS reports the digest as CodeSha256."""
+        return {
+            "image": image,
+            "code_sha256_hex": image.digest_hex,
+            "code_sha256": image.digest_hex,
+            "code_size": 0,
+        }
+
+    async def _release_if_unused(self, image_id: str) -> None:
+        if not any(c.image and c.image.image_id == image_id for c in self._registry.all()):
+            await self._images.release_image(image_id)
+
     async def create(self, body: Any) -> FunctionConfig:
         if not isinstance(body, dict):
             raise LambdaError(
                 LambdaErrorCode.INVALID_REQUEST_CONTENT, "The request body must be a JSON object."
             )
         name = validation.function_name(body.get("FunctionName"))
-        fields = validation.configuration(body, self._available_runtimes(), creating=True)
+        package = validation.package_type(body)
+        fields = validation.configuration(
+            body, self._available_runtimes(), creating=True, package=package
+        )
         tags = validation.tags(body.get("Tags"))
         validate_tags(tags)
-        zip_bytes = validation.zip_file(body.get("Code"))
+        if package == "Image":
+            uri = validation.image_uri(body.get("Code"))
+        else:
+            zip_bytes = validation.zip_file(body.get("Code"))
         if self._registry.get(name) is not None:
             raise LambdaError(LambdaErrorCode.RESOURCE_CONFLICT, f"Function already exist: {name}")
-        code = await self._store_code(zip_bytes)
-        config = FunctionConfig(
-            name=name,
-            code_sha256_hex=code.sha256_hex,
-            code_sha256=code.code_sha256,
-            code_size=code.size,
-            tags=tags,
-            **fields,
-        )
+        if package == "Image":
+            image = await self._resolve_image(uri)
+            code_fields = self._image_code(image)
+            config = FunctionConfig(
+                name=name, runtime="", handler="", package_type="Image", tags=tags,
+                **code_fields, **fields,
+            )  # fmt: skip
+            if not runtime_command(image, config.image_settings):
+                await self._release_if_unused(image.image_id)
+                raise invalid_parameter(describe_missing_command(uri))
+        else:
+            code = await self._store_code(zip_bytes)
+            config = FunctionConfig(
+                name=name,
+                code_sha256_hex=code.sha256_hex,
+                code_sha256=code.code_sha256,
+                code_size=code.size,
+                tags=tags,
+                **fields,
+            )
         try:
             self._registry.create(config)
         except FunctionExists:
@@ -152,6 +213,12 @@ class FunctionService:
                 LambdaErrorCode.INVALID_REQUEST_CONTENT, "The request body must be a JSON object."
             )
         self._check_revision(config, body)
+        if config.is_image:
+            return await self._update_image(config, body)
+        if "ImageUri" in body:
+            raise invalid_parameter(
+                "Please don't provide ImageUri when updating a function with packageType Zip."
+            )
         if "ZipFile" not in body:
             raise invalid_parameter(
                 "ZipFile is required: this server takes code as a base64 zip only."
@@ -166,11 +233,29 @@ class FunctionService:
         )
         return self._replace(config, new, "code update")
 
+    async def _update_image(self, config: FunctionConfig, body: dict[str, Any]) -> FunctionConfig:
+        uri = validation.image_uri(body, updating=True)
+        validation.architectures(body.get("Architectures"))
+        image = await self._resolve_image(uri)
+        old_image = config.image
+        if body.get("DryRun"):
+            new = config
+        else:
+            new = self._replace(config, config.updated(**self._image_code(image)), "code update")
+        for unused in {old_image.image_id if old_image else "", image.image_id} - {""}:
+            await self._release_if_unused(unused)
+        return new
+
     async def update_configuration(self, ref: FunctionRef, body: Any) -> FunctionConfig:
         config = self.require(ref)
-        fields = validation.configuration(body, self._available_runtimes(), creating=False)
+        fields = validation.configuration(
+            body, self._available_runtimes(), creating=False, package=config.package_type
+        )
         self._check_revision(config, body)
-        return self._replace(config, config.updated(**fields), "configuration update")
+        new = config.updated(**fields)
+        if new.image is not None and not runtime_command(new.image, new.image_settings):
+            raise invalid_parameter(describe_missing_command(new.image.uri))
+        return self._replace(config, new, "configuration update")
 
     async def delete(self, ref: FunctionRef) -> None:
         config = self.require(ref)
@@ -179,6 +264,8 @@ class FunctionService:
         except FunctionMissing:
             raise not_found(f"Function not found: {self.arn(config.name)}") from None
         self._pool.retire(config.name, keep_revision=None, reason=StopReason.DELETED)
+        if config.image is not None:
+            await self._release_if_unused(config.image.image_id)
         for hook in self.deleted_hooks:
             hook(config.name)
         log.info("function deleted", extra={"function": config.name})

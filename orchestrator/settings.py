@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .container_images import MAX_IMAGE_BYTES
+
 DriverName = Literal["auto", "docker", "process"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -57,6 +59,8 @@ class Settings(BaseSettings):
     # communication off, so instances cannot reach one another); an existing network of this
     # name must have it off too, or the docker driver refuses to start.
     docker_network: str = "lambkin"
+    # Container-image functions: the largest image accepted (AWS: 10 GiB, uncompressed).
+    max_image_bytes: int = MAX_IMAGE_BYTES
     # What instances may reach on this host itself (docker driver; drivers/host_firewall.py):
     # "restricted" refuses every new connection from an instance to any of the host's addresses
     # except to `instance_host_ports` (a JSON list, e.g. [5432]); "open" leaves Docker's

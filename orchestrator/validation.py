@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .arns import is_valid_function_name
+from .container_images import parse_image_reference, validate_image_config
 from .errors import LambdaError, LambdaErrorCode, invalid_parameter, validation
 from .runtimes import unbuildable_reason
 
@@ -174,12 +175,53 @@ def architectures(value: Any) -> tuple[str, ...] | None:
     return ("x86_64",)
 
 
+IMAGE_TAKES_NO_RUNTIME = (
+    "Please don't provide Handler or Runtime or Layer when the intended function PackageType "
+    "is Image."
+)
+NO_CODE = "Please provide a source for function code."
+
+
+def package_type(body: dict[str, Any]) -> str:
+    value = body.get("PackageType", "Zip")
+    if value not in ("Zip", "Image"):
+        raise validation("packageType", "Member must satisfy enum value set: [Image, Zip]")
+    return str(value)
+
+
+def image_uri(code: Any, *, updating: bool = False) -> str:
+    """`Code.ImageUri` (UpdateFunctionCode: `ImageUri`): a Docker image reference."""
+    if not isinstance(code, dict) or "ImageUri" not in code:
+        if updating:
+            raise invalid_parameter(
+                "Please provide ImageUri when updating a function with packageType Image."
+            )
+        raise invalid_parameter(NO_CODE)
+    if any(key in code for key in ("ZipFile", "S3Bucket", "S3Key")):
+        raise invalid_parameter(
+            "Please don't provide ZipFile or S3 code for a function with packageType Image: "
+            "give the image as ImageUri only."
+        )
+    uri = code["ImageUri"]
+    if not isinstance(uri, str) or parse_image_reference(uri) is None:
+        raise invalid_parameter(
+            f"Source image {uri} is not valid. Provide a valid source image: a Docker image "
+            "reference, [registry/]name[:tag][@sha256:digest]."
+        )
+    return uri
+
+
 def zip_file(code: Any) -> bytes:
     """The zip from `Code.ZipFile` (base64), or a clear error for code sources we do not take."""
     if not isinstance(code, dict):
         raise invalid_parameter('Code is required: {"ZipFile": <base64 of a zip>}.')
     if "ZipFile" not in code:
-        if code.get("S3Bucket") or code.get("ImageUri"):
+        if code.get("ImageUri"):
+            raise invalid_parameter(
+                "Please don't provide ImageUri when the intended function PackageType is Zip "
+                "(set PackageType to Image to run a container image)."
+            )
+        if code.get("S3Bucket"):
             raise invalid_parameter(
                 "Only Code.ZipFile is supported by this server; upload the zip directly "
                 "(e.g. `aws lambda create-function --zip-file fileb://function.zip`)."
@@ -200,22 +242,30 @@ def decode_zip(value: Any) -> bytes:
 
 
 def configuration(
-    body: Any, available_runtimes: Iterable[str], *, creating: bool
+    body: Any, available_runtimes: Iterable[str], *, creating: bool, package: str = "Zip"
 ) -> dict[str, Any]:
     """Validate the configuration fields shared by CreateFunction and UpdateFunctionConfiguration.
 
-    Returns FunctionConfig keyword arguments for the fields present in the request.
+    Returns FunctionConfig keyword arguments for the fields present in the request. `package`
+    is the function's PackageType (from the request on create, as stored on update).
     """
     body = _require_object(body)
-    if body.get("PackageType", "Zip") != "Zip":
-        raise invalid_parameter(
-            "PackageType Image is not supported yet; package the function as a zip."
-        )
     fields: dict[str, Any] = {}
-    if creating or "Runtime" in body:
-        fields["runtime"] = runtime(body.get("Runtime"), available_runtimes)
-    if creating or "Handler" in body:
-        fields["handler"] = handler(body.get("Handler"))
+    if package == "Image":
+        if body.get("Runtime") or body.get("Handler") or body.get("Layers"):
+            raise invalid_parameter(IMAGE_TAKES_NO_RUNTIME)
+        if "ImageConfig" in body:
+            fields["image_settings"] = validate_image_config(body["ImageConfig"])
+    else:
+        if body.get("ImageConfig"):
+            raise invalid_parameter(
+                "ImageConfig applies to functions with PackageType Image only: leave it out "
+                "for a zip function (its Handler says what to run)."
+            )
+        if creating or "Runtime" in body:
+            fields["runtime"] = runtime(body.get("Runtime"), available_runtimes)
+        if creating or "Handler" in body:
+            fields["handler"] = handler(body.get("Handler"))
     if creating or "Role" in body:
         fields["role"] = role(body.get("Role"))
     description = _string(body, "Description", DESCRIPTION_MAX)

@@ -49,7 +49,7 @@ async def get_function(
     location = str(request.url_for("download_code", sha=config.code_sha256_hex))
     body: dict[str, Any] = {
         "Configuration": svc.functions.render(config),
-        "Code": {"RepositoryType": "S3", "Location": location},
+        "Code": config.render_code(location),
         "Tags": dict(config.tags),
     }
     concurrency = svc.scaling.get_reserved(parse_function_ref(config.name))
@@ -95,6 +95,7 @@ async def delete_function(
 @router.get("/lambkin/code/{sha}.zip", name="download_code")
 async def download_code(sha: str, svc: Services = Depends(services)) -> FileResponse:
     """Where GetFunction's Code.Location points: the stored zip."""
-    if sha not in svc.registry.code_in_use():
+    path = svc.settings.code_dir / "zips" / f"{sha}.zip"
+    if sha not in svc.registry.code_in_use() or not path.is_file():  # (an image has no zip)
         raise not_found(f"No stored code with SHA-256 {sha}")
-    return FileResponse(svc.settings.code_dir / "zips" / f"{sha}.zip", media_type="application/zip")
+    return FileResponse(path, media_type="application/zip")

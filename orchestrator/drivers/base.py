@@ -17,6 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from ..arns import LATEST
+from ..container_images import (
+    ImageUnavailable,
+    ResolvedImage,
+    handler_of,
+    image_environment,
+    runtime_command,
+    working_directory,
+)
 from ..function_config import FunctionConfig
 from ..log_files import LogFiles, LogOpener
 from ..log_names import log_group_name, log_stream_name
@@ -52,8 +60,8 @@ class InstanceSpec:
     instance_id: str
     server_id: str
     config: FunctionConfig
-    runtime: RuntimeSpec
-    code_path: Path
+    runtime: RuntimeSpec | None  # None for an image function: the image is its runtime
+    code_path: Path | None  # the unpacked zip (None for an image function)
     region: str
     init_timeout_s: float = 10.0
     initialization_type: str = "on-demand"
@@ -89,6 +97,43 @@ class InstanceSpec:
             "LAMBDA_TASK_ROOT": task_root,
             "LAMBDA_RUNTIME_DIR": runtime_dir,
             "AWS_EXECUTION_ENV": f"AWS_Lambda_{config.runtime}",
+            **self._function_variables(),
+        }
+        if self.runtime is not None and self.runtime.python_path:
+            env["PYTHONPATH"] = runtime_dir
+        env.update(config.environment)
+        return env
+
+    def image_launch(self, path: str) -> tuple[ResolvedImage, list[str], dict[str, str], str]:
+        """An image function's instance: (image, command, environment, working directory).
+
+        The image's ENV stays beneath Lambda's variables; the library path and execution
+        environment are the image's business, as on Lambda.
+        """
+        config = self.config
+        image = config.image
+        assert image is not None, "image_launch of a zip function"
+        settings = config.image_settings
+        lambda_env = {
+            "PATH": path,
+            "LANG": "en_US.UTF-8",
+            "TZ": ":UTC",
+            "_HANDLER": handler_of(image, settings),
+            "LAMBDA_TASK_ROOT": "/var/task",
+            "LAMBDA_RUNTIME_DIR": "/var/runtime",
+            **self._function_variables(),
+        }
+        return (
+            image,
+            runtime_command(image, settings),
+            image_environment(image.env, lambda_env, config.environment),
+            working_directory(image, settings),
+        )
+
+    def _function_variables(self) -> dict[str, str]:
+        """What Lambda tells every runtime about its function and instance."""
+        config = self.config
+        return {
             "AWS_LAMBDA_FUNCTION_NAME": config.name,
             "AWS_LAMBDA_FUNCTION_VERSION": LATEST,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(config.memory_size),
@@ -98,18 +143,18 @@ class InstanceSpec:
             "AWS_REGION": self.region,
             "AWS_DEFAULT_REGION": self.region,
         }
-        if self.runtime.python_path:
-            env["PYTHONPATH"] = runtime_dir
-        env.update(config.environment)
-        return env
 
     def agent_environment(
-        self, runtime_cmd: list[str], runtime_env: dict[str, str], **extra: str
+        self,
+        runtime_cmd: list[str],
+        runtime_env: dict[str, str],
+        cwd: str | None = None,
+        **extra: str,
     ) -> dict[str, str]:
         return {
             "LAMBKIN_RUNTIME_CMD": json.dumps(runtime_cmd),
             "LAMBKIN_RUNTIME_ENV": json.dumps(runtime_env),
-            "LAMBKIN_RUNTIME_CWD": runtime_env["LAMBDA_TASK_ROOT"],
+            "LAMBKIN_RUNTIME_CWD": cwd or runtime_env["LAMBDA_TASK_ROOT"],
             "LAMBKIN_INSTANCE_ID": self.instance_id,
             "LAMBKIN_SERVER_ID": self.server_id,
             "LAMBKIN_INIT_TIMEOUT_S": str(self.init_timeout_s),
@@ -189,6 +234,17 @@ class Driver(abc.ABC):
     @abc.abstractmethod
     def available_runtimes(self) -> list[str]:
         """Runtime identifiers this driver can run now (e.g. whose images exist)."""
+
+    async def resolve_image(self, uri: str) -> ResolvedImage:
+        """Find (or pull) the image `uri` names and pin it, so that retagging or removing the
+        tag cannot change or take what a function runs; raises ImageUnavailable."""
+        raise ImageUnavailable(
+            f"the {self.name} driver runs no container images: start the server with "
+            "--driver docker to use PackageType Image"
+        )
+
+    async def release_image(self, image_id: str) -> None:  # noqa: B027 (nothing to drop here)
+        """No function runs `image_id` any more: drop the pin `resolve_image` made."""
 
     async def close(self) -> None:
         """Release the driver's own resources (not the instances): by default its log reader."""

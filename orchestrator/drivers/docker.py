@@ -40,6 +40,7 @@ from docker.models.containers import Container
 from docker.types import LogConfig
 
 from ..agent_binary import agent_binary
+from ..container_images import ResolvedImage
 from ..runtimes import RUNTIMES
 from ..settings import Settings
 from .base import (
@@ -57,6 +58,7 @@ from .base import (
     OwnedInstance,
     StartFailed,
 )
+from .docker_images import release, resolve
 from .host_firewall import EVERY_PORT, FirewallError, HostFirewall
 
 log = logging.getLogger(__name__)
@@ -207,19 +209,41 @@ class DockerDriver(Driver):
         }
         return sorted(r for r, spec in RUNTIMES.items() if f"{spec.image}:latest" in present)
 
+    async def resolve_image(self, uri: str) -> ResolvedImage:
+        return await asyncio.to_thread(resolve, self._client, uri)
+
+    async def release_image(self, image_id: str) -> None:
+        await asyncio.to_thread(release, self._client, image_id)
+
     async def start(self, spec: InstanceSpec) -> InstanceHandle:
         return await asyncio.to_thread(self._start, spec)
 
-    def _start(self, spec: InstanceSpec) -> InstanceHandle:
-        runtime_dir = (
-            f"{RUNTIME_ROOT}/{spec.runtime.client_dir}" if spec.runtime.client_dir else RUNTIME_ROOT
+    def _launch(self, spec: InstanceSpec) -> tuple[str, list[str], dict[str, str], str, str]:
+        """(image to run, runtime command, its environment, its working directory, what to
+        tell the user when the image is missing)."""
+        if spec.runtime is None:  # an image function: its own ENTRYPOINT/CMD is the runtime
+            image, command, env, cwd = spec.image_launch(LAMBDA_PATH)
+            missing = (
+                f"the function's image {image.resolved_uri} ({image.uri}) is gone from this "
+                "host's Docker engine: load it again, or point the function at another image "
+                "(UpdateFunctionCode with ImageUri)"
+            )
+            return image.image_id, command, env, cwd, missing
+        runtime = spec.runtime
+        runtime_dir = f"{RUNTIME_ROOT}/{runtime.client_dir}" if runtime.client_dir else RUNTIME_ROOT
+        command = runtime.resolve_command(TASK_ROOT, runtime_dir)
+        env = spec.runtime_environment(TASK_ROOT, runtime_dir, LAMBDA_PATH)
+        missing = (
+            f"runtime image {runtime.image} is missing: build it with `make images` "
+            "(or `lambkin images build`)"
         )
-        command = spec.runtime.resolve_command(TASK_ROOT, runtime_dir)
-        runtime_env = spec.runtime_environment(TASK_ROOT, runtime_dir, LAMBDA_PATH)
-        volumes = {
-            str(spec.code_path): {"bind": TASK_ROOT, "mode": "ro"},
-            self._agent: {"bind": AGENT_PATH, "mode": "ro"},
-        }
+        return runtime.image, command, env, TASK_ROOT, missing
+
+    def _start(self, spec: InstanceSpec) -> InstanceHandle:
+        image, command, runtime_env, cwd, missing = self._launch(spec)
+        volumes = {self._agent: {"bind": AGENT_PATH, "mode": "ro"}}
+        if spec.code_path is not None:
+            volumes[str(spec.code_path)] = {"bind": TASK_ROOT, "mode": "ro"}
         log_path = "/dev/null"
         if self.log_files is not None:
             log_file = self.log_files.create(
@@ -230,6 +254,7 @@ class DockerDriver(Driver):
         environment = spec.agent_environment(
             command,
             runtime_env,
+            cwd,
             LAMBKIN_CONTROL_ADDR=f"0.0.0.0:{AGENT_CONTROL_PORT}",
             LAMBKIN_MEMORY_SOURCE="cgroup",
             LAMBKIN_RUNTIME_USER=RUNTIME_USER,
@@ -238,7 +263,7 @@ class DockerDriver(Driver):
         memory = f"{spec.config.memory_size}m"
         try:
             container: Container = self._client.containers.run(
-                spec.runtime.image,
+                image,
                 detach=True,
                 name=f"lambkin-{spec.config.name[:40]}-{spec.instance_id}",
                 labels=spec.labels,
@@ -265,10 +290,7 @@ class DockerDriver(Driver):
             )
         except docker.errors.ImageNotFound:
             self._finish_log(spec.instance_id)
-            raise StartFailed(
-                f"runtime image {spec.runtime.image} is missing: build it with `make images` "
-                "(or `lambkin images build`)"
-            ) from None
+            raise StartFailed(missing) from None
         except docker.errors.APIError as exc:
             self._finish_log(spec.instance_id)
             raise StartFailed(

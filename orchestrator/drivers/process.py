@@ -114,6 +114,12 @@ class ProcessDriver(Driver):
         return self._root / instance_id
 
     async def start(self, spec: InstanceSpec) -> InstanceHandle:
+        if spec.runtime is None or spec.code_path is None:
+            # Created under the docker driver, then this server restarted with this one.
+            raise StartFailed(
+                f"{spec.config.name} is a container-image function, and the process driver runs "
+                "no images: restart the server with --driver docker"
+            )
         workdir = self._instance_dir(spec.instance_id)
         (workdir / "tmp").mkdir(parents=True, exist_ok=True)
         task_root = str(spec.code_path)

@@ -115,7 +115,7 @@ def test_defaults_only_what_is_given() -> None:
         ),
         ({"EphemeralStorage": {"Size": 100}}, LambdaErrorCode.VALIDATION),
         ({"Architectures": ["arm64"]}, LambdaErrorCode.INVALID_PARAMETER_VALUE),
-        ({"PackageType": "Image"}, LambdaErrorCode.INVALID_PARAMETER_VALUE),
+        ({"ImageConfig": {"Command": ["x"]}}, LambdaErrorCode.INVALID_PARAMETER_VALUE),
         ({"TracingConfig": {"Mode": "Sometimes"}}, LambdaErrorCode.VALIDATION),
     ],
 )
