@@ -35,8 +35,24 @@ def _container_events(function: str, since: float, until: float) -> dict[str, fl
     return times
 
 
-def cold_starts(lk: Lambkin, samples: int, warmup: int = 1) -> dict[str, Any]:
-    """Invoke a freshly created Python hello world (no instance exists) and split the time.
+# The same hello world as an image function: Lambkin's Python image with the code baked in and
+# our runtime client as its ENTRYPOINT, so the two cold starts differ only by the package type.
+IMAGE_FUNCTION_FILES = {
+    "Dockerfile": """FROM lambkin/python3.11
+COPY app.py /var/task/app.py
+WORKDIR /var/task
+ENTRYPOINT ["python3", "-m", "lambkin_runtime"]
+CMD ["app.handler"]
+""",
+    "app.py": HELLO,
+}
+
+
+def cold_starts(
+    lk: Lambkin, samples: int, warmup: int = 1, image: str | None = None
+) -> dict[str, Any]:
+    """Invoke a freshly created Python hello world (no instance exists) and split the time:
+    a zip function, or with `image`, that image as a PackageType Image function.
 
     Outside the server we can see: the client's total; for docker, the container's `create` and
     `start` events (the engine's own timestamps); the REPORT line's Init Duration and Duration.
@@ -46,7 +62,10 @@ def cold_starts(lk: Lambkin, samples: int, warmup: int = 1) -> dict[str, Any]:
     results = []
     for i in range(warmup + samples):
         name = f"bench-cold-{lk.driver}-{i}-{int(time.time() * 1000) % 100000}"
-        lk.deploy(name, {"app.py": HELLO})
+        if image is None:
+            lk.deploy(name, {"app.py": HELLO})
+        else:
+            lk.deploy_image(name, image)
         report = lk.invoke_with_report(name, b"{}")
         sample: dict[str, Any] = {
             "total_ms": report["total_ms"],

@@ -65,6 +65,12 @@ class Lambkin:
             f"/2015-03-31/functions/{name}/invocations",
         )
 
+    def deploy_image(self, name: str, image: str, memory_mb: int = 128) -> None:
+        self.lam.create_function(
+            FunctionName=name, PackageType="Image", Code={"ImageUri": image}, Role=ROLE,
+            MemorySize=memory_mb, Timeout=30,
+        )  # fmt: skip
+
     def invoke_with_report(self, name: str, payload: bytes) -> dict[str, Any]:
         """One boto3 invocation with LogType=Tail: client time plus the REPORT line's figures."""
         start_wall = time.time()

@@ -214,6 +214,11 @@ def markdown(report: dict[str, Any]) -> str:
     row += [_fmt(_get(cold, "docker", "phases", "total_ms", "p50_ms")), f"floor {_fmt(floor)}", ""]
     row += [_fmt(_get(cold, "process", "phases", "total_ms", "p50_ms")), "", ""]
     lines.append("| " + " | ".join(row) + " |")
+    image_cold = _get(cold, "docker_image_function", "phases", "total_ms", "p50_ms")
+    if image_cold is not None:
+        row = ["cold start p50, the same hello world as a container-image function"]
+        row += [_fmt(image_cold), f"floor {_fmt(floor)}", "", "", "", ""]
+        lines.append("| " + " | ".join(row) + " |")
     java = report.get("java_warm_reuse", {})
     if java:
         row = ["java17: first invocation / warm p50 (speed-up)"]

@@ -18,6 +18,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from tests.support.docker_build import build_image
 from tests.support.oracles import awslambdaric_dir
 
 from . import cold, footprint, report, sysinfo, warm
@@ -41,6 +42,17 @@ def handler(event, context):
     return event
 """
 RIC_BOOTSTRAP = '#!/bin/sh\nexec python3 -m awslambdaric "$_HANDLER"\n'
+
+
+def cold_image() -> str:
+    """The image function of the cold-start comparison (built once, then found by its hash)."""
+    import docker
+
+    client = docker.from_env()
+    try:
+        return build_image(client, "lambkin-bench/hello-image", cold.IMAGE_FUNCTION_FILES)
+    finally:
+        client.close()
 
 
 class _Reference:
@@ -159,6 +171,9 @@ class Bench:
             async def cold_starts() -> None:
                 r["cold_start"][driver] = cold.cold_starts(lk, p.cold_samples)
                 if driver == "docker":
+                    r["cold_start"]["docker_image_function"] = cold.cold_starts(
+                        lk, p.cold_samples, image=cold_image()
+                    )
                     r["cold_start"]["docker_run_floor"] = cold.docker_run_floor(
                         IMAGE, p.floor_samples
                     )
