@@ -95,6 +95,7 @@ class ResolvedImage:
     command: tuple[str, ...] = ()
     working_dir: str = ""
     env: dict[str, str] = field(default_factory=dict)
+    volumes: tuple[str, ...] = ()  # the image's VOLUME paths (they get no volume: see docker.py)
 
     @property
     def digest_hex(self) -> str:
@@ -110,6 +111,7 @@ class ResolvedImage:
             "command": list(self.command),
             "working_dir": self.working_dir,
             "env": dict(self.env),
+            "volumes": list(self.volumes),
         }
 
     @classmethod
@@ -123,6 +125,7 @@ class ResolvedImage:
             command=tuple(data.get("command", ())),
             working_dir=data.get("working_dir", ""),
             env=dict(data.get("env", {})),
+            volumes=tuple(data.get("volumes", ())),
         )
 
 

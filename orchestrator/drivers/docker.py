@@ -32,6 +32,8 @@ import asyncio
 import logging
 import os
 import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import docker
@@ -81,6 +83,23 @@ SHM_SIZE = "64m"
 AGENT_PATH = "/opt/lambkin/agent/lambkin-agent"
 ICC_OPTION = "com.docker.network.bridge.enable_icc"
 BRIDGE_NAME_OPTION = "com.docker.network.bridge.name"
+
+
+# The agent serves the Runtime API on loopback only (set, never defaulted: see _start).
+RUNTIME_API_ADDR = "127.0.0.1:9001"
+
+
+@dataclass(frozen=True)
+class _Launch:
+    """What one instance's container runs."""
+
+    image: str
+    command: list[str]  # the runtime's
+    env: dict[str, str]  # the runtime's
+    cwd: str  # the runtime's
+    missing: str  # what to tell the user when the image is gone
+    image_env: Mapping[str, str] = field(default_factory=dict)  # the image's own ENV
+    volumes: tuple[str, ...] = ()  # the image's VOLUMEs
 
 
 class DockerDriver(Driver):
@@ -218,9 +237,7 @@ class DockerDriver(Driver):
     async def start(self, spec: InstanceSpec) -> InstanceHandle:
         return await asyncio.to_thread(self._start, spec)
 
-    def _launch(self, spec: InstanceSpec) -> tuple[str, list[str], dict[str, str], str, str]:
-        """(image to run, runtime command, its environment, its working directory, what to
-        tell the user when the image is missing)."""
+    def _launch(self, spec: InstanceSpec) -> _Launch:
         if spec.runtime is None:  # an image function: its own ENTRYPOINT/CMD is the runtime
             image, command, env, cwd = spec.image_launch(LAMBDA_PATH)
             missing = (
@@ -228,7 +245,7 @@ class DockerDriver(Driver):
                 "host's Docker engine: load it again, or point the function at another image "
                 "(UpdateFunctionCode with ImageUri)"
             )
-            return image.image_id, command, env, cwd, missing
+            return _Launch(image.image_id, command, env, cwd, missing, image.env, image.volumes)
         runtime = spec.runtime
         runtime_dir = f"{RUNTIME_ROOT}/{runtime.client_dir}" if runtime.client_dir else RUNTIME_ROOT
         command = runtime.resolve_command(TASK_ROOT, runtime_dir)
@@ -237,13 +254,17 @@ class DockerDriver(Driver):
             f"runtime image {runtime.image} is missing: build it with `make images` "
             "(or `lambkin images build`)"
         )
-        return runtime.image, command, env, TASK_ROOT, missing
+        return _Launch(runtime.image, command, env, TASK_ROOT, missing)
 
     def _start(self, spec: InstanceSpec) -> InstanceHandle:
-        image, command, runtime_env, cwd, missing = self._launch(spec)
+        launch = self._launch(spec)
         volumes = {self._agent: {"bind": AGENT_PATH, "mode": "ro"}}
         if spec.code_path is not None:
             volumes[str(spec.code_path)] = {"bind": TASK_ROOT, "mode": "ro"}
+        tmpfs = {"/tmp": f"size={spec.config.ephemeral_storage}m,mode=1777"}
+        # An image's VOLUMEs would be writable volumes on the host's disk: each gets an empty,
+        # read-only tmpfs instead (Lambda's file system is read-only but for /tmp).
+        tmpfs.update({path: "ro,size=4k" for path in launch.volumes if path != "/tmp"})
         log_path = "/dev/null"
         if self.log_files is not None:
             log_file = self.log_files.create(
@@ -251,10 +272,15 @@ class DockerDriver(Driver):
             )
             volumes[str(log_file)] = {"bind": LOG_PATH, "mode": "rw"}
             log_path = LOG_PATH
-        environment = spec.agent_environment(
-            command,
-            runtime_env,
-            cwd,
+        # Docker gives the image's ENV to the agent too: blank every name of it (Go and the agent
+        # read an empty value as unset), so an image cannot tune GODEBUG, GOMAXPROCS or any
+        # LAMBKIN_ setting of the agent. The runtime gets the image's ENV from LAMBKIN_RUNTIME_ENV.
+        environment = dict.fromkeys(launch.image_env, "")
+        environment |= spec.agent_environment(
+            launch.command,
+            launch.env,
+            launch.cwd,
+            LAMBKIN_RUNTIME_API_ADDR=RUNTIME_API_ADDR,
             LAMBKIN_CONTROL_ADDR=f"0.0.0.0:{AGENT_CONTROL_PORT}",
             LAMBKIN_MEMORY_SOURCE="cgroup",
             LAMBKIN_RUNTIME_USER=RUNTIME_USER,
@@ -263,7 +289,7 @@ class DockerDriver(Driver):
         memory = f"{spec.config.memory_size}m"
         try:
             container: Container = self._client.containers.run(
-                image,
+                launch.image,
                 detach=True,
                 name=f"lambkin-{spec.config.name[:40]}-{spec.instance_id}",
                 labels=spec.labels,
@@ -272,7 +298,7 @@ class DockerDriver(Driver):
                 volumes=volumes,
                 # The only writable places: /tmp (EphemeralStorage) and a bounded /dev/shm.
                 read_only=True,
-                tmpfs={"/tmp": f"size={spec.config.ephemeral_storage}m,mode=1777"},
+                tmpfs=tmpfs,
                 shm_size=SHM_SIZE,
                 user=self._agent_user,  # the agent; it starts the runtime as RUNTIME_USER
                 cap_drop=["ALL"],
@@ -287,10 +313,12 @@ class DockerDriver(Driver):
                 pids_limit=1024,
                 network=self._settings.docker_network,
                 log_config=LOG_CONFIG,
+                # An image's HEALTHCHECK would run its command as the agent's user (root).
+                healthcheck={"test": ["NONE"]},
             )
         except docker.errors.ImageNotFound:
             self._finish_log(spec.instance_id)
-            raise StartFailed(missing) from None
+            raise StartFailed(launch.missing) from None
         except docker.errors.APIError as exc:
             self._finish_log(spec.instance_id)
             raise StartFailed(
@@ -327,7 +355,8 @@ class DockerDriver(Driver):
     def _remove(self, container_id: str) -> bool:
         """Kill and remove; True once the container is gone, False if another call is at it."""
         try:
-            self._client.api.remove_container(container_id, force=True)
+            # v: with its anonymous volumes (none of ours; but never leave one on the disk).
+            self._client.api.remove_container(container_id, force=True, v=True)
         except docker.errors.NotFound:
             pass
         except docker.errors.APIError as exc:

@@ -72,6 +72,7 @@ def resolve(client: docker.DockerClient, uri: str) -> ResolvedImage:
         command=tuple(config.get("Cmd") or ()),
         working_dir=str(config.get("WorkingDir") or ""),
         env=image_env(config.get("Env")),
+        volumes=tuple(sorted(config.get("Volumes") or {})),
     )
 
 

@@ -274,7 +274,18 @@ def lines(event: dict[str, Any]) -> str:
     return "printed"
 
 
+def read(event: dict[str, Any]) -> dict[str, Any]:
+    """Whatever a file holds, if this user may read it."""
+
+    def contents() -> str:
+        with open(event["path"], errors="replace") as f:
+            return f.read()
+
+    return attempt(contents)
+
+
 PROBES: dict[str, Callable[[dict[str, Any]], object]] = {
+    "read": read,
     "control": control,
     "proc": proc,
     "status": status,
