@@ -27,8 +27,11 @@ class RuntimeSpec:
     python_path: bool = False
     handler_format: str = ""
     handler_example: str = ""
-    # The language as `lambkin runtimes` reports it: a command run in the image, first line kept.
+    # The language as `lambkin runtimes` reports it: a command run in the image, first line kept;
+    # then, the same way, the libraries the image gives function code (AWS's Python runtimes
+    # carry boto3), all on one line: "Python 3.11.2, boto3 1.26.27".
     version_command: tuple[str, ...] = ()
+    library_versions: tuple[tuple[str, ...], ...] = ()
     # Process driver: the host program the command needs, and files (relative to the runtime
     # dir, or absolute) that must exist, e.g. the compiled Java client.
     host_binary: str | None = None
@@ -57,6 +60,9 @@ RUNTIMES: dict[str, RuntimeSpec] = {
             handler_format="module.function (also dir/module.function)",
             handler_example="app.handler",
             version_command=("python3", "--version"),
+            library_versions=(
+                ("python3", "-c", "import boto3; print('boto3', boto3.__version__)"),
+            ),
         ),
         RuntimeSpec(
             identifier="nodejs18.x",

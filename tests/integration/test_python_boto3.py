@@ -1,0 +1,70 @@
+"""What Python function code expects to find: boto3 and botocore ship in the python3.11 image, as
+in AWS's Python runtimes, so code that does not bundle them imports them (Debian's packages).
+
+Our own runtime client never imports them (an idle instance stays small), so they are loaded only
+when the function asks for them. No network call is made.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support.server import Server, start_server
+from tests.support.zips import make_zip
+
+pytestmark = pytest.mark.docker
+
+ROLE = "arn:aws:iam::123456789012:role/lambda-role"
+
+APP = """\
+import sys
+
+# Before anything here imports them: what the runtime client itself loaded.
+LOADED_BY_RUNTIME = sorted(m for m in sys.modules if m.split(".")[0] in ("boto3", "botocore"))
+
+import boto3  # noqa: E402
+import botocore  # noqa: E402
+
+
+def handler(event, context):
+    s3 = boto3.client("s3", region_name="eu-west-1")  # no request is sent
+    return {
+        "loaded_by_runtime": LOADED_BY_RUNTIME,
+        "boto3": boto3.__version__,
+        "botocore": botocore.__version__,
+        "boto3_file": boto3.__file__,
+        "client": type(s3).__name__,
+        "endpoint": s3.meta.endpoint_url,
+    }
+"""
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    srv = start_server("docker", tmp_path_factory.mktemp("boto3"))
+    yield srv
+    assert srv.stop() == 0, srv.log()
+
+
+def test_python_function_imports_boto3_from_the_image(server: Server) -> None:
+    lam = server.client()
+    lam.create_function(
+        FunctionName="uses-boto3",
+        Runtime="python3.11",
+        Role=ROLE,
+        Handler="app.handler",
+        Code={"ZipFile": make_zip({"app.py": APP})},  # boto3 is not bundled
+    )
+    lam.get_waiter("function_active_v2").wait(FunctionName="uses-boto3")
+    response = lam.invoke(FunctionName="uses-boto3", Payload=b"{}")
+    found = json.loads(response["Payload"].read())
+    assert "FunctionError" not in response, found
+
+    assert found["loaded_by_runtime"] == []
+    assert found["boto3"].startswith("1.") and found["botocore"].startswith("1."), found
+    assert found["boto3_file"].startswith("/usr/lib/python3/dist-packages/"), found  # Debian's
+    assert found["client"] == "S3"
+    assert found["endpoint"] == "https://s3.eu-west-1.amazonaws.com"
