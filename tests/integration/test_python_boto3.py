@@ -7,17 +7,14 @@ when the function asks for them. No network call is made.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 import pytest
 
-from tests.support.server import Server, start_server
+from tests.support.server import Server, create_and_invoke, start_server
 from tests.support.zips import make_zip
 
 pytestmark = pytest.mark.docker
-
-ROLE = "arn:aws:iam::123456789012:role/lambda-role"
 
 APP = """\
 import sys
@@ -50,19 +47,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 def test_python_function_imports_boto3_from_the_image(server: Server) -> None:
-    lam = server.client()
-    lam.create_function(
-        FunctionName="uses-boto3",
-        Runtime="python3.11",
-        Role=ROLE,
-        Handler="app.handler",
-        Code={"ZipFile": make_zip({"app.py": APP})},  # boto3 is not bundled
-    )
-    lam.get_waiter("function_active_v2").wait(FunctionName="uses-boto3")
-    response = lam.invoke(FunctionName="uses-boto3", Payload=b"{}")
-    found = json.loads(response["Payload"].read())
-    assert "FunctionError" not in response, found
-
+    found = create_and_invoke(server, make_zip({"app.py": APP}))  # boto3 is not bundled
     assert found["loaded_by_runtime"] == []
     assert found["boto3"].startswith("1.") and found["botocore"].startswith("1."), found
     assert found["boto3_file"].startswith("/usr/lib/python3/dist-packages/"), found  # Debian's

@@ -4,14 +4,12 @@ through a `.so`-style link, npm's `.bin` link); a link leading out is refused an
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
-from tests.support.server import Server, start_server
+from tests.support.server import Server, create_and_invoke, start_server
 from tests.support.zips import make_zip
 
 ROLE = "arn:aws:iam::123456789012:role/lambda-role"
@@ -77,21 +75,8 @@ def server(
     assert srv.stop() == 0, srv.log()
 
 
-def create_and_invoke(server: Server, runtime: str, handler: str, code: bytes) -> Any:
-    lam = server.client()
-    name = f"links-{uuid.uuid4().hex[:8]}"
-    lam.create_function(
-        FunctionName=name, Runtime=runtime, Role=ROLE, Handler=handler, Code={"ZipFile": code}
-    )
-    lam.get_waiter("function_active_v2").wait(FunctionName=name)
-    response = lam.invoke(FunctionName=name, Payload=b"{}")
-    body = json.loads(response["Payload"].read())
-    assert "FunctionError" not in response, body
-    return body
-
-
 def test_python_function_imports_and_reads_through_kept_links(server: Server) -> None:
-    assert create_and_invoke(server, "python3.11", "app.handler", PYTHON_ZIP) == {
+    assert create_and_invoke(server, PYTHON_ZIP) == {
         "module": "imported through a link",
         "module_file": "shared/__init__.py",
         "library": "the library itself",
@@ -100,7 +85,7 @@ def test_python_function_imports_and_reads_through_kept_links(server: Server) ->
 
 
 def test_node_function_requires_through_kept_links(server: Server) -> None:
-    assert create_and_invoke(server, "nodejs18.x", "index.handler", NODE_ZIP) == {
+    assert create_and_invoke(server, NODE_ZIP, "nodejs18.x", "index.handler") == {
         "greet": "hello through a link",
         "bin": "../greet/bin/cli.js",
         "cli": "#!/usr/bin/env node\n",
