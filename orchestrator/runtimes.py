@@ -127,17 +127,22 @@ RUNTIMES: dict[str, RuntimeSpec] = {
     )
 }
 
-# Lambda identifiers Lambkin cannot offer yet, and why (see README, "Runtimes").
+# Lambda identifiers Lambkin cannot offer as zip runtimes, and why; each points to the README
+# section with the container-image recipe that runs them instead.
+README_IMAGE_RECIPES = ".NET and PowerShell as container images"
 _UNBUILDABLE = {
     "dotnet": (
         ".NET runtimes are not available in Lambkin: no .NET runtime or SDK is packaged for "
-        "Debian 12, so none can be built or tested here. Run .NET functions as a container image "
-        "carrying the .NET runtime interface client once container-image functions exist."
+        "Debian 12, so none can be built or tested here. Run .NET functions as container-image "
+        "functions instead (PackageType=Image): an image with the .NET runtime and "
+        "Amazon.Lambda.RuntimeSupport, as in the README section "
+        f'"{README_IMAGE_RECIPES}".'
     ),
     "powershell": (
         "PowerShell is not available in Lambkin: PowerShell is not packaged for Debian 12, so it "
-        "cannot be built or tested here. Run PowerShell functions as a container image carrying "
-        "PowerShell and its runtime interface client once container-image functions exist."
+        "cannot be built or tested here. Run PowerShell functions as container-image functions "
+        "instead (PackageType=Image): an image with PowerShell and AWS's PowerShell runtime, as "
+        f'in the README section "{README_IMAGE_RECIPES}".'
     ),
 }
 
