@@ -53,3 +53,9 @@ def test_python_function_imports_boto3_from_the_image(server: Server) -> None:
     assert found["boto3_file"].startswith("/usr/lib/python3/dist-packages/"), found  # Debian's
     assert found["client"] == "S3"
     assert found["endpoint"] == "https://s3.eu-west-1.amazonaws.com"
+
+
+def test_a_boto3_bundled_in_the_zip_comes_first(server: Server) -> None:
+    app = "import boto3\n\ndef handler(event, context):\n    return boto3.__version__\n"
+    bundled = make_zip({"app.py": app, "boto3/__init__.py": "__version__ = 'bundled'\n"})
+    assert create_and_invoke(server, bundled) == "bundled"
