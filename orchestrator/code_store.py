@@ -2,7 +2,8 @@
 
 Layout under `root`: `zips/<hex>.zip` (the source of truth), `unpacked/<hex>/` (mounted read-only
 as /var/task), and `.tmp-*` scratch entries that are renamed into place only when complete, so
-a reader never sees a half-written zip or a half-unpacked directory.
+a reader never sees a half-written zip or a half-unpacked directory. Symbolic links that stay
+inside the package are kept (see package_links.py).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Literal
+
+from .package_links import MAX_TARGET_BYTES, LinkRefused, check_links
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +69,7 @@ class _Entry:
     rel: str  # normalised POSIX path inside the package
     is_dir: bool
     mode: int
+    link: str | None = None  # a symbolic link's target
 
 
 class CodeStore:
@@ -169,18 +173,23 @@ class CodeStore:
         plan = []
         for info in infos:
             mode = info.external_attr >> 16
-            if stat.S_ISLNK(mode):
-                raise CodeError(INVALID, f"Zip entry {info.filename!r} is a symbolic link")
             name = info.filename.replace("\\", "/")  # Windows tools write backslash separators
             if name.startswith("/") or _DRIVE.match(name):
                 raise CodeError(INVALID, f"Zip entry {info.filename!r} has an absolute path")
+            is_link = stat.S_ISLNK(mode)
             rel = posixpath.normpath(name)
-            is_dir = name.endswith("/")
+            is_dir = name.endswith("/") and not is_link
             if rel == ".." or rel.startswith("../") or (rel == "." and not is_dir):
                 raise CodeError(INVALID, f"Zip entry {info.filename!r} escapes the package root")
             if rel != ".":  # "./" is the root itself
                 # Only the executable bit survives: no setuid/sticky, always readable by others.
-                plan.append(_Entry(info, rel, is_dir, 0o755 if is_dir or mode & 0o111 else 0o644))
+                entry_mode = 0o755 if is_dir or mode & 0o111 else 0o644
+                link = _link_target(zf, info) if is_link else None
+                plan.append(_Entry(info, rel, is_dir, entry_mode, link))
+        try:
+            check_links({e.rel: e.link for e in plan if e.link is not None}, [e.rel for e in plan])
+        except LinkRefused as exc:
+            raise CodeError(INVALID, str(exc)) from None
         return plan
 
     def _extract(self, zip_bytes: bytes) -> Path:
@@ -200,8 +209,13 @@ class CodeStore:
             tmp = Path(tempfile.mkdtemp(prefix=".tmp-unpack-", dir=self._root))
             try:
                 budget = self._max_unzipped
-                for entry in plan:
+                # Links last: while files are written there are none to write through.
+                for entry in sorted(plan, key=lambda e: e.link is not None):
                     target = tmp / entry.rel
+                    if entry.link is not None:
+                        target.parent.mkdir(parents=True, exist_ok=True)
+                        os.symlink(entry.link, target)
+                        continue
                     if entry.is_dir:
                         target.mkdir(parents=True, exist_ok=True)
                         continue
@@ -272,6 +286,32 @@ class CodeStore:
 
     def _too_big_message(self) -> str:
         return f"Unzipped size must be smaller than {self._max_unzipped} bytes"
+
+
+def _link_target(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> str:
+    """A link entry's content, its target; read here, before anything is written."""
+    try:
+        with zf.open(info) as src:
+            raw = src.read(MAX_TARGET_BYTES + 1)
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        lzma.LZMAError,
+        OSError,
+        EOFError,
+        NotImplementedError,  # an unknown compression method
+        RuntimeError,  # encrypted
+        ValueError,
+    ) as exc:
+        raise CodeError(INVALID, UNREADABLE) from exc
+    if len(raw) > MAX_TARGET_BYTES:
+        message = f"Zip entry {info.filename!r} is a symbolic link with a target over 4095 bytes"
+        raise CodeError(INVALID, message)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        message = f"Zip entry {info.filename!r} is a symbolic link whose target is not UTF-8"
+        raise CodeError(INVALID, message) from None
 
 
 def _copy_capped(src: IO[bytes], dst: IO[bytes], budget: int) -> int:

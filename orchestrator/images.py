@@ -1,8 +1,8 @@
 """Building the runtime images: the offline Debian bases, then one image per runtime.
 
 No container registry is involved. `runtime-images/base/build-base.sh` makes one base per runtime
-family with mmdebstrap from the machine's apt sources (`lambkin/base:bookworm`: python3;
-`lambkin/base-nodejs:bookworm`: Debian's nodejs; and so on, see `BASE_IMAGES`; and
+family with mmdebstrap from the machine's apt sources (`lambkin/base-python:bookworm`: python3
+with boto3; `lambkin/base-nodejs:bookworm`: Debian's nodejs; and so on, see `BASE_IMAGES`; and
 `lambkin/base-go:bookworm`, Debian's golang-go, the builder of the agent binary where the host
 has no go); each runtime image is then built FROM its family's base with the docker SDK, from a
 build context assembled in a temporary directory (the runtime's Dockerfile and the runtime client
@@ -47,7 +47,7 @@ Progress = Callable[[str], None]
 REPO_ROOT = Path(__file__).resolve().parent.parent
 IMAGES_DIR = REPO_ROOT / "runtime-images"
 BUILD_BASE_SCRIPT = IMAGES_DIR / "base" / "build-base.sh"
-BASE_IMAGE = "lambkin/base:bookworm"  # the plain base: python3 only
+BASE_IMAGE = "lambkin/base-python:bookworm"  # the default base: the Python runtime's
 
 LABEL_RUNTIME = "org.lambkin.runtime"
 LABEL_SOURCE_HASH = "org.lambkin.source-hash"
@@ -81,7 +81,9 @@ class BaseImage:
 BASE_IMAGES: dict[str, BaseImage] = {
     base.tag: base
     for base in (
-        BaseImage(BASE_IMAGE, ("python3",)),
+        # boto3 and botocore, as AWS's Python runtimes have them (function code imports them
+        # without bundling them); Debian's, as containers cannot be assumed to reach an index.
+        BaseImage(BASE_IMAGE, ("python3", "python3-boto3")),
         # python3 only for tests/conformance/test_awslambdaric_in_lambkin.py (AWS's Python client
         # started by a provided function's bootstrap); curl as AWS's provided images have it.
         BaseImage("lambkin/base-provided:bookworm", ("python3", "curl")),

@@ -4,6 +4,7 @@ command-line face of images.py (progress display and tables)."""
 from __future__ import annotations
 
 import argparse
+import shlex
 from collections.abc import Sequence
 from typing import Any
 
@@ -93,17 +94,29 @@ def images_table(client: docker.DockerClient | None = None) -> Any:
     return table
 
 
+def version_script(commands: Sequence[Sequence[str]]) -> str:
+    """A shell script printing the first line (stdout or stderr) of each command's output."""
+    return "; ".join(f"{{ {shlex.join(command)}; }} 2>&1 | head -n 1" for command in commands)
+
+
+def version_line(output: bytes) -> str:
+    """What `version_script` printed, on one line: "Python 3.11.2, boto3 1.26.27"."""
+    lines = output.decode("utf-8", "replace").splitlines()
+    return ", ".join(line.strip() for line in lines if line.strip())
+
+
 def language_version(runtime: str, client: docker.DockerClient) -> str:
-    """The first line the runtime's version command prints inside its image ("" if none)."""
+    """The runtime's version command's first line, then its libraries', run inside its image
+    in one container ("" if it has no version command)."""
     from .runtimes import RUNTIMES
 
-    command = RUNTIMES[runtime].version_command
-    if not command:
+    spec = RUNTIMES[runtime]
+    if not spec.version_command:
         return ""
     try:
         output = client.containers.run(
-            RUNTIMES[runtime].image,
-            entrypoint=list(command),
+            spec.image,
+            entrypoint=["sh", "-c", version_script([spec.version_command, *spec.library_versions])],
             remove=True,
             stdout=True,
             stderr=True,
@@ -111,8 +124,7 @@ def language_version(runtime: str, client: docker.DockerClient) -> str:
         )
     except DockerException as exc:
         return f"(unknown: {exc})"[:60]
-    lines = output.decode("utf-8", "replace").strip().splitlines()
-    return lines[0].strip() if lines else ""
+    return version_line(output)
 
 
 def runtimes_table(client: docker.DockerClient | None = None) -> Any:

@@ -27,8 +27,11 @@ class RuntimeSpec:
     python_path: bool = False
     handler_format: str = ""
     handler_example: str = ""
-    # The language as `lambkin runtimes` reports it: a command run in the image, first line kept.
+    # The language as `lambkin runtimes` reports it: a command run in the image, first line kept;
+    # then, the same way, the libraries the image gives function code (AWS's Python runtimes
+    # carry boto3), all on one line: "Python 3.11.2, boto3 1.26.27".
     version_command: tuple[str, ...] = ()
+    library_versions: tuple[tuple[str, ...], ...] = ()
     # Process driver: the host program the command needs, and files (relative to the runtime
     # dir, or absolute) that must exist, e.g. the compiled Java client.
     host_binary: str | None = None
@@ -57,6 +60,9 @@ RUNTIMES: dict[str, RuntimeSpec] = {
             handler_format="module.function (also dir/module.function)",
             handler_example="app.handler",
             version_command=("python3", "--version"),
+            library_versions=(
+                ("python3", "-c", "import boto3; print('boto3', boto3.__version__)"),
+            ),
         ),
         RuntimeSpec(
             identifier="nodejs18.x",
@@ -121,17 +127,22 @@ RUNTIMES: dict[str, RuntimeSpec] = {
     )
 }
 
-# Lambda identifiers Lambkin cannot offer yet, and why (see README, "Runtimes").
+# Lambda identifiers Lambkin cannot offer as zip runtimes, and why; each points to the README
+# section with the container-image recipe that runs them instead.
+README_IMAGE_RECIPES = ".NET and PowerShell as container images"
 _UNBUILDABLE = {
     "dotnet": (
         ".NET runtimes are not available in Lambkin: no .NET runtime or SDK is packaged for "
-        "Debian 12, so none can be built or tested here. Run .NET functions as a container image "
-        "carrying the .NET runtime interface client once container-image functions exist."
+        "Debian 12, so none can be built or tested here. Run .NET functions as container-image "
+        "functions instead (PackageType=Image): an image with the .NET runtime and "
+        "Amazon.Lambda.RuntimeSupport, as in the README section "
+        f'"{README_IMAGE_RECIPES}".'
     ),
     "powershell": (
         "PowerShell is not available in Lambkin: PowerShell is not packaged for Debian 12, so it "
-        "cannot be built or tested here. Run PowerShell functions as a container image carrying "
-        "PowerShell and its runtime interface client once container-image functions exist."
+        "cannot be built or tested here. Run PowerShell functions as container-image functions "
+        "instead (PackageType=Image): an image with PowerShell and AWS's PowerShell runtime, as "
+        f'in the README section "{README_IMAGE_RECIPES}".'
     ),
 }
 

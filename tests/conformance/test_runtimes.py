@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from orchestrator.runtimes import README_IMAGE_RECIPES
 from tests.conformance.targets import ROLE, Function, RieTarget, ServerTarget, Target
 from tests.conformance.variants import REPO, VARIANTS, Built, Fails, Variant, build, missing_tools
 from tests.conftest import docker_required
@@ -318,7 +319,8 @@ def test_unbuildable_runtimes_are_refused_with_the_reason(
             Code={"ZipFile": make_zip({"x": "y"})},
         )
     message = refused.value.response["Error"]["Message"]
-    assert reason in message and "container image" in message, message
+    assert reason in message and "PackageType=Image" in message, message
+    assert f'README section "{README_IMAGE_RECIPES}"' in message, message
 
 
 @pytest.mark.docker

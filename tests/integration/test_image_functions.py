@@ -15,6 +15,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from orchestrator.drivers.docker_images import PIN_REPOSITORY
+from orchestrator.images import BASE_IMAGE
 from tests.support.docker_build import build_image
 from tests.support.server import Client, Server, start_server
 
@@ -29,7 +30,7 @@ INVALID = "InvalidParameterValueException"
 
 def dockerfile(user: str = "0") -> str:
     # USER root, a WORKDIR and an ENV: what a user's image may well say.
-    return f"""FROM lambkin/base:bookworm
+    return f"""FROM {BASE_IMAGE}
 COPY runtime.py /app/runtime.py
 WORKDIR /app
 ENV GREETING=from-image PATH=/usr/bin:/bin

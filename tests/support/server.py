@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -115,3 +116,24 @@ def start_server(
             time.sleep(0.05)
     server.stop(signal.SIGKILL)
     raise RuntimeError(f"server did not become healthy:\n{server.log()}")
+
+
+def create_and_invoke(
+    server: Server, code: bytes, runtime: str = "python3.11", handler: str = "app.handler"
+) -> Any:
+    """Create a function from the zip `code`, wait until it is Active, invoke it once with `{}`
+    and return its answer, which must not be a function error."""
+    lam = server.client()
+    name = f"fn-{uuid.uuid4().hex[:12]}"
+    lam.create_function(
+        FunctionName=name,
+        Runtime=runtime,
+        Role="arn:aws:iam::123456789012:role/lambda-role",
+        Handler=handler,
+        Code={"ZipFile": code},
+    )
+    lam.get_waiter("function_active_v2").wait(FunctionName=name)
+    response = lam.invoke(FunctionName=name, Payload=b"{}")
+    body = json.loads(response["Payload"].read())
+    assert "FunctionError" not in response, body
+    return body

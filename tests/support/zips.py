@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import io
+import stat
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
 
-def make_zip(files: Mapping[str, str | bytes], executable: tuple[str, ...] = ()) -> bytes:
+def make_zip(
+    files: Mapping[str, str | bytes],
+    executable: tuple[str, ...] = (),
+    links: Mapping[str, str] | None = None,
+) -> bytes:
+    """A zip of `files`, plus symbolic links (name -> target) stored as `zip --symlinks` does."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, content in files.items():
@@ -16,6 +22,11 @@ def make_zip(files: Mapping[str, str | bytes], executable: tuple[str, ...] = ())
             info.external_attr = (0o755 if name in executable else 0o644) << 16
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, content)
+        for name, target in (links or {}).items():
+            info = zipfile.ZipInfo(name)
+            info.create_system = 3  # Unix: the mode in external_attr is read
+            info.external_attr = (stat.S_IFLNK | 0o777) << 16
+            archive.writestr(info, target)
     return buffer.getvalue()
 
 

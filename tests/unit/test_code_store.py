@@ -10,6 +10,7 @@ import hashlib
 import io
 import logging
 import os
+import shutil
 import stat
 import threading
 import time
@@ -347,12 +348,99 @@ def test_entry_escaping_the_root_rejects_the_whole_zip(
     assert tree(tmp_path) == ["store"] + [f"store/{d}" for d in EMPTY_STORE]
 
 
-def test_symlink_entry_rejects_the_whole_zip(root: Path, store: CodeStore) -> None:
-    link = info("lib/libfoo.so", stat.S_IFLNK | 0o777)
-    err = reject(store, make_zip([("ok.py", b"fine"), (link, b"/etc/passwd")]))
+# -- symbolic links: kept when they stay inside the package, refused otherwise -------------
+
+
+def link(name: str, target: str | bytes) -> Entry:
+    return info(name, stat.S_IFLNK | 0o777), target.encode() if isinstance(target, str) else target
+
+
+NPM = [
+    ("node_modules/semver/bin/semver.js", b"cli"),
+    link("node_modules/.bin/semver", "../semver/bin/semver.js"),
+]
+SO = [("lib/libfoo.so.1.2", b"ELF"), link("lib/libfoo.so.1", "libfoo.so.1.2")]
+
+KEPT: list[tuple[str, list[Entry], dict[str, str]]] = [
+    ("npm-bin", NPM, {"node_modules/.bin/semver": "../semver/bin/semver.js"}),
+    ("so-chain", [*SO, link("lib/libfoo.so", "libfoo.so.1")], {"lib/libfoo.so": "libfoo.so.1"}),
+    (
+        "link-before-target",
+        [link("a.txt", "sub/b.txt"), ("sub/b.txt", b"b")],
+        {"a.txt": "sub/b.txt"},
+    ),
+    ("to-a-directory", [("pkg/m.py", b"X"), link("alias", "pkg")], {"alias": "pkg"}),
+    ("to-the-root", [link("sub/top", ".."), ("sub/f", b"")], {"sub/top": ".."}),
+    ("dotted-target", [("a", b"a"), link("d/e/x", "./../.././a")], {"d/e/x": "./../.././a"}),
+    ("dangling-inside", [link("later", "not/yet/there")], {"later": "not/yet/there"}),
+    # Lexically `deep/up/../..` would leave; through the link `deep/up -> ..` it is `.`.
+    ("through-link-back-in", [link("deep/up", ".."), link("x", "deep/up")], {"x": "deep/up"}),
+]
+
+REFUSED: list[tuple[str, list[Entry], str]] = [
+    ("absolute", [link("lib/libfoo.so", "/etc/passwd")], "to the absolute path '/etc/passwd'"),
+    ("parent", [link("up", "..")], "escapes the package root"),
+    ("deep-parent", [link("a/b/c", "../../../x")], "escapes the package root"),
+    ("into-a-sibling-dir", [link("x", "../unpacked/other")], "escapes the package root"),
+    # Lexically `deep/up/../..` is `.`; physically `deep/up` is the root and `..` above it.
+    ("through-link-out", [link("deep/up", ".."), link("x", "deep/up/../..")], "'x'"),
+    ("link-to-escaping-link", [link("a", "b"), link("b", "c/../..")], "escapes the package"),
+    ("chain-out", [link("a", "b"), link("b", "c"), link("c", "../etc")], "escapes the package"),
+    ("via-absolute-link", [link("a", "b/x"), link("b", "/etc")], "absolute path '/etc'"),
+    ("loop", [link("a", "b"), link("b", "a")], "loop of links"),
+    ("self", [link("a", "a")], "loop of links"),
+    ("empty-target", [link("a", "")], "empty or invalid target"),
+    ("nul-in-target", [link("a", "x\0y")], "empty or invalid target"),
+    ("not-utf8", [link("a", b"\xff")], "not UTF-8"),
+    ("over-path-max", [link("a", "x" * 4096)], "over 4095 bytes"),
+    ("file-under-link", [link("lib", "sub"), ("lib/evil.so", b"x")], "under the symbolic link"),
+    ("file-under-escaping-link", [link("out", ".."), ("out/evil", b"x")], "'out/evil'"),
+    ("link-under-link", [link("d", "sub"), link("d/x", "y")], "under the symbolic link 'd'"),
+    ("dir-entry-under-link", [link("d", "sub"), ("d/e/", b"")], "under the symbolic link"),
+    ("file-then-link", [("a", b"file"), link("a", "b")], "another entry of the same name"),
+    ("link-then-file", [link("a", "b"), ("a", b"written through?")], "another entry"),
+    ("link-and-dir", [("a/", b""), link("a", "b")], "another entry of the same name"),
+]
+
+
+@pytest.mark.parametrize(("entries", "links"), [pytest.param(e, k, id=i) for i, e, k in KEPT])
+def test_links_inside_the_package_are_kept(
+    store: CodeStore, entries: list[Entry], links: dict[str, str]
+) -> None:
+    code = store.put(make_zip([("ok.py", b"fine"), *entries]))
+    for path, target in links.items():
+        assert (code.path / path).is_symlink(), tree(code.path)
+        assert os.readlink(code.path / path) == target
+        resolved = (code.path / path).resolve()
+        assert resolved.is_relative_to(code.path), resolved
+
+
+def test_kept_links_lead_to_their_files(store: CodeStore) -> None:
+    code = store.put(make_zip([*NPM, *SO, link("lib/libfoo.so", "libfoo.so.1")]))
+    assert (code.path / "node_modules/.bin/semver").read_bytes() == b"cli"
+    assert (code.path / "lib/libfoo.so").read_bytes() == b"ELF"
+    assert (code.path / "lib/libfoo.so").resolve() == code.path / "lib/libfoo.so.1.2"
+    assert stat.S_IMODE((code.path / "lib").stat().st_mode) == 0o755
+
+
+@pytest.mark.parametrize(("entries", "message"), [pytest.param(e, m, id=i) for i, e, m in REFUSED])
+@pytest.mark.filterwarnings("ignore:Duplicate name")  # zipfile's, for the same-name cases
+def test_links_leaving_the_package_reject_the_whole_zip(
+    tmp_path: Path, root: Path, store: CodeStore, entries: list[Entry], message: str
+) -> None:
+    err = reject(store, make_zip([("ok.py", b"fine"), *entries, ("later.py", b"x")]))
     assert err.error_code == "InvalidParameterValueException"
-    assert "'lib/libfoo.so'" in err.message and "symbolic link" in err.message
-    assert tree(root) == EMPTY_STORE
+    assert message in err.message, err.message
+    assert err.message.startswith("Zip entry '"), err.message
+    assert tree(root) == EMPTY_STORE  # not even the valid entries
+    assert tree(tmp_path) == ["store"] + [f"store/{d}" for d in EMPTY_STORE]
+
+
+def test_kept_links_survive_reunpacking_from_the_stored_zip(root: Path) -> None:
+    stored = CodeStore(root).put(make_zip(NPM))
+    shutil.rmtree(stored.path)
+    again = CodeStore(root).get(stored.sha256_hex)
+    assert os.readlink(again.path / "node_modules/.bin/semver") == "../semver/bin/semver.js"
 
 
 # -- once per sha, restarts, removal ------------------------------------------------------
