@@ -261,7 +261,9 @@ class DockerDriver(Driver):
         volumes = {self._agent: {"bind": AGENT_PATH, "mode": "ro"}}
         if spec.code_path is not None:
             volumes[str(spec.code_path)] = {"bind": TASK_ROOT, "mode": "ro"}
-        tmpfs = {"/tmp": f"size={spec.config.ephemeral_storage}m,mode=1777"}
+        # exec, as Lambda's /tmp (Docker's default is noexec): clients unpack native libraries
+        # there (AWS's Java client does) and functions run tools they fetched. nosuid stays.
+        tmpfs = {"/tmp": f"size={spec.config.ephemeral_storage}m,mode=1777,exec"}
         # An image's VOLUMEs would be writable volumes on the host's disk: each gets an empty,
         # read-only tmpfs instead (Lambda's file system is read-only but for /tmp).
         tmpfs.update({path: "ro,size=4k" for path in launch.volumes if path != "/tmp"})

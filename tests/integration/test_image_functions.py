@@ -154,6 +154,7 @@ def test_the_image_runs_its_own_command_as_the_functions_user_with_lambdas_envir
     assert (first["uid"], first["gid"]) == (993, 990)
     assert first["cap_eff"] == "0000000000000000" and first["no_new_privs"] == "1"
     assert not first["root_writable"] and not first["app_writable"] and first["tmp_writable"]
+    assert first["tmp_executable"]  # as on Lambda (Docker's tmpfs default is noexec)
     assert invoke(client, "img-run")["count"] == 2  # init once, then warm
     assert wait_for_log(server, "img-run", "image function v1 serving")
 

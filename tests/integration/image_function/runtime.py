@@ -3,6 +3,7 @@ inside (argv, working directory, user, capabilities, environment, writable place
 
 import json
 import os
+import subprocess
 import sys
 import urllib.request
 from typing import Any
@@ -16,6 +17,17 @@ def writable(path: str) -> bool:
         with open(path, "w") as f:
             f.write("x")
         return True
+    except OSError:
+        return False
+
+
+def runs_from_tmp() -> bool:
+    """Whether a program written to /tmp can be executed, as on Lambda."""
+    with open("/tmp/hello.sh", "w") as f:
+        f.write("#!/bin/sh\necho ran\n")
+    os.chmod("/tmp/hello.sh", 0o755)
+    try:
+        return subprocess.run(["/tmp/hello.sh"], capture_output=True).stdout == b"ran\n"
     except OSError:
         return False
 
@@ -34,6 +46,7 @@ def describe(event: dict[str, Any], count: int) -> dict[str, Any]:
         "root_writable": writable("/probe"),
         "app_writable": writable("/app/probe"),
         "tmp_writable": writable("/tmp/probe"),
+        "tmp_executable": runs_from_tmp(),
         "env": {name: os.environ.get(name) for name in event.get("env", [])},
         "count": count,
     }
