@@ -13,6 +13,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,17 +94,21 @@ def client() -> Iterator[docker.DockerClient]:
     client.close()
 
 
-@pytest.fixture(scope="module", params=list(IMAGES))
-def rie(request: pytest.FixtureRequest, client: docker.DockerClient) -> Iterator[RieContainer]:
-    image = IMAGES[request.param]()
+@contextmanager
+def running_under_rie(
+    client: docker.DockerClient, name: str, tmpfs: str = TMPFS
+) -> Iterator[RieContainer]:
+    """A container of the image IMAGES[name], RIE in front of its ENTRYPOINT and CMD, as
+    Lambkin runs an image function; removed on the way out, whatever happened."""
+    image = IMAGES[name]()
     container = client.containers.create(
         image.tag,
         [*image.entrypoint, *image.command],
         entrypoint=[RIE_IN_CONTAINER],
-        name=f"lambkin-test-rie-{request.param}-{uuid.uuid4().hex[:8]}",
+        name=f"lambkin-test-rie-{name}-{uuid.uuid4().hex[:8]}",
         user="993:990",
         read_only=True,
-        tmpfs={"/tmp": TMPFS},
+        tmpfs={"/tmp": tmpfs},
         volumes={str(rie_binary()): {"bind": RIE_IN_CONTAINER, "mode": "ro"}},
         ports={"8080/tcp": ("127.0.0.1", 0)},  # any free port
         environment=ENV,
@@ -114,12 +119,17 @@ def rie(request: pytest.FixtureRequest, client: docker.DockerClient) -> Iterator
         container.reload()
         published = container.ports["8080/tcp"]
         assert published, container.ports
-        port = int(published[0]["HostPort"])
-        rie = RieContainer(image, container, port)
+        rie = RieContainer(image, container, int(published[0]["HostPort"]))
         rie.wait_until_listening()
         yield rie
     finally:
         container.remove(force=True)
+
+
+@pytest.fixture(scope="module", params=list(IMAGES))
+def rie(request: pytest.FixtureRequest, client: docker.DockerClient) -> Iterator[RieContainer]:
+    with running_under_rie(client, request.param) as rie:
+        yield rie
 
 
 def test_echo_twice_in_one_warm_process(rie: RieContainer) -> None:
@@ -163,3 +173,24 @@ def test_timeout(rie: RieContainer) -> None:
     # The runtime was killed; the next invocation starts a new one.
     status, after = rie.invoke({"action": "echo"})
     assert (status, after["count"]) == (200, 1), after
+
+
+def test_java_client_needs_an_executable_tmp(client: docker.DockerClient) -> None:
+    # Docker's default for a tmpfs is noexec: AWS's Java client then cannot load the JNI
+    # library it extracts to /tmp, and the runtime exits before its first request.
+    with running_under_rie(client, "java-ric", tmpfs="size=512m,mode=1777") as rie:
+        status, body = rie.invoke_raw({"action": "echo"})
+        assert status == 502, body
+        assert "libaws-lambda-jni.so: failed to map segment from shared object" in rie.logs()
+
+
+def test_aws_base_layout_entrypoint_without_a_runtime_api(client: docker.DockerClient) -> None:
+    image = fi.aws_base_layout_image()
+    assert (image.entrypoint, image.command) == (["/lambda-entrypoint.sh"], ["app.handler"])
+    container = client.containers.create(image.tag, user="993:990", read_only=True)
+    try:
+        container.start()
+        assert container.wait(timeout=30)["StatusCode"] == 1
+        assert b"AWS_LAMBDA_RUNTIME_API is not set" in bytes(container.logs())
+    finally:
+        container.remove(force=True)
