@@ -34,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -356,12 +357,17 @@ def _build(client: docker.DockerClient, recipe: _Recipe, tag: str) -> None:
             forcerm=True,
             decode=True,
         )
+        tail: deque[str] = deque(maxlen=40)  # the output of the step under way
         for chunk in chunks:
             if "error" in chunk:
-                raise RuntimeError(f"building {tag} failed: {chunk['error'].strip()}")
+                output = "\n".join(tail)
+                raise RuntimeError(f"building {tag} failed: {chunk['error'].strip()}\n{output}")
             for line in str(chunk.get("stream") or "").splitlines():
                 if line.startswith("Step "):
                     _say(f"  {line}")
+                    tail.clear()
+                elif line.strip():
+                    tail.append(line)
     size = client.images.get(tag).attrs["Size"]
     _say(f"built {tag} ({size / 1e6:.0f} MB) in {time.monotonic() - started:.0f} s")
 
