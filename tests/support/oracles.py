@@ -30,7 +30,7 @@ def cache_dir() -> Path:
 
 
 @contextmanager
-def _locked(name: str) -> Iterator[None]:
+def locked(name: str) -> Iterator[None]:
     """Serialise fetches across parallel test processes."""
     with open(cache_dir() / f".{name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -48,7 +48,7 @@ def _pip(*args: str) -> None:
 def rie_binary() -> Path:
     """Path to the official aws-lambda-rie binary (x86_64), fetched once."""
     target = cache_dir() / "aws-lambda-rie"
-    with _locked("rie"):
+    with locked("rie"):
         if not target.exists():
             with tempfile.TemporaryDirectory() as tmp:
                 _pip("download", "--no-deps", "-d", tmp, "aws-sam-cli")
@@ -69,7 +69,7 @@ def awslambdaric_dir() -> Path:
     Built for this interpreter (CPython 3.11), which is also what the runtime images carry.
     """
     target = cache_dir() / "awslambdaric"
-    with _locked("awslambdaric"):
+    with locked("awslambdaric"):
         if not (target / "awslambdaric").is_dir():
             partial = cache_dir() / "awslambdaric.partial"
             subprocess.run(["rm", "-rf", str(partial)], check=True)
