@@ -1,5 +1,5 @@
 """The Go and Java handlers of tests/support/function_images.py as zips, in Lambkin's own
-provided.al2023 and java17 runtimes (process driver): the same contract the images serve."""
+provided.al2023 and java17 runtimes (docker driver): the same contract the images serve."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
-from orchestrator import images
 from tests.support import function_images as fi
 from tests.support.server import Server, start_server
+
+pytestmark = pytest.mark.docker
 
 ROLE = "arn:aws:iam::123456789012:role/lambda-role"
 ZIPS: dict[str, tuple[str, str, Callable[[], bytes]]] = {
@@ -22,7 +23,7 @@ ZIPS: dict[str, tuple[str, str, Callable[[], bytes]]] = {
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    srv = start_server("process", tmp_path_factory.mktemp("ric-zips"))
+    srv = start_server("docker", tmp_path_factory.mktemp("ric-zips"))
     yield srv
     assert srv.stop() == 0, srv.log()
 
@@ -30,8 +31,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 @pytest.mark.parametrize("language", list(ZIPS))
 def test_zip_serves_the_contract(server: Server, language: str) -> None:
     runtime, handler, make_zip = ZIPS[language]
-    if runtime == "java17" and not images.build_host_java_client(lambda line: None):
-        pytest.skip("no JDK or Jackson on this host for Lambkin's java17 process runtime")
     lam = server.client()
     name = f"ric-zip-{language}"
     lam.create_function(
