@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import docker
@@ -20,13 +20,7 @@ pytestmark = pytest.mark.docker
 
 ROLE = "arn:aws:iam::123456789012:role/lambda-role"
 TIMEOUT_S = 2
-IMAGES: dict[str, Callable[[], fi.FunctionImage]] = {
-    "awslambdaric": fi.awslambdaric_image,
-    "aws-lambda-ric": fi.aws_lambda_ric_image,
-    "java-ric": fi.java_ric_image,
-    "go-scratch": fi.go_scratch_image,
-    "aws-base-layout": fi.aws_base_layout_image,
-}
+IMAGES = fi.IMAGES
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ import http.client
 import json
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -38,13 +38,7 @@ ENV = {
     "AWS_LAMBDA_FUNCTION_TIMEOUT": str(TIMEOUT_S),
     "AWS_REGION": "eu-west-3",
 }
-IMAGES: dict[str, Callable[[], fi.FunctionImage]] = {
-    "awslambdaric": fi.awslambdaric_image,
-    "aws-lambda-ric": fi.aws_lambda_ric_image,
-    "java-ric": fi.java_ric_image,
-    "go-scratch": fi.go_scratch_image,
-    "aws-base-layout": fi.aws_base_layout_image,
-}
+IMAGES = fi.IMAGES
 
 
 @dataclass

@@ -416,6 +416,16 @@ def aws_base_layout_image() -> FunctionImage:
     return function_image("aws-base-layout")
 
 
+# Every image, by the name the tests give it.
+IMAGES: dict[str, Callable[[], FunctionImage]] = {
+    "awslambdaric": awslambdaric_image,
+    "aws-lambda-ric": aws_lambda_ric_image,
+    "java-ric": java_ric_image,
+    "go-scratch": go_scratch_image,
+    "aws-base-layout": aws_base_layout_image,
+}
+
+
 def go_bootstrap_zip() -> bytes:
     """A provided.al2023 zip: the aws-lambda-go handler as `bootstrap` (mode 0755)."""
     with locked("function-images"):
