@@ -38,6 +38,10 @@ class Profile:
     scale_reps: int
     process: Plan
     docker: Plan | None
+    # Idle fleet (bench/fleet.py): this many idle instances on the process driver (0: not run),
+    # and the window over which the control plane's housekeeping CPU is measured.
+    fleet_instances: int = 0
+    fleet_window_s: float = 0.0
 
 
 ALL = (1, 8, 32, 64)
@@ -45,7 +49,8 @@ STEPS = (1, 10, 100)
 PROFILES = {
     "full": Profile("full", 5, 3.0, 1.0, 200, 5.0, 8.0, 3.0, 10, 10, 50, 3,
                     process=Plan(ALL, STEPS, tuple(PAYLOAD_SIZES)),
-                    docker=Plan(ALL, STEPS, tuple(PAYLOAD_SIZES), awslambdaric_on_lambkin=True)),
+                    docker=Plan(ALL, STEPS, tuple(PAYLOAD_SIZES), awslambdaric_on_lambkin=True),
+                    fleet_instances=1000, fleet_window_s=20.0),
     "quick": Profile("quick", 2, 1.0, 0.3, 200, 1.0, 1.5, 0.4, 3, 3, 50, 1,
                      process=Plan((1, 8), (1, 10), (), open_loop=False),
                      docker=Plan(ALL, STEPS, tuple(PAYLOAD_SIZES), awslambdaric_on_lambkin=True)),

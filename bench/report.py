@@ -138,6 +138,23 @@ def evaluate_targets(report: dict[str, Any]) -> list[dict[str, Any]]:
             150.0,
             unit="ms over the floor",
         )
+    fleet = report.get("idle_fleet")
+    if fleet is not None:
+        n = fleet.get("wanted")
+        add(
+            "fleet_rss",
+            f"{n} idle warm instances (process driver): control-plane RSS <= 200 MB",
+            fleet.get("control_plane_rss_mib"),
+            200.0 * 1e6 / 2**20,
+            unit="MiB",
+        )
+        add(
+            "fleet_housekeeping",
+            f"{n} idle warm instances (process driver): housekeeping <= 2% of one core",
+            fleet.get("housekeeping_cpu_percent_of_one_core"),
+            2.0,
+            unit="% of one core",
+        )
     return out
 
 
@@ -294,6 +311,17 @@ def markdown(report: dict[str, Any]) -> str:
                 ref_cell,
                 "",
             ]
+        lines.append("| " + " | ".join(row) + " |")
+    fleet = report.get("idle_fleet")
+    if fleet:
+        row = [
+            f"{fleet.get('instances')} idle instances: control-plane RSS (MiB) / housekeeping "
+            "CPU (% of one core)",
+            "", "", "",
+            f"{_fmt(fleet.get('control_plane_rss_mib'), 1)} / "
+            f"{_fmt(fleet.get('housekeeping_cpu_percent_of_one_core'), 2)}",
+            "", "",
+        ]  # fmt: skip
         lines.append("| " + " | ".join(row) + " |")
     lines.append("")
     lines.append("| target | measured | met |")
@@ -506,6 +534,10 @@ def validate(report: dict[str, Any]) -> list[str]:
     if "docker" in groups:
         need("cold_start", "docker_run_floor", "total_ms", "p50_ms")
         need("cold_start", "docker", "phases", "container_start_ms", "p50_ms")
+        need("cold_start", "docker_image_function", "phases", "total_ms", "p50_ms")
+    if _get(report, "plan", "idle_fleet", "instances"):
+        need("idle_fleet", "control_plane_rss_mib")
+        need("idle_fleet", "housekeeping_cpu_percent_of_one_core")
     if not report.get("targets"):
         problems.append("missing section: targets")
     if report.get("errors"):

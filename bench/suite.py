@@ -21,7 +21,7 @@ from typing import Any
 from tests.support.docker_build import build_image
 from tests.support.oracles import awslambdaric_dir
 
-from . import cold, footprint, report, sysinfo, warm
+from . import cold, fleet, footprint, report, sysinfo, warm
 from .floor import wake_up_floor
 from .lambkin import Lambkin
 from .loadgen import Target, closed_loop
@@ -411,6 +411,18 @@ class Bench:
                 if self.p.docker
                 else f"not in the {self.p.name} profile"
             }
+
+        async def idle_fleet() -> None:
+            self.r["idle_fleet"] = await fleet.idle_fleet(
+                self.p.fleet_instances, self.p.fleet_window_s, self.server_env
+            )
+
+        if self.p.fleet_instances:
+            self.r["plan"]["idle_fleet"] = {
+                "instances": self.p.fleet_instances,
+                "window_s": self.p.fleet_window_s,
+            }
+            await self.section(f"idle fleet of {self.p.fleet_instances}", idle_fleet)
 
         async def floor() -> None:
             # CPU ticks are 10 ms: the smoke profile's few round trips only prove the section runs.
