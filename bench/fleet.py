@@ -72,24 +72,31 @@ async def idle_fleet(count: int, window_s: float, server_env: dict[str, str]) ->
             grown_s = time.monotonic() - began
             log.info("idle fleet: %d instances in %.1f s", live, grown_s)
             time.sleep(SETTLE_S)
-            cpu_before, wall_before = sysinfo.cpu_seconds(lk.pid), time.monotonic()
+            helpers = sysinfo.helpers_of(lk.pid)  # the log writer: part of the control plane
+
+            def cpu_now() -> float:
+                return sysinfo.cpu_seconds(lk.pid) + sysinfo.tree_cpu_seconds(helpers)
+
+            cpu_before, wall_before = cpu_now(), time.monotonic()
             time.sleep(window_s)
-            cpu = sysinfo.cpu_seconds(lk.pid) - cpu_before
+            cpu = cpu_now() - cpu_before
             wall = time.monotonic() - wall_before
-            rss = sysinfo.rss_bytes(lk.pid)
+            writer_rss = sum(sysinfo.rss_bytes(p) for p in helpers)
+            rss = sysinfo.rss_bytes(lk.pid) + writer_rss
             return {
                 "instances": live,
                 "wanted": count,
                 "grow_s": round(grown_s, 1),
                 "window_s": round(wall, 1),
-                "control_plane_rss_mib": round(rss / 2**20, 1),
+                "control_plane_rss_mib": round(rss / 2**20, 1),  # with its log writer
+                "of_which_log_writer_rss_mib": round(writer_rss / 2**20, 1),
                 "control_plane_rss_before_mib": round(baseline_rss / 2**20, 1),
                 "control_plane_kib_per_instance": round(
                     (rss - baseline_rss) / 1024 / max(1, live), 1
                 ),
                 "housekeeping_cpu_percent_of_one_core": round(100 * cpu / wall, 2),
-                "method": "process driver, C custom runtime; server CPU over an idle window "
-                "after the fleet settled",
+                "method": "process driver, C custom runtime; the server's and its log writer's "
+                "CPU over an idle window after the fleet settled, and their RSS",
             }
         finally:
             lk.server.stop()

@@ -58,7 +58,7 @@ def instance_memory(lk: Lambkin, functions: list[str]) -> list[dict[str, int]]:
         return [sysinfo.container_memory(c) for f in functions for c in lk.containers(f)]
     tree = sysinfo.children_map()
     out = []
-    for agent in tree.get(lk.pid, []):
+    for agent in lk.agents():
         pids = [agent, *sysinfo.descendants(agent, tree)]
         try:
             out.append(
@@ -89,7 +89,7 @@ def processes_of_one_instance(lk: Lambkin, function: str) -> dict[str, float]:
             return {}
         pids = [containers[0].pid, *sysinfo.descendants(containers[0].pid)]
     else:
-        agents = sysinfo.children_map().get(lk.pid, [])
+        agents = lk.agents()
         if not agents:
             return {}
         pids = [agents[0], *sysinfo.descendants(agents[0])]

@@ -126,9 +126,15 @@ class Lambkin:
         )
         return sysinfo.containers_with_label(label)
 
+    def agents(self) -> list[int]:
+        """Process driver: the agents (the server's children but its log writer's processes)."""
+        helpers = set(sysinfo.helpers_of(self.pid))
+        return [p for p in sysinfo.children_map().get(self.pid, []) if p not in helpers]
+
     def agent_pids(self) -> list[int]:
-        """Process driver: every agent and runtime process (children of the server)."""
-        return sysinfo.descendants(self.pid)
+        """Process driver: every agent and runtime process (the agents' trees)."""
+        tree = sysinfo.children_map()
+        return [p for agent in self.agents() for p in (agent, *sysinfo.descendants(agent, tree))]
 
     @property
     def server_id(self) -> str:

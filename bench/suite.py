@@ -338,11 +338,7 @@ class Bench:
         }
         fp["under_load_peak_rss_mib"] = round(peak.max_bytes / 2**20, 2)
         await asyncio.sleep(2)  # the agent gives its free pages back a second after the last
-        agents = (
-            [c.pid for c in lk.containers("echo")]
-            if lk.driver == "docker"
-            else sysinfo.children_map().get(lk.pid, [])
-        )
+        agents = [c.pid for c in lk.containers("echo")] if lk.driver == "docker" else lk.agents()
         rss = [sysinfo.rss_bytes(pid) for pid in agents]
         if rss:  # the agents that served the throughput runs, idle again
             fp["agent_rss_after_load_mib"] = {
@@ -352,22 +348,27 @@ class Bench:
             }
 
     def _cpu_probe(self, lk: Lambkin) -> Callable[[], dict[str, float]]:
-        """Cumulative CPU seconds: the control plane, its instances, and for docker the engine."""
+        """Cumulative CPU seconds: the control plane, its log writer, its instances, and for
+        docker the engine."""
         # `of_which_agents`: the agents' own CPU (not their runtimes'), already in `instances`.
+        # `log_writer`: the process that stores the instances' logs (orchestrator/log_writer.py).
+        helpers = sysinfo.helpers_of(lk.pid)
         if lk.driver == "docker":
             containers = lk.containers("echo")
             engine = sysinfo.engine_cpu()
             agents = [c.pid for c in containers]
             return lambda: {
                 "control_plane": sysinfo.cpu_seconds(lk.pid),
+                "log_writer": sysinfo.tree_cpu_seconds(helpers),
                 "instances": sysinfo.containers_cpu_seconds(containers),
                 "of_which_agents": sysinfo.tree_cpu_seconds(agents),
                 "docker_engine": sysinfo.engine_cpu_since(engine),
             }
-        agents = sysinfo.children_map().get(lk.pid, [])
+        agents = lk.agents()
         return lambda: {
             "control_plane": sysinfo.cpu_seconds(lk.pid),
-            "instances": sysinfo.tree_cpu_seconds(sysinfo.descendants(lk.pid)),
+            "log_writer": sysinfo.tree_cpu_seconds(helpers),
+            "instances": sysinfo.tree_cpu_seconds(lk.agent_pids()),
             "of_which_agents": sysinfo.tree_cpu_seconds(agents),
         }
 

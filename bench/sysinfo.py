@@ -73,6 +73,20 @@ def children_map() -> dict[int, list[int]]:
     return tree
 
 
+def helpers_of(pid: int) -> list[int]:
+    """The control plane's own helper processes (its log writer, and multiprocessing's resource
+    tracker): its children started by multiprocessing, not instances."""
+    found = []
+    for child in children_map().get(pid, []):
+        try:
+            with open(f"/proc/{child}/cmdline", "rb") as f:
+                if b"multiprocessing" in f.read():
+                    found.append(child)
+        except OSError:
+            continue
+    return found
+
+
 def descendants(pid: int, tree: dict[int, list[int]] | None = None) -> list[int]:
     tree = tree if tree is not None else children_map()
     out, todo = [], list(tree.get(pid, []))

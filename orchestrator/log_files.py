@@ -88,6 +88,34 @@ def parse_header(line: bytes) -> tuple[str, str, str] | None:
         return None
 
 
+def create_file(directory: Path, function: str, stream: str, instance_id: str) -> Path:
+    """An instance's log file, with its header line, for its agent to append to (mode 0660)."""
+    path = directory / f"{instance_id}{SUFFIX}"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o660)
+    try:
+        os.fchmod(fd, 0o660)  # whatever the umask: the agent may need the group's write
+        os.write(fd, header_line(function, stream, instance_id))
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    finally:
+        os.close(fd)
+    return path
+
+
+class InstanceLogs(Protocol):
+    """What a driver does with its instances' log files: LogFiles (in this process) or
+    log_writer.LogWriter (in a process of its own)."""
+
+    def create(self, function: str, stream: str, instance_id: str) -> Path: ...
+
+    def finish(self, instance_id: str) -> None: ...
+
+    def recover(self) -> int: ...
+
+    def close(self) -> None: ...
+
+
 class LogFiles:
     def __init__(
         self,
@@ -114,20 +142,30 @@ class LogFiles:
 
     def create(self, function: str, stream: str, instance_id: str) -> Path:
         """The file an instance's agent will append to, already followed into its feed."""
-        path = self.path_of(instance_id)
-        header = header_line(function, stream, instance_id)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o660)
+        path = create_file(self.directory, function, stream, instance_id)
         try:
-            os.fchmod(fd, 0o660)  # whatever the umask: the agent may need the group's write
-            os.write(fd, header)
-            feed = self._opener(function, stream, instance_id)
+            self.follow(instance_id)
         except BaseException:
-            os.close(fd)
             path.unlink(missing_ok=True)
             raise
-        with self._lock:
-            self._tails[instance_id] = _Tail(path, fd, feed, offset=len(header))
         return path
+
+    def follow(self, instance_id: str) -> None:
+        """Feed the instance's file (made by create_file) from its header on."""
+        path = self.path_of(instance_id)
+        fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
+        try:
+            first = os.pread(fd, 64 * 1024, 0)
+            first = first[: first.find(b"\n") + 1]
+            target = parse_header(first)
+            if target is None:
+                raise ValueError(f"{path} does not begin with a Lambkin log header")
+            feed = self._opener(*target)
+        except BaseException:
+            os.close(fd)
+            raise
+        with self._lock:
+            self._tails[instance_id] = _Tail(path, fd, feed, offset=len(first))
 
     def finish(self, instance_id: str) -> None:
         """The instance's agent is gone: store the rest of its file, close the feed, delete it."""
@@ -136,14 +174,15 @@ class LogFiles:
         if tail is not None:
             self._close(tail)
 
-    def recover(self) -> int:
+    def recover(self, only: set[str] | None = None) -> int:
         """Store and delete every file nobody follows: left by a control plane that died (call
-        once the instances they belonged to are gone). How many there were."""
+        once the instances they belonged to are gone); with `only`, of those file names. How
+        many there were."""
         with self._lock:
             followed = {tail.path for tail in self._tails.values()}
         recovered = 0
         for path in sorted(self.directory.glob(f"*{SUFFIX}")):
-            if path in followed:
+            if path in followed or (only is not None and path.name not in only):
                 continue
             try:
                 fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)

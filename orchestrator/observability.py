@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from .drivers.base import Driver
 from .function_config import FunctionConfig
 from .log_names import function_of_log_group
-from .log_shipping import LogShipper, LogTarget, StreamFeed
+from .log_writer import LogWriter
 from .logstore import LogStore
 from .metrics import Metrics
 from .pool import Pool
@@ -62,8 +62,7 @@ def retention_limits(
 @dataclass
 class Observability:
     settings: Settings
-    store: LogStore
-    shipper: LogShipper
+    store: LogStore  # reads (the Logs API) and retention; the log writer process stores
     metrics: Metrics
     tracing: Tracing
     telemetry: Telemetry
@@ -76,12 +75,10 @@ class Observability:
     ) -> Observability:
         store = LogStore(settings.logs_path)
         metrics = Metrics()
-        shipper = LogShipper(store, counter=metrics.log_lines)
         tracing = Tracing(settings.otlp_endpoint, settings.recent_traces)
         return cls(
             settings,
             store,
-            shipper,
             metrics,
             tracing,
             Telemetry(metrics, tracing),
@@ -89,15 +86,17 @@ class Observability:
         )
 
     def attach(self, driver: Driver, pool: Pool) -> None:
-        """Follow every instance's log; count instance starts and stops; watch the pool."""
+        """Follow every instance's log (in the log writer process); count instance starts and
+        stops; watch the pool."""
         if self.settings.store_logs:
-            driver.follow_logs(self.open_log)
+            driver.follow_logs(
+                lambda directory: LogWriter(
+                    directory, self.settings.logs_path, self.metrics.log_lines
+                )
+            )
         pool.on_started.append(self.metrics.instance_started)
         pool.on_stopped.append(self.metrics.instance_stopped)
         self.metrics.watch_instances(pool.instances)
-
-    def open_log(self, function: str, stream: str, instance_id: str) -> StreamFeed:
-        return self.shipper.open(LogTarget(function, stream, instance_id))
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._retain())
@@ -116,6 +115,5 @@ class Observability:
         """After the pool stopped (every instance's last line was fed): store the rest, close."""
         if self._task is not None:
             self._task.cancel()
-        await asyncio.to_thread(self.shipper.close)
         self.store.close()
         self.tracing.shutdown()

@@ -26,7 +26,7 @@ from ..container_images import (
     working_directory,
 )
 from ..function_config import FunctionConfig
-from ..log_files import LogFiles, LogOpener
+from ..log_files import InstanceLogs
 from ..log_names import log_group_name, log_stream_name
 from ..runtimes import RuntimeSpec
 
@@ -196,12 +196,12 @@ class Driver(abc.ABC):
     """
 
     name: str
-    log_files: LogFiles | None = None
+    log_files: InstanceLogs | None = None
     log_dir: Path  # where this driver's instances' log files live (set by each driver)
 
-    def follow_logs(self, opener: LogOpener) -> None:
-        """Feed each instance started from now on to `opener(function, stream, instance)`."""
-        self.log_files = LogFiles(self.log_dir, opener)
+    def follow_logs(self, logs: Callable[[Path], InstanceLogs]) -> None:
+        """Give each instance started from now on a log file, from `logs(self.log_dir)`."""
+        self.log_files = logs(self.log_dir)
 
     def close_logs(self) -> None:
         if self.log_files is not None:
