@@ -3,7 +3,8 @@
 Order matters and is chosen so that each figure is taken under the conditions it names:
 cold starts on a quiet server; footprint at 1 and 10 instances before anything else grows the
 pool; scale-out from zero; footprint at 100 (counting the scale-out's idle instances, which
-saves starting and removing 50 containers); throughput last, with enough warm instances.
+saves starting and removing 50 containers); throughput last, with enough warm instances, and
+the same figures again with wrk as the load generator.
 """
 
 from __future__ import annotations
