@@ -4,7 +4,7 @@
 PYTHON ?= python3
 PYTEST_ARGS ?=
 
-.PHONY: install docker host-runtimes setup images run serve test test-unit lint clean bench bench-quick
+.PHONY: install docker host-runtimes wrk setup images run serve test test-unit lint clean bench bench-quick
 
 install:
 	$(PYTHON) -m pip install --disable-pip-version-check -q -e '.[test,dev]'
@@ -16,6 +16,10 @@ docker:
 # our runtime clients with the host's interpreters, and the suite compiles Go and Java fixtures.
 host-runtimes:
 	bash scripts/ensure-host-runtimes.sh
+
+# wrk: the benchmark's second load generator (Debian's wrk package).
+wrk:
+	bash scripts/ensure-wrk.sh
 
 setup: install docker host-runtimes
 
@@ -41,11 +45,11 @@ lint: install
 	$(PYTHON) -m mypy
 
 # Lambkin vs AWS's Runtime Interface Emulator, same run: bench/results/latest.{json,png,md}.
-bench: images
+bench: images wrk
 	$(PYTHON) -m pip install --disable-pip-version-check -q -e '.[test,bench]'
 	$(PYTHON) -m bench.run --profile full
 
-bench-quick: images
+bench-quick: images wrk
 	$(PYTHON) -m pip install --disable-pip-version-check -q -e '.[test,bench]'
 	$(PYTHON) -m bench.run --profile quick
 

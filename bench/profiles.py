@@ -42,6 +42,9 @@ class Profile:
     # and the window over which the control plane's housekeeping CPU is measured.
     fleet_instances: int = 0
     fleet_window_s: float = 0.0
+    wrk_s: int = 3  # per wrk run (wrk counts whole seconds)
+    wrk_concurrencies: tuple[int, ...] = (1, 8)  # Lambkin's; the reference at 1 only
+    wrk_required: bool = True  # False: without wrk, say why in the report and go on
 
 
 ALL = (1, 8, 32, 64)
@@ -53,7 +56,9 @@ PROFILES = {
                     fleet_instances=1000, fleet_window_s=20.0),
     "quick": Profile("quick", 2, 1.0, 0.3, 200, 1.0, 1.5, 0.4, 3, 3, 50, 1,
                      process=Plan((1, 8), (1, 10), (), open_loop=False),
-                     docker=Plan(ALL, STEPS, tuple(PAYLOAD_SIZES), awslambdaric_on_lambkin=True)),
+                     docker=Plan(ALL, STEPS, tuple(PAYLOAD_SIZES), awslambdaric_on_lambkin=True),
+                     wrk_s=1),
     "smoke": Profile("smoke", 1, 0.3, 0.1, 100, 0.3, 0.3, 0.2, 1, 1, 4, 1,
-                     process=Plan((1, 2), (1, 2), ("1 KiB", "100 KiB")), docker=None),
+                     process=Plan((1, 2), (1, 2), ("1 KiB", "100 KiB")), docker=None,
+                     wrk_s=1, wrk_concurrencies=(1,), wrk_required=False),
 }  # fmt: skip

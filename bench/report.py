@@ -167,6 +167,37 @@ def _p50_p99(summary: Any) -> str:
     )
 
 
+def _latency_rows(wl: dict[str, Any], how: str) -> list[str]:
+    """Warm invoke p50, p95, p99 of each driver beside its reference, and the ratios."""
+    lines = []
+    for key, label in (("p50_ms", "p50"), ("p95_ms", "p95"), ("p99_ms", "p99")):
+        row = [f"warm invoke {label}, 100 B, {how}"]
+        for group, ref in GROUPS.items():
+            a, b = _get(wl, f"lambkin_{group}", key), _get(wl, ref, key)
+            row += [
+                _fmt(a),
+                _fmt(b),
+                _fmt(_get(wl, "ratios", f"lambkin_{group}/{ref}", label)) + "x",
+            ]
+        lines.append("| " + " | ".join(row) + " |")
+    return lines
+
+
+def _throughput_rows(tp: dict[str, Any], concurrencies: list[int], how: str) -> list[str]:
+    """Invocations/s at each concurrency; the reference at 1 only (it refuses a second)."""
+    lines = []
+    for c in concurrencies:
+        row = [f"throughput, invocations/s, concurrency {c}{how}"]
+        for group, ref in GROUPS.items():
+            a = _get(tp, f"lambkin_{group}", str(c), "per_s")
+            b = _get(tp, ref, "1", "per_s") if c == 1 else None
+            ref_text = _fmt(b, 0) if c == 1 else "refused (one at a time)"
+            ratio = _get(tp, "ratios", f"lambkin_{group}@{c}/{ref}@1")
+            row += [_fmt(a, 0), ref_text, _fmt(ratio) + "x" if ratio is not None else ""]
+        lines.append("| " + " | ".join(row) + " |")
+    return lines
+
+
 def markdown(report: dict[str, Any]) -> str:
     """The README's Performance table, from a report."""
     lines = []
@@ -191,28 +222,24 @@ def markdown(report: dict[str, Any]) -> str:
         "| Lambkin process | RIE host process | ratio |"
     )
     lines.append("|---|---|---|---|---|---|---|")
-    wl = report.get("warm_latency", {})
-    for key, label in (("p50_ms", "p50"), ("p95_ms", "p95"), ("p99_ms", "p99")):
-        row = [f"warm invoke {label}, 100 B, 1 client"]
-        for group, ref in GROUPS.items():
-            a, b = _get(wl, f"lambkin_{group}", key), _get(wl, ref, key)
-            row += [
-                _fmt(a),
-                _fmt(b),
-                _fmt(_get(wl, "ratios", f"lambkin_{group}/{ref}", label)) + "x",
-            ]
-        lines.append("| " + " | ".join(row) + " |")
-    tp = report.get("throughput", {})
     plans = report.get("plan", {})
     concurrencies = sorted({c for plan in plans.values() for c in plan.get("concurrencies", [])})
-    for c in concurrencies:
-        row = [f"throughput, invocations/s, concurrency {c}"]
+    lines += _latency_rows(report.get("warm_latency", {}), "1 client")
+    lines += _throughput_rows(report.get("throughput", {}), concurrencies, "")
+    wrk = report.get("wrk", {})
+    if _get(wrk, "throughput", "ratios"):
+        lines += _latency_rows(wrk["warm_latency"], "1 connection, wrk")
+        lines += _throughput_rows(wrk["throughput"], wrk.get("concurrencies", []), ", wrk")
+        row = ["load generator CPU per invocation at concurrency 1, built-in / wrk (ms)"]
         for group, ref in GROUPS.items():
-            a = _get(tp, f"lambkin_{group}", str(c), "per_s")
-            b = _get(tp, ref, "1", "per_s") if c == 1 else None
-            ref_text = _fmt(b, 0) if c == 1 else "refused (one at a time)"
-            ratio = _get(tp, "ratios", f"lambkin_{group}@{c}/{ref}@1")
-            row += [_fmt(a, 0), ref_text, _fmt(ratio) + "x" if ratio is not None else ""]
+            for who in (f"lambkin_{group}", ref):
+                row.append(
+                    " / ".join(
+                        _fmt(_get(doc, who, "1", "cpu_ms_per_invocation", "loadgen"), 3)
+                        for doc in (report.get("throughput", {}), wrk["throughput"])
+                    )
+                )
+            row.append("")
         lines.append("| " + " | ".join(row) + " |")
     for label, entry in report.get("payload_scaling", {}).items():
         row = [f"payload {label} echo, p50 (p99)"]
@@ -323,6 +350,8 @@ def markdown(report: dict[str, Any]) -> str:
             "", "",
         ]  # fmt: skip
         lines.append("| " + " | ".join(row) + " |")
+    if _get(wrk, "skipped"):
+        lines += ["", f"wrk figures: not measured ({wrk['skipped']})."]
     lines.append("")
     lines.append("| target | measured | met |")
     lines.append("|---|---|---|")
@@ -484,6 +513,26 @@ def _number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
+def _wrk_problems(report: dict[str, Any], groups: list[str]) -> list[str]:
+    """The wrk section: every figure, or the reason it was skipped."""
+    wrk = report.get("wrk")
+    if not isinstance(wrk, dict):
+        return ["missing section: wrk"]
+    if wrk.get("skipped"):
+        return []
+    paths: list[tuple[str, ...]] = []
+    for group in groups:
+        lk, ref = f"lambkin_{group}", GROUPS[group]
+        for who in (lk, ref):
+            paths += [("warm_latency", who, p) for p in ("p50_ms", "p95_ms", "p99_ms")]
+        paths += [("warm_latency", "ratios", f"{lk}/{ref}", p) for p in ("p50", "p95", "p99")]
+        for c in wrk.get("concurrencies", []):
+            paths += [("throughput", lk, str(c), "per_s")]
+            paths += [("throughput", lk, str(c), "cpu_ms_per_invocation", "loadgen")]
+        paths += [("throughput", ref, "1", "per_s")]
+    return ["missing figure: wrk." + ".".join(p) for p in paths if not _number(_get(wrk, *p))]
+
+
 def validate(report: dict[str, Any]) -> list[str]:
     """Problems that make the report unusable (missing or non-numeric figures); [] when fine.
     Checks shape, not values: a slow machine still writes a well-formed report."""
@@ -529,6 +578,7 @@ def validate(report: dict[str, Any]) -> list[str]:
         need("control_plane_cpu", group, "saturation", "of_which_agents")
         if plan.get("footprint_steps"):
             need("footprint", group, "one_instance_processes", "agent_rss_mib")
+    problems += _wrk_problems(report, groups)
     if groups:
         need("scale_out", "reference_serial", "all_returned_ms")
     if "docker" in groups:

@@ -81,6 +81,8 @@ METHOD = {
     "loadgen": "bench/loadgen.py: asyncio + uvloop, httptools parser, keep-alive, "
     "pre-built requests; closed loop (latency per request) or open loop "
     "(latency from the intended send time)",
+    "wrk": "the same warm latency (one connection) and throughput with wrk 4 as the generator; "
+    "see wrk.method",
     "cpu": "utime+stime from /proc of the server process; instances: container cpuacct (docker) "
     "or the agent process trees (process); docker_engine: dockerd, containerd and shims "
     "(machine-wide); loadgen: the bench process",

@@ -3,7 +3,8 @@
 Order matters and is chosen so that each figure is taken under the conditions it names:
 cold starts on a quiet server; footprint at 1 and 10 instances before anything else grows the
 pool; scale-out from zero; footprint at 100 (counting the scale-out's idle instances, which
-saves starting and removing 50 containers); throughput last, with enough warm instances.
+saves starting and removing 50 containers); throughput last, with enough warm instances, and
+the same figures again with wrk as the load generator.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 from tests.support.docker_build import build_image
 from tests.support.oracles import awslambdaric_dir
 
-from . import cold, fleet, footprint, report, sysinfo, warm
+from . import cold, fleet, footprint, report, sysinfo, warm, wrk
 from .floor import wake_up_floor
 from .lambkin import Lambkin
 from .loadgen import Target, closed_loop
@@ -116,6 +117,13 @@ class Bench:
             "scale_out": {"concurrent": profile.scale_n, "function_ms": 100},
             "footprint": {"reference": {}},
             "control_plane_cpu": {},
+            "wrk": {
+                "method": wrk.METHOD,
+                "concurrencies": list(profile.wrk_concurrencies),
+                "seconds_per_run": profile.wrk_s,
+                "warm_latency": {"ratios": {}},
+                "throughput": {"ratios": {}},
+            },
         }
         self.task_dir = workdir / "task"
         self.task_dir.mkdir()
@@ -272,6 +280,11 @@ class Bench:
 
             await self.section(f"{driver}: throughput", throughputs)
 
+            async def wrk_figures() -> None:
+                await self._wrk(lk, ref.get())
+
+            await self.section(f"{driver}: wrk", wrk_figures)
+
             async def probe_reference() -> None:
                 doomed = self._reference(driver)
                 try:
@@ -303,10 +316,9 @@ class Bench:
             out[str(c)] = run
             log.info("%s c=%d: %.0f/s", lk.driver, c, run["per_s"])
 
-        def ref_probe() -> dict[str, float]:
-            return {"reference": rie.cpu_seconds()}
-
-        ref_run = await warm.throughput(rie.target, body, 1, p.throughput_s, p.warmup_s, ref_probe)
+        ref_run = await warm.throughput(
+            rie.target, body, 1, p.throughput_s, p.warmup_s, _reference_probe(rie)
+        )
         r["throughput"][ref_name] = {"1": ref_run}
         for c in plan.concurrencies:
             r["throughput"]["ratios"][f"{lk_name}@{c}/{ref_name}@1"] = ratio(
@@ -346,6 +358,34 @@ class Bench:
                 "max": round(max(rss) / 2**20, 2),
                 "agents": len(rss),
             }
+
+    async def _wrk(self, lk: Lambkin, rie: RieHost | RieContainer) -> None:
+        """The warm-latency and throughput figures again, with wrk as the load generator."""
+        section, p = self.r["wrk"], self.p
+        binary = wrk.binary()
+        if binary is None:
+            missing = f"no `{wrk.wanted()}` on PATH"
+            if p.wrk_required:
+                raise RuntimeError(f"{missing}: {wrk.INSTALL_HINT}")
+            section["skipped"] = (
+                f"{missing}, and the {p.name} profile installs nothing: {wrk.INSTALL_HINT}"
+            )
+            return
+        section["version"] = wrk.version(binary)
+        echo = lk.target("echo")
+        await warm.grow(echo, max(p.wrk_concurrencies), lambda: lk.live_instances("echo"))
+        result = await wrk.compare(
+            binary,
+            (f"lambkin_{lk.driver}", echo, self._cpu_probe(lk)),
+            (report.GROUPS[lk.driver], rie.target, _reference_probe(rie)),
+            warm.payload(100),
+            p.wrk_concurrencies,
+            p.wrk_s,
+            p.warmup_s,
+        )
+        for part in ("warm_latency", "throughput"):
+            section[part]["ratios"].update(result[part].pop("ratios"))
+            section[part].update(result[part])
 
     def _cpu_probe(self, lk: Lambkin) -> Callable[[], dict[str, float]]:
         """Cumulative CPU seconds: the control plane, its log writer, its instances, and for
@@ -436,6 +476,11 @@ class Bench:
         self.r["errors"] = self.errors
         self.r["duration_s"] = round(time.monotonic() - started, 1)
         return self.r
+
+
+def _reference_probe(rie: RieHost | RieContainer) -> Callable[[], dict[str, float]]:
+    """Cumulative CPU seconds of the reference (RIE and its runtime client)."""
+    return lambda: {"reference": rie.cpu_seconds()}
 
 
 def _tree(root: Path) -> dict[str, str | bytes]:

@@ -60,6 +60,8 @@ def test_report_is_well_formed(smoke_run: tuple[subprocess.CompletedProcess[str]
         "agent_rss_process",
         "agent_cpu_process",
     }
+    wrk = report["wrk"]  # measured briefly when wrk is installed; else the reason it is not
+    assert wrk.get("skipped") or wrk["throughput"]["lambkin_process"]["1"]["per_s"] > 0, wrk
     floor = report["wake_up_floor"]
     assert floor.get("agent_floor_ms", 0) > 0 or floor == {"skipped": "no go on this host"}, floor
     targets = {t["id"]: t for t in report["targets"]}
