@@ -40,6 +40,9 @@ from .logstore import LogStore
 log = logging.getLogger(__name__)
 
 COUNTS_EVERY_S = 0.5
+# The sweep only catches what inotify missed (a finish reads a file to its end anyway): every
+# 5 s, a thousand idle instances' files cost the writer ~0.2% of a core instead of ~0.9%.
+SWEEP_S = 5.0
 CLOSE_TIMEOUT_S = 30.0
 _PR_SET_PDEATHSIG = 1
 
@@ -157,7 +160,7 @@ def _serve(directory: Path, logs_path: Path, pipe: Connection, parent_pid: int) 
     def open_feed(function: str, stream: str, instance: str) -> StreamFeed:
         return shipper.open(LogTarget(function, stream, instance))
 
-    files = LogFiles(directory, open_feed)
+    files = LogFiles(directory, open_feed, sweep_s=SWEEP_S)
 
     def report_counts() -> None:
         with tally_lock:
