@@ -292,6 +292,7 @@ def markdown(report: dict[str, Any]) -> str:
     cpu = report.get("control_plane_cpu", {})
     for label, party in (
         ("control-plane CPU per invocation at saturation (ms)", "control_plane"),
+        ("its log writer process's CPU per invocation at saturation (ms)", "log_writer"),
         ("agent CPU per invocation at saturation (ms)", "of_which_agents"),
         ("docker engine CPU per invocation at saturation (ms)", "docker_engine"),
     ):
