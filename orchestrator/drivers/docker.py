@@ -32,8 +32,6 @@ import asyncio
 import logging
 import os
 import threading
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import docker
@@ -61,13 +59,11 @@ from .base import (
     StartFailed,
 )
 from .docker_images import release, resolve
+from .docker_launch import RUNTIME_API_ADDR, TASK_ROOT, container_launch
 from .host_firewall import EVERY_PORT, FirewallError, HostFirewall
 
 log = logging.getLogger(__name__)
 
-TASK_ROOT = "/var/task"
-RUNTIME_ROOT = "/opt/lambkin"
-LAMBDA_PATH = "/usr/local/bin:/usr/bin/:/bin:/opt/bin"
 # The container's own log: only the agent's diagnostics (log events go to LOG_PATH).
 LOG_CONFIG = LogConfig(type=LogConfig.types.JSON, config={"max-size": "1m", "max-file": "1"})
 # Where the instance's log file (log_files.py) is mounted; /dev/null when logs are not stored.
@@ -83,23 +79,6 @@ SHM_SIZE = "64m"
 AGENT_PATH = "/opt/lambkin/agent/lambkin-agent"
 ICC_OPTION = "com.docker.network.bridge.enable_icc"
 BRIDGE_NAME_OPTION = "com.docker.network.bridge.name"
-
-
-# The agent serves the Runtime API on loopback only (set, never defaulted: see _start).
-RUNTIME_API_ADDR = "127.0.0.1:9001"
-
-
-@dataclass(frozen=True)
-class _Launch:
-    """What one instance's container runs."""
-
-    image: str
-    command: list[str]  # the runtime's
-    env: dict[str, str]  # the runtime's
-    cwd: str  # the runtime's
-    missing: str  # what to tell the user when the image is gone
-    image_env: Mapping[str, str] = field(default_factory=dict)  # the image's own ENV
-    volumes: tuple[str, ...] = ()  # the image's VOLUMEs
 
 
 class DockerDriver(Driver):
@@ -237,27 +216,8 @@ class DockerDriver(Driver):
     async def start(self, spec: InstanceSpec) -> InstanceHandle:
         return await asyncio.to_thread(self._start, spec)
 
-    def _launch(self, spec: InstanceSpec) -> _Launch:
-        if spec.runtime is None:  # an image function: its own ENTRYPOINT/CMD is the runtime
-            image, command, env, cwd = spec.image_launch(LAMBDA_PATH)
-            missing = (
-                f"the function's image {image.resolved_uri} ({image.uri}) is gone from this "
-                "host's Docker engine: load it again, or point the function at another image "
-                "(UpdateFunctionCode with ImageUri)"
-            )
-            return _Launch(image.image_id, command, env, cwd, missing, image.env, image.volumes)
-        runtime = spec.runtime
-        runtime_dir = f"{RUNTIME_ROOT}/{runtime.client_dir}" if runtime.client_dir else RUNTIME_ROOT
-        command = runtime.resolve_command(TASK_ROOT, runtime_dir)
-        env = spec.runtime_environment(TASK_ROOT, runtime_dir, LAMBDA_PATH)
-        missing = (
-            f"runtime image {runtime.image} is missing: build it with `make images` "
-            "(or `lambkin images build`)"
-        )
-        return _Launch(runtime.image, command, env, TASK_ROOT, missing)
-
     def _start(self, spec: InstanceSpec) -> InstanceHandle:
-        launch = self._launch(spec)
+        launch = container_launch(spec)
         volumes = {self._agent: {"bind": AGENT_PATH, "mode": "ro"}}
         if spec.code_path is not None:
             volumes[str(spec.code_path)] = {"bind": TASK_ROOT, "mode": "ro"}
