@@ -52,6 +52,7 @@ def serve(
 
     from . import server_logging
     from .app import create_app
+    from .http_protocol import CoalescingHttpToolsProtocol
     from .settings import Settings
 
     if driver not in ("auto", "docker", "process"):
@@ -68,6 +69,7 @@ def serve(
         log_level=log_level,
         access_log=log_level == "debug",
         timeout_graceful_shutdown=15,
+        http=CoalescingHttpToolsProtocol,  # one write per response (http_protocol.py)
     )
 
 
