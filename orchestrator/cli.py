@@ -151,43 +151,56 @@ def _fail_on_error(status: int, headers: dict[str, str], raw: bytes) -> None:
 @app.command()
 def deploy(
     name: str = typer.Argument(..., help="Function name."),
-    source: Path = typer.Argument(
-        ..., help="Directory with the function's code (zipped for you) or a .zip."
+    source: Path | None = typer.Argument(
+        None, help="Directory with the function's code (zipped for you) or a .zip."
     ),
-    runtime: str = typer.Option("python3.11", help="Runtime identifier."),
-    handler: str = typer.Option("app.handler", help="Handler, e.g. app.handler."),
+    image: str | None = typer.Option(
+        None,
+        help="Instead of code: a container image on the server's Docker engine "
+        "(PackageType Image), e.g. orders:1.",
+    ),
+    runtime: str = typer.Option("python3.11", help="Runtime identifier (zip functions)."),
+    handler: str = typer.Option("app.handler", help="Handler, e.g. app.handler (zip functions)."),
     memory: int = typer.Option(128, help="MemorySize in MB."),
     timeout: int = typer.Option(3, help="Timeout in seconds."),
     env: list[str] = typer.Option([], help="NAME=VALUE environment variable (repeatable)."),
     endpoint: str = typer.Option(DEFAULT_ENDPOINT, envvar="LAMBKIN_ENDPOINT"),
 ) -> None:
     """Create the function, or update its code and configuration when it exists."""
-    zip_bytes = source.read_bytes() if source.suffix == ".zip" else _zip_directory(source)
+    if (source is None) == (image is None):
+        console.print("[red]give either the code (a directory or a .zip) or --image[/red]")
+        raise typer.Exit(2)
     variables = dict(item.split("=", 1) for item in env)
-    config = {
-        "Runtime": runtime,
-        "Handler": handler,
+    config: dict[str, Any] = {
         "MemorySize": memory,
         "Timeout": timeout,
         "Environment": {"Variables": variables},
     }
-    with console.status(f"deploying {name} ({len(zip_bytes)} bytes of code)..."):
+    if image is not None:
+        code: dict[str, Any] = {"ImageUri": image}
+        created: dict[str, Any] = {"PackageType": "Image", "Code": code}
+        what = f"image {image}"
+    else:
+        assert source is not None
+        zip_bytes = source.read_bytes() if source.suffix == ".zip" else _zip_directory(source)
+        code = {"ZipFile": base64.b64encode(zip_bytes).decode()}
+        config |= {"Runtime": runtime, "Handler": handler}
+        created = {"Code": code}
+        what = f"{len(zip_bytes)} bytes of code"
+    with console.status(f"deploying {name} ({what})..."):
         status, headers, raw = _call(endpoint, "GET", f"/2015-03-31/functions/{name}/configuration")
         if status == 404:
             body = {
                 "FunctionName": name,
                 "Role": "arn:aws:iam::000000000000:role/lambkin",
-                "Code": {"ZipFile": base64.b64encode(zip_bytes).decode()},
+                **created,
                 **config,
             }
             status, headers, raw = _call(endpoint, "POST", "/2015-03-31/functions", body)
         else:
             _fail_on_error(status, headers, raw)
             status, headers, raw = _call(
-                endpoint,
-                "PUT",
-                f"/2015-03-31/functions/{name}/code",
-                {"ZipFile": base64.b64encode(zip_bytes).decode()},
+                endpoint, "PUT", f"/2015-03-31/functions/{name}/code", code
             )
             _fail_on_error(status, headers, raw)
             status, headers, raw = _call(
@@ -195,9 +208,14 @@ def deploy(
             )
     _fail_on_error(status, headers, raw)
     result = json.loads(raw)
+    kind = (
+        "image"
+        if result.get("PackageType") == "Image"
+        else f"{result['Runtime']}, {result['Handler']}"
+    )
     console.print(
         f"[green]deployed {result['FunctionName']}[/green] "
-        f"({result['Runtime']}, {result['Handler']}, CodeSha256 {result['CodeSha256']})"
+        f"({kind}, CodeSha256 {result['CodeSha256']})"
     )
 
 

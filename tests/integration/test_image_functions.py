@@ -4,6 +4,8 @@ answers, what an instance of an image runs and how, pinning by digest, and the r
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -298,3 +300,27 @@ def test_the_process_driver_says_image_functions_need_docker(
         assert "--driver docker" in message
     finally:
         assert srv.stop() == 0, srv.log()
+
+
+def test_lambkin_deploy_takes_an_image(server: Server, images: dict[str, str]) -> None:
+    def lambkin(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "orchestrator", *args, "--endpoint", server.endpoint],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    created = lambkin("deploy", "img-cli", "--image", images["v1"], "--memory", "256")
+    assert created.returncode == 0, created.stderr + created.stdout
+    said = " ".join((created.stdout + created.stderr).split())  # the console wraps long lines
+    assert f"deployed img-cli (image, CodeSha256 {image_id(images['v1'])[7:]})" in said
+    client = server.client()
+    assert invoke(client, "img-cli")["version"] == "v1"
+    assert client.get_function_configuration(FunctionName="img-cli")["MemorySize"] == 256
+    updated = lambkin("deploy", "img-cli", "--image", images["v2"])
+    assert updated.returncode == 0, updated.stderr + updated.stdout
+    assert invoke(client, "img-cli")["version"] == "v2"
+    both = lambkin("deploy", "img-cli", "some-dir", "--image", images["v2"])
+    assert both.returncode == 2 and "either the code" in both.stdout + both.stderr
+    client.delete_function(FunctionName="img-cli")
