@@ -384,6 +384,7 @@ def demo(
         deploy(
             name="hello",
             source=REPO_ROOT / "examples" / "hello",
+            image=None,
             runtime="python3.11",
             handler="app.handler",
             memory=128,
