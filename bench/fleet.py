@@ -9,6 +9,7 @@ the fleet's size.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import resource
@@ -71,14 +72,14 @@ async def idle_fleet(count: int, window_s: float, server_env: dict[str, str]) ->
             )
             grown_s = time.monotonic() - began
             log.info("idle fleet: %d instances in %.1f s", live, grown_s)
-            time.sleep(SETTLE_S)
+            await asyncio.sleep(SETTLE_S)
             helpers = sysinfo.helpers_of(lk.pid)  # the log writer: part of the control plane
 
             def cpu_now() -> float:
                 return sysinfo.cpu_seconds(lk.pid) + sysinfo.tree_cpu_seconds(helpers)
 
             cpu_before, wall_before = cpu_now(), time.monotonic()
-            time.sleep(window_s)
+            await asyncio.sleep(window_s)
             cpu = cpu_now() - cpu_before
             wall = time.monotonic() - wall_before
             writer_rss = sum(sysinfo.rss_bytes(p) for p in helpers)

@@ -36,6 +36,12 @@ LIST_PAGE_DEFAULT = 50
 LIST_PAGE_MAX = 10000
 
 
+def _require_command(config: FunctionConfig) -> None:
+    """An image function must have something to run: its image's or its ImageConfig's."""
+    if config.image is not None and not runtime_command(config.image, config.image_settings):
+        raise invalid_parameter(describe_missing_command(config.image.uri))
+
+
 class ImageSource(Protocol):
     """Where container images come from: the driver (drivers/base.py)."""
 
@@ -134,9 +140,11 @@ class FunctionService:
                 name=name, runtime="", handler="", package_type="Image", tags=tags,
                 **code_fields, **fields,
             )  # fmt: skip
-            if not runtime_command(image, config.image_settings):
+            try:
+                _require_command(config)
+            except LambdaError:
                 await self._release_if_unused(image.image_id)
-                raise invalid_parameter(describe_missing_command(uri))
+                raise
         else:
             code = await self._store_code(zip_bytes)
             config = FunctionConfig(
@@ -238,12 +246,13 @@ class FunctionService:
         validation.architectures(body.get("Architectures"))
         image = await self._resolve_image(uri)
         old_image = config.image
+        assert old_image is not None  # an image function always has one
         if body.get("DryRun"):
             new = config
         else:
             new = self._replace(config, config.updated(**self._image_code(image)), "code update")
-        for unused in {old_image.image_id if old_image else "", image.image_id} - {""}:
-            await self._release_if_unused(unused)
+        for image_id in {old_image.image_id, image.image_id}:  # whichever no function runs now
+            await self._release_if_unused(image_id)
         return new
 
     async def update_configuration(self, ref: FunctionRef, body: Any) -> FunctionConfig:
@@ -253,8 +262,7 @@ class FunctionService:
         )
         self._check_revision(config, body)
         new = config.updated(**fields)
-        if new.image is not None and not runtime_command(new.image, new.image_settings):
-            raise invalid_parameter(describe_missing_command(new.image.uri))
+        _require_command(new)
         return self._replace(config, new, "configuration update")
 
     async def delete(self, ref: FunctionRef) -> None:

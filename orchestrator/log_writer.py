@@ -93,7 +93,7 @@ class LogWriter:
         those here now, not those made after this call (the writer may not follow them yet)."""
         present = sorted(p.name for p in self.directory.iterdir())
         self._send(("recover", present))
-        return len(present)
+        return len(present)  # the files it looks at; what it stored, it logs
 
     def close(self) -> None:
         """Let the writer store everything it follows, then stop it (the files stay)."""

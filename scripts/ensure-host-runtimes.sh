@@ -16,6 +16,9 @@ die() { say "ERROR: $*"; exit 1; }
 
 missing=()
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
+# npm and Maven fetch AWS's Node.js and Java runtime clients for the image-function tests.
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+command -v mvn >/dev/null 2>&1 || missing+=(maven)
 command -v ruby >/dev/null 2>&1 || missing+=(ruby)
 command -v javac >/dev/null 2>&1 || missing+=(default-jdk-headless)
 [ -f /usr/share/java/jackson-databind.jar ] || missing+=(libjackson2-databind-java)
@@ -25,7 +28,7 @@ has_locale() { locale -a 2>/dev/null | grep -qiE '^en_US\.utf-?8$'; }
 has_locale || missing+=(locales)
 
 if [ "${#missing[@]}" -eq 0 ]; then
-    say "all present (node, ruby, javac, Jackson, go, curl, en_US.UTF-8)"
+    say "all present (node, npm, mvn, ruby, javac, Jackson, go, curl, en_US.UTF-8)"
     exit 0
 fi
 [ "$(id -u)" -eq 0 ] || die "installing ${missing[*]} needs root: run this script as root (or install them yourself)"

@@ -88,16 +88,10 @@ class InstanceSpec:
         """The runtime's whole environment, as Lambda sets it, plus the function's variables."""
         config = self.config
         env = {
-            "PATH": path,
-            "LANG": "en_US.UTF-8",
-            "TZ": ":UTC",
+            **self._lambda_variables(path, config.handler, task_root, runtime_dir),
             "LD_LIBRARY_PATH": "/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:"
             f"{task_root}:{task_root}/lib:/opt/lib",
-            "_HANDLER": config.handler,
-            "LAMBDA_TASK_ROOT": task_root,
-            "LAMBDA_RUNTIME_DIR": runtime_dir,
             "AWS_EXECUTION_ENV": f"AWS_Lambda_{config.runtime}",
-            **self._function_variables(),
         }
         if self.runtime is not None and self.runtime.python_path:
             env["PYTHONPATH"] = runtime_dir
@@ -114,15 +108,9 @@ class InstanceSpec:
         image = config.image
         assert image is not None, "image_launch of a zip function"
         settings = config.image_settings
-        lambda_env = {
-            "PATH": path,
-            "LANG": "en_US.UTF-8",
-            "TZ": ":UTC",
-            "_HANDLER": handler_of(image, settings),
-            "LAMBDA_TASK_ROOT": "/var/task",
-            "LAMBDA_RUNTIME_DIR": "/var/runtime",
-            **self._function_variables(),
-        }
+        lambda_env = self._lambda_variables(
+            path, handler_of(image, settings), "/var/task", "/var/runtime"
+        )
         return (
             image,
             runtime_command(image, settings),
@@ -130,10 +118,18 @@ class InstanceSpec:
             working_directory(image, settings),
         )
 
-    def _function_variables(self) -> dict[str, str]:
-        """What Lambda tells every runtime about its function and instance."""
+    def _lambda_variables(
+        self, path: str, handler: str, task_root: str, runtime_dir: str
+    ) -> dict[str, str]:
+        """What Lambda sets for every runtime, zip or image: its function and instance."""
         config = self.config
         return {
+            "PATH": path,
+            "LANG": "en_US.UTF-8",
+            "TZ": ":UTC",
+            "_HANDLER": handler,
+            "LAMBDA_TASK_ROOT": task_root,
+            "LAMBDA_RUNTIME_DIR": runtime_dir,
             "AWS_LAMBDA_FUNCTION_NAME": config.name,
             "AWS_LAMBDA_FUNCTION_VERSION": LATEST,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(config.memory_size),

@@ -50,20 +50,6 @@ def invoke(client: Client, name: str, event: dict[str, Any]) -> tuple[dict[str, 
     return response, json.loads(response["Payload"].read())
 
 
-def messages(server: Server, name: str, text: str, timeout: float = 15) -> list[str]:
-    """The function's log messages, once one holds `text` (or the timeout passed)."""
-    logs = server.client("logs")
-    deadline = time.monotonic() + timeout
-    while True:
-        found = [
-            e["message"]
-            for e in logs.filter_log_events(logGroupName=f"/aws/lambda/{name}")["events"]
-        ]
-        if any(text in m for m in found) or time.monotonic() > deadline:
-            return found
-        time.sleep(0.1)
-
-
 def test_the_client_serves_events_warm_with_lambdas_context(
     server: Server, function: tuple[str, fi.FunctionImage]
 ) -> None:
@@ -88,7 +74,7 @@ def test_the_client_serves_events_warm_with_lambdas_context(
     assert 0 < context["remaining_time_ms"] <= TIMEOUT_S * 1000
     assert first["env"]["AWS_LAMBDA_FUNCTION_NAME"] == name
     assert first["env"]["AWS_REGION"] == "us-east-1"
-    logged = messages(server, name, f"hello from {image.language}")
+    logged = server.log_messages(name, f"hello from {image.language}")
     assert any(f"hello from {image.language}" in m for m in logged), logged
 
 

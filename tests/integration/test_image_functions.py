@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -78,17 +77,6 @@ def invoke(client: Client, name: str, event: dict[str, Any] | None = None) -> di
     return payload
 
 
-def wait_for_log(server: Server, name: str, text: str, timeout: float = 15) -> bool:
-    logs = server.client("logs")
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        events = logs.filter_log_events(logGroupName=f"/aws/lambda/{name}")["events"]
-        if any(text in event["message"] for event in events):
-            return True
-        time.sleep(0.1)
-    return False
-
-
 def error_of(call: Any, **kwargs: Any) -> tuple[int, str, str]:
     with pytest.raises(ClientError) as raised:
         call(**kwargs)
@@ -158,7 +146,8 @@ def test_the_image_runs_its_own_command_as_the_functions_user_with_lambdas_envir
     assert not first["root_writable"] and not first["app_writable"] and first["tmp_writable"]
     assert first["tmp_executable"]  # as on Lambda (Docker's tmpfs default is noexec)
     assert invoke(client, "img-run")["count"] == 2  # init once, then warm
-    assert wait_for_log(server, "img-run", "image function v1 serving")
+    logged = server.log_messages("img-run", "image function v1 serving")
+    assert any("image function v1 serving" in m for m in logged), logged
 
 
 def test_image_config_replaces_the_images_command_entry_point_and_workdir(

@@ -76,6 +76,18 @@ class Server:
         status = self.process.wait(timeout=timeout)
         return 0 if sig == signal.SIGTERM and status == -signal.SIGTERM else status
 
+    def log_messages(self, function: str, containing: str, timeout: float = 15) -> list[str]:
+        """The function's stored log messages, once one holds `containing` (or the timeout
+        passed: the caller asserts)."""
+        logs = self.client("logs")
+        deadline = time.monotonic() + timeout
+        while True:
+            events = logs.filter_log_events(logGroupName=f"/aws/lambda/{function}")["events"]
+            found = [str(event["message"]) for event in events]
+            if any(containing in m for m in found) or time.monotonic() > deadline:
+                return found
+            time.sleep(0.1)
+
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
