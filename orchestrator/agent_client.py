@@ -230,6 +230,15 @@ class AgentClient:
             log_tail_b64=h.get("lambkin-log-tail", ""),
         )
 
+    async def specialise(self, settings: dict[str, str]) -> None:
+        """Hand a vacant agent its function (drivers' `specialise` made `settings`); its init
+        begins at once. AgentUnreachable unless the agent took it."""
+        body = json.dumps(settings).encode()
+        headers = [("Content-Type", "application/json")]
+        status, _, answer = await self._request("POST", "/specialise", headers, body, timeout_s=5)
+        if status != 200:
+            raise AgentUnreachable(f"agent refused its function ({status}): {answer[:200]!r}")
+
     async def shutdown(self) -> None:
         try:
             await self._request("POST", "/shutdown", timeout_s=2)

@@ -90,11 +90,22 @@ def parse_header(line: bytes) -> tuple[str, str, str] | None:
 
 def create_file(directory: Path, function: str, stream: str, instance_id: str) -> Path:
     """An instance's log file, with its header line, for its agent to append to (mode 0660)."""
+    path = reserve_file(directory, instance_id)
+    try:
+        write_header(path, function, stream, instance_id)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def reserve_file(directory: Path, instance_id: str) -> Path:
+    """An empty log file for a vacant instance's agent (mode 0660): it writes nothing until a
+    function is handed to it, and `write_header` names that function first."""
     path = directory / f"{instance_id}{SUFFIX}"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o660)
     try:
         os.fchmod(fd, 0o660)  # whatever the umask: the agent may need the group's write
-        os.write(fd, header_line(function, stream, instance_id))
     except BaseException:
         path.unlink(missing_ok=True)
         raise
@@ -103,11 +114,26 @@ def create_file(directory: Path, function: str, stream: str, instance_id: str) -
     return path
 
 
+def write_header(path: Path, function: str, stream: str, instance_id: str) -> None:
+    """Name the file's function and stream (before its agent has written anything)."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
+    try:
+        if os.fstat(fd).st_size:
+            raise ValueError(f"{path} is not empty: it belongs to a function already")
+        os.write(fd, header_line(function, stream, instance_id))
+    finally:
+        os.close(fd)
+
+
 class InstanceLogs(Protocol):
     """What a driver does with its instances' log files: LogFiles (in this process) or
     log_writer.LogWriter (in a process of its own)."""
 
     def create(self, function: str, stream: str, instance_id: str) -> Path: ...
+
+    def reserve(self, instance_id: str) -> Path: ...
+
+    def claim(self, function: str, stream: str, instance_id: str) -> None: ...
 
     def finish(self, instance_id: str) -> None: ...
 
@@ -150,6 +176,15 @@ class LogFiles:
             raise
         return path
 
+    def reserve(self, instance_id: str) -> Path:
+        """A vacant instance's file: not followed until `claim` names its function."""
+        return reserve_file(self.directory, instance_id)
+
+    def claim(self, function: str, stream: str, instance_id: str) -> None:
+        """The reserved file's instance now serves `function`: name it and follow the file."""
+        write_header(self.path_of(instance_id), function, stream, instance_id)
+        self.follow(instance_id)
+
     def follow(self, instance_id: str) -> None:
         """Feed the instance's file (made by create_file) from its header on."""
         path = self.path_of(instance_id)
@@ -168,11 +203,14 @@ class LogFiles:
             self._tails[instance_id] = _Tail(path, fd, feed, offset=len(first))
 
     def finish(self, instance_id: str) -> None:
-        """The instance's agent is gone: store the rest of its file, close the feed, delete it."""
+        """The instance's agent is gone: store the rest of its file, close the feed, delete it.
+        A vacant instance's file (reserved, never claimed: empty) is only deleted."""
         with self._lock:
             tail = self._tails.pop(instance_id, None)
         if tail is not None:
             self._close(tail)
+        else:
+            _remove_if_empty(self.path_of(instance_id))
 
     def recover(self, only: set[str] | None = None) -> int:
         """Store and delete every file nobody follows: left by a control plane that died (call
@@ -191,6 +229,10 @@ class LogFiles:
             start = os.pread(fd, 64 * 1024, 0)
             first = start[: start.find(b"\n") + 1]
             target = parse_header(first)
+            if not start:  # a vacant instance's, never claimed: nothing to store
+                os.close(fd)
+                path.unlink(missing_ok=True)
+                continue
             if target is None:
                 log.warning("%s is not a Lambkin log file; removing it", path)
                 os.close(fd)
@@ -309,6 +351,14 @@ class LogFiles:
             tail.punched = end
         else:
             self._can_punch = False  # the file system cannot: files grow until the instance ends
+
+
+def _remove_if_empty(path: Path) -> None:
+    try:
+        if path.stat().st_size == 0:
+            path.unlink()
+    except FileNotFoundError:
+        pass
 
 
 _libc = ctypes.CDLL(None, use_errno=True)

@@ -33,7 +33,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from .log_files import LogFiles, create_file
+from .log_files import SUFFIX, LogFiles, create_file, reserve_file, write_header
 from .log_shipping import LogShipper, LogTarget, StreamFeed
 from .logstore import LogStore
 
@@ -83,6 +83,15 @@ class LogWriter:
         path = create_file(self.directory, function, stream, instance_id)
         self._send(("follow", instance_id))
         return path
+
+    def reserve(self, instance_id: str) -> Path:
+        """A vacant instance's file (empty, not followed until `claim`)."""
+        return reserve_file(self.directory, instance_id)
+
+    def claim(self, function: str, stream: str, instance_id: str) -> None:
+        """The reserved file's instance now serves `function`: name it; the writer follows it."""
+        write_header(self.directory / f"{instance_id}{SUFFIX}", function, stream, instance_id)
+        self._send(("follow", instance_id))
 
     def finish(self, instance_id: str) -> None:
         """The instance's agent is gone: the writer stores the rest of its file and deletes it."""

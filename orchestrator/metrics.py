@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from .instance import Instance, State, StopReason
@@ -189,12 +189,37 @@ class Metrics:
         """Instances by state and concurrent executions, read from the pool at scrape time."""
         self.registry.register(_InstanceCollector(instances, self.function))
 
+    def watch_vacancies(self, ready: Callable[[], int], taken: Callable[[], int]) -> None:
+        """Vacant instances waiting, and how many cold starts took one, read at scrape time."""
+        self.registry.register(_VacancyCollector(ready, taken))
+
     def watch_queue_depth(self, depth: Callable[[], int]) -> None:
         """The async queue's depth, read at scrape time."""
         self.async_queue_depth.set_function(lambda: float(depth()))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+class _VacancyCollector(Collector):
+    def __init__(self, ready: Callable[[], int], taken: Callable[[], int]) -> None:
+        self._ready = ready
+        self._taken = taken
+
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+        yield GaugeMetricFamily(
+            "lambkin_vacant_instances",
+            "Instances started with no function, waiting for a cold start.",
+            value=self._ready(),
+        )
+        yield CounterMetricFamily(
+            "lambkin_vacancies_taken",
+            "Cold starts served by a vacant instance instead of a new container.",
+            value=self._taken(),
+        )
+
+    def describe(self) -> Iterator[GaugeMetricFamily]:
+        return iter(())
 
 
 class _InstanceCollector(Collector):

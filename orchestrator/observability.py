@@ -97,6 +97,7 @@ class Observability:
         pool.on_started.append(self.metrics.instance_started)
         pool.on_stopped.append(self.metrics.instance_stopped)
         self.metrics.watch_instances(pool.instances)
+        self.metrics.watch_vacancies(pool.vacancies.ready_count, lambda: pool.vacancies.handed_out)
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._retain())

@@ -23,12 +23,14 @@ from typing import Any
 
 from . import policy
 from .agent_client import AgentClient, AgentUnreachable
-from .drivers.base import Driver, InstanceHandle, InstanceSpec, StartFailed
+from .drivers.base import Driver, InstanceHandle, InstanceSpec, StartFailed, VacancyUnusable
 from .function_config import FunctionConfig
-from .instance import Event, Instance, State, StopReason, Timeouts
+from .instance import Event, Instance, State, StopReason, Timeouts, new_instance_id
 from .limits import instance_limits
 from .runtimes import runtime_spec
 from .settings import Settings
+from .vacancies import Vacancies, Vacancy
+from .vacancy_policy import VacancyLimits
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +82,19 @@ class Pool:
         self.on_tick: list[Callable[[], None]] = []  # extra housekeeping (provisioning)
         self.on_started: list[Callable[[Instance], None]] = []  # e.g. metrics
         self.on_stopped: list[Callable[[Instance], None]] = []  # after removal (stop_reason set)
+        self.vacancies = Vacancies(
+            driver,
+            VacancyLimits(
+                memory_budget_mb=settings.vacancy_memory_mb,
+                per_shape=settings.vacancies_per_shape,
+                window_s=settings.vacancy_window_s,
+            ),
+            server_id,
+            start_timeout_s=settings.instance_start_timeout_s,
+            stop_timeout_s=settings.instance_stop_timeout_s,
+            clock=clock,
+            agent_factory=agent_factory,
+        )
 
     @property
     def server_id(self) -> str:
@@ -113,8 +128,13 @@ class Pool:
         if instance is not None:
             instance.fire(Event.CLAIM)  # no await since choosing: nobody else took it
             return instance, False
-        instance = self._new_instance(config, provisioned=False)
-        await self._start(instance, config, code_path)
+        vacancy = self.vacancies.take(config)
+        instance = None
+        if vacancy is not None:
+            instance = await self._specialise(vacancy, config, code_path)
+        if instance is None:
+            instance = self._new_instance(config, provisioned=False)
+            await self._start(instance, config, code_path)
         if instance.state is State.STARTING:
             instance.fire(Event.CLAIM)
         elif instance.state is not State.DRAINING:  # DRAINING: retired meanwhile, serves this one
@@ -171,12 +191,15 @@ class Pool:
             stopping=s.instance_stop_timeout_s,
         )
 
-    def _new_instance(self, config: FunctionConfig, provisioned: bool) -> Instance:
+    def _new_instance(
+        self, config: FunctionConfig, provisioned: bool, instance_id: str | None = None
+    ) -> Instance:
         limits = instance_limits(config.tags, self._settings)
         jitter = 1.0 - self._settings.lifetime_jitter * self._rng.random()
         instance = Instance(
             config.name,
             config.revision_id,
+            id=instance_id or new_instance_id(),
             clock=self._clock,
             provisioned=provisioned,
             timeouts=self._timeouts(config, limits.idle_timeout_s),
@@ -187,8 +210,10 @@ class Pool:
         self._by_id[instance.id] = instance
         return instance
 
-    async def _start(self, instance: Instance, config: FunctionConfig, code_path: CodePath) -> None:
-        spec = InstanceSpec(
+    def _spec(
+        self, instance: Instance, config: FunctionConfig, code_path: CodePath
+    ) -> InstanceSpec:
+        return InstanceSpec(
             instance_id=instance.id,
             server_id=self._server_id,
             config=config,
@@ -198,6 +223,57 @@ class Pool:
             init_timeout_s=self._settings.init_timeout_s,
             initialization_type="provisioned-concurrency" if instance.provisioned else "on-demand",
         )
+
+    async def _specialise(
+        self, vacancy: Vacancy, config: FunctionConfig, code_path: CodePath
+    ) -> Instance | None:
+        """The cold start's instance, made of a vacancy (vacancies.py); None when the vacancy
+        could not take the function (it is removed, and the caller starts one the usual way)."""
+        assert vacancy.handle is not None and vacancy.agent is not None  # ready vacancies only
+        instance = self._new_instance(config, provisioned=False, instance_id=vacancy.instance_id)
+        instance.handle, instance.agent = vacancy.handle, vacancy.agent
+        began = self._clock()
+        try:
+            spec = self._spec(instance, config, code_path)
+            settings = await asyncio.wait_for(
+                self._driver.specialise(vacancy.handle, spec), instance.timeouts.starting
+            )
+            placed = self._clock()
+            await instance.agent.specialise(settings)
+        except (VacancyUnusable, AgentUnreachable, TimeoutError, OSError) as exc:
+            log.info(
+                "vacant instance unusable, starting one: %s", exc, extra={"instance": instance.id}
+            )
+            self._forget(instance)
+            self.vacancies.discard(vacancy)
+            return None
+        except BaseException:
+            self._mark_failed(instance)
+            await asyncio.shield(self._stop(instance, StopReason.START_FAILED))
+            raise
+        instance.start_phases_ms = {
+            "specialise": (placed - began) * 1000,
+            "ready": (self._clock() - placed) * 1000,
+        }
+        log.info(
+            "instance started from a vacancy",
+            extra={"function": config.name, "instance": instance.id, "driver": self._driver.name},
+        )
+        for hook in self.on_started:
+            hook(instance)
+        return instance
+
+    def _forget(self, instance: Instance) -> None:
+        """Unregister an instance that never served (its container is someone else's to stop)."""
+        siblings = self._by_function.get(instance.function_name, [])
+        if instance in siblings:
+            siblings.remove(instance)
+        if not siblings:
+            self._by_function.pop(instance.function_name, None)
+        self._by_id.pop(instance.id, None)
+
+    async def _start(self, instance: Instance, config: FunctionConfig, code_path: CodePath) -> None:
+        spec = self._spec(instance, config, code_path)
         timeout = instance.timeouts.starting
         try:
             queued = self._clock()
@@ -327,12 +403,7 @@ class Pool:
                 await self._stop_handle(instance, instance.handle)
         finally:
             instance.fire(Event.STOPPED)
-            siblings = self._by_function.get(instance.function_name, [])
-            if instance in siblings:
-                siblings.remove(instance)
-            if not siblings:
-                self._by_function.pop(instance.function_name, None)
-            self._by_id.pop(instance.id, None)
+            self._forget(instance)
             log.info(
                 "instance stopped", extra={"instance": instance.id, "reason": instance.stop_reason}
             )
@@ -372,7 +443,10 @@ class Pool:
     def instance_exited(self, instance_id: str, reason: str | None) -> None:
         """The driver saw an instance die on its own (crash, docker kill, OOM)."""
         instance = self._by_id.get(instance_id)
-        if instance is None or instance.state in (State.STOPPING, State.STOPPED):
+        if instance is None:
+            self.vacancies.exited(instance_id)
+            return
+        if instance.state in (State.STOPPING, State.STOPPED):
             return  # ours to stop, or already gone
         log.warning("instance died", extra={"instance": instance_id, "reason": reason or "crash"})
         if instance.state in (State.BUSY, State.DRAINING) and instance.agent is not None:
@@ -402,6 +476,8 @@ class Pool:
         housekeepers run."""
         for instance, event, reason in policy.housekeeping(self.instances(), self._clock()):
             self._apply(instance, event, reason)
+        starting = sum(1 for i in self.instances() if i.state is State.STARTING)
+        self.vacancies.tick(starting)
         for extra in self.on_tick:
             extra()
 
@@ -428,6 +504,7 @@ class Pool:
         )
         if self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
+        await self.vacancies.close()
         await self._driver.reap_owned()
 
     def _busy_count(self) -> int:

@@ -41,6 +41,13 @@ class Settings(BaseSettings):
     max_invocations_per_instance: int = 0  # 0: no limit
     instance_stop_timeout_s: float = 10.0
     maintenance_interval_s: float = 0.5
+    # Vacant instances (vacancies.py): started with no function, each handed to one cold start
+    # of its runtime, memory size and /tmp size, where cold starts happened in the last
+    # `vacancy_window_s`; at most `vacancies_per_shape` of one shape, and their memory sizes
+    # together at most `vacancy_memory_mb` (0: none are kept).
+    vacancy_memory_mb: int = Field(default=1024, ge=0)
+    vacancies_per_shape: int = Field(default=2, ge=0)
+    vacancy_window_s: float = Field(default=900.0, gt=0)
     # Concurrency: Lambda's account limit and the unreserved floor it keeps for other functions.
     concurrency_limit: int = 1000
     unreserved_concurrency_floor: int = 100

@@ -1,4 +1,4 @@
-"""Lambkin's own routes: health and instance listing."""
+"""Lambkin's own routes: health, instance and vacancy listings."""
 
 from __future__ import annotations
 
@@ -50,6 +50,18 @@ async def list_instances(
         entry["AgentConnections"] = probe.get("connections_accepted") if probe else None
         described.append(entry)
     return {"Instances": described}
+
+
+@router.get("/lambkin/vacancies")
+async def list_vacancies(svc: Services = Depends(services)) -> dict[str, Any]:
+    """Vacant instances by shape (runtime, memory, /tmp): those ready, those starting, and the
+    recent cold starts that keep them (vacancy_policy.py)."""
+    vacancies = svc.pool.vacancies
+    return {
+        "Enabled": vacancies.enabled,
+        "Taken": vacancies.handed_out,
+        "Shapes": vacancies.describe(),
+    }
 
 
 async def _none() -> None:

@@ -29,6 +29,7 @@ from ..function_config import FunctionConfig
 from ..log_files import InstanceLogs
 from ..log_names import log_group_name, log_stream_name
 from ..runtimes import RuntimeSpec
+from ..vacancy_policy import Shape
 
 AGENT_CONTROL_PORT = 9002
 
@@ -38,6 +39,7 @@ LABEL_FUNCTION = "org.lambkin.function"
 LABEL_REVISION = "org.lambkin.revision"
 LABEL_INSTANCE = "org.lambkin.instance"
 LABEL_LOG_STREAM = "org.lambkin.log-stream"
+LABEL_VACANT = "org.lambkin.vacant"  # the shape of an instance started with no function
 
 
 class DriverUnavailable(Exception):
@@ -51,6 +53,16 @@ class DriverMisconfigured(Exception):
 
 class StartFailed(Exception):
     """An instance could not be started; the message says why and what to do."""
+
+
+class VacancyUnusable(Exception):
+    """A vacant instance cannot take this function (its image was rebuilt since, or it died):
+    the pool stops it and starts the instance the ordinary way."""
+
+
+def ownership_labels(server_id: str, instance_id: str) -> dict[str, str]:
+    """What every container of ours carries: how a server finds (and reaps) its own."""
+    return {LABEL_MANAGED: "true", LABEL_SERVER: server_id, LABEL_INSTANCE: instance_id}
 
 
 @dataclass(frozen=True)
@@ -72,11 +84,9 @@ class InstanceSpec:
     @property
     def labels(self) -> dict[str, str]:
         return {
-            LABEL_MANAGED: "true",
-            LABEL_SERVER: self.server_id,
+            **ownership_labels(self.server_id, self.instance_id),
             LABEL_FUNCTION: self.config.name,
             LABEL_REVISION: self.config.revision_id,
-            LABEL_INSTANCE: self.instance_id,
             LABEL_LOG_STREAM: self.log_stream_name,
         }
 
@@ -159,6 +169,42 @@ class InstanceSpec:
         }
 
 
+@dataclass(frozen=True)
+class VacantSpec:
+    """An instance started with no function: its agent waits for `Driver.specialise`."""
+
+    instance_id: str
+    server_id: str
+    shape: Shape
+    control_token: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return {**ownership_labels(self.server_id, self.instance_id), LABEL_VACANT: str(self.shape)}
+
+    def agent_environment(self, **extra: str) -> dict[str, str]:
+        return {
+            "LAMBKIN_VACANT": "1",
+            "LAMBKIN_INSTANCE_ID": self.instance_id,
+            "LAMBKIN_SERVER_ID": self.server_id,
+            "LAMBKIN_CONTROL_TOKEN": self.control_token,
+            **extra,
+        }
+
+
+def specialisation(
+    command: list[str], env: dict[str, str], cwd: str, init_timeout_s: float
+) -> dict[str, str]:
+    """The body of a vacant agent's POST /specialise: the settings a configured agent reads
+    from its environment, under the same names and in the same form."""
+    return {
+        "LAMBKIN_RUNTIME_CMD": json.dumps(command),
+        "LAMBKIN_RUNTIME_ENV": json.dumps(env),
+        "LAMBKIN_RUNTIME_CWD": cwd,
+        "LAMBKIN_INIT_TIMEOUT_S": str(init_timeout_s),
+    }
+
+
 @dataclass
 class InstanceHandle:
     """Where a started instance's agent listens, the token it wants on every control request,
@@ -230,6 +276,21 @@ class Driver(abc.ABC):
     @abc.abstractmethod
     def available_runtimes(self) -> list[str]:
         """Runtime identifiers this driver can run now (e.g. whose images exist)."""
+
+    # Vacant instances (vacancies.py): drivers that can start an instance before knowing its
+    # function say so here and implement the two methods below.
+    supports_vacancies = False
+
+    async def start_vacant(self, spec: VacantSpec) -> InstanceHandle:
+        """Start an instance of `spec.shape` with no function; return once its agent can be
+        reached. Stopped with `stop`, like any other."""
+        raise NotImplementedError(f"the {self.name} driver keeps no vacant instances")
+
+    async def specialise(self, handle: InstanceHandle, spec: InstanceSpec) -> dict[str, str]:
+        """Make the vacant instance `handle` the instance `spec` describes (its code in place,
+        its log file named): what to POST to its agent's /specialise. VacancyUnusable when it
+        cannot be."""
+        raise NotImplementedError(f"the {self.name} driver keeps no vacant instances")
 
     async def resolve_image(self, uri: str) -> ResolvedImage:
         """Find (or pull) the image `uri` names and pin it, so that retagging or removing the

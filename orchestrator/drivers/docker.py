@@ -31,7 +31,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import shutil
 import threading
+from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import docker
@@ -57,6 +60,9 @@ from .base import (
     InstanceSpec,
     OwnedInstance,
     StartFailed,
+    VacancyUnusable,
+    VacantSpec,
+    specialisation,
 )
 from .docker_images import release, resolve
 from .docker_launch import RUNTIME_API_ADDR, TASK_ROOT, container_launch
@@ -98,6 +104,10 @@ class DockerDriver(Driver):
         self._events: Any = None
         self._oom_killed: set[str] = set()
         self.log_dir = settings.instances_dir / "logs" / "docker"
+        # Vacant instances' task folders: on the code store's file system (hard links).
+        self._tasks_dir = settings.instances_dir / "tasks" / "docker"
+        self._tasks_dir.mkdir(parents=True, exist_ok=True)
+        self._vacant_images: dict[str, str] = {}  # vacancy's instance id -> its image's id
         # The agent (root in the container, without CAP_DAC_OVERRIDE) writes the log file
         # through its group: ours, which the function's user must not share.
         self._agent_user = f"0:{os.getgid()}"
@@ -221,12 +231,6 @@ class DockerDriver(Driver):
         volumes = {self._agent: {"bind": AGENT_PATH, "mode": "ro"}}
         if spec.code_path is not None:
             volumes[str(spec.code_path)] = {"bind": TASK_ROOT, "mode": "ro"}
-        # exec, as Lambda's /tmp (Docker's default is noexec): clients unpack native libraries
-        # there (AWS's Java client does) and functions run tools they fetched. nosuid stays.
-        tmpfs = {"/tmp": f"size={spec.config.ephemeral_storage}m,mode=1777,exec"}
-        # An image's VOLUMEs would be writable volumes on the host's disk: each gets an empty,
-        # read-only tmpfs instead (Lambda's file system is read-only but for /tmp).
-        tmpfs.update({path: "ro,size=4k" for path in launch.volumes if path != "/tmp"})
         log_path = "/dev/null"
         if self.log_files is not None:
             log_file = self.log_files.create(
@@ -239,22 +243,54 @@ class DockerDriver(Driver):
         # LAMBKIN_ setting of the agent. The runtime gets the image's ENV from LAMBKIN_RUNTIME_ENV.
         environment = dict.fromkeys(launch.image_env, "")
         environment |= spec.agent_environment(
-            launch.command,
-            launch.env,
-            launch.cwd,
-            LAMBKIN_RUNTIME_API_ADDR=RUNTIME_API_ADDR,
-            LAMBKIN_CONTROL_ADDR=f"0.0.0.0:{AGENT_CONTROL_PORT}",
-            LAMBKIN_MEMORY_SOURCE="cgroup",
-            LAMBKIN_RUNTIME_USER=RUNTIME_USER,
-            LAMBKIN_LOG_PATH=log_path,
+            launch.command, launch.env, launch.cwd, **self._agent_settings(log_path)
         )
-        memory = f"{spec.config.memory_size}m"
         try:
-            container: Container = self._client.containers.run(
+            container_id, address = self._run_container(
                 launch.image,
-                detach=True,
                 name=f"lambkin-{spec.config.name[:40]}-{spec.instance_id}",
                 labels=spec.labels,
+                environment=environment,
+                volumes=volumes,
+                tmpfs=_tmpfs(spec.config.ephemeral_storage, launch.volumes),
+                memory_mb=spec.config.memory_size,
+                missing=launch.missing,
+            )
+        except BaseException:
+            self._finish_log(spec.instance_id)
+            raise
+        token = spec.control_token
+        return InstanceHandle(spec.instance_id, address, AGENT_CONTROL_PORT, container_id, token)
+
+    def _agent_settings(self, log_path: str) -> dict[str, str]:
+        return {
+            "LAMBKIN_RUNTIME_API_ADDR": RUNTIME_API_ADDR,
+            "LAMBKIN_CONTROL_ADDR": f"0.0.0.0:{AGENT_CONTROL_PORT}",
+            "LAMBKIN_MEMORY_SOURCE": "cgroup",
+            "LAMBKIN_RUNTIME_USER": RUNTIME_USER,
+            "LAMBKIN_LOG_PATH": log_path,
+        }
+
+    def _run_container(
+        self,
+        image: str,
+        *,
+        name: str,
+        labels: dict[str, str],
+        environment: dict[str, str],
+        volumes: dict[str, dict[str, str]],
+        tmpfs: dict[str, str],
+        memory_mb: int,
+        missing: str,
+    ) -> tuple[str, str]:
+        """Run one instance's container, the agent its entrypoint: (container id, address)."""
+        memory = f"{memory_mb}m"
+        try:
+            container: Container = self._client.containers.run(
+                image,
+                detach=True,
+                name=name,
+                labels=labels,
                 environment=environment,
                 entrypoint=[AGENT_PATH],  # (the image's own CMD is then ignored)
                 volumes=volumes,
@@ -271,7 +307,7 @@ class DockerDriver(Driver):
                 memswap_limit=memory,
                 # Lambda gives CPU in proportion to memory (one vCPU at 1769 MB); shares only
                 # weigh in under contention, so an idle host still runs a small function fast.
-                cpu_shares=max(2, 1024 * spec.config.memory_size // 1769),
+                cpu_shares=max(2, 1024 * memory_mb // 1769),
                 pids_limit=1024,
                 network=self._settings.docker_network,
                 log_config=LOG_CONFIG,
@@ -279,16 +315,11 @@ class DockerDriver(Driver):
                 healthcheck={"test": ["NONE"]},
             )
         except docker.errors.ImageNotFound:
-            self._finish_log(spec.instance_id)
-            raise StartFailed(launch.missing) from None
+            raise StartFailed(missing) from None
         except docker.errors.APIError as exc:
-            self._finish_log(spec.instance_id)
             raise StartFailed(
                 f"docker could not start the instance: {exc.explanation or exc}"
             ) from None
-        except BaseException:
-            self._finish_log(spec.instance_id)
-            raise
         container.reload()
         container_id = container.id
         assert container_id is not None  # a created container always has one
@@ -296,13 +327,79 @@ class DockerDriver(Driver):
             container.attrs
         )
         if not address:
-            self._stop(InstanceHandle(spec.instance_id, "", 0, ref=container_id))
+            self._remove(container_id)
             raise StartFailed(
                 f"container {container.short_id} has no IP address "
                 f"on network {self._settings.docker_network}"
             )
-        token = spec.control_token
-        return InstanceHandle(spec.instance_id, address, AGENT_CONTROL_PORT, container_id, token)
+        return container_id, address
+
+    # -- vacant instances ------------------------------------------------------------------------
+
+    supports_vacancies = True
+
+    def _task_dir(self, instance_id: str) -> Path:
+        return self._tasks_dir / instance_id
+
+    async def start_vacant(self, spec: VacantSpec) -> InstanceHandle:
+        return await asyncio.to_thread(self._start_vacant, spec)
+
+    def _start_vacant(self, spec: VacantSpec) -> InstanceHandle:
+        """A container of the shape's runtime image whose /var/task is a read-only bind of an
+        empty directory of its own: specialising fills the directory (the bind shows what is in
+        it), so the code arrives without a new mount and the function still cannot write it."""
+        runtime = RUNTIMES[spec.shape.runtime]
+        task_dir = self._task_dir(spec.instance_id)
+        task_dir.mkdir(mode=0o755)
+        volumes = {
+            self._agent: {"bind": AGENT_PATH, "mode": "ro"},
+            str(task_dir): {"bind": TASK_ROOT, "mode": "ro"},
+        }
+        log_path = "/dev/null"
+        try:
+            if self.log_files is not None:
+                log_file = self.log_files.reserve(spec.instance_id)
+                volumes[str(log_file)] = {"bind": LOG_PATH, "mode": "rw"}
+                log_path = LOG_PATH
+            container_id, address = self._run_container(
+                runtime.image,
+                name=f"lambkin-vacant-{spec.shape.runtime}-{spec.instance_id}",
+                labels=spec.labels,
+                environment=spec.agent_environment(**self._agent_settings(log_path)),
+                volumes=volumes,
+                tmpfs=_tmpfs(spec.shape.ephemeral_storage_mb, ()),
+                memory_mb=spec.shape.memory_mb,
+                missing=f"runtime image {runtime.image} is missing: build it with `make images`",
+            )
+            self._vacant_images[spec.instance_id] = self._client.api.inspect_container(
+                container_id
+            )["Image"]
+        except BaseException:
+            self._finish_log(spec.instance_id)
+            shutil.rmtree(task_dir, ignore_errors=True)
+            raise
+        return InstanceHandle(
+            spec.instance_id, address, AGENT_CONTROL_PORT, container_id, spec.control_token
+        )
+
+    async def specialise(self, handle: InstanceHandle, spec: InstanceSpec) -> dict[str, str]:
+        return await asyncio.to_thread(self._specialise, handle, spec)
+
+    def _specialise(self, handle: InstanceHandle, spec: InstanceSpec) -> dict[str, str]:
+        assert spec.runtime is not None and spec.code_path is not None, "an image function"
+        assert spec.instance_id == handle.instance_id, "a vacancy keeps its instance id"
+        started_from = self._vacant_images.pop(handle.instance_id, None)
+        try:
+            current = self._client.images.get(spec.runtime.image).id
+        except docker.errors.APIError as exc:
+            raise VacancyUnusable(f"cannot inspect {spec.runtime.image}: {exc}") from None
+        if started_from != current:
+            raise VacancyUnusable(f"{spec.runtime.image} was rebuilt since the vacancy started")
+        _link_tree(spec.code_path, self._task_dir(handle.instance_id))
+        launch = container_launch(spec)
+        if self.log_files is not None:
+            self.log_files.claim(spec.config.name, spec.log_stream_name, spec.instance_id)
+        return specialisation(launch.command, launch.env, launch.cwd, spec.init_timeout_s)
 
     def _finish_log(self, instance_id: str) -> None:
         """Store the rest of an instance's log file (its agent must be gone) and delete it."""
@@ -312,6 +409,8 @@ class DockerDriver(Driver):
     def _stop(self, handle: InstanceHandle) -> None:
         if self._remove(handle.ref):
             self._finish_log(handle.instance_id)
+            self._vacant_images.pop(handle.instance_id, None)
+            shutil.rmtree(self._task_dir(handle.instance_id), ignore_errors=True)
         # else another stop is removing it, and finishes the log once the container is gone
 
     def _remove(self, container_id: str) -> bool:
@@ -357,6 +456,8 @@ class DockerDriver(Driver):
                 for c in containers
             )
         )
+        for task_dir in self._tasks_dir.iterdir():  # vacancies' code, their containers gone
+            shutil.rmtree(task_dir, ignore_errors=True)
         if self.log_files is not None:
             await asyncio.to_thread(self.log_files.recover)
         return len(containers)
@@ -384,6 +485,28 @@ class DockerDriver(Driver):
                 await asyncio.to_thread(self._firewall.remove)
             except FirewallError as exc:
                 log.warning("could not take this server's host ports out: %s", exc)
+
+
+def _tmpfs(ephemeral_storage_mb: int, image_volumes: Iterable[str]) -> dict[str, str]:
+    # exec, as Lambda's /tmp (Docker's default is noexec): clients unpack native libraries
+    # there (AWS's Java client does) and functions run tools they fetched. nosuid stays.
+    tmpfs = {"/tmp": f"size={ephemeral_storage_mb}m,mode=1777,exec"}
+    # An image's VOLUMEs would be writable volumes on the host's disk: each gets an empty,
+    # read-only tmpfs instead (Lambda's file system is read-only but for /tmp).
+    tmpfs.update({path: "ro,size=4k" for path in image_volumes if path != "/tmp"})
+    return tmpfs
+
+
+def _link_tree(source: Path, target: Path) -> None:
+    """Put the unpacked code at `target` as hard links: no copy of a large package, and the
+    files stay the code store's (read-only to the function through the read-only bind). Copies
+    where the two are on different file systems."""
+    try:
+        shutil.copytree(source, target, symlinks=True, copy_function=os.link, dirs_exist_ok=True)
+    except shutil.Error as exc:
+        if not any("Invalid cross-device link" in str(e) for e in exc.args[0]):
+            raise
+        shutil.copytree(source, target, symlinks=True, dirs_exist_ok=True)
 
 
 def _instance_of(container: dict[str, Any]) -> str:

@@ -26,6 +26,8 @@ from .base import (
     InstanceSpec,
     OwnedInstance,
     StartFailed,
+    VacantSpec,
+    specialisation,
 )
 
 log = logging.getLogger(__name__)
@@ -68,6 +70,15 @@ async def _until_gone(sessions: list[int], timeout_s: float = 5.0) -> None:
             log.warning("processes of sessions %s outlived SIGKILL", sessions)
             return
         await asyncio.sleep(0.02)
+
+
+def _agent_settings(log_path: str) -> dict[str, str]:
+    return {
+        "LAMBKIN_CONTROL_ADDR": "127.0.0.1:0",
+        "LAMBKIN_RUNTIME_API_ADDR": "127.0.0.1:0",
+        "LAMBKIN_MEMORY_SOURCE": "proc",
+        "LAMBKIN_LOG_PATH": log_path,
+    }
 
 
 def _is_our_agent(pid: int, instance_id: str) -> bool:
@@ -114,6 +125,22 @@ class ProcessDriver(Driver):
         return self._root / instance_id
 
     async def start(self, spec: InstanceSpec) -> InstanceHandle:
+        command, runtime_env = self._runtime_launch(spec)
+        log_path = "/dev/null"
+        if self.log_files is not None:
+            log_path = str(
+                await asyncio.to_thread(
+                    self.log_files.create,
+                    spec.config.name,
+                    spec.log_stream_name,
+                    spec.instance_id,
+                )
+            )
+        env = spec.agent_environment(command, runtime_env, **_agent_settings(log_path))
+        return await self._spawn(spec.instance_id, env, spec.control_token)
+
+    def _runtime_launch(self, spec: InstanceSpec) -> tuple[list[str], dict[str, str]]:
+        """The runtime's command and environment: the code where the code store unpacked it."""
         if spec.runtime is None or spec.code_path is None:
             # Created under the docker driver, then this server restarted with this one.
             raise StartFailed(
@@ -131,25 +158,13 @@ class ProcessDriver(Driver):
             task_root, runtime_dir, os.environ.get("PATH", "/usr/bin:/bin")
         )
         runtime_env["TMPDIR"] = str(workdir / "tmp")
-        log_path = "/dev/null"
-        if self.log_files is not None:
-            log_path = str(
-                await asyncio.to_thread(
-                    self.log_files.create,
-                    spec.config.name,
-                    spec.log_stream_name,
-                    spec.instance_id,
-                )
-            )
-        env = spec.agent_environment(
-            command,
-            runtime_env,
-            LAMBKIN_CONTROL_ADDR="127.0.0.1:0",
-            LAMBKIN_RUNTIME_API_ADDR="127.0.0.1:0",
-            LAMBKIN_MEMORY_SOURCE="proc",
-            LAMBKIN_LOG_PATH=log_path,
-        )
+        return command, runtime_env
+
+    async def _spawn(self, instance_id: str, env: dict[str, str], token: str) -> InstanceHandle:
+        """Start the agent; return once it said which port it listens on."""
         env["PATH"] = os.environ.get("PATH", "/usr/bin:/bin")
+        workdir = self._instance_dir(instance_id)
+        workdir.mkdir(parents=True, exist_ok=True)
         try:
             process = await asyncio.create_subprocess_exec(
                 self._agent,
@@ -160,17 +175,13 @@ class ProcessDriver(Driver):
                 start_new_session=True,
             )
         except BaseException:
-            await self._finish_log(spec.instance_id)
+            await self._finish_log(instance_id)
             raise
         (workdir / "agent.pid").write_text(str(process.pid))
-        self._children[spec.instance_id] = process
-        handle = InstanceHandle(
-            spec.instance_id, "127.0.0.1", 0, ref=process, token=spec.control_token
-        )
+        self._children[instance_id] = process
+        handle = InstanceHandle(instance_id, "127.0.0.1", 0, ref=process, token=token)
         ready: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
-        self._drains[spec.instance_id] = asyncio.create_task(
-            self._drain(process, spec.instance_id, ready)
-        )
+        self._drains[instance_id] = asyncio.create_task(self._drain(process, instance_id, ready))
         try:
             port = await asyncio.wait_for(ready, _READY_TIMEOUT_S)
             if port is None:
@@ -178,10 +189,30 @@ class ProcessDriver(Driver):
             handle.port = port
         except (TimeoutError, StartFailed) as exc:
             await self.stop(handle)
-            raise StartFailed(
-                f"agent for instance {spec.instance_id} did not come up: {exc}"
-            ) from None
+            raise StartFailed(f"agent for instance {instance_id} did not come up: {exc}") from None
         return handle
+
+    # -- vacant instances ------------------------------------------------------------------------
+
+    supports_vacancies = True
+
+    async def start_vacant(self, spec: VacantSpec) -> InstanceHandle:
+        log_path = "/dev/null"
+        if self.log_files is not None:
+            log_path = str(await asyncio.to_thread(self.log_files.reserve, spec.instance_id))
+        env = spec.agent_environment(**_agent_settings(log_path))
+        return await self._spawn(spec.instance_id, env, spec.control_token)
+
+    async def specialise(self, handle: InstanceHandle, spec: InstanceSpec) -> dict[str, str]:
+        assert spec.instance_id == handle.instance_id, "a vacancy keeps its instance id"
+        command, runtime_env = self._runtime_launch(spec)
+        if self.log_files is not None:
+            await asyncio.to_thread(
+                self.log_files.claim, spec.config.name, spec.log_stream_name, spec.instance_id
+            )
+        return specialisation(
+            command, runtime_env, runtime_env["LAMBDA_TASK_ROOT"], spec.init_timeout_s
+        )
 
     async def _finish_log(self, instance_id: str) -> None:
         if self.log_files is not None:

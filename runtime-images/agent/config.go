@@ -35,6 +35,74 @@ type config struct {
 	memorySource   string
 	runtimeUser    *runtimeUser // nil: the runtime runs as the agent's own user
 	logPath        string       // where log events go; "" means stdout
+	// vacant: started with no function (LAMBKIN_VACANT=1); runtimeCmd, runtimeEnv, runtimeCwd
+	// and initTimeoutS arrive once, over the control channel (POST /specialise).
+	vacant bool
+}
+
+// vacantVariable starts the agent with no function, so the control plane can keep it ready and
+// hand it the first function that needs a cold start (docs/architecture.md, "Vacant instances").
+const vacantVariable = "LAMBKIN_VACANT"
+
+// functionPart is what makes an instance one function's: the runtime's command, environment,
+// working directory and init bound. From the environment at start, or from /specialise.
+type functionPart struct {
+	cmd          []string
+	env          map[string]string
+	cwd          string
+	initTimeoutS float64
+}
+
+func (c *config) adopt(f functionPart) {
+	c.runtimeCmd, c.runtimeEnv, c.runtimeCwd, c.initTimeoutS = f.cmd, f.env, f.cwd, f.initTimeoutS
+	c.vacant = false
+}
+
+// readFunctionPart applies LAMBKIN_RUNTIME_CMD's, _ENV's, _CWD's and _INIT_TIMEOUT_S's rules;
+// get returns the value or its default.
+func readFunctionPart(get func(name, def string) string) (functionPart, error) {
+	var f functionPart
+	f.cmd = jsonStrings(get("LAMBKIN_RUNTIME_CMD", "null"))
+	if len(f.cmd) == 0 {
+		return f, errors.New("LAMBKIN_RUNTIME_CMD: required, a non-empty JSON list of strings")
+	}
+	f.env = jsonStringMap(get("LAMBKIN_RUNTIME_ENV", "{}"))
+	if f.env == nil {
+		return f, errors.New("LAMBKIN_RUNTIME_ENV: a JSON object of strings to strings")
+	}
+	timeout, err := strconv.ParseFloat(strings.TrimSpace(get("LAMBKIN_INIT_TIMEOUT_S", "10")), 64)
+	if err != nil {
+		return f, errors.New("LAMBKIN_INIT_TIMEOUT_S: not a number")
+	}
+	if !(timeout > 0) {
+		return f, errors.New("LAMBKIN_INIT_TIMEOUT_S: must be positive")
+	}
+	f.initTimeoutS = timeout
+	f.cwd = get("LAMBKIN_RUNTIME_CWD", "/var/task")
+	return f, nil
+}
+
+// parseSpecialisation reads a /specialise body: a JSON object of the same four settings under
+// their environment names, every value a JSON string (LAMBKIN_RUNTIME_CMD and _ENV hold JSON
+// text, as in the environment), so one set of rules covers both ways in.
+func parseSpecialisation(body []byte) (functionPart, error) {
+	fields := jsonStringMap(string(body))
+	if fields == nil {
+		return functionPart{}, errors.New("the body must be a JSON object of strings")
+	}
+	for name := range fields {
+		switch name {
+		case "LAMBKIN_RUNTIME_CMD", "LAMBKIN_RUNTIME_ENV", "LAMBKIN_RUNTIME_CWD", "LAMBKIN_INIT_TIMEOUT_S":
+		default:
+			return functionPart{}, errors.New("unknown setting " + pyRepr(name))
+		}
+	}
+	return readFunctionPart(func(name, def string) string {
+		if v, ok := fields[name]; ok {
+			return v
+		}
+		return def
+	})
 }
 
 // functionVersion, provisioned and memorySizeMB are read from the runtime's environment,
@@ -166,25 +234,15 @@ func loadConfig(lookup func(string) (string, bool)) (*config, error) {
 		}
 		return def
 	}
-	c := &config{}
-	cmd := jsonStrings(get("LAMBKIN_RUNTIME_CMD", "null"))
-	if len(cmd) == 0 {
-		return nil, errors.New("LAMBKIN_RUNTIME_CMD: required, a non-empty JSON list of strings")
+	c := &config{vacant: get(vacantVariable, "") == "1"}
+	if !c.vacant {
+		f, err := readFunctionPart(get)
+		if err != nil {
+			return nil, err
+		}
+		c.adopt(f)
 	}
-	c.runtimeCmd = cmd
-	env := jsonStringMap(get("LAMBKIN_RUNTIME_ENV", "{}"))
-	if env == nil {
-		return nil, errors.New("LAMBKIN_RUNTIME_ENV: a JSON object of strings to strings")
-	}
-	c.runtimeEnv = env
-	timeout, err := strconv.ParseFloat(strings.TrimSpace(get("LAMBKIN_INIT_TIMEOUT_S", "10")), 64)
-	if err != nil {
-		return nil, errors.New("LAMBKIN_INIT_TIMEOUT_S: not a number")
-	}
-	if !(timeout > 0) {
-		return nil, errors.New("LAMBKIN_INIT_TIMEOUT_S: must be positive")
-	}
-	c.initTimeoutS = timeout
+	var err error
 	c.memorySource = get("LAMBKIN_MEMORY_SOURCE", "cgroup")
 	if c.memorySource != "cgroup" && c.memorySource != "proc" {
 		return nil, errors.New("LAMBKIN_MEMORY_SOURCE: one of cgroup, proc")
@@ -203,7 +261,6 @@ func loadConfig(lookup func(string) (string, bool)) (*config, error) {
 	if c.runtimeAPIAddr, err = parseAddr(get("LAMBKIN_RUNTIME_API_ADDR", "127.0.0.1:9001"), "LAMBKIN_RUNTIME_API_ADDR"); err != nil {
 		return nil, err
 	}
-	c.runtimeCwd = get("LAMBKIN_RUNTIME_CWD", "/var/task")
 	c.instanceID = get("LAMBKIN_INSTANCE_ID", "")
 	if c.instanceID == "" {
 		c.instanceID = randomID()

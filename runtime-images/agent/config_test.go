@@ -97,3 +97,37 @@ func TestConfigJSONAndRandomIDs(t *testing.T) {
 		t.Errorf("random ids %q %q", a, b)
 	}
 }
+
+func TestVacantConfigAndSpecialisation(t *testing.T) {
+	c, err := loadConfig(lookupIn(map[string]string{"LAMBKIN_CONTROL_TOKEN": "t0ken", "LAMBKIN_VACANT": "1"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.vacant || c.runtimeCmd != nil {
+		t.Fatalf("vacant config: %+v", c)
+	}
+	f, err := parseSpecialisation([]byte(`{"LAMBKIN_RUNTIME_CMD": "[\"python3\", \"-m\", \"x\"]",
+		"LAMBKIN_RUNTIME_ENV": "{\"AWS_LAMBDA_FUNCTION_MEMORY_SIZE\": \"256\"}", "LAMBKIN_INIT_TIMEOUT_S": "3"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.adopt(f)
+	if c.vacant || len(c.runtimeCmd) != 3 || c.memorySizeMB() != 256 || c.runtimeCwd != "/var/task" || c.initTimeoutS != 3 {
+		t.Errorf("specialised: %+v", c)
+	}
+	for _, body := range []string{
+		``, `[]`, `{}`, `{"LAMBKIN_RUNTIME_CMD": ["x"]}`, `{"LAMBKIN_RUNTIME_CMD": "[]"}`,
+		`{"LAMBKIN_RUNTIME_CMD": "[\"x\"]", "LAMBKIN_CONTROL_TOKEN": "mine"}`,
+		`{"LAMBKIN_RUNTIME_CMD": "[\"x\"]", "LAMBKIN_INIT_TIMEOUT_S": "-1"}`,
+		`{"LAMBKIN_RUNTIME_CMD": "[\"x\"]", "LAMBKIN_RUNTIME_ENV": "{\"A\": 1}"}`,
+	} {
+		if _, err := parseSpecialisation([]byte(body)); err == nil {
+			t.Errorf("specialisation %s accepted", body)
+		}
+	}
+	// Not vacant unless asked in exactly those words: a configured agent stays as it was.
+	c, err = loadConfig(lookupIn(map[string]string{"LAMBKIN_CONTROL_TOKEN": "t", "LAMBKIN_VACANT": "", "LAMBKIN_RUNTIME_CMD": `["x"]`}))
+	if err != nil || c.vacant {
+		t.Errorf("blank LAMBKIN_VACANT: %+v %v", c, err)
+	}
+}

@@ -4,7 +4,8 @@ package main
 //
 // Every request, on any route, must carry the instance's token (Lambkin-Token), compared in
 // constant time; without it the answer is 401, the connection is closed and nothing else
-// happens. Then: GET /health, POST /invoke (one at a time, 409 otherwise), POST /shutdown.
+// happens. Then: GET /health, POST /specialise (a vacant instance's function, once), POST /invoke
+// (one at a time, 409 otherwise), POST /shutdown.
 // The control plane keeps one keep-alive connection per instance, so nothing else here
 // closes a connection on its own.
 
@@ -55,6 +56,18 @@ func (c *controlServer) serve(w *response, r *request) {
 		switch path {
 		case "/invoke":
 			c.invoke(w, r, payload)
+		case "/specialise":
+			f, err := parseSpecialisation(payload)
+			if err != nil {
+				replyError(w, 400, "InvalidRequest", err.Error())
+				return
+			}
+			var refused *apiError
+			if err := c.sandbox.specialise(f); errors.As(err, &refused) {
+				replyError(w, refused.status, refused.errorType, refused.message)
+				return
+			}
+			reply(w, 200, "application/json", []byte(`{"runtime": "initializing"}`), nil)
 		case "/shutdown":
 			// reply writes it all at once (net/http needed a Flush): the reply is on the wire
 			// before the shutdown begins.

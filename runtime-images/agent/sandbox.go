@@ -24,6 +24,8 @@ const (
 var (
 	errBusy    = &apiError{409, "Busy", "another invocation is in flight on this instance"}
 	errStopped = &apiError{503, "Stopped", "the agent is shutting down"}
+	errVacant  = &apiError{409, "Vacant", "this instance has no function yet: POST /specialise first"}
+	errTaken   = &apiError{409, "AlreadySpecialised", "this instance already serves a function; an instance is never handed another"}
 )
 
 // apiError is a request refused before any state changed; each server picks its status.
@@ -61,9 +63,13 @@ type sandbox struct {
 }
 
 func newSandbox(cfg *config, log *logCapture, memory memoryMeter, r *reaper, runtimeAPI string) *sandbox {
+	first := stateInitializing
+	if cfg.vacant {
+		first = stateVacant
+	}
 	return &sandbox{
 		cfg: cfg, log: log, memory: memory, reaper: r, runtimeAPI: runtimeAPI,
-		changed: make(chan struct{}), machine: stateMachine{stateInitializing},
+		changed: make(chan struct{}), machine: stateMachine{first},
 		release: newIdleRelease(),
 	}
 }
@@ -111,10 +117,32 @@ func (s *sandbox) maxMemoryMB() int64 {
 
 // -- control side ---------------------------------------------------------------------------
 
+// start begins the init of a configured instance; a vacant one waits for specialise.
 func (s *sandbox) start() {
 	s.mu.Lock()
-	s.spawnLocked()
+	if s.machine.state == stateInitializing {
+		s.spawnLocked()
+	}
 	s.mu.Unlock()
+}
+
+// specialise makes a vacant instance one function's and begins its init; once only, so a
+// function can never be handed an instance another function ran in.
+func (s *sandbox) specialise(f functionPart) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch s.machine.state {
+	case stateVacant:
+	case stateStopped:
+		return errStopped
+	default:
+		return errTaken
+	}
+	s.cfg.adopt(f)
+	s.machine.transition(stateInitializing)
+	s.spawnLocked()
+	s.notifyLocked()
+	return nil
 }
 
 func (s *sandbox) invoke(request invokeRequest) (*invokeResult, error) {
@@ -122,6 +150,9 @@ func (s *sandbox) invoke(request invokeRequest) (*invokeResult, error) {
 	defer s.mu.Unlock()
 	if s.machine.state == stateStopped {
 		return nil, errStopped
+	}
+	if s.machine.state == stateVacant {
+		return nil, errVacant
 	}
 	if s.current != nil {
 		return nil, errBusy
@@ -180,6 +211,9 @@ func (s *sandbox) nextInvocation(ctx context.Context) *invocation {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	generation := s.generation
+	if s.machine.state == stateVacant {
+		return nil // no runtime was started: whatever asks is not ours
+	}
 	if s.machine.state == stateInitializing {
 		if ctx.Err() != nil {
 			return nil

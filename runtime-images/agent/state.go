@@ -1,8 +1,9 @@
 package main
 
 // The runtime's lifecycle as the agent sees it: a state enum and a literal transition table
-// (state.py's, unchanged).
+// (state.py's, plus vacant).
 //
+//	vacant --specialise--> initializing                (an instance started with no function)
 //	initializing --first /next--> ready --event delivered--> busy --response/error--> ready
 //	initializing --init error / exit / init timeout--> failed --next invoke--> initializing
 //	ready / busy --exit, timeout (restart at once)--> initializing
@@ -13,6 +14,7 @@ package main
 type runtimeState string
 
 const (
+	stateVacant       runtimeState = "vacant"       // no function yet: waits for /specialise, runs nothing
 	stateInitializing runtimeState = "initializing" // started, no /next yet; bounded by the init timeout
 	stateReady        runtimeState = "ready"        // init done, no event held by the runtime
 	stateBusy         runtimeState = "busy"         // the runtime holds an event; bounded by the function timeout
@@ -20,9 +22,10 @@ const (
 	stateStopped      runtimeState = "stopped"      // shut down; terminal
 )
 
-var allStates = []runtimeState{stateInitializing, stateReady, stateBusy, stateFailed, stateStopped}
+var allStates = []runtimeState{stateVacant, stateInitializing, stateReady, stateBusy, stateFailed, stateStopped}
 
 var transitions = map[runtimeState][]runtimeState{
+	stateVacant:       {stateInitializing, stateStopped},
 	stateInitializing: {stateReady, stateFailed, stateStopped},
 	stateReady:        {stateBusy, stateInitializing, stateStopped},
 	stateBusy:         {stateReady, stateInitializing, stateStopped},

@@ -5,6 +5,7 @@ import "testing"
 // Walks every (from, to) pair: exactly the table's pairs are allowed.
 func TestEveryTransitionPair(t *testing.T) {
 	allowed := map[[2]runtimeState]bool{
+		{stateVacant, stateInitializing}: true, {stateVacant, stateStopped}: true,
 		{stateInitializing, stateReady}: true, {stateInitializing, stateFailed}: true,
 		{stateInitializing, stateStopped}: true, {stateReady, stateBusy}: true,
 		{stateReady, stateInitializing}: true, {stateReady, stateStopped}: true,

@@ -75,6 +75,7 @@ def test_every_control_request_needs_the_token(open_dir: Path) -> None:
             ("GET", "/health", {}),
             ("POST", "/invoke", {"Lambkin-Request-Id": "r", "Lambkin-Timeout-Ms": "1000"}),
             ("POST", "/shutdown", {}),
+            ("POST", "/specialise", {}),
             ("GET", "/nowhere", {}),
             ("PUT", "/invoke", {}),
             ("GET", "/health", {"Lambkin-Token": "wrong"}),
@@ -109,6 +110,43 @@ def test_no_token_no_agent(token: str | None) -> None:
     assert done.returncode == 2
     assert done.stdout == b""
     assert b"LAMBKIN_CONTROL_TOKEN" in done.stderr
+
+
+# -- vacant instances (orchestrator/vacancies.py) --------------------------------------------
+
+
+def test_a_vacant_agent_runs_nothing_until_it_is_specialised_once(open_dir: Path) -> None:
+    # Its environment names a runtime, which a vacant agent must ignore: only /specialise's counts.
+    agent = AgentProcess(
+        [sys.executable, "-c", "raise SystemExit('the environment's runtime ran')"],
+        cwd=open_dir,
+        extra_env={"LAMBKIN_VACANT": "1"},
+    )
+    try:
+        assert agent.health()["runtime"] == "vacant"
+        refused = agent.invoke({"too": "early"})
+        assert refused.status == 409 and refused.json()["errorType"] == "Vacant"
+        for bad in (b"", b"[]", b'{"LAMBKIN_RUNTIME_CMD": "[]"}', b'{"LAMBKIN_LOG_PATH": "/x"}'):
+            answer = agent.request("POST", "/specialise", bad)
+            assert answer.status == 400, bad
+        time.sleep(0.2)
+        assert agent.lines() == [] and agent.health()["runtime"] == "vacant"
+        settings = {
+            "LAMBKIN_RUNTIME_CMD": json.dumps(runtime_cmd("scripted.py")),
+            "LAMBKIN_RUNTIME_ENV": json.dumps({"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256"}),
+            "LAMBKIN_RUNTIME_CWD": str(open_dir),
+            "LAMBKIN_INIT_TIMEOUT_S": "10",
+        }
+        taken = agent.request("POST", "/specialise", json.dumps(settings).encode())
+        assert taken.status == 200, taken.body
+        assert agent.invoke({"now": "served"}).json() == {"now": "served"}
+        report = agent.wait_for_line(lambda line: line.startswith("REPORT"))
+        assert "Memory Size: 256 MB" in report and "Init Duration" in report
+        again = agent.request("POST", "/specialise", json.dumps(settings).encode())
+        assert again.status == 409 and again.json()["errorType"] == "AlreadySpecialised"
+        assert len(agent.runtime_pids()) == 1, "one runtime, the specialised one"
+    finally:
+        assert agent.close() == 0
 
 
 # -- streamed responses ------------------------------------------------------------------

@@ -47,6 +47,7 @@ def control(event: dict[str, Any]) -> dict[str, Any]:
         ("GET", "/health", {}),
         ("POST", "/invoke", invoke),
         ("POST", "/shutdown", {}),
+        ("POST", "/specialise", {}),
     ):
 
         def call(method: str = method, path: str = path, headers: dict[str, str] = headers) -> int:

@@ -125,6 +125,33 @@ def test_a_crashed_servers_files_are_recovered_once(tmp_path: Path) -> None:
         restarted.close()
 
 
+def test_a_vacant_instances_file_is_claimed_by_its_function(files: LogFiles, feeds: Feeds) -> None:
+    path = files.reserve("v1")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o660 and path.read_bytes() == b""
+    assert "v1" not in feeds.opened, "nobody follows a vacancy's file"
+    files.claim("fn", "2026/12/02/[$LATEST]v1", "v1")
+    assert parse_header(path.read_bytes().splitlines()[0]) == ("fn", "2026/12/02/[$LATEST]v1", "v1")
+    append(path, b'{"s":1}\n')
+    until(lambda: feeds.of("v1").data == b'{"s":1}\n')
+    with pytest.raises(ValueError, match="belongs to a function already"):
+        files.claim("other", "s", "v1")  # never handed to a second function
+    files.finish("v1")
+    assert not path.exists() and feeds.of("v1").closed
+
+
+def test_an_unclaimed_file_is_only_deleted(files: LogFiles, feeds: Feeds, tmp_path: Path) -> None:
+    path = files.reserve("v2")
+    files.finish("v2")
+    assert not path.exists() and "v2" not in feeds.opened
+    left = files.reserve("v3")  # a vacancy a crashed server left
+    assert files.recover() == 0 and not left.exists()
+    kept = files.directory / "v4.log"
+    kept.write_bytes(b"")
+    append(kept, b"written by something not ours\n")
+    files.finish("v4")
+    assert kept.exists(), "finish deletes only an empty, unclaimed file"
+
+
 def test_recover_leaves_followed_files_alone(files: LogFiles, feeds: Feeds) -> None:
     path = files.create("fn", "s", "i4")
     assert files.recover() == 0
