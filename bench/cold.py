@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import time
+import urllib.request
 import uuid
 from typing import Any
 
@@ -94,6 +95,75 @@ def cold_starts(
             results.append(sample)
     keys = sorted({k for s in results for k in s})
     return {"samples": len(results), "phases": _phase_summaries(results, keys), "raw": results}
+
+
+def _ready_vacancies(lk: Lambkin) -> list[dict[str, Any]]:
+    with urllib.request.urlopen(f"{lk.server.endpoint}/lambkin/vacancies", timeout=5) as r:
+        shapes = json.loads(r.read())["Shapes"]
+    return [v for shape in shapes if shape["MemorySize"] == 128 for v in shape["Ready"]]
+
+
+def vacancy_cold_starts(lk: Lambkin, samples: int, warmup: int = 1) -> dict[str, Any]:
+    """Cold starts served by a vacant instance (orchestrator/vacancies.py): each a freshly
+    created Python hello world, invoked once a vacancy of its shape is ready, then deleted.
+
+    Also: how long a vacancy takes to be ready again after one is taken (`refill_ms`, from the
+    end of the cold start), and a ready vacancy's memory, as the engine accounts it (docker) or
+    as its agent's resident set (process).
+    """
+    seed = f"bench-vacancy-seed-{int(time.time() * 1000) % 100000}"
+    lk.deploy(seed, {"app.py": HELLO})
+    lk.invoke_with_report(seed, b"{}")  # a cold start: the demand that keeps a vacancy
+    results: list[dict[str, Any]] = []
+    refills: list[float] = []
+    memory: list[dict[str, int]] = []
+    missed = 0
+    last_end = time.perf_counter()
+    for i in range(warmup + samples):
+        deadline = time.monotonic() + 30
+        while not (ready := _ready_vacancies(lk)):
+            if time.monotonic() > deadline:
+                raise RuntimeError("no vacancy became ready within 30 s")
+            time.sleep(0.01)
+        refill_ms = (time.perf_counter() - last_end) * 1000
+        if lk.driver == "docker":
+            label = f"org.lambkin.instance={ready[-1]['InstanceId']}"
+            for container in sysinfo.containers_with_label(label):
+                memory.append(sysinfo.container_memory(container))
+        time.sleep(0.2)  # the vacancy's own start-up work (engine, agent) is over
+        name = f"bench-vacancy-{lk.driver}-{i}-{int(time.time() * 1000) % 100000}"
+        lk.deploy(name, {"app.py": HELLO})
+        report = lk.invoke_with_report(name, b"{}")
+        last_end = time.perf_counter()
+        if "specialise" not in report["server_timing"]:
+            missed += 1  # started through the engine after all: not a sample of this
+        elif i >= warmup:
+            sample: dict[str, Any] = {
+                "total_ms": report["total_ms"],
+                "runtime_init_ms": report["init_duration_ms"],
+                "first_invoke_ms": report["duration_ms"],
+            }
+            for phase, ms in report["server_timing"].items():
+                sample[f"platform_{phase}_ms"] = ms
+            results.append(sample)
+            if i > warmup:
+                refills.append(refill_ms)
+        lk.delete(name)
+    lk.delete(seed)
+    keys = sorted({k for s in results for k in s})
+    out: dict[str, Any] = {
+        "samples": len(results),
+        "not_from_a_vacancy": missed,
+        "phases": _phase_summaries(results, keys),
+        "refill_ms": summarize_ms(refills) if refills else None,
+        "raw": results,
+    }
+    if memory:
+        out["vacancy_memory_mib"] = {
+            key: round(sorted(m[key] for m in memory)[len(memory) // 2] / 2**20, 2)
+            for key in ("usage", "working_set", "rss")
+        }
+    return out
 
 
 def java_warm_reuse(lk: Lambkin, warm_samples: int) -> dict[str, Any]:

@@ -109,10 +109,15 @@ class Lambkin:
         listing asks each agent for its health, and asking a container that is being removed
         leaves an unanswered ARP entry for its IP, which the next container to get that IP then
         waits out (~1 s) on its first connection: a cold start the bench would have caused."""
+        instances = [i["InstanceId"] for i in self.instances(name)]
         self.lam.delete_function(FunctionName=name)
         deadline = time.monotonic() + wait_s
         if self.driver == "docker":
-            while self.containers(name) and time.monotonic() < deadline:
+            # By instance: one that began as a vacancy carries no function label.
+            while (
+                any(sysinfo.containers_with_label(f"org.lambkin.instance={i}") for i in instances)
+                and time.monotonic() < deadline
+            ):
                 time.sleep(0.03)
             time.sleep(0.05)  # the pool forgets the instance right after the engine removed it
         while self.instances(name) and time.monotonic() < deadline:

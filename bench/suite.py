@@ -90,7 +90,11 @@ class Bench:
     ) -> None:
         self.p = profile
         self.workdir = workdir
-        self.server_env = server_env or {}
+        # The groups' servers keep no vacant instances, so that each section measures what it
+        # names (a cold start through the engine, scale-out from zero, the footprint of the
+        # instances it counts); the vacancy section runs a server of its own that keeps them.
+        self.server_env = {"LAMBKIN_VACANCY_MEMORY_MB": "0", **(server_env or {})}
+        self.vacancy_env = {**self.server_env, "LAMBKIN_VACANCY_MEMORY_MB": "1024"}
         self.errors: list[str] = []
         self.section_s: dict[str, float] = {}
         self.r: dict[str, Any] = {
@@ -187,6 +191,18 @@ class Bench:
                     )
 
             await self.section(f"{driver}: cold start", cold_starts)
+
+            async def vacancy_cold_starts() -> None:
+                data = self.workdir / f"data-{driver}-vacancies"
+                with_vacancies = Lambkin(driver, data, self.vacancy_env)
+                try:
+                    r["cold_start"][f"{driver}_vacancy"] = cold.vacancy_cold_starts(
+                        with_vacancies, p.cold_samples
+                    )
+                finally:
+                    with_vacancies.stop()
+
+            await self.section(f"{driver}: cold start from a vacancy", vacancy_cold_starts)
 
             async def java() -> None:
                 r.setdefault("java_warm_reuse", {})[driver] = cold.java_warm_reuse(
