@@ -385,14 +385,55 @@ def markdown(report: dict[str, Any]) -> str:
     if _get(wrk, "skipped"):
         lines += ["", f"wrk figures: not measured ({wrk['skipped']})."]
     lines.append("")
-    lines.append("| target | measured | met |")
-    lines.append("|---|---|---|")
+    spread = report.get("spread", {})
+    runs = spread.get("runs", 1)
+    if runs > 1:
+        lines.append(
+            f"| target | measured (this run) | median [min-max] over {runs} runs | met (this run) |"
+        )
+        lines.append("|---|---|---|---|")
+    else:
+        lines.append("| target | measured | met |")
+        lines.append("|---|---|---|")
     for target in report.get("targets", []):
         met = {True: "yes", False: "**no**", None: "not measured"}[target["met"]]
-        lines.append(
-            f"| {target['target']} | {_fmt(target['measured'])} {target['unit']} | {met} |"
-        )
+        cells = [target["target"], f"{_fmt(target['measured'])} {target['unit']}"]
+        if runs > 1:
+            over = _get(spread, "targets", target["id"]) or {}
+            cells.append(
+                f"{_fmt(over.get('median'))} [{_fmt(over.get('min'))}-{_fmt(over.get('max'))}]"
+                if over.get("median") is not None
+                else "n/a"
+            )
+        lines.append("| " + " | ".join([*cells, met]) + " |")
     return "\n".join(lines) + "\n"
+
+
+def spread(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each target's figure over several whole runs: median, min, max, and in how many runs it
+    was met (the last run is the report the spread is attached to)."""
+    by_id: dict[str, list[tuple[float, bool | None]]] = {}
+    for run in runs:
+        for target in run.get("targets", []):
+            if _number(target.get("measured")):
+                by_id.setdefault(target["id"], []).append((target["measured"], target["met"]))
+    out: dict[str, Any] = {}
+    for ident, values in by_id.items():
+        figures = sorted(v for v, _ in values)
+        middle = len(figures) // 2
+        median = (
+            figures[middle]
+            if len(figures) % 2
+            else round((figures[middle - 1] + figures[middle]) / 2, 4)
+        )
+        out[ident] = {
+            "median": median,
+            "min": figures[0],
+            "max": figures[-1],
+            "values": [v for v, _ in values],
+            "met_in_runs": sum(1 for _, met in values if met),
+        }
+    return {"runs": len(runs), "targets": out}
 
 
 # -- the chart ------------------------------------------------------------------------------------

@@ -118,6 +118,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", choices=sorted(PROFILES), default="full")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results")
     parser.add_argument(
+        "--runs", type=int, default=1,
+        help="whole runs, one after another; the report is the last one's, with each target's "
+        "spread over all of them (their reports are kept as run-N.json)",
+    )  # fmt: skip
+    parser.add_argument(
         "--no-docker", action="store_true", help="only the process driver and RIE as a host process"
     )
     parser.add_argument(
@@ -142,13 +147,23 @@ def main(argv: list[str] | None = None) -> int:
             "measuring the process driver only"
         )
     args.out.mkdir(parents=True, exist_ok=True)
-    workdir = Path(tempfile.mkdtemp(prefix="lambkin-bench-"))
-    try:
-        server_env = dict(item.split("=", 1) for item in args.server_env)
-        result = _run(_bench(args.profile, workdir, docker, server_env))
-    finally:
-        _remove_our_containers()
-        shutil.rmtree(workdir, ignore_errors=True)
+    server_env = dict(item.split("=", 1) for item in args.server_env)
+    results: list[dict[str, Any]] = []
+    for run in range(1, args.runs + 1):
+        if args.runs > 1:
+            log.info("run %d of %d", run, args.runs)
+        workdir = Path(tempfile.mkdtemp(prefix="lambkin-bench-"))
+        try:
+            results.append(_run(_bench(args.profile, workdir, docker, server_env)))
+        finally:
+            _remove_our_containers()
+            shutil.rmtree(workdir, ignore_errors=True)
+        if args.runs > 1:
+            (args.out / f"run-{run}.json").write_text(
+                json.dumps(results[-1], indent=1, default=str) + "\n"
+            )
+    result = results[-1]
+    result["spread"] = report.spread(results)
     result["profile_settings"] = asdict(profile)
     (args.out / "latest.json").write_text(json.dumps(result, indent=1, default=str) + "\n")
     table = report.markdown(result)
