@@ -259,6 +259,7 @@ class Pool:
             "instance started from a vacancy",
             extra={"function": config.name, "instance": instance.id, "driver": self._driver.name},
         )
+        self.spawn(self._driver.adopted(vacancy.handle, spec))
         for hook in self.on_started:
             hook(instance)
         return instance

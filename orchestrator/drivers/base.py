@@ -292,6 +292,10 @@ class Driver(abc.ABC):
         cannot be."""
         raise NotImplementedError(f"the {self.name} driver keeps no vacant instances")
 
+    async def adopted(self, handle: InstanceHandle, spec: InstanceSpec) -> None:  # noqa: B027
+        """A vacancy now serves `spec`'s function: make what can still change say so (the
+        docker driver renames the container after it). Best effort, off the cold start's path."""
+
     async def resolve_image(self, uri: str) -> ResolvedImage:
         """Find (or pull) the image `uri` names and pin it, so that retagging or removing the
         tag cannot change or take what a function runs; raises ImageUnavailable."""

@@ -248,7 +248,7 @@ class DockerDriver(Driver):
         try:
             container_id, address = self._run_container(
                 launch.image,
-                name=f"lambkin-{spec.config.name[:40]}-{spec.instance_id}",
+                name=_container_name(spec),
                 labels=spec.labels,
                 environment=environment,
                 volumes=volumes,
@@ -385,6 +385,12 @@ class DockerDriver(Driver):
     async def specialise(self, handle: InstanceHandle, spec: InstanceSpec) -> dict[str, str]:
         return await asyncio.to_thread(self._specialise, handle, spec)
 
+    async def adopted(self, handle: InstanceHandle, spec: InstanceSpec) -> None:
+        try:
+            await asyncio.to_thread(self._client.api.rename, handle.ref, _container_name(spec))
+        except docker.errors.APIError as exc:  # gone already, or the name is taken: cosmetic
+            log.info("could not rename %s: %s", handle.instance_id, exc.explanation or exc)
+
     def _specialise(self, handle: InstanceHandle, spec: InstanceSpec) -> dict[str, str]:
         assert spec.runtime is not None and spec.code_path is not None, "an image function"
         assert spec.instance_id == handle.instance_id, "a vacancy keeps its instance id"
@@ -485,6 +491,10 @@ class DockerDriver(Driver):
                 await asyncio.to_thread(self._firewall.remove)
             except FirewallError as exc:
                 log.warning("could not take this server's host ports out: %s", exc)
+
+
+def _container_name(spec: InstanceSpec) -> str:
+    return f"lambkin-{spec.config.name[:40]}-{spec.instance_id}"
 
 
 def _tmpfs(ephemeral_storage_mb: int, image_volumes: Iterable[str]) -> dict[str, str]:

@@ -212,9 +212,14 @@ def test_docker_kill_of_a_busy_container_fails_fast_and_recovers(
     lam: Client, server: Server
 ) -> None:
     def docker_kill(function: str, instance_id: str) -> None:
-        subprocess.run(
-            ["docker", "kill", f"lambkin-{function}-{instance_id}"], check=True, capture_output=True
-        )
+        # By label: an instance that began as a vacancy may not carry its function's name yet.
+        (container,) = subprocess.run(
+            ["docker", "ps", "-q", "--filter", f"label=org.lambkin.instance={instance_id}"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.split()
+        subprocess.run(["docker", "kill", container], check=True, capture_output=True)
 
     kill_mid_invocation(lam, server, docker_kill)
 
