@@ -23,14 +23,24 @@ from typing import Any
 
 from . import policy
 from .agent_client import AgentClient, AgentUnreachable
-from .drivers.base import Driver, InstanceHandle, InstanceSpec, StartFailed, VacancyUnusable
+from .drivers.base import (
+    ApiAccess,
+    Driver,
+    InstanceHandle,
+    InstanceSpec,
+    StartFailed,
+    VacancyUnusable,
+)
 from .function_config import FunctionConfig
+from .function_credentials import MAX_LIFETIME_S as CREDENTIALS_MAX_LIFETIME_S
+from .function_credentials import FunctionCredentials
 from .instance import Event, Instance, State, StopReason, Timeouts, new_instance_id
 from .limits import instance_limits
 from .runtimes import runtime_spec
 from .settings import Settings
 from .vacancies import Vacancies, Vacancy
 from .vacancy_policy import VacancyLimits
+from .validation import TIMEOUT_RANGE
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +87,7 @@ class Pool:
         self._by_function: dict[str, list[Instance]] = {}
         self._by_id: dict[str, Instance] = {}
         self._start_slots = asyncio.Semaphore(settings.max_concurrent_starts)
+        self._api_access: tuple[FunctionCredentials, str] | None = None
         self._background: set[asyncio.Task[object]] = set()
         self._housekeeper: asyncio.Task[None] | None = None
         self.on_tick: list[Callable[[], None]] = []  # extra housekeeping (provisioning)
@@ -196,6 +207,10 @@ class Pool:
     ) -> Instance:
         limits = instance_limits(config.tags, self._settings)
         jitter = 1.0 - self._settings.lifetime_jitter * self._rng.random()
+        lifetime_s = limits.max_lifetime_s * jitter
+        if self._api_access is not None:
+            # Retired before its credentials expire, however long its last invocation runs.
+            lifetime_s = min(lifetime_s, CREDENTIALS_MAX_LIFETIME_S - TIMEOUT_RANGE[1] - 60)
         instance = Instance(
             config.name,
             config.revision_id,
@@ -203,7 +218,7 @@ class Pool:
             clock=self._clock,
             provisioned=provisioned,
             timeouts=self._timeouts(config, limits.idle_timeout_s),
-            lifetime_s=limits.max_lifetime_s * jitter,
+            lifetime_s=lifetime_s,
             max_invocations=limits.max_invocations,
         )
         self._by_function.setdefault(config.name, []).append(instance)
@@ -222,7 +237,20 @@ class Pool:
             region=self._settings.region,
             init_timeout_s=self._settings.init_timeout_s,
             initialization_type="provisioned-concurrency" if instance.provisioned else "on-demand",
+            api_access=self._access_for(instance, config),
         )
+
+    def grant_api_access(self, credentials: FunctionCredentials, endpoint: str) -> None:
+        """From now on each new instance gets its role's temporary credentials and the API's
+        endpoint as its instance reaches it (a server with a credentials file does this)."""
+        self._api_access = (credentials, endpoint)
+
+    def _access_for(self, instance: Instance, config: FunctionConfig) -> ApiAccess | None:
+        if self._api_access is None:
+            return None
+        issuer, endpoint = self._api_access
+        lifetime_s = instance.lifetime_s + config.timeout + 60  # it may finish its last call
+        return ApiAccess(issuer.issue(config.role, config.name, instance.id, lifetime_s), endpoint)
 
     async def _specialise(
         self, vacancy: Vacancy, config: FunctionConfig, code_path: CodePath

@@ -26,6 +26,7 @@ from ..container_images import (
     working_directory,
 )
 from ..function_config import FunctionConfig
+from ..function_credentials import SessionCredentials
 from ..log_files import InstanceLogs
 from ..log_names import log_group_name, log_stream_name
 from ..runtimes import RuntimeSpec
@@ -66,6 +67,24 @@ def ownership_labels(server_id: str, instance_id: str) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
+class ApiAccess:
+    """The function's way to the platform's API: its execution role's temporary credentials
+    and the endpoint the SDKs read (AWS_ENDPOINT_URL_<SERVICE>), an address its instance can
+    reach. A function's own variables may point the endpoints elsewhere; the credentials are
+    reserved keys, as on Lambda."""
+
+    credentials: SessionCredentials
+    endpoint: str
+
+    def environment(self) -> dict[str, str]:
+        return {
+            **self.credentials.environment(),
+            "AWS_ENDPOINT_URL_LAMBDA": self.endpoint,
+            "AWS_ENDPOINT_URL_LOGS": self.endpoint,
+        }
+
+
+@dataclass(frozen=True)
 class InstanceSpec:
     """Everything a driver needs to start one instance of one function revision."""
 
@@ -80,6 +99,8 @@ class InstanceSpec:
     started_on: datetime = field(default_factory=lambda: datetime.now(UTC))
     # The instance's control secret: its agent answers only requests carrying it.
     control_token: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
+    # How the function calls the platform's API, when it may (a server with credentials).
+    api_access: ApiAccess | None = field(default=None, repr=False)
 
     @property
     def labels(self) -> dict[str, str]:
@@ -148,6 +169,7 @@ class InstanceSpec:
             "AWS_LAMBDA_INITIALIZATION_TYPE": self.initialization_type,
             "AWS_REGION": self.region,
             "AWS_DEFAULT_REGION": self.region,
+            **(self.api_access.environment() if self.api_access else {}),
         }
 
     def agent_environment(
@@ -306,6 +328,11 @@ class Driver(abc.ABC):
 
     async def release_image(self, image_id: str) -> None:  # noqa: B027 (nothing to drop here)
         """No function runs `image_id` any more: drop the pin `resolve_image` made."""
+
+    @abc.abstractmethod
+    async def reach_api(self, port: int) -> str:
+        """Let this driver's instances open connections to `port` on this host (the platform's
+        API, which functions with credentials call); the host's address as they see it."""
 
     async def close(self) -> None:
         """Release the driver's own resources (not the instances): by default its log reader."""

@@ -166,7 +166,21 @@ class DockerDriver(Driver):
                 f"-o {ICC_OPTION}=false <name>`, or leave it unset: Lambkin then creates and "
                 "uses its own network, `lambkin`"
             )
+        configs = (network.get("IPAM") or {}).get("Config") or [{}]
+        self._gateway = str(configs[0].get("Gateway") or "")
         return str(options.get(BRIDGE_NAME_OPTION) or "br-" + network["Id"][:12])
+
+    async def reach_api(self, port: int) -> str:
+        """The bridge's gateway is this host as the instances see it; the firewall lets them
+        reach `port` there (and only there: the host's other ports stay shut)."""
+        if not self._gateway:
+            raise DriverMisconfigured(
+                f"docker network {self._settings.docker_network!r} has no IPv4 gateway, so "
+                "functions cannot reach the API: use a network with one (the default, lambkin)"
+            )
+        if self._firewall is not None:
+            await asyncio.to_thread(self._firewall.allow, port)
+        return self._gateway
 
     def _warn_about_stale_images(self) -> None:
         """An image built from older runtime sources would behave like the old code."""

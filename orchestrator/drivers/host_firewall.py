@@ -101,6 +101,14 @@ class HostFirewall:
         """Install the chain (once per host) with this server's ports in it."""
         self._update(self.ports)
 
+    def allow(self, port: int) -> None:
+        """Let instances reach `port` too (the control plane's API, for functions with
+        credentials)."""
+        if EVERY_PORT in self.ports or port in self.ports:
+            return
+        self.ports = sorted({*self.ports, port})
+        self.apply()
+
     def remove(self) -> None:
         """Take this server's ports out; the refusal stays for everyone else's instances."""
         self._update([])

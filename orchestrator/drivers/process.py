@@ -294,5 +294,9 @@ class ProcessDriver(Driver):
             await asyncio.to_thread(self.log_files.recover)
         return len(owned)
 
+    async def reach_api(self, port: int) -> str:
+        """Instances are processes of this host: its loopback is theirs."""
+        return "127.0.0.1"
+
     async def exit_reason(self, handle: InstanceHandle) -> str | None:
         return None

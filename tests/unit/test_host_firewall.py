@@ -101,3 +101,21 @@ def test_refused_iptables_says_what_to_do() -> None:
 
     with pytest.raises(FirewallError, match="Permission denied.*run the server as root"):
         HostFirewall("br-x", "s", [], runner=refused).apply()
+
+
+def test_allowing_a_port_later_rewrites_the_chain_with_it() -> None:
+    restored: list[str] = []
+
+    def iptables(args: list[str], stdin: str | None) -> subprocess.CompletedProcess[str]:
+        if args[0] == "iptables-restore":
+            restored.append(stdin or "")
+        return subprocess.CompletedProcess(args, 0, "", "")
+
+    firewall = HostFirewall("br-x", "s", [5432], runner=iptables)
+    firewall.allow(9000)
+    firewall.allow(9000)  # already allowed: nothing more to do
+    assert len(restored) == 1 and firewall.ports == [5432, 9000]
+    assert "--dport 9000" in restored[0] and "--dport 5432" in restored[0]
+    opened = HostFirewall("br-x", "s", [EVERY_PORT], runner=iptables)
+    opened.allow(9000)  # every port is open already
+    assert len(restored) == 1

@@ -17,6 +17,7 @@ from orchestrator.drivers.base import (
     OwnedInstance,
 )
 from orchestrator.function_config import FunctionConfig
+from orchestrator.function_credentials import MAX_LIFETIME_S, FunctionCredentials
 from orchestrator.instance import Event, Instance, State, StopReason
 from orchestrator.pool import Lease, Pool
 from orchestrator.settings import Settings
@@ -51,6 +52,9 @@ class FakeDriver(Driver):
 
     def available_runtimes(self) -> list[str]:
         return ["python3.11"]
+
+    async def reach_api(self, port: int) -> str:
+        return "127.0.0.1"
 
 
 class FakeAgent:
@@ -436,3 +440,34 @@ async def test_an_instance_failed_while_its_container_starts_removes_that_contai
     with pytest.raises(StartFailed):
         await waiter
     assert driver.stopped == [instance.id], "the late container is removed, not leaked"
+
+
+async def test_instances_get_their_roles_credentials_once_api_access_is_granted(
+    setup: tuple[Pool, FakeDriver, Clock],
+) -> None:
+    pool, driver, clock = setup
+    plain = config(**{"lambkin:max-lifetime": str(30 * 24 * 3600)})
+    first, _ = await hold(pool, plain)
+    assert driver.started[-1].api_access is None  # no credentials file: no credentials
+    await release(first)
+
+    issuer = FunctionCredentials(b"k" * 32)
+    pool.grant_api_access(issuer, "http://172.17.0.1:9000")
+    cfg = config("r2", **{"lambkin:max-lifetime": str(30 * 24 * 3600)})
+    instance, _ = await hold(pool, cfg)
+    access = driver.started[-1].api_access
+    assert access is not None
+    env = access.environment()
+    assert (
+        env["AWS_ENDPOINT_URL_LAMBDA"] == env["AWS_ENDPOINT_URL_LOGS"] == "http://172.17.0.1:9000"
+    )
+    session, secret = issuer.verify(env["AWS_ACCESS_KEY_ID"], env["AWS_SESSION_TOKEN"])
+    assert (session.role_arn, session.function_name, session.instance_id) == (
+        "r",
+        "fn",
+        instance.id,
+    )
+    assert secret == env["AWS_SECRET_ACCESS_KEY"]
+    # A month-long lifetime tag is cut so the instance retires before its credentials expire.
+    assert instance.lifetime_s + cfg.timeout < MAX_LIFETIME_S
+    await release(instance)
