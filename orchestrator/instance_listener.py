@@ -1,0 +1,85 @@
+"""The API where functions reach it: a second listener of the same app, on the host's address
+as the instances see it (the docker bridge's gateway), for functions that call the platform
+with their role's credentials (`AWS_ENDPOINT_URL_LAMBDA`).
+
+The main listener usually binds loopback, which a container cannot reach; binding every address
+instead would expose the API to the network. This one binds only the instances' side, and every
+request on it is authenticated like any other (it exists only on a server with credentials).
+It speaks plain HTTP even when the main listener has TLS: the bridge never leaves this host, and
+instances cannot see one another's traffic on it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import socket
+
+import uvicorn
+from fastapi import FastAPI
+
+from .http_protocol import CoalescingHttpToolsProtocol
+
+log = logging.getLogger(__name__)
+
+
+def covered_by(main_host: str, host: str) -> bool:
+    """Whether the main listener already accepts connections made to `host`."""
+    if main_host == host or main_host in ("", "0.0.0.0", "::"):
+        return True
+    try:
+        return ipaddress.ip_address(main_host).is_unspecified
+    except ValueError:  # a name such as localhost: only its own addresses
+        return False
+
+
+def endpoint(host: str, port: int, scheme: str = "http") -> str:
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{scheme}://{host}:{port}"
+
+
+class InstanceListener:
+    """Serves `app` on (host, port) inside the main server's event loop, without its lifespan
+    (the main listener runs that) and without taking its signals."""
+
+    def __init__(self, app: FastAPI, host: str, port: int) -> None:
+        self._config = uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            lifespan="off",
+            log_level="warning",
+            access_log=False,
+            http=CoalescingHttpToolsProtocol,
+            timeout_graceful_shutdown=5,
+        )
+        self._server = uvicorn.Server(self._config)
+        self._socket: socket.socket | None = None
+        self.host, self.port = host, port
+
+    async def start(self) -> None:
+        """Listen; OSError (with what to do) when the address cannot be bound."""
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.host, self.port))
+        except OSError as exc:
+            sock.close()
+            raise OSError(
+                f"cannot listen on {self.host}:{self.port} for the functions' calls ({exc}): "
+                "free that port on the instances' network, or serve on another --port"
+            ) from None
+        self._socket = sock
+        self._config.load()
+        # uvicorn's serve() would capture SIGINT/SIGTERM for itself; startup() and shutdown()
+        # are the parts of it that listen and stop, and need only the lifespan it would make.
+        self._server.lifespan = self._config.lifespan_class(self._config)
+        await self._server.startup(sockets=[sock])
+        log.info("functions reach the API at %s", endpoint(self.host, self.port))
+
+    async def stop(self) -> None:
+        if self._socket is not None:
+            await self._server.shutdown(sockets=[self._socket])
+            self._socket = None
