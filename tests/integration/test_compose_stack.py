@@ -306,30 +306,41 @@ def test_stack_deploys_invokes_scrapes_and_leaves_nothing(
             "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
         }
 
-        def aws(*args: str) -> Any:
+        def aws(service: str, *args: str) -> Any:
             done = subprocess.run(
-                [*aws_cli, "--endpoint-url", endpoint, "--output", "json", "lambda", *args],
+                [*aws_cli, "--endpoint-url", endpoint, "--output", "json", service, *args],
                 env=aws_env, capture_output=True, text=True, timeout=120, check=False,
             )  # fmt: skip
-            assert done.returncode == 0, f"aws lambda {args[0]}: {done.stderr}\n{logs()}"
+            assert done.returncode == 0, f"aws {service} {args[0]}: {done.stderr}\n{logs()}"
             return json.loads(done.stdout) if done.stdout.strip() else None
 
         created = aws(
-            "create-function", "--function-name", "stack-hello", "--runtime", "python3.11",
-            "--handler", "app.handler", "--role", "arn:aws:iam::000000000000:role/stack",
+            "lambda", "create-function", "--function-name", "stack-hello",
+            "--runtime", "python3.11", "--handler", "app.handler",
+            "--role", "arn:aws:iam::000000000000:role/stack",
             "--zip-file", f"fileb://{tmp_path / 'fn.zip'}",
         )  # fmt: skip
         assert created["FunctionName"] == "stack-hello"
-        aws("wait", "function-active-v2", "--function-name", "stack-hello")
+        aws("lambda", "wait", "function-active-v2", "--function-name", "stack-hello")
         out = tmp_path / "out.json"
         payload = json.dumps({"name": implementation, "port": listener.port})
-        answer = aws("invoke", "--function-name", "stack-hello", "--payload", payload, str(out))
+        answer = aws(
+            "lambda", "invoke", "--function-name", "stack-hello", "--payload", payload, str(out)
+        )
         assert answer["StatusCode"] == 200 and "FunctionError" not in answer, answer
         result = json.loads(out.read_text())
         # The sandbox holds in the stack: the instance is refused by the host it runs on.
         assert result == {"hello": implementation, "host_port": "refused"}, result
         assert listener.connections == 0
         assert leftover_containers(f"org.lambkin.server={server_id}"), "no instance ran"
+
+        # Its log reached the store: the agent wrote the file the control plane made in the
+        # data dir, through the host path the engine mounted.
+        def report_line() -> Any:
+            found = aws("logs", "filter-log-events", "--log-group-name", "/aws/lambda/stack-hello")
+            return [e for e in found["events"] if e["message"].startswith("REPORT RequestId:")]
+
+        wait_for("the invocation's REPORT line was stored", report_line, 30, logs)
 
         # Prometheus scrapes the control plane's /metrics.
         prometheus = f"http://127.0.0.1:{prometheus_port}"
