@@ -32,9 +32,11 @@ images: install docker
 	$(PYTHON) -m orchestrator.images build
 
 # The team stack's images: lambkin/server (the control plane) and lambkin/prometheus, each FROM
-# a base made from Debian packages (orchestrator/stack_images.py).
+# a base made from Debian packages (orchestrator/stack_images.py). On official images instead:
+# SERVER_IMAGE_ARGS='--server-base python:3.11-slim --prometheus-base IMAGE'.
+SERVER_IMAGE_ARGS ?=
 server-image: install docker
-	$(PYTHON) -m orchestrator.stack_images build
+	$(PYTHON) -m orchestrator.stack_images build $(SERVER_IMAGE_ARGS)
 
 run: images
 	$(PYTHON) -m orchestrator demo

@@ -13,6 +13,7 @@ Each image carries the SHA-256 of its context (`org.lambkin.source-hash`), as th
 do. Every step reports progress, one line at a time.
 
     python -m orchestrator.stack_images build [--force]     (`make server-image`)
+        [--server-base IMAGE] [--prometheus-base IMAGE]     (FROM an official image instead)
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import subprocess
 import sys
 import tempfile
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -158,43 +159,57 @@ def build_stack_image(
     context: Context,
     progress: Progress = logger.info,
     *,
+    base_image: str | None = None,
     nocache: bool = False,
     client: docker.DockerClient | None = None,
 ) -> str:
-    """Build one of the stack's images from its context, FROM its base; returns its id."""
+    """Build one of the stack's images from its context, FROM `base_image` (default: its own
+    Debian base, which must exist; another one the engine may pull); returns its id."""
     client = client or docker_client()
-    try:
-        client.images.get(image.base.tag)
-    except ImageNotFound:
-        raise ImageBuildError(
-            f"base image {image.base.tag} is missing: run `make server-image`"
-        ) from None
+    if base_image is None:
+        base_image = image.base.tag
+        try:
+            client.images.get(base_image)
+        except ImageNotFound:
+            raise ImageBuildError(
+                f"base image {base_image} is missing: run `make server-image`"
+            ) from None
     return build_context(
         image.tag,
         context,
         progress,
-        buildargs={"BASE_IMAGE": image.base.tag, "LAMBKIN_SOURCE_HASH": hash_context(context)},
-        labels={LABEL_BASE_IMAGE: image.base.tag},
+        buildargs={"BASE_IMAGE": base_image, "LAMBKIN_SOURCE_HASH": hash_context(context)},
+        labels={LABEL_BASE_IMAGE: base_image},
         nocache=nocache,
         client=client,
     )
 
 
-def current(image: StackImage, context: Context, client: docker.DockerClient) -> bool:
-    """Whether the image exists, built from exactly this context."""
+def current(
+    image: StackImage, context: Context, base_image: str, client: docker.DockerClient
+) -> bool:
+    """Whether the image exists, built from exactly this context FROM this base."""
     try:
         labels = client.images.get(image.tag).labels or {}
     except ImageNotFound:
         return False
-    return labels.get(LABEL_SOURCE_HASH) == hash_context(context)
+    return (
+        labels.get(LABEL_SOURCE_HASH) == hash_context(context)
+        and labels.get(LABEL_BASE_IMAGE) == base_image
+    )
 
 
 def build_steps(
-    *, force: bool = False, client: docker.DockerClient | None = None
+    *,
+    force: bool = False,
+    bases: Mapping[str, str] | None = None,
+    client: docker.DockerClient | None = None,
 ) -> list[BuildStep]:
     """What `make server-image` does, as (description, work) pairs: the agent binary, the
     server's wheels, each base (only if missing, unless `force`), each image (skipped when
-    current, unless `force`), then removal of the images they replaced."""
+    current, unless `force`), then removal of the images they replaced. `bases` maps an image's
+    tag to another base to build it FROM (an official image): its Debian base is then not made."""
+    bases = bases or {}
     docker_ = client or docker_client()
     built: dict[str, Path] = {}
 
@@ -213,14 +228,17 @@ def build_steps(
             context = read_context(server_files(built["wheels"], built["agent"]))
         else:
             context = read_context(prometheus_files())
-        if not force and current(spec, context, docker_):
+        base = bases.get(spec.tag)
+        if not force and current(spec, context, base or spec.base.tag, docker_):
             progress(f"{spec.tag} is current")
             return
-        build_stack_image(spec, context, progress, nocache=force, client=docker_)
+        build_stack_image(spec, context, progress, base_image=base, nocache=force, client=docker_)
 
     steps: list[BuildStep] = [("agent binary", agent), ("server wheels", wheels)]
     for spec in STACK_IMAGES:
-        steps.append((f"base image {spec.base.tag}", partial(_base, spec.base, force, docker_)))
+        if spec.tag not in bases:
+            base_step = partial(_base, spec.base, force, docker_)
+            steps.append((f"base image {spec.base.tag}", base_step))
         steps.append((spec.tag, partial(image, spec)))
     steps.append(("removing replaced images", lambda p: prune_replaced(docker_, p)))
     return steps
@@ -237,7 +255,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     build = commands.add_parser("build", help="build lambkin/server and lambkin/prometheus")
     build.add_argument("--force", action="store_true", help="rebuild the bases, bypass caches")
+    for spec in STACK_IMAGES:
+        name = spec.tag.split("/")[-1]
+        build.add_argument(
+            f"--{name}-base",
+            metavar="IMAGE",
+            help=f"build {spec.tag} FROM this image instead of {spec.base.tag}",
+        )
     args = parser.parse_args(argv)
+    bases = {
+        spec.tag: base
+        for spec in STACK_IMAGES
+        if (base := getattr(args, f"{spec.tag.split('/')[-1]}_base"))
+    }
 
     from rich.console import Console
 
@@ -246,7 +276,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     console = Console(stderr=True)
     try:
         assert args.command == "build"
-        build_with_progress(console, build_steps(force=args.force))
+        build_with_progress(console, build_steps(force=args.force, bases=bases))
     except ImageBuildError as exc:
         console.print(f"[bold red]error:[/] {exc}", highlight=False, emoji=False)
         return 1
