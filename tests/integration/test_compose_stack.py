@@ -2,9 +2,10 @@
 docker-compose (v1, 1.29) and the `docker compose` plugin (v2; Debian 13's, unpacked by
 scripts/ensure-compose.sh). Each brings the control plane and Prometheus up under a project of
 its own and a temporary data dir, deploys and invokes a Python function through it with the AWS
-CLI, checks that the instance still cannot reach the host and that Prometheus scrapes the
-control plane, then brings the stack down and finds nothing of it left: no instance container,
-no container, network or volume of the project, no firewall rule of its server, no log file.
+CLI, checks that the instance reaches no port of the host but the one declared for it, that its
+log was stored and that Prometheus scrapes the control plane, then brings the stack down and
+finds nothing of it left: no instance container, no container, network or volume of the
+project, no firewall rule of its server, no log file.
 
 The images are built first (`make server-image`'s module; Docker's cache makes that quick when
 nothing changed). With LAMBKIN_REQUIRE_DOCKER=1 a Compose implementation that cannot be installed
@@ -41,8 +42,9 @@ pytestmark = [pytest.mark.docker, pytest.mark.timeout(900)]
 COMPOSE_FILE = REPO_ROOT / "deploy" / "compose.yaml"
 ENSURE_COMPOSE = REPO_ROOT / "scripts" / "ensure-compose.sh"
 
-# Reads its default gateway (the instances' bridge, i.e. the host) and tries the port it is
-# given there: the host listens on every address, yet the host firewall must refuse.
+# Reads its default gateway (the instances' bridge, i.e. the host) and tries the ports it is
+# given there: the host listens on every address, yet the host firewall refuses all but the
+# port the stack declared meant for instances (LAMBKIN_INSTANCE_HOST_PORTS).
 FUNCTION = """
 import socket, struct
 
@@ -53,15 +55,17 @@ def gateway():
             if fields[1] == "00000000":
                 return socket.inet_ntoa(struct.pack("<L", int(fields[2], 16)))
 
-def handler(event, context):
+def reach(port):
     try:
-        socket.create_connection((gateway(), event["port"]), timeout=3).close()
-        host = "connected"
+        socket.create_connection((gateway(), port), timeout=3).close()
+        return "connected"
     except ConnectionRefusedError:
-        host = "refused"
+        return "refused"
     except OSError as exc:
-        host = type(exc).__name__
-    return {"hello": event["name"], "host_port": host}
+        return type(exc).__name__
+
+def handler(event, context):
+    return {"hello": event["name"], **{k: reach(p) for k, p in event["ports"].items()}}
 """
 
 
@@ -176,10 +180,12 @@ class Listener:
 
 
 @pytest.fixture
-def listener() -> Iterator[Listener]:
-    listening = Listener()
+def listeners() -> Iterator[dict[str, Listener]]:
+    """Two ports on every address of the host: one declared meant for instances, one not."""
+    listening = {"allowed": Listener(), "denied": Listener()}
     yield listening
-    listening.close()
+    for each in listening.values():
+        each.close()
 
 
 def get_json(url: str) -> Any:
@@ -258,7 +264,7 @@ def test_stack_deploys_invokes_scrapes_and_leaves_nothing(
     compose_implementations: Installed,
     stack_images: float,
     aws_cli: list[str],
-    listener: Listener,
+    listeners: dict[str, Listener],
     tmp_path: Path,
 ) -> None:
     compose = compose_implementations.found.get(implementation)
@@ -275,6 +281,7 @@ def test_stack_deploys_invokes_scrapes_and_leaves_nothing(
         "LAMBKIN_DATA_DIR": str(data_dir),
         "LAMBKIN_PORT": str(port),
         "PROMETHEUS_LISTEN_ADDRESS": f"127.0.0.1:{prometheus_port}",
+        "LAMBKIN_INSTANCE_HOST_PORTS": json.dumps([listeners["allowed"].port]),
     }
     endpoint = f"http://127.0.0.1:{port}"
     networks_before = network_names()
@@ -323,15 +330,18 @@ def test_stack_deploys_invokes_scrapes_and_leaves_nothing(
         assert created["FunctionName"] == "stack-hello"
         aws("lambda", "wait", "function-active-v2", "--function-name", "stack-hello")
         out = tmp_path / "out.json"
-        payload = json.dumps({"name": implementation, "port": listener.port})
+        ports = {name: each.port for name, each in listeners.items()}
+        payload = json.dumps({"name": implementation, "ports": ports})
         answer = aws(
             "lambda", "invoke", "--function-name", "stack-hello", "--payload", payload, str(out)
         )
         assert answer["StatusCode"] == 200 and "FunctionError" not in answer, answer
         result = json.loads(out.read_text())
         # The sandbox holds in the stack: the instance is refused by the host it runs on.
-        assert result == {"hello": implementation, "host_port": "refused"}, result
-        assert listener.connections == 0
+        assert result == {"hello": implementation, "allowed": "connected", "denied": "refused"}
+        assert listeners["denied"].connections == 0
+        # The containerised control plane put its rule in the host's chain (and takes it out).
+        assert any(f"--dport {ports['allowed']}" in r for r in firewall_rules_of(server_id))
         assert leftover_containers(f"org.lambkin.server={server_id}"), "no instance ran"
 
         # Its log reached the store: the agent wrote the file the control plane made in the
