@@ -4,7 +4,7 @@
 PYTHON ?= python3
 PYTEST_ARGS ?=
 
-.PHONY: install docker host-runtimes wrk setup images run serve test test-unit lint clean bench bench-quick
+.PHONY: install docker host-runtimes wrk compose setup images server-image run serve test test-unit lint clean bench bench-quick
 
 install:
 	$(PYTHON) -m pip install --disable-pip-version-check -q -e '.[test,dev]'
@@ -21,10 +21,22 @@ host-runtimes:
 wrk:
 	bash scripts/ensure-wrk.sh
 
-setup: install docker host-runtimes
+# Compose for the team stack (deploy/compose.yaml): Debian's docker-compose (v1) and the
+# `docker compose` plugin (v2, Debian 13's package unpacked into ~/.cache/lambkin/compose-v2).
+compose: docker
+	bash scripts/ensure-compose.sh --install-plugin
+
+setup: install docker host-runtimes compose
 
 images: install docker
 	$(PYTHON) -m orchestrator.images build
+
+# The team stack's images: lambkin/server (the control plane) and lambkin/prometheus, each FROM
+# a base made from Debian packages (orchestrator/stack_images.py). On official images instead:
+# SERVER_IMAGE_ARGS='--server-base python:3.11-slim --prometheus-base IMAGE'.
+SERVER_IMAGE_ARGS ?=
+server-image: install docker
+	$(PYTHON) -m orchestrator.stack_images build $(SERVER_IMAGE_ARGS)
 
 run: images
 	$(PYTHON) -m orchestrator demo

@@ -119,7 +119,7 @@ class RuntimeImage:
         """(path in the build context, source file) for every file that goes into the image."""
         files = [("Dockerfile", self.dockerfile_dir / "Dockerfile")]
         if self.runtime_client is not None:
-            files += _tree(self.runtime_client.name, self.runtime_client)
+            files += tree_files(self.runtime_client.name, self.runtime_client)
         return sorted(files)
 
 
@@ -163,7 +163,7 @@ RUNTIME_IMAGES: dict[str, RuntimeImage] = {
 }
 
 
-def _tree(prefix: str, root: Path) -> list[tuple[str, Path]]:
+def tree_files(prefix: str, root: Path) -> list[tuple[str, Path]]:
     if not root.is_dir():
         raise ImageBuildError(f"{root} is missing: run Lambkin from a source checkout")
     files = [
@@ -188,15 +188,21 @@ def runtime_image(runtime: str) -> RuntimeImage:
 
 def source_hash(runtime: str) -> str:
     """SHA-256 over the names and contents of every file that goes into the runtime's image."""
-    return _hash_context(_read_context(runtime_image(runtime)))
+    return hash_context(read_context(runtime_image(runtime).context_files()))
 
 
-def _read_context(spec: RuntimeImage) -> list[tuple[str, bytes, int]]:
-    """(name, content, mode) of each context file, read once: what is hashed is what is built."""
-    return [(name, path.read_bytes(), path.stat().st_mode) for name, path in spec.context_files()]
+# (name in the build context, content, mode) of each file: read once, so that what is hashed is
+# what is built.
+Context = list[tuple[str, bytes, int]]
 
 
-def _hash_context(context: list[tuple[str, bytes, int]]) -> str:
+def read_context(files: Sequence[tuple[str, Path]]) -> Context:
+    """Read (name in the build context, source file) pairs into a Context."""
+    return [(name, path.read_bytes(), path.stat().st_mode) for name, path in files]
+
+
+def hash_context(context: Context) -> str:
+    """SHA-256 over the names and contents of a build context (what the source-hash label holds)."""
     digest = hashlib.sha256()
     for name, content, _ in context:
         digest.update(name.encode() + b"\0")
@@ -230,16 +236,22 @@ def image_status(runtime: str, client: docker.DockerClient | None = None) -> Ima
     return ImageStatus.CURRENT
 
 
+def base_spec(base: str | BaseImage) -> BaseImage:
+    """A base image by its tag (one of BASE_IMAGES), or as given (another module's base)."""
+    return base if isinstance(base, BaseImage) else BASE_IMAGES[base]
+
+
 def base_image_status(
-    client: docker.DockerClient | None = None, base: str = BASE_IMAGE
+    client: docker.DockerClient | None = None, base: str | BaseImage = BASE_IMAGE
 ) -> ImageStatus:
     """missing; stale (build-base.sh or the package list changed since it was built); or current."""
+    spec = base_spec(base)
     client = client or docker_client()
     try:
-        image = client.images.get(base)
+        image = client.images.get(spec.tag)
     except ImageNotFound:
         return ImageStatus.MISSING
-    current = (image.labels or {}).get(LABEL_BASE_SOURCE_HASH) == BASE_IMAGES[base].source_hash
+    current = (image.labels or {}).get(LABEL_BASE_SOURCE_HASH) == spec.source_hash
     return ImageStatus.CURRENT if current else ImageStatus.STALE
 
 
@@ -261,10 +273,12 @@ def ensure_base_image(
     force: bool = False,
     progress: Progress = logger.info,
     client: docker.DockerClient | None = None,
-    base: str = BASE_IMAGE,
+    base: str | BaseImage = BASE_IMAGE,
 ) -> None:
     """Build a base image with build-base.sh, unless it exists (or `force`)."""
-    if not force and base_image_status(client, base) is ImageStatus.STALE:
+    spec = base_spec(base)
+    base = spec.tag
+    if not force and base_image_status(client, spec) is ImageStatus.STALE:
         progress(
             f"note: {base} predates the last change to {BUILD_BASE_SCRIPT.name} or its package "
             "list; run `lambkin images build --force` to rebuild it"
@@ -273,7 +287,7 @@ def ensure_base_image(
     env = {
         **os.environ,
         "LAMBKIN_BASE_IMAGE": base,
-        "LAMBKIN_BASE_PACKAGES": ",".join(BASE_IMAGES[base].packages),
+        "LAMBKIN_BASE_PACKAGES": ",".join(spec.packages),
     }
     tail: deque[str] = deque(maxlen=5)
     with subprocess.Popen(
@@ -311,36 +325,60 @@ def build_image(
             f"base image {base_image} is missing: run `lambkin images build` "
             "(or runtime-images/base/build-base.sh)"
         ) from None
-    context = _read_context(spec)
-    buildargs = {"BASE_IMAGE": base_image, "LAMBKIN_SOURCE_HASH": _hash_context(context)}
+    context = read_context(spec.context_files())
+    buildargs = {"BASE_IMAGE": base_image, "LAMBKIN_SOURCE_HASH": hash_context(context)}
+    return build_context(
+        spec.tag,
+        context,
+        progress,
+        buildargs=buildargs,
+        labels={LABEL_BASE_IMAGE: base_image},
+        nocache=nocache,
+        client=client,
+    )
+
+
+def build_context(
+    tag: str,
+    context: Context,
+    progress: Progress = logger.info,
+    *,
+    buildargs: dict[str, str],
+    labels: dict[str, str],
+    nocache: bool = False,
+    client: docker.DockerClient | None = None,
+) -> str:
+    """Build `tag` from the Dockerfile in `context` (written to a temporary directory), streaming
+    each build step; returns the image's id. Never pulls: bases are built here."""
+    client = client or docker_client()
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix=f"lambkin-build-{runtime}-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="lambkin-build-") as tmp:
         for name, content, mode in context:
             target = Path(tmp, name)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(content)
             target.chmod(stat.S_IMODE(mode))
-        progress(f"building {spec.tag} from {base_image}")
+        progress(f"building {tag} from {buildargs.get('BASE_IMAGE', 'its Dockerfile')}")
         try:
             chunks = client.api.build(
                 path=tmp,
-                tag=spec.tag,
+                tag=tag,
                 buildargs=buildargs,
-                labels={LABEL_BASE_IMAGE: base_image},
+                labels=labels,
                 nocache=nocache,
                 pull=False,
                 rm=True,
                 forcerm=True,
                 decode=True,
             )
-            image_id = _follow_build(spec.tag, chunks, progress)
+            image_id = follow_build(tag, chunks, progress)
         except APIError as exc:
-            raise ImageBuildError(f"building {spec.tag} failed: {exc.explanation or exc}") from exc
-    progress(f"built {spec.tag} in {time.monotonic() - started:.1f} s")
+            raise ImageBuildError(f"building {tag} failed: {exc.explanation or exc}") from exc
+    progress(f"built {tag} in {time.monotonic() - started:.1f} s")
     return image_id
 
 
-def _follow_build(tag: str, chunks: Iterator[dict[str, Any]], progress: Progress) -> str:
+def follow_build(tag: str, chunks: Iterator[dict[str, Any]], progress: Progress) -> str:
     image_id = ""
     for chunk in chunks:
         if "error" in chunk:
