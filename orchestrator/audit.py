@@ -1,0 +1,89 @@
+"""The audit trail: every call that changes something (who, which action, on what, when, with
+what result), one JSON line each in `<data_dir>/audit.jsonl`, read back by `lambkin audit`.
+
+A line is appended with one `write` on a file opened with O_APPEND: the kernel places each
+write whole at the end, so lines never interleave, and the event loop waits only for a copy into
+the page cache (no fsync: the trail records what happened, it does not make it durable).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+FILE_NAME = "audit.jsonl"
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    time: float  # seconds since the epoch
+    principal: str  # the user's name, or "anonymous" on a server without credentials
+    action: str  # lambda:CreateFunction, logs:DeleteLogGroup, ...
+    resource: str  # the ARN acted on, or "*"
+    status: int  # the HTTP status answered
+    error: str | None = None  # the refusal's code when the access layer refused
+    request_id: str = ""
+    source: str = ""  # the caller's address
+
+    def to_line(self) -> bytes:
+        return (json.dumps(asdict(self), separators=(",", ":")) + "\n").encode()
+
+    @classmethod
+    def from_line(cls, line: str) -> AuditRecord:
+        fields = json.loads(line)
+        return cls(**{key: fields[key] for key in cls.__dataclass_fields__ if key in fields})
+
+
+class AuditTrail:
+    """The append side, owned by the server."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+
+    def append(self, record: AuditRecord) -> None:
+        os.write(self._fd, record.to_line())
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    since: float | None = None  # epoch seconds
+    principal: str | None = None
+    action: str | None = None  # exact (lambda:CreateFunction) or the operation (CreateFunction)
+
+    def matches(self, record: AuditRecord) -> bool:
+        if self.since is not None and record.time < self.since:
+            return False
+        if self.principal is not None and record.principal != self.principal:
+            return False
+        if self.action is not None and self.action not in (
+            record.action,
+            record.action.split(":", 1)[-1],
+        ):
+            return False
+        return True
+
+
+def read(path: Path) -> Iterator[AuditRecord]:
+    """Every record of the trail, oldest first; a torn last line (a crash mid-write) is skipped."""
+    if not path.exists():
+        return
+    with path.open(encoding="utf-8", errors="replace") as lines:
+        for line in lines:
+            try:
+                yield AuditRecord.from_line(line)
+            except (ValueError, TypeError, KeyError):
+                continue
+
+
+def select(records: Iterable[AuditRecord], selection: AuditFilter) -> list[AuditRecord]:
+    return [record for record in records if selection.matches(record)]
