@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 FILE_NAME = "audit.jsonl"
@@ -87,3 +89,23 @@ def read(path: Path) -> Iterator[AuditRecord]:
 
 def select(records: Iterable[AuditRecord], selection: AuditFilter) -> list[AuditRecord]:
     return [record for record in records if selection.matches(record)]
+
+
+_AGO = re.compile(r"(\d+)([smhdw])")
+_UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_since(text: str, now: float) -> float:
+    """`--since`: a span back from `now` (`30s`, `10m`, `2h`, `1d`, `1w`) or an ISO 8601 time
+    (`2026-12-02T14:00:00Z`, UTC unless it says otherwise); epoch seconds."""
+    ago = _AGO.fullmatch(text.strip())
+    if ago:
+        return now - int(ago[1]) * _UNIT_S[ago[2]]
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(
+            f"--since: expected a span such as 10m, 2h, 1d or an ISO time such as "
+            f"2026-12-02T14:00:00Z, not {text!r}"
+        ) from None
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()

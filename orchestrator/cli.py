@@ -411,6 +411,60 @@ def dlq_replay(
     console.print(f"[green]{json.loads(raw)['Replayed']} event(s) queued again[/green]")
 
 
+@app.command()
+def audit(
+    since: str | None = typer.Option(
+        None, help="Only calls since then: 10m, 2h, 1d, or an ISO time (UTC by default)."
+    ),
+    principal: str | None = typer.Option(None, help="Only this user's calls."),
+    action: str | None = typer.Option(
+        None, help="Only this action: lambda:CreateFunction, or just CreateFunction."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object a line, as stored."),
+    data_dir: Path | None = typer.Option(
+        None, envvar="LAMBKIN_DATA_DIR", help="The server's data dir (default ~/.lambkin)."
+    ),
+) -> None:
+    """Show the audit trail: every call that changed something, who made it, and its result."""
+    from datetime import UTC, datetime
+
+    from rich.table import Table
+
+    from . import audit as trail
+    from .settings import Settings
+
+    path = (data_dir or Settings().data_dir) / trail.FILE_NAME
+    try:
+        selection = trail.AuditFilter(
+            since=trail.parse_since(since, time.time()) if since else None,
+            principal=principal,
+            action=action,
+        )
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--since") from None
+    if not path.exists():
+        console.print(f"[yellow]no audit trail at {escape(str(path))} (nothing changed yet?)")
+    records = trail.select(trail.read(path), selection)
+    if as_json:
+        for record in records:
+            sys.stdout.write(record.to_line().decode())
+        return
+    table = Table("time (UTC)", "principal", "action", "resource", "status", "refused as")
+    for record in records:
+        table.add_row(
+            datetime.fromtimestamp(record.time, UTC).strftime("%Y-%m-%d %H:%M:%S"),
+            record.principal,
+            record.action,
+            record.resource,
+            str(record.status),
+            record.error or "",
+        )
+    out = Console()
+    if not out.is_terminal:
+        out.width = 200  # keep each row on one line in logs and pipes
+    out.print(table)
+
+
 def _wait_healthy(endpoint: str, server: subprocess.Popen[bytes], timeout_s: float = 60) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
