@@ -113,10 +113,22 @@ def parse_authorization(value: str) -> Authorization:
     )
 
 
+def _parse_amz_date(text: str) -> datetime:
+    """`20261202T140000Z`; by hand, since strptime takes a tenth of a verification."""
+    if len(text) != 16 or text[8] != "T" or text[15] != "Z" or not text[:8].isdigit():
+        raise ValueError(text)
+    if not text[9:15].isdigit():
+        raise ValueError(text)
+    return datetime(
+        int(text[0:4]), int(text[4:6]), int(text[6:8]),
+        int(text[9:11]), int(text[11:13]), int(text[13:15]), tzinfo=UTC,
+    )  # fmt: skip
+
+
 def check_clock(amz_date: str, now: datetime) -> None:
     """Refuse a signature made more than 5 minutes before or after `now`, in AWS's words."""
     try:
-        signed_at = datetime.strptime(amz_date, AMZ_DATE_FORMAT).replace(tzinfo=UTC)
+        signed_at = _parse_amz_date(amz_date)
     except ValueError:
         raise AuthFailure(
             AuthErrorCode.INCOMPLETE_SIGNATURE,

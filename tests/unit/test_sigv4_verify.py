@@ -212,3 +212,19 @@ def test_malformed_authorization_is_an_incomplete_signature(authorization: str, 
     failure = refusal(_with_header(request, "authorization", authorization), at)
     assert failure.code is AuthErrorCode.INCOMPLETE_SIGNATURE
     assert says in failure.message
+
+
+@pytest.mark.parametrize("amz_date", ["2026-12-02T14:00:00Z", "20261302T140000Z", "20261202T1400Z"])
+def test_an_unreadable_date_is_an_incomplete_signature(amz_date: str) -> None:
+    request, at = signed()
+    failure = refusal(_with_header(request, "x-amz-date", amz_date), at)
+    assert failure.code is AuthErrorCode.INCOMPLETE_SIGNATURE
+    assert "X-Amz-Date must be in the ISO8601 basic format" in failure.message
+
+
+def test_a_date_not_signed_is_an_incomplete_signature() -> None:
+    request, at = signed()
+    authorization = request.header("authorization") or ""
+    unsigned_date = authorization.replace(";x-amz-date", "")
+    failure = refusal(_with_header(request, "authorization", unsigned_date), at)
+    assert failure.code is AuthErrorCode.INCOMPLETE_SIGNATURE
