@@ -104,7 +104,7 @@ def in_process(rounds: int = 7, n: int = 5000) -> dict[str, float]:
     guarded = AccessControl(_answer, gate, audit, None, "us-east-1", "000000000000")
     signed = _scope(signed_headers("POST", f"http://127.0.0.1:9000{INVOKE_PATH}", PAYLOAD))
     unsigned = _scope({"Host": "127.0.0.1:9000"})
-    cases = {
+    cases: dict[str, tuple[Callable[..., Any], Scope]] = {
         "bare_app_us": (_answer, unsigned),
         "no_credentials_us": (open_layer, unsigned),
         "signed_invoke_us": (guarded, signed),
