@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.support.server import Server, start_server
+from tests.support.server import Server, free_port, start_server
 from tests.support.signing import ALICE, AUDITOR, CALLER, CI, ApiUser, send, write_credentials
 from tests.support.zips import make_zip
 
@@ -412,3 +412,47 @@ def test_a_function_cannot_use_the_api_without_credentials(guarded: Server, orde
     assert client(guarded, ALICE).get_function(FunctionName=orders_fn)
     names = [f["FunctionName"] for f in client(guarded, ALICE).list_functions()["Functions"]]
     assert "planted" not in names
+
+
+@pytest.mark.docker
+def test_a_function_reaching_the_api_over_the_bridge_gateway_is_refused(tmp_path: Path) -> None:
+    """The way in of the issue: a server on 0.0.0.0 whose port instances may reach (the host
+    firewall lets LAMBKIN_INSTANCE_HOST_PORTS through), a function calling it at its network's
+    gateway. It reaches the API, and the API refuses it."""
+    import docker
+
+    port = free_port()
+    credentials = write_credentials(tmp_path / "credentials.toml")
+    server = start_server(
+        "docker", tmp_path, port=port,
+        args=("--host", "0.0.0.0", "--credentials-file", str(credentials)),
+        env={"LAMBKIN_INSTANCE_HOST_PORTS": json.dumps([port])},
+    )  # fmt: skip
+    try:
+        engine = docker.from_env()
+        try:
+            gateway = engine.api.inspect_network("lambkin")["IPAM"]["Config"][0]["Gateway"]
+        finally:
+            engine.close()
+        victim = f"orders-victim-{uuid.uuid4().hex[:6]}"
+        prober = f"orders-probe-{uuid.uuid4().hex[:6]}"
+        create(server, ALICE, victim)
+        create(server, ALICE, prober, make_zip({"app.py": PROBE}))
+        calls = [
+            ["GET", "/2015-03-31/functions", ""],
+            ["GET", f"/2015-03-31/functions/{victim}", ""],
+            ["POST", "/2015-03-31/functions", '{"FunctionName": "planted"}'],
+            ["DELETE", f"/2015-03-31/functions/{victim}", ""],
+        ]
+        answer = client(server, ALICE).invoke(
+            FunctionName=prober,
+            Payload=json.dumps({"endpoint": f"http://{gateway}:{port}", "calls": calls}),
+        )
+        body = json.loads(answer["Payload"].read())
+        assert "FunctionError" not in answer, body
+        assert body == {
+            f"{m} {p}": [403, "MissingAuthenticationTokenException"] for m, p, _ in calls
+        }
+        assert client(server, ALICE).get_function(FunctionName=victim)
+    finally:
+        assert server.stop() == 0, server.log()
