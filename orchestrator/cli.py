@@ -203,7 +203,9 @@ def _call(
 
 def _fail_on_error(status: int, headers: dict[str, str], raw: bytes) -> None:
     if status >= 400:
-        error_type = headers.get("x-amzn-ErrorType", "Error")
+        # Header names arrive as the server wrote them (lower-case from Starlette).
+        lowered = {name.lower(): value for name, value in headers.items()}
+        error_type = lowered.get("x-amzn-errortype", "Error")
         message = json.loads(raw or b"{}").get("Message", raw.decode(errors="replace"))
         console.print(f"[red]{error_type}: {message}[/red]")
         raise typer.Exit(1)

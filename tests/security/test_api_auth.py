@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -23,7 +24,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.support.server import Server, free_port, start_server
+from tests.support.server import REPO_ROOT, Server, free_port, start_server
 from tests.support.signing import ALICE, AUDITOR, CALLER, CI, ApiUser, send, write_credentials
 from tests.support.zips import make_zip
 
@@ -456,3 +457,32 @@ def test_a_function_reaching_the_api_over_the_bridge_gateway_is_refused(tmp_path
         assert client(server, ALICE).get_function(FunctionName=victim)
     finally:
         assert server.stop() == 0, server.log()
+
+
+def lambkin_cli(server: Server, user: ApiUser | None, *args: str) -> Any:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env |= {"AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}
+    if user is not None:
+        env |= {"AWS_ACCESS_KEY_ID": user.access_key, "AWS_SECRET_ACCESS_KEY": user.secret_key}
+    return subprocess.run(
+        [sys.executable, "-m", "orchestrator", *args, "--endpoint", server.endpoint],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+def test_the_lambkin_cli_signs_with_the_keys_the_aws_tools_find(guarded: Server) -> None:
+    name = f"orders-cli-{uuid.uuid4().hex[:6]}"
+    hello = str(REPO_ROOT / "examples" / "hello")
+    deployed = lambkin_cli(guarded, CI, "deploy", name, hello)
+    assert deployed.returncode == 0, deployed.stderr
+    invoked = lambkin_cli(guarded, CALLER, "invoke", name, "--payload", '{"name": "cli"}')
+    assert invoked.returncode == 0, invoked.stderr
+    assert "cli" in invoked.stdout
+    logs = lambkin_cli(guarded, AUDITOR, "logs", name)
+    assert logs.returncode == 0, logs.stderr
+    denied = lambkin_cli(guarded, CALLER, "deploy", name, hello)
+    assert denied.returncode == 1
+    assert "AccessDeniedException" in denied.stderr
+    unsigned = lambkin_cli(guarded, None, "invoke", name)
+    assert unsigned.returncode == 1
+    assert "MissingAuthenticationTokenException: Missing Authentication Token" in unsigned.stderr
