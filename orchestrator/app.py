@@ -36,7 +36,7 @@ from .pool import Pool
 from .provisioned import Provisioner
 from .registry import Registry
 from .scaling import ScalingService
-from .serve_safety import warning as exposure_warning
+from .serve_safety import warnings as exposure_warnings
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -112,8 +112,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 len(credentials.users),
                 settings.credentials_file,
             )
-        loud = exposure_warning(settings.host, settings.credentials_file, settings.insecure_no_auth)
-        if loud:
+        for loud in exposure_warnings(
+            settings.host,
+            settings.credentials_file,
+            settings.insecure_no_auth,
+            settings.metrics_token,
+            settings.credentials_file.stat().st_mode if settings.credentials_file else None,
+        ):
             log.warning(loud)
         app.state.services = svc
         try:

@@ -29,6 +29,9 @@ class AuditRecord:
     error: str | None = None  # the refusal's code when the access layer refused
     request_id: str = ""
     source: str = ""  # the caller's address
+    # The access key the request was signed with, also when the signature was refused (who
+    # tried, as far as the request says).
+    access_key_id: str = ""
 
     def to_line(self) -> bytes:
         return (json.dumps(asdict(self), separators=(",", ":")) + "\n").encode()

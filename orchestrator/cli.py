@@ -451,11 +451,14 @@ def audit(
         for record in records:
             sys.stdout.write(record.to_line().decode())
         return
-    table = Table("time (UTC)", "principal", "action", "resource", "status", "refused as")
+    table = Table(
+        "time (UTC)", "principal", "access key", "action", "resource", "status", "refused as"
+    )
     for record in records:
         table.add_row(
             datetime.fromtimestamp(record.time, UTC).strftime("%Y-%m-%d %H:%M:%S"),
             record.principal,
+            record.access_key_id,
             record.action,
             record.resource,
             str(record.status),

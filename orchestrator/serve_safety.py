@@ -53,11 +53,29 @@ def refusal(
     return None
 
 
-def warning(host: str, credentials_file: Path | None, insecure_no_auth: bool) -> str | None:
-    """What the server must say loudly at start (None: nothing)."""
+def warnings(
+    host: str,
+    credentials_file: Path | None,
+    insecure_no_auth: bool,
+    metrics_token: str | None,
+    credentials_mode: int | None = None,
+) -> list[str]:
+    """What the server must say loudly at start. `credentials_mode` is the credentials file's
+    permission bits (None: no file)."""
+    said = []
     if insecure_no_auth and credentials_file is None:
-        return (
+        said.append(
             f"AUTHENTICATION IS OFF (--insecure-no-auth) on {host}: every request is accepted, "
             "anyone who can reach this address can deploy and run code on this machine"
         )
-    return None
+    if credentials_mode is not None and credentials_mode & 0o077:
+        said.append(
+            f"the credentials file {credentials_file} can be read by other users "
+            f"(mode {credentials_mode & 0o777:o}): chmod 600 it"
+        )
+    if not is_loopback(host) and metrics_token is None:
+        said.append(
+            f"/metrics is open to anyone who reaches {host} (function names, rates): "
+            "give --metrics-token to protect it"
+        )
+    return said

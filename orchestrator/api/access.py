@@ -32,7 +32,7 @@ from ..actions import resolve_rest as resolve_rest_call
 from ..audit import AuditRecord, AuditTrail
 from ..credentials import Credentials, User
 from ..permissions import Permission, allows
-from ..sigv4 import AuthErrorCode, AuthFailure, IncomingRequest, verify
+from ..sigv4 import AuthErrorCode, AuthFailure, IncomingRequest, parse_authorization, verify
 from .functions import MAX_CODE_REQUEST
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,7 @@ class Principal:
     name: str
     arn: str
     permissions: tuple[Permission, ...]
+    access_key_id: str = ""
 
 
 ANONYMOUS_PRINCIPAL = Principal(ANONYMOUS, ANONYMOUS, ())
@@ -78,7 +79,7 @@ class Gate:
     def authenticate(self, request: IncomingRequest, call: Call) -> Principal:
         key = verify(request, self._secret, _SIGNING_NAMES[call.protocol], self._clock())
         user = self._users[key]
-        return Principal(user.name, user.arn(self._account_id), user.permissions)
+        return Principal(user.name, user.arn(self._account_id), user.permissions, key)
 
     def authorize(self, principal: Principal, call: Call) -> None:
         if not allows(principal.permissions, call.action.kind, call.function):
@@ -184,6 +185,8 @@ class AccessControl:
         except AuthFailure as failure:
             if call.action.mutates:
                 refused = 403 if call.protocol is Protocol.REST_JSON else 400
+                if not principal.access_key_id:  # the signature itself was refused
+                    principal = Principal(ANONYMOUS, ANONYMOUS, (), _claimed_key(request))
                 self._record(principal, call, refused, scope, failure.code.value)
             await _refuse(send, call.protocol, None, failure.code.value, failure.message)
             return
@@ -249,6 +252,7 @@ class AccessControl:
                 error=error,
                 request_id=request_id,
                 source=client[0] if client else "",
+                access_key_id=principal.access_key_id,
             )
         )
 
@@ -263,6 +267,15 @@ class AccessControl:
                 await _send_json(send, 401, refusal, challenge)
                 return
         await self.app(scope, receive, send)
+
+
+def _claimed_key(request: IncomingRequest) -> str:
+    """The access key a request says it was signed with ("" when it says none readably)."""
+    value = request.header("authorization")
+    try:
+        return parse_authorization(value).access_key_id[:128] if value else ""
+    except AuthFailure:
+        return ""
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

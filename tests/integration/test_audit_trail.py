@@ -80,6 +80,10 @@ def test_changes_are_recorded_and_shown(tmp_path: Path) -> None:
         ("anonymous", "lambda:DeleteFunction", arn + theirs, 403, "InvalidSignatureException"),
         ("ci", "lambda:DeleteFunction", arn + mine, 204, None),
     ]
+    assert [r["access_key_id"] for r in records] == [
+        CI.access_key, ALICE.access_key, CI.access_key, CI.access_key, AUDITOR.access_key,
+        CI.access_key,
+    ]  # fmt: skip
     assert all(started - 1 <= r["time"] <= time.time() for r in records)
     assert all(r["source"] == "127.0.0.1" for r in records)
     assert all(r["request_id"] for r in records if r["error"] is None)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.serve_safety import is_loopback, refusal, warning
+from orchestrator.serve_safety import is_loopback, refusal, warnings
 
 CREDS = Path("/etc/lambkin/credentials.toml")
 
@@ -53,9 +53,47 @@ def test_tls_takes_both_files(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("credentials", "insecure", "loud"),
-    [(None, True, True), (None, False, False), (CREDS, False, False)],
+    ("host", "credentials", "insecure", "token", "mode", "says"),
+    [
+        (
+            "0.0.0.0",
+            None,
+            True,
+            "t",
+            None,
+            ["AUTHENTICATION IS OFF (--insecure-no-auth) on 0.0.0.0"],
+        ),
+        ("127.0.0.1", None, False, None, None, []),
+        ("127.0.0.1", CREDS, False, None, 0o100600, []),
+        ("0.0.0.0", CREDS, False, "t", 0o100600, []),
+        (
+            "0.0.0.0",
+            CREDS,
+            False,
+            "t",
+            0o100640,
+            ["can be read by other users (mode 640): chmod 600"],
+        ),
+        (
+            "0.0.0.0",
+            CREDS,
+            False,
+            None,
+            0o100400,
+            ["/metrics is open to anyone who reaches 0.0.0.0"],
+        ),
+        ("0.0.0.0", None, True, None, None, ["AUTHENTICATION IS OFF", "/metrics is open"]),
+    ],
 )
-def test_insecure_is_said_loudly(credentials: Path | None, insecure: bool, loud: bool) -> None:
-    said = warning("0.0.0.0", credentials, insecure)
-    assert (said is not None and "AUTHENTICATION IS OFF" in said) is loud
+def test_what_is_said_loudly_at_start(
+    host: str,
+    credentials: Path | None,
+    insecure: bool,
+    token: str | None,
+    mode: int | None,
+    says: list[str],
+) -> None:
+    said = warnings(host, credentials, insecure, token, mode)
+    assert len(said) == len(says)
+    for line, expected in zip(said, says, strict=True):
+        assert expected in line
