@@ -191,6 +191,9 @@ class AccessControl:
             await _refuse(send, call.protocol, None, failure.code.value, failure.message)
             return
         scope.setdefault("state", {})["principal"] = principal
+        if not call.action.mutates:  # Invoke and reads: nothing to record, nothing to watch
+            await self.app(scope, _replay(body, receive), send)
+            return
         await self._run_and_record(scope, _replay(body, receive), send, principal, lambda: call)
 
     def _resolve(self, scope: Scope, method: str, path: str, body: bytes | None) -> Call:
