@@ -165,8 +165,9 @@ def unknown(method: str, path: str) -> Call:
 def resolve_rest(method: str, path: str, body: dict[str, Any] | None) -> Call:
     """The Lambda REST (or Lambkin) call a request makes; `body` is the parsed JSON body, read
     only for the routes that name their function there."""
+    wanted = "GET" if method == "HEAD" else method  # HEAD is GET without the body
     for route_method, pattern, action in _COMPILED:
-        if route_method != method:
+        if route_method != wanted:
             continue
         match = pattern.fullmatch(path)
         if match is None:

@@ -42,6 +42,7 @@ ANONYMOUS = "anonymous"
 # CloudWatch Logs' for `POST /`.
 _SIGNING_NAMES = {Protocol.REST_JSON: frozenset({"lambda"}), Protocol.JSON_11: frozenset({"logs"})}
 _INVOCATIONS_SUFFIX = "/invocations"
+_READS = ("GET", "HEAD")
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,7 @@ class AccessControl:
             return
         if self.gate is None:
             scope.setdefault("state", {})["principal"] = ANONYMOUS_PRINCIPAL
-            if self.audit is None or method == "GET" or path.endswith(_INVOCATIONS_SUFFIX):
+            if self.audit is None or method in _READS or path.endswith(_INVOCATIONS_SUFFIX):
                 # No credentials file: the hot path (Invoke) and every read go straight through.
                 await self.app(scope, receive, send)
                 return

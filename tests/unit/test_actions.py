@@ -189,6 +189,7 @@ ORDERS_GROUP = {"logGroupName": "/aws/lambda/orders-a"}
         ("GET", "/lambkin/traces", None, "lambkin:ListTraces", "read", None),
         ("GET", "/lambkin/traces/1-abc-def", None, "lambkin:GetTrace", "read", None),
         ("GET", "/lambkin/openapi.json", None, "lambkin:ReadApiDocs", "read", None),
+        ("HEAD", f"{FN}", None, "lambda:GetFunction", "read", "orders-a"),
         # Nothing names these: admin's alone.
         ("PATCH", f"{FN}", None, "lambkin:PATCH /2015-03-31/functions/orders-a", "admin", None),
         (
