@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
 
@@ -82,6 +83,13 @@ async def build_services(settings: Settings) -> Services:
     )
 
 
+def _mode(path: Path | None) -> int | None:
+    try:
+        return path.stat().st_mode if path is not None else None
+    except OSError:
+        return None
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The app; a bad credentials file raises credentials.CredentialsError here, before any
     request is served."""
@@ -117,20 +125,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.credentials_file,
             settings.insecure_no_auth,
             settings.metrics_token,
-            settings.credentials_file.stat().st_mode if settings.credentials_file else None,
+            _mode(settings.credentials_file),
         ):
             log.warning(loud)
         app.state.services = svc
         try:
             yield
         finally:
-            audit.close()
             await svc.dispatcher.stop()
             await svc.pool.shutdown()
             await svc.observability.close()
             svc.queue.close()
             await svc.driver.close()
             svc.registry.close()
+            audit.close()  # last: a request still finishing records its change until here
             log.info("lambkin stopped; all instances removed")
 
     app = FastAPI(

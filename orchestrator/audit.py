@@ -9,6 +9,7 @@ the page cache (no fsync: the trail records what happened, it does not make it d
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 from collections.abc import Iterable, Iterator
@@ -17,6 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 FILE_NAME = "audit.jsonl"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,9 @@ class AuditTrail:
         self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
 
     def append(self, record: AuditRecord) -> None:
+        if self._fd < 0:  # closed at shutdown: a request outliving the server's grace period
+            log.warning("audit trail closed; not recorded: %s", record.to_line().decode().strip())
+            return
         os.write(self._fd, record.to_line())
 
     def close(self) -> None:

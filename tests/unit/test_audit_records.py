@@ -118,3 +118,13 @@ def test_since(text: str, expected: float) -> None:
 def test_since_refuses_what_it_cannot_read(text: str) -> None:
     with pytest.raises(ValueError, match="expected a span such as 10m"):
         parse_since(text, T0)
+
+
+def test_a_record_after_close_is_logged_not_raised(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    trail = AuditTrail(tmp_path / "audit.jsonl")
+    trail.close()
+    trail.append(record())
+    assert "audit trail closed; not recorded" in caplog.text
+    assert list(read(tmp_path / "audit.jsonl")) == []
