@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
 
@@ -20,9 +21,12 @@ from .api import (
 )
 from .api import logs as logs_routes
 from .api import observability as observability_routes
+from .api.access import AccessControl, Gate
 from .api.deps import Services
+from .audit import AuditTrail
 from .code_store import CodeStore
 from .concurrency import ConcurrencyLimiter
+from .credentials import load as load_credentials
 from .dispatcher import Dispatcher
 from .drivers import load_driver
 from .event_queue import EventQueue
@@ -33,6 +37,7 @@ from .pool import Pool
 from .provisioned import Provisioner
 from .registry import Registry
 from .scaling import ScalingService
+from .serve_safety import warnings as exposure_warnings
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -78,8 +83,20 @@ async def build_services(settings: Settings) -> Services:
     )
 
 
+def _mode(path: Path | None) -> int | None:
+    try:
+        return path.stat().st_mode if path is not None else None
+    except OSError:
+        return None
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
+    """The app; a bad credentials file raises credentials.CredentialsError here, before any
+    request is served."""
     settings = settings or Settings()
+    credentials = load_credentials(settings.credentials_file) if settings.credentials_file else None
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    audit = AuditTrail(settings.audit_path)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -97,6 +114,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ",".join(svc.driver.available_runtimes()) or "none (run `make images`)",
             settings.data_dir,
         )
+        if credentials is not None:
+            log.info(
+                "requests must be signed (AWS SigV4): %d user(s) from %s",
+                len(credentials.users),
+                settings.credentials_file,
+            )
+        for loud in exposure_warnings(
+            settings.host,
+            settings.credentials_file,
+            settings.insecure_no_auth,
+            settings.metrics_token,
+            _mode(settings.credentials_file),
+        ):
+            log.warning(loud)
         app.state.services = svc
         try:
             yield
@@ -107,6 +138,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             svc.queue.close()
             await svc.driver.close()
             svc.registry.close()
+            audit.close()  # last: a request still finishing records its change until here
             log.info("lambkin stopped; all instances removed")
 
     app = FastAPI(
@@ -126,4 +158,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(admin.router)
     app.include_router(logs_routes.router)
     app.include_router(observability_routes.router)
+    gate = (
+        Gate(credentials, settings.region, settings.account_id) if credentials is not None else None
+    )
+    app.add_middleware(
+        AccessControl,
+        gate=gate,
+        audit=audit,
+        metrics_token=settings.metrics_token,
+        region=settings.region,
+        account_id=settings.account_id,
+    )
     return app

@@ -18,6 +18,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from .settings import REPO_ROOT
 
@@ -46,30 +47,87 @@ def serve(
         None, help="Where functions and code are stored (default ~/.lambkin)."
     ),
     log_level: str = typer.Option("info", help="debug | info | warning"),
+    credentials_file: Path | None = typer.Option(
+        None,
+        envvar="LAMBKIN_CREDENTIALS_FILE",
+        help="TOML file of users (access keys, permissions) and roles: every request must then "
+        "be signed (AWS SigV4), as the AWS SDKs and CLI sign them.",
+    ),
+    insecure_no_auth: bool = typer.Option(
+        False,
+        "--insecure-no-auth",
+        envvar="LAMBKIN_INSECURE_NO_AUTH",
+        help="Listen on a non-loopback address without authentication (a trusted network only).",
+    ),
+    metrics_token: str | None = typer.Option(
+        None,
+        envvar="LAMBKIN_METRICS_TOKEN",
+        help="/metrics then answers only `Authorization: Bearer <token>`.",
+    ),
+    tls_cert: Path | None = typer.Option(
+        None, envvar="LAMBKIN_TLS_CERT", help="Serve HTTPS with this PEM certificate (chain)."
+    ),
+    tls_key: Path | None = typer.Option(
+        None, envvar="LAMBKIN_TLS_KEY", help="The PEM private key of --tls-cert."
+    ),
 ) -> None:
     """Run the control plane (the AWS Lambda API) until SIGTERM or Ctrl-C."""
+    import ssl
+
     import uvicorn
 
     from . import server_logging
     from .app import create_app
+    from .credentials import CredentialsError
     from .http_protocol import CoalescingHttpToolsProtocol
+    from .serve_safety import refusal
     from .settings import Settings
 
     if driver not in ("auto", "docker", "process"):
         raise typer.BadParameter("choose auto, docker or process", param_hint="--driver")
-    overrides: dict[str, Any] = {"host": host, "port": port, "driver": driver}
+    refused = refusal(host, credentials_file, insecure_no_auth, tls_cert, tls_key)
+    if refused:
+        console.print(f"[bold red]lambkin serve:[/] {escape(refused)}", highlight=False)
+        raise typer.Exit(2)
+    if tls_cert is not None and tls_key is not None:
+        try:
+            ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(tls_cert, tls_key)
+        except (ssl.SSLError, OSError) as exc:
+            problem = (
+                f"cannot use --tls-cert {tls_cert} with --tls-key {tls_key}: {exc} "
+                "(both PEM; the key must be the certificate's, unencrypted)"
+            )
+            console.print(f"[bold red]lambkin serve:[/] {escape(problem)}", highlight=False)
+            raise typer.Exit(2) from None
+    overrides: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "driver": driver,
+        "credentials_file": credentials_file,
+        "insecure_no_auth": insecure_no_auth,
+        "metrics_token": metrics_token or None,
+        "tls_cert": tls_cert,
+        "tls_key": tls_key,
+    }
     if data_dir is not None:
         overrides["data_dir"] = data_dir
     settings = Settings(**overrides)
     server_logging.configure(log_level)
+    try:
+        application = create_app(settings)
+    except CredentialsError as exc:
+        console.print(f"[bold red]lambkin serve:[/] {escape(str(exc))}", highlight=False)
+        raise typer.Exit(2) from None
     uvicorn.run(
-        create_app(settings),
+        application,
         host=host,
         port=port,
         log_level=log_level,
         access_log=log_level == "debug",
         timeout_graceful_shutdown=15,
         http=CoalescingHttpToolsProtocol,  # one write per response (http_protocol.py)
+        ssl_certfile=tls_cert,
+        ssl_keyfile=tls_key,
     )
 
 
@@ -124,9 +182,12 @@ def _call(
         if isinstance(body, bytes)
         else (json.dumps(body).encode() if body is not None else None)
     )
-    request = urllib.request.Request(
-        f"{endpoint}{path}", data=data, method=method, headers=headers or {}
-    )
+    from .client_signing import signed_headers
+
+    url = f"{endpoint}{path}"
+    service = "logs" if path == "/" else "lambda"
+    signed = signed_headers(method, url, data, headers or {}, service)
+    request = urllib.request.Request(url, data=data, method=method, headers=signed)
     try:
         with urllib.request.urlopen(request, timeout=960) as response:
             return response.status, dict(response.headers), response.read()
@@ -142,7 +203,9 @@ def _call(
 
 def _fail_on_error(status: int, headers: dict[str, str], raw: bytes) -> None:
     if status >= 400:
-        error_type = headers.get("x-amzn-ErrorType", "Error")
+        # Header names arrive as the server wrote them (lower-case from Starlette).
+        lowered = {name.lower(): value for name, value in headers.items()}
+        error_type = lowered.get("x-amzn-errortype", "Error")
         message = json.loads(raw or b"{}").get("Message", raw.decode(errors="replace"))
         console.print(f"[red]{error_type}: {message}[/red]")
         raise typer.Exit(1)
@@ -348,6 +411,63 @@ def dlq_replay(
     )
     _fail_on_error(status, headers, raw)
     console.print(f"[green]{json.loads(raw)['Replayed']} event(s) queued again[/green]")
+
+
+@app.command()
+def audit(
+    since: str | None = typer.Option(
+        None, help="Only calls since then: 10m, 2h, 1d, or an ISO time (UTC by default)."
+    ),
+    principal: str | None = typer.Option(None, help="Only this user's calls."),
+    action: str | None = typer.Option(
+        None, help="Only this action: lambda:CreateFunction, or just CreateFunction."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object a line, as stored."),
+    data_dir: Path | None = typer.Option(
+        None, envvar="LAMBKIN_DATA_DIR", help="The server's data dir (default ~/.lambkin)."
+    ),
+) -> None:
+    """Show the audit trail: every call that changed something, who made it, and its result."""
+    from datetime import UTC, datetime
+
+    from rich.table import Table
+
+    from . import audit as trail
+    from .settings import Settings
+
+    path = (data_dir or Settings().data_dir) / trail.FILE_NAME
+    try:
+        selection = trail.AuditFilter(
+            since=trail.parse_since(since, time.time()) if since else None,
+            principal=principal,
+            action=action,
+        )
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--since") from None
+    if not path.exists():
+        console.print(f"[yellow]no audit trail at {escape(str(path))} (nothing changed yet?)")
+    records = trail.select(trail.read(path), selection)
+    if as_json:
+        for record in records:
+            sys.stdout.write(record.to_line().decode())
+        return
+    table = Table(
+        "time (UTC)", "principal", "access key", "action", "resource", "status", "refused as"
+    )
+    for record in records:
+        table.add_row(
+            datetime.fromtimestamp(record.time, UTC).strftime("%Y-%m-%d %H:%M:%S"),
+            record.principal,
+            record.access_key_id,
+            record.action,
+            record.resource,
+            str(record.status),
+            record.error or "",
+        )
+    out = Console()
+    if not out.is_terminal:
+        out.width = 200  # keep each row on one line in logs and pipes
+    out.print(table)
 
 
 def _wait_healthy(endpoint: str, server: subprocess.Popen[bytes], timeout_s: float = 60) -> None:

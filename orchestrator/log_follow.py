@@ -1,8 +1,9 @@
 """`lambkin logs`: read a function's log group over the CloudWatch Logs API, optionally following.
 
-Stdlib HTTP only (the CLI must not need boto3). Following polls FilterLogEvents a few times a
-second with a short look-back window, since events from several instances may be stored slightly
-out of time order; event ids already printed are skipped.
+Stdlib HTTP (the CLI must not need boto3), signed as the AWS CLI signs (client_signing.py).
+Following polls FilterLogEvents a few times a second with a short look-back window, since events
+from several instances may be stored slightly out of time order; event ids already printed are
+skipped.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from .client_signing import signed_headers
 from .log_names import log_group_name
 
 POLL_S = 0.2
@@ -35,17 +37,16 @@ def parse_since(text: str, now_ms: int | None = None) -> int:
 
 
 def filter_events(endpoint: str, body: dict[str, Any]) -> dict[str, Any]:
-    request = urllib.request.Request(
-        endpoint.rstrip("/") + "/",
-        data=json.dumps(body).encode(),
-        method="POST",
-        headers={
-            "X-Amz-Target": "Logs_20140328.FilterLogEvents",
-            "Content-Type": "application/x-amz-json-1.1",
-            # Say which lines the platform wrote: a function can print a perfect fake REPORT.
-            "Lambkin-Log-Origin": "include",
-        },
-    )
+    url = endpoint.rstrip("/") + "/"
+    data = json.dumps(body).encode()
+    headers = {
+        "X-Amz-Target": "Logs_20140328.FilterLogEvents",
+        "Content-Type": "application/x-amz-json-1.1",
+        # Say which lines the platform wrote: a function can print a perfect fake REPORT.
+        "Lambkin-Log-Origin": "include",
+    }
+    signed = signed_headers("POST", url, data, headers, "logs")
+    request = urllib.request.Request(url, data=data, method="POST", headers=signed)
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             page: dict[str, Any] = json.loads(response.read())

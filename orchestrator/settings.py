@@ -83,6 +83,16 @@ class Settings(BaseSettings):
     # recent ones are always kept in memory for /lambkin/traces.
     otlp_endpoint: str | None = None
     recent_traces: int = 1000
+    # Access (api/access.py): requests must be signed (AWS SigV4) by a user of this file; without
+    # it nothing is authenticated and the server listens on loopback only (serve_safety.py),
+    # unless `insecure_no_auth` says the network is trusted.
+    credentials_file: Path | None = None
+    insecure_no_auth: bool = False
+    # When set, /metrics answers only `Authorization: Bearer <token>`.
+    metrics_token: str | None = None
+    # HTTPS: both or neither.
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
 
     @property
     def database_path(self) -> Path:
@@ -103,3 +113,7 @@ class Settings(BaseSettings):
     @property
     def instances_dir(self) -> Path:
         return self.data_dir / "instances"
+
+    @property
+    def audit_path(self) -> Path:
+        return self.data_dir / "audit.jsonl"

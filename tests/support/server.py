@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -42,19 +43,31 @@ class Server:
     data_dir: Path
     driver: str
     log_path: Path
+    ca_file: Path | None = None  # the certificate to trust, for a server serving TLS
 
     def health(self) -> dict[str, Any]:
-        with urllib.request.urlopen(f"{self.endpoint}/healthz", timeout=5) as response:
+        context = ssl.create_default_context(cafile=self.ca_file) if self.ca_file else None
+        with urllib.request.urlopen(
+            f"{self.endpoint}/healthz", timeout=5, context=context
+        ) as response:
             health: dict[str, Any] = json.loads(response.read())
         return health
 
-    def client(self, service: str = "lambda", **config: Any) -> Client:
+    def client(
+        self,
+        service: str = "lambda",
+        access_key: str = "test",
+        secret_key: str = "test",
+        **config: Any,
+    ) -> Client:
+        """A boto3 client; a server with a credentials file needs one of its users' keys."""
         return boto3.client(
             service,
             endpoint_url=self.endpoint,
             region_name="us-east-1",
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
+            aws_access_key_id=access_key,
+            aws_secret_access_key=secret_key,
+            verify=str(self.ca_file) if self.ca_file else None,
             config=Config(
                 retries={"total_max_attempts": 1}, read_timeout=120, **config
             ),  # no retries: tests see every answer
@@ -93,8 +106,15 @@ class Server:
 
 
 def start_server(
-    driver: str, data_dir: Path, port: int | None = None, env: dict[str, str] | None = None
+    driver: str,
+    data_dir: Path,
+    port: int | None = None,
+    env: dict[str, str] | None = None,
+    args: tuple[str, ...] = (),
+    ca_file: Path | None = None,
 ) -> Server:
+    """A server on `driver`; `args` are more `lambkin serve` options (--credentials-file, TLS:
+    then give `ca_file`, the certificate to trust, and the endpoint is https)."""
     port = port or free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = data_dir / f"server-{port}.log"
@@ -110,13 +130,15 @@ def start_server(
             driver,
             "--data-dir",
             str(data_dir),
+            *args,
         ],
         cwd=REPO_ROOT,
         stdout=open(log_path, "ab"),
         stderr=subprocess.STDOUT,
         env={**os.environ, **(env or {})},
     )
-    server = Server(f"http://127.0.0.1:{port}", process, data_dir, driver, log_path)
+    scheme = "https" if "--tls-cert" in args else "http"
+    server = Server(f"{scheme}://127.0.0.1:{port}", process, data_dir, driver, log_path, ca_file)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
