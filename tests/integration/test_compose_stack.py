@@ -3,7 +3,8 @@ docker-compose (v1, 1.29) and the `docker compose` plugin (v2; Debian 13's, unpa
 scripts/ensure-compose.sh). Each brings the control plane and Prometheus up under a project of
 its own and a temporary data dir, deploys and invokes a Python function through it with the AWS
 CLI, checks that the instance reaches no port of the host but the one declared for it, that its
-log was stored and that Prometheus scrapes the control plane, then brings the stack down and
+log was stored, that unsigned requests and /metrics without its token are refused and that
+Prometheus (given the token) scrapes the control plane, then brings the stack down and
 finds nothing of it left: no instance container, no container, network or volume of the
 project, no firewall rule of its server, no log file.
 
@@ -23,6 +24,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 import uuid
 import zipfile
@@ -40,6 +42,8 @@ from tests.support.server import REPO_ROOT, STARTED_SERVER_IDS, free_port
 pytestmark = [pytest.mark.docker, pytest.mark.timeout(900)]
 
 COMPOSE_FILE = REPO_ROOT / "deploy" / "compose.yaml"
+ACCESS_KEY, SECRET_KEY = "AKIDSTACKTEST0000000", "stack-test-secret-0123456789"
+METRICS_TOKEN = "stack-metrics-token-0123456789"
 ENSURE_COMPOSE = REPO_ROOT / "scripts" / "ensure-compose.sh"
 
 # Reads its default gateway (the instances' bridge, i.e. the host) and tries the ports it is
@@ -277,11 +281,22 @@ def test_stack_deploys_invokes_scrapes_and_leaves_nothing(
     data_dir = tmp_path / "data"
     port, prometheus_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LAMBKIN_", "PROMETHEUS_"))}
+    # A team's stack: its users' keys in a credentials file (in the data dir, which the server
+    # sees at the same path), /metrics behind a token that Prometheus is given too.
+    data_dir.mkdir()
+    credentials = data_dir / "credentials.toml"
+    credentials.write_text(
+        f'[users.stack]\naccess_key_id = "{ACCESS_KEY}"\nsecret_access_key = "{SECRET_KEY}"\n'
+        'permissions = ["admin"]\n'
+    )
+    credentials.chmod(0o600)
     env |= {
         "LAMBKIN_DATA_DIR": str(data_dir),
         "LAMBKIN_PORT": str(port),
         "PROMETHEUS_LISTEN_ADDRESS": f"127.0.0.1:{prometheus_port}",
         "LAMBKIN_INSTANCE_HOST_PORTS": json.dumps([listeners["allowed"].port]),
+        "LAMBKIN_CREDENTIALS_FILE": str(credentials),
+        "LAMBKIN_METRICS_TOKEN": METRICS_TOKEN,
     }
     endpoint = f"http://127.0.0.1:{port}"
     networks_before = network_names()
@@ -303,11 +318,17 @@ def test_stack_deploys_invokes_scrapes_and_leaves_nothing(
         assert health["driver"] == "docker" and "python3.11" in health["runtimes"], health
         up_s = time.monotonic() - started
 
+        # Only signed requests get in; /metrics only with its token.
+        for path, refusal in (("/2015-03-31/functions/", 403), ("/metrics", 401)):
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                get_json(endpoint + path)
+            assert refused.value.code == refusal, (path, refused.value.read())
+
         # Deploy and invoke from outside, as a team member would: the AWS CLI.
         (tmp_path / "fn.zip").write_bytes(zipped(FUNCTION))
         aws_env = env | {
-            "AWS_ACCESS_KEY_ID": "AKIDSTACKTEST0000000",
-            "AWS_SECRET_ACCESS_KEY": "stack-test-secret",
+            "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
             "AWS_DEFAULT_REGION": "us-east-1",
             "AWS_CONFIG_FILE": os.devnull,
             "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
