@@ -30,7 +30,9 @@ from .credentials import load as load_credentials
 from .dispatcher import Dispatcher
 from .drivers import load_driver
 from .event_queue import EventQueue
+from .function_credentials import FunctionCredentials, load_or_create_key
 from .functions import FunctionService
+from .instance_listener import InstanceListener, endpoint, own_listener_port
 from .invoker import Invoker
 from .observability import Observability
 from .pool import Pool
@@ -90,6 +92,26 @@ def _mode(path: Path | None) -> int | None:
         return None
 
 
+async def _open_api_to_functions(
+    app: FastAPI, svc: Services, settings: Settings, sessions: FunctionCredentials
+) -> InstanceListener | None:
+    """Functions call the API where their instances can reach it (a listener of their own on
+    the instances' side of the host when the main one is not there), with their roles'
+    credentials; returns that listener, if one was needed."""
+    host = svc.driver.api_host_for_instances()
+    port = own_listener_port(settings.host, settings.port, settings.tls_cert is not None, host)
+    listener = None
+    if port is None:
+        port = settings.port
+    else:
+        listener = InstanceListener(app, host, port)
+        await listener.start()
+        port = listener.port
+    await svc.driver.allow_api_port(port)
+    svc.pool.grant_api_access(sessions, endpoint(host, port))
+    return listener
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The app; a bad credentials file raises credentials.CredentialsError here, before any
     request is served."""
@@ -97,6 +119,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     credentials = load_credentials(settings.credentials_file) if settings.credentials_file else None
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     audit = AuditTrail(settings.audit_path)
+    # Functions get temporary credentials for their roles (and an endpoint) only where requests
+    # are authenticated: on an open server they would mean nothing.
+    sessions = FunctionCredentials(load_or_create_key(settings.data_dir)) if credentials else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -105,6 +130,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if reaped:
             log.warning("removed %d instance(s) left behind by a previous run", reaped)
         svc.functions.collect_unused_code()
+        listener = await _open_api_to_functions(app, svc, settings, sessions) if sessions else None
         await svc.pool.start_housekeeping()
         svc.dispatcher.start()
         svc.observability.start()
@@ -132,6 +158,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            if listener is not None:
+                await listener.stop()
             await svc.dispatcher.stop()
             await svc.pool.shutdown()
             await svc.observability.close()
@@ -159,7 +187,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(logs_routes.router)
     app.include_router(observability_routes.router)
     gate = (
-        Gate(credentials, settings.region, settings.account_id) if credentials is not None else None
+        Gate(credentials, settings.region, settings.account_id, sessions=sessions)
+        if credentials is not None
+        else None
     )
     app.add_middleware(
         AccessControl,

@@ -38,7 +38,7 @@ from typing import Any
 import docker
 from docker.errors import APIError, DockerException, ImageNotFound
 
-from . import agent_binary
+from . import agent_binary, python_sdk
 
 logger = logging.getLogger(__name__)
 
@@ -81,8 +81,8 @@ class BaseImage:
 BASE_IMAGES: dict[str, BaseImage] = {
     base.tag: base
     for base in (
-        # boto3 and botocore, as AWS's Python runtimes have them (function code imports them
-        # without bundling them); Debian's, as containers cannot be assumed to reach an index.
+        # Debian's boto3 stays in the base for images users build FROM it; lambkin/python3.11
+        # carries a current one of its own (sdk-requirements.txt, python_sdk.py).
         BaseImage(BASE_IMAGE, ("python3", "python3-boto3")),
         # python3 only for tests/conformance/test_awslambdaric_in_lambkin.py (AWS's Python client
         # started by a provided function's bootstrap); curl as AWS's provided images have it.
@@ -114,13 +114,28 @@ class RuntimeImage:
     dockerfile_dir: Path
     runtime_client: Path | None = None  # a package directory, copied under its own name
     base: str = BASE_IMAGE  # a key of BASE_IMAGES
+    # Pinned wheels to put in the context's sdk/ folder (python_sdk.py): the pins are hashed,
+    # the wheels they name are fetched when the image is built.
+    sdk_requirements: Path | None = None
 
     def context_files(self) -> list[tuple[str, Path]]:
         """(path in the build context, source file) for every file that goes into the image."""
         files = [("Dockerfile", self.dockerfile_dir / "Dockerfile")]
         if self.runtime_client is not None:
             files += tree_files(self.runtime_client.name, self.runtime_client)
+        if self.sdk_requirements is not None:
+            files.append((self.sdk_requirements.name, self.sdk_requirements))
         return sorted(files)
+
+    def fetched_files(self, progress: Progress) -> list[tuple[str, Path]]:
+        """What the build adds beyond the hashed sources: the wheels the pins name."""
+        if self.sdk_requirements is None:
+            return []
+        try:
+            found = python_sdk.wheels(self.sdk_requirements, progress)
+        except python_sdk.SdkDownloadError as exc:
+            raise ImageBuildError(str(exc)) from None
+        return [(f"sdk/{wheel.name}", wheel) for wheel in found]
 
 
 RUNTIME_IMAGES: dict[str, RuntimeImage] = {
@@ -131,6 +146,7 @@ RUNTIME_IMAGES: dict[str, RuntimeImage] = {
             "lambkin/python3.11",
             IMAGES_DIR / "python",
             IMAGES_DIR / "python" / "lambkin_runtime",
+            sdk_requirements=IMAGES_DIR / "python" / "sdk-requirements.txt",
         ),
         RuntimeImage(
             "nodejs18.x",
@@ -329,7 +345,7 @@ def build_image(
     buildargs = {"BASE_IMAGE": base_image, "LAMBKIN_SOURCE_HASH": hash_context(context)}
     return build_context(
         spec.tag,
-        context,
+        context + read_context(spec.fetched_files(progress)),
         progress,
         buildargs=buildargs,
         labels={LABEL_BASE_IMAGE: base_image},

@@ -33,6 +33,14 @@ def covered_by(main_host: str, host: str) -> bool:
         return False
 
 
+def own_listener_port(main_host: str, main_port: int, tls: bool, instance_host: str) -> int | None:
+    """The port for a listener of the instances' own on `instance_host` (0: any free one), or
+    None when the main listener serves them already (it listens there, in plain HTTP)."""
+    if not covered_by(main_host, instance_host):
+        return main_port  # the same port, on the instances' side of the host (docker's gateway)
+    return 0 if tls else None  # the main port is taken there, by TLS the functions cannot check
+
+
 def endpoint(host: str, port: int, scheme: str = "http") -> str:
     if ":" in host:
         host = f"[{host}]"
@@ -72,6 +80,7 @@ class InstanceListener:
                 "free that port on the instances' network, or serve on another --port"
             ) from None
         self._socket = sock
+        self.port = int(sock.getsockname()[1])  # the one chosen, when asked for any (0)
         self._config.load()
         # uvicorn's serve() would capture SIGINT/SIGTERM for itself; startup() and shutdown()
         # are the parts of it that listen and stop, and need only the lifespan it would make.

@@ -33,9 +33,11 @@ class AuthErrorCode(StrEnum):
     UNRECOGNIZED_CLIENT = "UnrecognizedClientException"
     INVALID_SIGNATURE = "InvalidSignatureException"
     ACCESS_DENIED = "AccessDeniedException"
+    EXPIRED_TOKEN = "ExpiredTokenException"
 
 
 MISSING_TOKEN_MESSAGE = "Missing Authentication Token"
+EXPIRED_TOKEN_MESSAGE = "The security token included in the request is expired"
 UNRECOGNIZED_CLIENT_MESSAGE = "The security token included in the request is invalid."
 BAD_SIGNATURE_MESSAGE = (
     "The request signature we calculated does not match the signature you provided. "

@@ -31,8 +31,21 @@ from ..actions import METRICS_PATH, PUBLIC_PATHS, Call, Protocol, needs_body, re
 from ..actions import resolve_rest as resolve_rest_call
 from ..audit import AuditRecord, AuditTrail
 from ..credentials import Credentials, User
+from ..function_credentials import (
+    ExpiredSessionToken,
+    FunctionCredentials,
+    InvalidSessionToken,
+    Session,
+)
 from ..permissions import Permission, allows
-from ..sigv4 import AuthErrorCode, AuthFailure, IncomingRequest, parse_authorization, verify
+from ..sigv4 import (
+    EXPIRED_TOKEN_MESSAGE,
+    AuthErrorCode,
+    AuthFailure,
+    IncomingRequest,
+    parse_authorization,
+    verify,
+)
 from .functions import MAX_CODE_REQUEST
 
 log = logging.getLogger(__name__)
@@ -59,7 +72,8 @@ ANONYMOUS_PRINCIPAL = Principal(ANONYMOUS, ANONYMOUS, ())
 
 
 class Gate:
-    """Authenticates requests against the credentials file and authorises their calls."""
+    """Authenticates requests against the credentials file (users) and the functions'
+    temporary credentials (their roles' sessions), and authorises their calls."""
 
     def __init__(
         self,
@@ -67,20 +81,57 @@ class Gate:
         region: str,
         account_id: str,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        sessions: FunctionCredentials | None = None,
     ) -> None:
         self._users: dict[str, User] = credentials.user_by_key()
+        self._roles = {role.arn: role.permissions for role in credentials.roles}
         self._region = region
         self._account_id = account_id
         self._clock = clock
+        self._sessions = sessions
 
     def _secret(self, access_key_id: str) -> str | None:
         user = self._users.get(access_key_id)
         return user.secret_access_key if user is not None else None
 
     def authenticate(self, request: IncomingRequest, call: Call) -> Principal:
-        key = verify(request, self._secret, _SIGNING_NAMES[call.protocol], self._clock())
+        services = _SIGNING_NAMES[call.protocol]
+        token = request.header("x-amz-security-token")
+        if token is not None and self._sessions is not None:
+            return self._authenticate_session(request, services, token, self._sessions)
+        key = verify(request, self._secret, services, self._clock())
         user = self._users[key]
         return Principal(user.name, user.arn(self._account_id), user.permissions, key)
+
+    def _authenticate_session(
+        self,
+        request: IncomingRequest,
+        services: frozenset[str],
+        token: str,
+        sessions: FunctionCredentials,
+    ) -> Principal:
+        """A function calling with its role's temporary credentials (function_credentials.py):
+        the token names the session and gives the secret the signature must use."""
+        found: list[Session] = []
+
+        def secret_for(access_key_id: str) -> str | None:
+            try:
+                session, secret = sessions.verify(access_key_id, token)
+            except InvalidSessionToken:
+                return None  # AWS's answer to a token it did not issue: UnrecognizedClient
+            except ExpiredSessionToken:
+                raise AuthFailure(AuthErrorCode.EXPIRED_TOKEN, EXPIRED_TOKEN_MESSAGE) from None
+            found.append(session)
+            return secret
+
+        key = verify(request, secret_for, services, self._clock())
+        session = found[0]
+        return Principal(
+            f"{session.role_arn.rsplit('/', 1)[-1]}/{session.function_name}",
+            session.principal_arn(self._account_id),
+            self._roles.get(session.role_arn, ()),  # a role the file does not name may do nothing
+            key,
+        )
 
     def authorize(self, principal: Principal, call: Call) -> None:
         if not allows(principal.permissions, call.action.kind, call.function):

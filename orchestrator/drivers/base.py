@@ -330,9 +330,13 @@ class Driver(abc.ABC):
         """No function runs `image_id` any more: drop the pin `resolve_image` made."""
 
     @abc.abstractmethod
-    async def reach_api(self, port: int) -> str:
-        """Let this driver's instances open connections to `port` on this host (the platform's
-        API, which functions with credentials call); the host's address as they see it."""
+    def api_host_for_instances(self) -> str:
+        """This host's address as the driver's instances see it: where the platform's API
+        listens for functions that call it with their credentials."""
+
+    @abc.abstractmethod
+    async def allow_api_port(self, port: int) -> None:
+        """Let the instances open connections to `port` at `api_host_for_instances()`."""
 
     async def close(self) -> None:
         """Release the driver's own resources (not the instances): by default its log reader."""

@@ -170,17 +170,19 @@ class DockerDriver(Driver):
         self._gateway = str(configs[0].get("Gateway") or "")
         return str(options.get(BRIDGE_NAME_OPTION) or "br-" + network["Id"][:12])
 
-    async def reach_api(self, port: int) -> str:
-        """The bridge's gateway is this host as the instances see it; the firewall lets them
-        reach `port` there (and only there: the host's other ports stay shut)."""
+    def api_host_for_instances(self) -> str:
+        """The bridge's gateway: this host, as the instances see it."""
         if not self._gateway:
             raise DriverMisconfigured(
                 f"docker network {self._settings.docker_network!r} has no IPv4 gateway, so "
                 "functions cannot reach the API: use a network with one (the default, lambkin)"
             )
+        return self._gateway
+
+    async def allow_api_port(self, port: int) -> None:
+        """The firewall lets instances reach `port` too (the host's other ports stay shut)."""
         if self._firewall is not None:
             await asyncio.to_thread(self._firewall.allow, port)
-        return self._gateway
 
     def _warn_about_stale_images(self) -> None:
         """An image built from older runtime sources would behave like the old code."""

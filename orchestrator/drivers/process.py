@@ -294,9 +294,12 @@ class ProcessDriver(Driver):
             await asyncio.to_thread(self.log_files.recover)
         return len(owned)
 
-    async def reach_api(self, port: int) -> str:
+    def api_host_for_instances(self) -> str:
         """Instances are processes of this host: its loopback is theirs."""
         return "127.0.0.1"
+
+    async def allow_api_port(self, port: int) -> None:
+        """Nothing stands between a process and the host's ports."""
 
     async def exit_reason(self, handle: InstanceHandle) -> str | None:
         return None

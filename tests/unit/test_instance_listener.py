@@ -10,7 +10,12 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from orchestrator.instance_listener import InstanceListener, covered_by, endpoint
+from orchestrator.instance_listener import (
+    InstanceListener,
+    covered_by,
+    endpoint,
+    own_listener_port,
+)
 
 
 @pytest.mark.parametrize(
@@ -26,6 +31,21 @@ from orchestrator.instance_listener import InstanceListener, covered_by, endpoin
 )
 def test_covered_by(main_host: str, host: str, covered: bool) -> None:
     assert covered_by(main_host, host) is covered
+
+
+@pytest.mark.parametrize(
+    ("main_host", "tls", "instance_host", "port"),
+    [
+        ("127.0.0.1", False, "127.0.0.1", None),  # process driver: the main listener serves
+        ("127.0.0.1", True, "127.0.0.1", 0),  # ... unless it speaks TLS: one of their own
+        ("127.0.0.1", False, "172.18.0.1", 9000),  # docker: the same port on the gateway
+        ("127.0.0.1", True, "172.18.0.1", 9000),
+        ("0.0.0.0", False, "172.18.0.1", None),
+        ("0.0.0.0", True, "172.18.0.1", 0),
+    ],
+)
+def test_own_listener_port(main_host: str, tls: bool, instance_host: str, port: int | None) -> None:
+    assert own_listener_port(main_host, 9000, tls, instance_host) == port
 
 
 @pytest.mark.parametrize(
@@ -64,6 +84,14 @@ async def test_it_serves_the_app_until_stopped() -> None:
             await InstanceListener(app, "127.0.0.2", port).start()
     finally:
         await listener.stop()
+    anywhere = InstanceListener(app, "127.0.0.2", 0)
+    await anywhere.start()
+    try:
+        assert anywhere.port > 0
+        async with httpx.AsyncClient() as client:
+            assert (await client.get(f"http://127.0.0.2:{anywhere.port}/ping")).status_code == 200
+    finally:
+        await anywhere.stop()
     await asyncio.sleep(0)
     with pytest.raises(httpx.ConnectError):
         async with httpx.AsyncClient() as client:

@@ -53,8 +53,11 @@ class FakeDriver(Driver):
     def available_runtimes(self) -> list[str]:
         return ["python3.11"]
 
-    async def reach_api(self, port: int) -> str:
+    def api_host_for_instances(self) -> str:
         return "127.0.0.1"
+
+    async def allow_api_port(self, port: int) -> None:
+        pass
 
 
 class FakeAgent:
