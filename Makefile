@@ -59,11 +59,11 @@ lint: install
 # Lambkin vs AWS's Runtime Interface Emulator, same run: bench/results/latest.{json,png,md}.
 # BENCH_RUNS whole runs (each target's spread over them is in the report); BENCH_RUNS=1 is quicker.
 BENCH_RUNS ?= 3
-bench: images wrk
+bench: images wrk host-runtimes
 	$(PYTHON) -m pip install --disable-pip-version-check -q -e '.[test,bench]'
 	$(PYTHON) -m bench.run --profile full --runs $(BENCH_RUNS)
 
-bench-quick: images wrk
+bench-quick: images wrk host-runtimes
 	$(PYTHON) -m pip install --disable-pip-version-check -q -e '.[test,bench]'
 	$(PYTHON) -m bench.run --profile quick
 

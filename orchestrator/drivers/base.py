@@ -80,6 +80,9 @@ class ApiAccess:
         return {
             **self.credentials.environment(),
             "AWS_ENDPOINT_URL_LAMBDA": self.endpoint,
+            # The SDKs name CloudWatch Logs' variable after its service id ("CloudWatch Logs");
+            # the short name is what people type, so both.
+            "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS": self.endpoint,
             "AWS_ENDPOINT_URL_LOGS": self.endpoint,
         }
 

@@ -461,8 +461,10 @@ async def test_instances_get_their_roles_credentials_once_api_access_is_granted(
     access = driver.started[-1].api_access
     assert access is not None
     env = access.environment()
-    assert (
-        env["AWS_ENDPOINT_URL_LAMBDA"] == env["AWS_ENDPOINT_URL_LOGS"] == "http://172.17.0.1:9000"
+    endpoints = {k: v for k, v in env.items() if k.startswith("AWS_ENDPOINT_URL_")}
+    assert endpoints == dict.fromkeys(
+        ["AWS_ENDPOINT_URL_LAMBDA", "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", "AWS_ENDPOINT_URL_LOGS"],
+        "http://172.17.0.1:9000",
     )
     session, secret = issuer.verify(env["AWS_ACCESS_KEY_ID"], env["AWS_SESSION_TOKEN"])
     assert (session.role_arn, session.function_name, session.instance_id) == (
