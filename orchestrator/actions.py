@@ -91,6 +91,8 @@ ROUTES: tuple[tuple[str, str, Action], ...] = (
     ("GET", _FN, _action("lambda:GetFunction", READ)),
     ("GET", f"{_FN}/configuration", _action("lambda:GetFunctionConfiguration", READ)),
     ("PUT", f"{_FN}/code", _action("lambda:UpdateFunctionCode", DEPLOY)),
+    ("POST", f"{_FN}/versions", _action("lambda:PublishVersion", DEPLOY)),
+    ("GET", f"{_FN}/versions", _action("lambda:ListVersionsByFunction", READ)),
     ("PUT", f"{_FN}/configuration", _action("lambda:UpdateFunctionConfiguration", DEPLOY)),
     ("DELETE", _FN, _action("lambda:DeleteFunction", DEPLOY)),
     ("PUT", _CONCURRENCY, _action("lambda:PutFunctionConcurrency", DEPLOY)),

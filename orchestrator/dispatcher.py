@@ -22,9 +22,11 @@ from typing import Any
 
 import aiohttp
 
+from .arns import LATEST
 from .errors import LambdaError, LambdaErrorCode
 from .event_config import EventInvokeConfig, destination_function
 from .event_queue import Event, EventQueue
+from .function_config import FunctionConfig
 from .functions import FunctionService
 from .invoker import (
     MAX_ASYNC_PAYLOAD,
@@ -52,7 +54,7 @@ def destination_record(
         "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         "requestContext": {
             "requestId": event.request_id,
-            "functionArn": f"{function_arn}:$LATEST",
+            "functionArn": function_arn,  # qualified: the version that ran
             "condition": condition,
             "approximateInvokeCount": attempts,
         },
@@ -111,7 +113,7 @@ class Dispatcher:
         config = functions.require(request.ref)
         payload = check_payload(request.payload, MAX_ASYNC_PAYLOAD)
         request_id = new_request_id()
-        await self.enqueue(request_id, config.name, payload)
+        await self.enqueue(request_id, config.pool_key, payload)  # the version asked for
         return InvokeOutput(request_id, 202)
 
     async def enqueue(self, request_id: str, function: str, payload: bytes) -> None:
@@ -166,25 +168,32 @@ class Dispatcher:
             except TimeoutError:
                 pass
 
+    def _qualified_arn(self, queued_as: str) -> str:
+        name, _, version = queued_as.partition(":")
+        return f"{self._arn(name)}:{version or LATEST}"
+
+    def _config_of(self, queued_as: str) -> FunctionConfig | None:
+        """The function (or the version, "name:version") an event was queued for."""
+        name, _, version = queued_as.partition(":")
+        if version:
+            return self._registry.version(name, int(version))
+        return self._registry.get(name)
+
     async def _execute(self, event: Event) -> None:
-        config = self._registry.get(event.function)
+        config = self._config_of(event.function)
         if config is None:
             await asyncio.to_thread(
                 self._queue.fail, event.id, event.attempts, "FunctionDeleted", None
             )
             return
-        settings = self.event_config(event.function)
+        settings = self.event_config(config.name)
         age = self._clock() - event.received_at
         if self._metrics is not None:
-            self._metrics.async_event_age.labels(self._metrics.function(event.function)).observe(
-                age
-            )
+            self._metrics.async_event_age.labels(self._metrics.function(config.name)).observe(age)
         if age > settings.maximum_event_age_s:
             self.stats["dropped_by_age"] += 1
             if self._metrics is not None:
-                self._metrics.async_dropped_by_age.labels(
-                    self._metrics.function(event.function)
-                ).inc()
+                self._metrics.async_dropped_by_age.labels(self._metrics.function(config.name)).inc()
             await self._give_up(event, settings, "EventAgeExceeded", event.attempts, None)
             return
         try:
@@ -216,14 +225,14 @@ class Dispatcher:
                 await self._deliver(
                     settings.on_success,
                     destination_record(
-                        event, self._arn(event.function), "Success", attempts, output
+                        event, self._qualified_arn(event.function), "Success", attempts, output
                     ),
                 )
             return
         if attempts <= settings.maximum_retry_attempts:
             self.stats["retries"] += 1
             if self._metrics is not None:
-                self._metrics.async_retries.labels(self._metrics.function(event.function)).inc()
+                self._metrics.async_retries.labels(self._metrics.function(config.name)).inc()
             delays = self._settings.async_retry_delays_s
             delay = delays[min(attempts, len(delays)) - 1]
             error = output.body[:1000].decode(errors="replace")
@@ -253,7 +262,7 @@ class Dispatcher:
         )
         if settings.on_failure:
             record = destination_record(
-                event, self._arn(event.function), condition, attempts, output
+                event, self._qualified_arn(event.function), condition, attempts, output
             )
             await self._deliver(settings.on_failure, record)
 

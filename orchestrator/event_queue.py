@@ -65,6 +65,9 @@ def _event(row: tuple[Any, ...]) -> Event:
     return Event(*row)
 
 
+# A function's events, its versions' too: those are queued as "name:version" (a name holds no
+# colon), so one parameter matches both.
+_OF_FUNCTION = "? IN (function, substr(function, 1, instr(function, ':') - 1))"
 _COLUMNS = "id, request_id, function, payload, received_at, attempts, state, condition, last_error"
 
 
@@ -140,7 +143,7 @@ class EventQueue:
     def dead_letters(self, function: str) -> list[Event]:
         with self._lock:
             rows = self._db.execute(
-                f"SELECT {_COLUMNS} FROM events WHERE function = ? AND state = ? ORDER BY id",
+                f"SELECT {_COLUMNS} FROM events WHERE {_OF_FUNCTION} AND state = ? ORDER BY id",
                 (function, FAILED),
             ).fetchall()
         return [_event(r) for r in rows]
@@ -153,7 +156,7 @@ class EventQueue:
         with self._lock:
             query = (
                 "UPDATE events SET state = ?, attempts = 0, received_at = ?, next_attempt_at = ?,"
-                " condition = NULL WHERE function = ? AND state = ?"
+                f" condition = NULL WHERE {_OF_FUNCTION} AND state = ?"
             )
             params: list[Any] = [PENDING, now, now, function, FAILED]
             if request_ids:
@@ -172,6 +175,6 @@ class EventQueue:
         """The function was deleted: its queued events can never run."""
         with self._lock:
             self._db.execute(
-                "UPDATE events SET state = ?, condition = ? WHERE function = ? AND state != ?",
+                f"UPDATE events SET state = ?, condition = ? WHERE {_OF_FUNCTION} AND state != ?",
                 (FAILED, "FunctionDeleted", function, FAILED),
             )

@@ -48,12 +48,30 @@ class FunctionConfig:
     image_settings: ImageSettings = field(default_factory=ImageSettings)
     last_modified: str = field(default_factory=now_timestamp)
     revision_id: str = field(default_factory=new_revision_id)
+    # $LATEST, or the number of a published version: an immutable snapshot of the function.
+    version: str = LATEST
 
     def updated(self, **changes: Any) -> FunctionConfig:
         """A copy with changes, a new revision and a new LastModified."""
         return replace(
             self, last_modified=now_timestamp(), revision_id=new_revision_id(), **changes
         )
+
+    @property
+    def is_published(self) -> bool:
+        return self.version != LATEST
+
+    @property
+    def pool_key(self) -> str:
+        """Which instances may serve it: one set per function and version, never mixed."""
+        return f"{self.name}:{self.version}" if self.is_published else self.name
+
+    def same_snapshot(self, other: FunctionConfig) -> bool:
+        """Whether publishing `self` would snapshot nothing new over `other` (AWS publishes no
+        new version when neither code nor configuration changed)."""
+        ignored = {"description", "last_modified", "revision_id", "tags", "version"}
+        mine, theirs = self.to_json(), other.to_json()
+        return all(mine[k] == theirs[k] for k in mine if k not in ignored)
 
     @property
     def is_image(self) -> bool:
@@ -87,7 +105,9 @@ class FunctionConfig:
         """The AWS FunctionConfiguration shape."""
         rendered: dict[str, Any] = {
             "FunctionName": self.name,
-            "FunctionArn": function_arn(region, account_id, self.name),
+            "FunctionArn": function_arn(
+                region, account_id, self.name, self.version if self.is_published else None
+            ),
             "Runtime": self.runtime,
             "Role": self.role,
             "Handler": self.handler,
@@ -97,7 +117,7 @@ class FunctionConfig:
             "MemorySize": self.memory_size,
             "LastModified": self.last_modified,
             "CodeSha256": self.code_sha256,
-            "Version": LATEST,
+            "Version": self.version,
             "TracingConfig": {"Mode": self.tracing_mode},
             "RevisionId": self.revision_id,
             # Code is unpacked before the API answers, so a function is usable at once.

@@ -75,11 +75,85 @@ class FunctionService:
         return config.render(self._settings.region, self._settings.account_id)
 
     def require(self, ref: FunctionRef) -> FunctionConfig:
-        """The function a reference names, or ResourceNotFoundException."""
+        """The function (or the version of it) a reference names, or ResourceNotFoundException."""
         config = self._registry.get(ref.name)
-        if config is None or ref.qualifier not in (None, LATEST):
+        if config is not None and ref.qualifier not in (None, LATEST):
+            number = ref.qualifier
+            config = self._registry.version(ref.name, int(number)) if number.isdigit() else None
+        if config is None:
             raise not_found(f"Function not found: {self.arn(ref.name, ref.qualifier)}")
         return config
+
+    def require_unqualified(self, ref: FunctionRef, what: str) -> FunctionConfig:
+        """$LATEST itself, for what only the function has (its code, configuration, tags)."""
+        if ref.qualifier not in (None, LATEST):
+            raise invalid_parameter(f"{what} is not supported on a version: name the function.")
+        return self.require(ref)
+
+    async def publish_version(self, ref: FunctionRef, body: Any) -> FunctionConfig:
+        """Snapshot $LATEST as the next version, with AWS's preconditions; publishing nothing
+        new (same code and configuration as the last version) returns that version."""
+        if ref.qualifier is not None:
+            raise invalid_parameter("PublishVersion takes the function's name, not a version.")
+        latest = self.require(ref)
+        if not isinstance(body, dict):
+            raise LambdaError(
+                LambdaErrorCode.INVALID_REQUEST_CONTENT, "The request body must be a JSON object."
+            )
+        description, code_sha256 = validation.publish_request(body)
+        self._check_revision(latest, body)
+        if code_sha256 is not None and code_sha256 != latest.code_sha256:
+            raise invalid_parameter(
+                f"CodeSHA256 ({code_sha256}) is different from current CodeSHA256 in $LATEST "
+                f"({latest.code_sha256}). Please try again with the CodeSHA256 in $LATEST."
+            )
+        published = self._registry.versions(latest.name)
+        if published and published[-1].same_snapshot(latest):
+            return published[-1]
+
+        def snapshot(number: str) -> FunctionConfig:
+            return latest.updated(
+                version=number,
+                description=latest.description if description is None else description,
+                tags={},
+            )
+
+        try:
+            config = self._registry.publish(latest.name, snapshot)
+        except FunctionMissing:
+            raise not_found(f"Function not found: {self.arn(latest.name)}") from None
+        log.info("version published", extra={"function": latest.name, "version": config.version})
+        return config
+
+    def list_versions(
+        self, ref: FunctionRef, marker: str | None, max_items: str | None
+    ) -> dict[str, Any]:
+        """$LATEST, then every published version, oldest first; paged like ListFunctions."""
+        latest = self.require_unqualified(ref, "ListVersionsByFunction")
+        limit = self._page_limit(max_items)
+        configs = [latest, *self._registry.versions(latest.name)]
+        start = 0
+        if marker:
+            known = [c.version for c in configs]
+            start = known.index(marker) + 1 if marker in known else len(configs)
+        page = configs[start : start + limit]
+        result: dict[str, Any] = {"Versions": [self.render(c) for c in page]}
+        if start + limit < len(configs):
+            result["NextMarker"] = page[-1].version
+        return result
+
+    def _page_limit(self, max_items: str | None) -> int:
+        if max_items is None:
+            return LIST_PAGE_DEFAULT
+        try:
+            limit = int(max_items)
+        except ValueError:
+            raise constraint_failure("maxItems", "Member must be an integer") from None
+        if not 1 <= limit <= LIST_PAGE_MAX:
+            raise constraint_failure(
+                "maxItems", f"Member must have value between 1 and {LIST_PAGE_MAX}"
+            )
+        return limit
 
     async def _store_code(self, zip_bytes: bytes) -> StoredCode:
         try:
@@ -112,7 +186,9 @@ class FunctionService:
         }
 
     async def _release_if_unused(self, image_id: str) -> None:
-        if not any(c.image and c.image.image_id == image_id for c in self._registry.all()):
+        configs = [*self._registry.all()]
+        configs += [v for c in self._registry.all() for v in self._registry.versions(c.name)]
+        if not any(c.image and c.image.image_id == image_id for c in configs):
             await self._images.release_image(image_id)
 
     async def create(self, body: Any) -> FunctionConfig:
@@ -121,6 +197,7 @@ class FunctionService:
                 LambdaErrorCode.INVALID_REQUEST_CONTENT, "The request body must be a JSON object."
             )
         name = validation.function_name(body.get("FunctionName"))
+        publish = validation.publish_flag(body)
         package = validation.package_type(body)
         fields = validation.configuration(
             body, self._available_runtimes(), creating=True, package=package
@@ -162,19 +239,12 @@ class FunctionService:
                 LambdaErrorCode.RESOURCE_CONFLICT, f"Function already exist: {name}"
             ) from None
         log.info("function created", extra={"function": name})
+        if publish:  # AWS answers with the version it published
+            return await self.publish_version(FunctionRef(name), {})
         return config
 
     def list_page(self, marker: str | None, max_items: str | None) -> dict[str, Any]:
-        limit = LIST_PAGE_DEFAULT
-        if max_items is not None:
-            try:
-                limit = int(max_items)
-            except ValueError:
-                raise constraint_failure("maxItems", "Member must be an integer") from None
-            if not 1 <= limit <= LIST_PAGE_MAX:
-                raise constraint_failure(
-                    "maxItems", f"Member must have value between 1 and {LIST_PAGE_MAX}"
-                )
+        limit = self._page_limit(max_items)
         names = self._registry.names()
         start = 0
         if marker:
@@ -215,7 +285,7 @@ class FunctionService:
         return new
 
     async def update_code(self, ref: FunctionRef, body: Any) -> FunctionConfig:
-        config = self.require(ref)
+        config = self.require_unqualified(ref, "UpdateFunctionCode")
         if not isinstance(body, dict):
             raise LambdaError(
                 LambdaErrorCode.INVALID_REQUEST_CONTENT, "The request body must be a JSON object."
@@ -233,17 +303,20 @@ class FunctionService:
             )
         zip_bytes = validation.decode_zip(body["ZipFile"])
         validation.architectures(body.get("Architectures"))
+        publish = validation.publish_flag(body)
         code = await self._store_code(zip_bytes)
         if body.get("DryRun"):
             return config
         new = config.updated(
             code_sha256_hex=code.sha256_hex, code_sha256=code.code_sha256, code_size=code.size
         )
-        return self._replace(config, new, "code update")
+        new = self._replace(config, new, "code update")
+        return await self.publish_version(FunctionRef(new.name), {}) if publish else new
 
     async def _update_image(self, config: FunctionConfig, body: dict[str, Any]) -> FunctionConfig:
         uri = validation.image_uri(body, updating=True)
         validation.architectures(body.get("Architectures"))
+        publish = validation.publish_flag(body)
         image = await self._resolve_image(uri)
         old_image = config.image
         assert old_image is not None  # an image function always has one
@@ -253,10 +326,12 @@ class FunctionService:
             new = self._replace(config, config.updated(**self._image_code(image)), "code update")
         for image_id in {old_image.image_id, image.image_id}:  # whichever no function runs now
             await self._release_if_unused(image_id)
+        if publish and not body.get("DryRun"):
+            return await self.publish_version(FunctionRef(new.name), {})
         return new
 
     async def update_configuration(self, ref: FunctionRef, body: Any) -> FunctionConfig:
-        config = self.require(ref)
+        config = self.require_unqualified(ref, "UpdateFunctionConfiguration")
         fields = validation.configuration(
             body, self._available_runtimes(), creating=False, package=config.package_type
         )
@@ -266,20 +341,49 @@ class FunctionService:
         return self._replace(config, new, "configuration update")
 
     async def delete(self, ref: FunctionRef) -> None:
+        if ref.qualifier == LATEST:
+            raise invalid_parameter(
+                "$LATEST version cannot be deleted without deleting the function."
+            )
         config = self.require(ref)
+        if config.is_published:  # that version alone
+            try:
+                self._registry.delete_version(config.name, int(config.version))
+            except FunctionMissing:
+                raise not_found(
+                    f"Function not found: {self.arn(ref.name, ref.qualifier)}"
+                ) from None
+            self._pool.retire(config.pool_key, keep_revision=None, reason=StopReason.DELETED)
+            if config.image is not None:
+                await self._release_if_unused(config.image.image_id)
+            log.info("version deleted", extra={"function": config.name, "version": config.version})
+            return
+        images = {
+            c.image.image_id for c in [config, *self._registry.versions(config.name)] if c.image
+        }
         try:
             self._registry.delete(config.name)
         except FunctionMissing:
             raise not_found(f"Function not found: {self.arn(config.name)}") from None
-        self._pool.retire(config.name, keep_revision=None, reason=StopReason.DELETED)
-        if config.image is not None:
-            await self._release_if_unused(config.image.image_id)
+        self._pool.retire_function(config.name, reason=StopReason.DELETED)
+        for image_id in images:
+            await self._release_if_unused(image_id)
         for hook in self.deleted_hooks:
             hook(config.name)
         log.info("function deleted", extra={"function": config.name})
 
+    def _tagged(self, arn: str) -> FunctionConfig:
+        """Tags belong to the function: AWS refuses them on a version's or an alias's ARN."""
+        ref = parse_function_ref(arn)
+        if ref.qualifier is not None:
+            raise invalid_parameter(
+                "Tags on function aliases and versions are not supported. Please specify a "
+                "function ARN."
+            )
+        return self.require(ref)
+
     def tag(self, arn: str, body: Any) -> None:
-        config = self.require(parse_function_ref(arn))
+        config = self._tagged(arn)
         if not isinstance(body, dict) or not isinstance(body.get("Tags"), dict):
             raise invalid_parameter('Tags is required: {"Tags": {"key": "value"}}.')
         tags = {**config.tags, **validation.tags(body["Tags"])}
@@ -290,14 +394,14 @@ class FunctionService:
         )
 
     def untag(self, arn: str, keys: list[str]) -> None:
-        config = self.require(parse_function_ref(arn))
+        config = self._tagged(arn)
         tags = {k: v for k, v in config.tags.items() if k not in keys}
         self._registry.replace(
             dataclasses.replace(config, tags=tags), expected_revision=config.revision_id
         )
 
     def tags(self, arn: str) -> dict[str, str]:
-        return dict(self.require(parse_function_ref(arn)).tags)
+        return dict(self._tagged(arn).tags)
 
     def collect_unused_code(self) -> int:
         """Remove stored code no function refers to. Run while no instance uses old code."""

@@ -184,7 +184,7 @@ class Invoker:
             )
         request_id = new_request_id()
         if request.invocation_type == "DryRun":
-            return InvokeOutput(request_id, 204)
+            return InvokeOutput(request_id, 204, executed_version=config.version)
         payload = check_payload(request.payload)
         client_context = decode_client_context(request.client_context_b64)
         await self._admit(config.name)
@@ -240,6 +240,7 @@ class Invoker:
             content_type=result.content_type,
             function_error=None if result.succeeded else "Unhandled",
             log_result=result.log_tail_b64 if request.log_type == "Tail" else None,
+            executed_version=config.version,
             trace_id=trace_id,
             server_timing=None
             if start_phases_ms is None

@@ -135,7 +135,8 @@ class Pool:
             self._release(instance)
 
     async def _acquire(self, config: FunctionConfig, code_path: CodePath) -> tuple[Instance, bool]:
-        instance = policy.choose_idle(self._by_function.get(config.name, ()), config.revision_id)
+        idle = self._by_function.get(config.pool_key, ())
+        instance = policy.choose_idle(idle, config.revision_id)
         if instance is not None:
             instance.fire(Event.CLAIM)  # no await since choosing: nobody else took it
             return instance, False
@@ -220,8 +221,10 @@ class Pool:
             timeouts=self._timeouts(config, limits.idle_timeout_s),
             lifetime_s=lifetime_s,
             max_invocations=limits.max_invocations,
+            version=config.version,
+            pool_key=config.pool_key,
         )
-        self._by_function.setdefault(config.name, []).append(instance)
+        self._by_function.setdefault(config.pool_key, []).append(instance)
         self._by_id[instance.id] = instance
         return instance
 
@@ -294,11 +297,11 @@ class Pool:
 
     def _forget(self, instance: Instance) -> None:
         """Unregister an instance that never served (its container is someone else's to stop)."""
-        siblings = self._by_function.get(instance.function_name, [])
+        siblings = self._by_function.get(instance.pool_key, [])
         if instance in siblings:
             siblings.remove(instance)
         if not siblings:
-            self._by_function.pop(instance.function_name, None)
+            self._by_function.pop(instance.pool_key, None)
         self._by_id.pop(instance.id, None)
 
     async def _start(self, instance: Instance, config: FunctionConfig, code_path: CodePath) -> None:
@@ -451,10 +454,20 @@ class Pool:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    def retire(self, function_name: str, keep_revision: str | None, reason: StopReason) -> None:
-        """Stop the function's instances of other revisions: idle ones now, busy ones when done."""
-        for instance in policy.to_retire(self._by_function.get(function_name, []), keep_revision):
+    def retire(self, pool_key: str, keep_revision: str | None, reason: StopReason) -> None:
+        """Stop the instances of `pool_key` (a function's $LATEST, or `name:version`) of other
+        revisions than `keep_revision` (None: all): idle ones now, busy ones when done."""
+        for instance in policy.to_retire(self._by_function.get(pool_key, []), keep_revision):
             self._apply(instance, Event.RETIRE, reason)
+
+    def retire_function(self, function_name: str, reason: StopReason) -> None:
+        """Stop every instance of the function, of every version."""
+        for key in self._keys_of(function_name):
+            self.retire(key, None, reason)
+
+    def _keys_of(self, function_name: str) -> list[str]:
+        prefix = function_name + ":"
+        return [k for k in self._by_function if k == function_name or k.startswith(prefix)]
 
     def _apply(self, instance: Instance, event: Event, reason: StopReason) -> None:
         """Fire a housekeeping event (RETIRE, EXPIRE) and carry out what the new state needs."""
@@ -542,6 +555,6 @@ class Pool:
         )
 
     def instances(self, function_name: str | None = None) -> list[Instance]:
-        if function_name is not None:
-            return list(self._by_function.get(function_name, []))
+        if function_name is not None:  # of every version
+            return [i for key in self._keys_of(function_name) for i in self._by_function[key]]
         return [i for instances in self._by_function.values() for i in instances]

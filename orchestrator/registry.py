@@ -6,6 +6,7 @@ import json
 import sqlite3
 import threading
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +23,21 @@ CREATE TABLE IF NOT EXISTS function_settings (
     value TEXT NOT NULL,
     PRIMARY KEY (name, key)
 );
+CREATE TABLE IF NOT EXISTS function_versions (
+    name TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    config TEXT NOT NULL,
+    PRIMARY KEY (name, version)
+);
 CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
 """
+
+
+# The highest version number a function has published (a function setting).
+_LAST_VERSION = "last_version"
 
 
 class FunctionExists(Exception):
@@ -51,6 +62,14 @@ class Registry:
             name: FunctionConfig.from_json(json.loads(config))
             for name, config in self._db.execute("SELECT name, config FROM functions")
         }
+        # Published versions: immutable snapshots, by function and number.
+        self._versions: dict[str, dict[int, FunctionConfig]] = {}
+        for name, number, config in self._db.execute(
+            "SELECT name, version, config FROM function_versions"
+        ):
+            self._versions.setdefault(name, {})[number] = FunctionConfig.from_json(
+                json.loads(config)
+            )
         # Settings that live beside a function but are not part of its revision (changing them
         # must not recycle instances): reserved concurrency, provisioned concurrency.
         self._settings: dict[tuple[str, str], Any] = {
@@ -83,7 +102,50 @@ class Registry:
         return [self._functions[name] for name in self.names()]
 
     def code_in_use(self) -> set[str]:
-        return {config.code_sha256_hex for config in self._functions.values()}
+        """The code of every function and of every published version."""
+        configs = [*self._functions.values()]
+        configs += [v for versions in self._versions.values() for v in versions.values()]
+        return {config.code_sha256_hex for config in configs}
+
+    def versions(self, name: str) -> list[FunctionConfig]:
+        """The function's published versions, oldest first."""
+        return [v for _, v in sorted(self._versions.get(name, {}).items())]
+
+    def version(self, name: str, number: int) -> FunctionConfig | None:
+        return self._versions.get(name, {}).get(number)
+
+    def publish(self, name: str, snapshot: Callable[[str], FunctionConfig]) -> FunctionConfig:
+        """Store `snapshot(number)` as the function's next version. Numbers are never reused
+        while the function exists, even after a version is deleted (AWS's rule)."""
+        with self._lock:
+            if name not in self._functions:
+                raise FunctionMissing(name)
+            number = int(self._settings.get((name, _LAST_VERSION), 0)) + 1
+            config = snapshot(str(number))
+            with self._db:
+                self._db.execute("BEGIN")
+                self._db.execute(
+                    "INSERT INTO function_versions (name, version, config) VALUES (?, ?, ?)",
+                    (name, number, json.dumps(config.to_json())),
+                )
+                self._db.execute(
+                    "INSERT OR REPLACE INTO function_settings (name, key, value) VALUES (?, ?, ?)",
+                    (name, _LAST_VERSION, json.dumps(number)),
+                )
+            self._versions.setdefault(name, {})[number] = config
+            self._settings[(name, _LAST_VERSION)] = number
+            return config
+
+    def delete_version(self, name: str, number: int) -> FunctionConfig:
+        with self._lock:
+            config = self._versions.get(name, {}).get(number)
+            if config is None:
+                raise FunctionMissing(f"{name}:{number}")
+            self._db.execute(
+                "DELETE FROM function_versions WHERE name = ? AND version = ?", (name, number)
+            )
+            del self._versions[name][number]
+            return config
 
     def create(self, config: FunctionConfig) -> None:
         with self._lock:
@@ -119,7 +181,9 @@ class Registry:
                 self._db.execute("BEGIN")
                 self._db.execute("DELETE FROM functions WHERE name = ?", (name,))
                 self._db.execute("DELETE FROM function_settings WHERE name = ?", (name,))
+                self._db.execute("DELETE FROM function_versions WHERE name = ?", (name,))
             del self._functions[name]
+            self._versions.pop(name, None)
             for key in [k for k in self._settings if k[0] == name]:
                 del self._settings[key]
             return config

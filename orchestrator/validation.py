@@ -74,6 +74,19 @@ def _string(body: dict[str, Any], key: str, max_length: int | None = None) -> st
     return value
 
 
+def publish_request(body: dict[str, Any]) -> tuple[str | None, str | None]:
+    """PublishVersion's Description and CodeSha256, checked as the model types them."""
+    return _string(body, "Description", DESCRIPTION_MAX), _string(body, "CodeSha256")
+
+
+def publish_flag(body: dict[str, Any]) -> bool:
+    """CreateFunction's and UpdateFunctionCode's Publish: publish a version afterwards."""
+    value = body.get("Publish", False)
+    if not isinstance(value, bool):
+        raise validation("Publish", f"Member must be a boolean, not {type(value).__name__}")
+    return value
+
+
 def function_name(value: Any) -> str:
     if not isinstance(value, str) or not value:
         raise validation("functionName", "Member must have length greater than or equal to 1")

@@ -66,6 +66,26 @@ async def get_function_configuration(
     return json_response(svc.functions.render(config))
 
 
+@router.post(PREFIX + "/{function_name}/versions", status_code=201)
+async def publish_version(
+    function_name: str, request: Request, svc: Services = Depends(services)
+) -> JSONResponse:
+    body = parse_json_object(await read_body(request, 1024 * 1024, "Request body too large."))
+    config = await svc.functions.publish_version(parse_function_ref(function_name), body)
+    return json_response(svc.functions.render(config), 201)
+
+
+@router.get(PREFIX + "/{function_name}/versions")
+async def list_versions_by_function(
+    function_name: str,
+    Marker: str | None = None,
+    MaxItems: str | None = None,
+    svc: Services = Depends(services),
+) -> JSONResponse:
+    ref = parse_function_ref(function_name)
+    return json_response(svc.functions.list_versions(ref, Marker, MaxItems))
+
+
 @router.put(PREFIX + "/{function_name}/code")
 async def update_function_code(
     function_name: str, request: Request, svc: Services = Depends(services)

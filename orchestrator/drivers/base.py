@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..arns import LATEST
 from ..container_images import (
     ImageUnavailable,
     ResolvedImage,
@@ -116,7 +115,7 @@ class InstanceSpec:
 
     @property
     def log_stream_name(self) -> str:
-        return log_stream_name(self.started_on, LATEST, self.instance_id)
+        return log_stream_name(self.started_on, self.config.version, self.instance_id)
 
     def runtime_environment(self, task_root: str, runtime_dir: str, path: str) -> dict[str, str]:
         """The runtime's whole environment, as Lambda sets it, plus the function's variables."""
@@ -165,7 +164,7 @@ class InstanceSpec:
             "LAMBDA_TASK_ROOT": task_root,
             "LAMBDA_RUNTIME_DIR": runtime_dir,
             "AWS_LAMBDA_FUNCTION_NAME": config.name,
-            "AWS_LAMBDA_FUNCTION_VERSION": LATEST,
+            "AWS_LAMBDA_FUNCTION_VERSION": config.version,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(config.memory_size),
             "AWS_LAMBDA_LOG_GROUP_NAME": log_group_name(config.name),
             "AWS_LAMBDA_LOG_STREAM_NAME": self.log_stream_name,
