@@ -9,6 +9,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from .alias_service import AliasService
 from .api import (
     admin,
     concurrency,
@@ -19,6 +20,7 @@ from .api import (
     invoke,
     tags,
 )
+from .api import aliases as aliases_routes
 from .api import logs as logs_routes
 from .api import observability as observability_routes
 from .api.access import AccessControl, Gate
@@ -82,6 +84,7 @@ async def build_services(settings: Settings) -> Services:
         queue,
         dispatcher,
         observability,
+        AliasService(registry, function_service),
     )
 
 
@@ -179,6 +182,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(invoke.router)
     app.include_router(functions.router)
+    app.include_router(aliases_routes.router)
     app.include_router(concurrency.router)
     app.include_router(tags.router)
     app.include_router(event_invoke_config.router)

@@ -110,7 +110,7 @@ class Dispatcher:
 
     async def accept(self, functions: FunctionService, request: InvokeInput) -> InvokeOutput:
         """An Event invocation: validate, store durably, answer 202 with the request id."""
-        config = functions.require(request.ref)
+        config = functions.require_for_invoke(request.ref)
         payload = check_payload(request.payload, MAX_ASYNC_PAYLOAD)
         request_id = new_request_id()
         await self.enqueue(request_id, config.pool_key, payload)  # the version asked for

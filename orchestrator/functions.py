@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import random
 from collections.abc import Callable
 from typing import Any, Protocol
 
 from . import validation
+from .aliases import is_alias_name, pick_version
 from .arns import LATEST, FunctionRef, function_arn, parse_function_ref
 from .code_store import CodeError, CodeStore, StoredCode
 from .container_images import (
@@ -67,6 +69,7 @@ class FunctionService:
         self._settings = settings
         self._available_runtimes = available_runtimes
         self.deleted_hooks: list[Callable[[str], None]] = []  # e.g. forget its reservation
+        self._rng = random.Random()  # an alias's weighted routing
 
     def arn(self, name: str, qualifier: str | None = None) -> str:
         return function_arn(self._settings.region, self._settings.account_id, name, qualifier)
@@ -74,15 +77,29 @@ class FunctionService:
     def render(self, config: FunctionConfig) -> dict[str, Any]:
         return config.render(self._settings.region, self._settings.account_id)
 
-    def require(self, ref: FunctionRef) -> FunctionConfig:
-        """The function (or the version of it) a reference names, or ResourceNotFoundException."""
+    def require(self, ref: FunctionRef, draw: float | None = None) -> FunctionConfig:
+        """The function, or the version of it, a reference names (an alias: the version it
+        points to, or with a uniform `draw`, the one its weights pick for an invocation), or
+        ResourceNotFoundException."""
         config = self._registry.get(ref.name)
-        if config is not None and ref.qualifier not in (None, LATEST):
-            number = ref.qualifier
-            config = self._registry.version(ref.name, int(number)) if number.isdigit() else None
+        qualifier = ref.qualifier
+        if config is not None and qualifier is not None and is_alias_name(qualifier):
+            alias = self._registry.alias(ref.name, qualifier)
+            if alias is None:
+                raise not_found(f"Cannot find alias arn: {self.arn(ref.name, qualifier)}")
+            qualifier = alias.function_version if draw is None else pick_version(alias, draw)
+        if config is not None and qualifier not in (None, LATEST):
+            assert qualifier is not None
+            config = (
+                self._registry.version(ref.name, int(qualifier)) if qualifier.isdigit() else None
+            )
         if config is None:
             raise not_found(f"Function not found: {self.arn(ref.name, ref.qualifier)}")
         return config
+
+    def require_for_invoke(self, ref: FunctionRef) -> FunctionConfig:
+        """What one invocation runs: through an alias, the version its weights pick."""
+        return self.require(ref, self._rng.random())
 
     def require_unqualified(self, ref: FunctionRef, what: str) -> FunctionConfig:
         """$LATEST itself, for what only the function has (its code, configuration, tags)."""
@@ -345,8 +362,21 @@ class FunctionService:
             raise invalid_parameter(
                 "$LATEST version cannot be deleted without deleting the function."
             )
+        if ref.qualifier is not None and is_alias_name(ref.qualifier):
+            raise invalid_parameter("Deletion of aliases is not currently supported.")
         config = self.require(ref)
-        if config.is_published:  # that version alone
+        if config.is_published:  # that version alone, unless an alias sends invocations to it
+            users = [
+                a.name
+                for a in self._registry.aliases(config.name)
+                if config.version in a.versions()
+            ]
+            if users:
+                raise LambdaError(
+                    LambdaErrorCode.RESOURCE_CONFLICT,
+                    "Unable to delete version because the following aliases reference it: "
+                    f"[{', '.join(users)}]",
+                )
             try:
                 self._registry.delete_version(config.name, int(config.version))
             except FunctionMissing:

@@ -176,7 +176,7 @@ class Invoker:
 
     async def invoke(self, request: InvokeInput) -> InvokeOutput:
         """A synchronous (RequestResponse) or DryRun invocation; Event goes to the dispatcher."""
-        config = self._functions.require(request.ref)
+        config = self._functions.require_for_invoke(request.ref)
         if request.invocation_type not in INVOCATION_TYPES or request.invocation_type == "Event":
             raise invalid_parameter(
                 f"InvocationType {request.invocation_type!r} is not one of "

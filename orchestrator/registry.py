@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .aliases import Alias
 from .function_config import FunctionConfig
 
 _SCHEMA = """
@@ -28,6 +29,12 @@ CREATE TABLE IF NOT EXISTS function_versions (
     version INTEGER NOT NULL,
     config TEXT NOT NULL,
     PRIMARY KEY (name, version)
+);
+CREATE TABLE IF NOT EXISTS function_aliases (
+    name TEXT NOT NULL,
+    alias TEXT NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (name, alias)
 );
 CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
@@ -70,6 +77,9 @@ class Registry:
             self._versions.setdefault(name, {})[number] = FunctionConfig.from_json(
                 json.loads(config)
             )
+        self._aliases: dict[str, dict[str, Alias]] = {}
+        for name, alias, data in self._db.execute("SELECT name, alias, data FROM function_aliases"):
+            self._aliases.setdefault(name, {})[alias] = Alias.from_json(json.loads(data))
         # Settings that live beside a function but are not part of its revision (changing them
         # must not recycle instances): reserved concurrency, provisioned concurrency.
         self._settings: dict[tuple[str, str], Any] = {
@@ -136,6 +146,38 @@ class Registry:
             self._settings[(name, _LAST_VERSION)] = number
             return config
 
+    def aliases(self, name: str) -> list[Alias]:
+        return [a for _, a in sorted(self._aliases.get(name, {}).items())]
+
+    def alias(self, name: str, alias: str) -> Alias | None:
+        return self._aliases.get(name, {}).get(alias)
+
+    def put_alias(self, name: str, alias: Alias, expected_revision: str | None) -> None:
+        """Create (`expected_revision` None: it must not exist) or replace an alias (only if
+        it still has `expected_revision`)."""
+        with self._lock:
+            if name not in self._functions:
+                raise FunctionMissing(name)
+            current = self._aliases.get(name, {}).get(alias.name)
+            if expected_revision is None and current is not None:
+                raise FunctionExists(f"{name}:{alias.name}")
+            if expected_revision is not None and (
+                current is None or current.revision_id != expected_revision
+            ):
+                raise RevisionChanged(current.revision_id if current else "")
+            self._db.execute(
+                "INSERT OR REPLACE INTO function_aliases (name, alias, data) VALUES (?, ?, ?)",
+                (name, alias.name, json.dumps(alias.to_json())),
+            )
+            self._aliases.setdefault(name, {})[alias.name] = alias
+
+    def delete_alias(self, name: str, alias: str) -> None:
+        with self._lock:
+            self._db.execute(
+                "DELETE FROM function_aliases WHERE name = ? AND alias = ?", (name, alias)
+            )
+            self._aliases.get(name, {}).pop(alias, None)
+
     def delete_version(self, name: str, number: int) -> FunctionConfig:
         with self._lock:
             config = self._versions.get(name, {}).get(number)
@@ -182,8 +224,10 @@ class Registry:
                 self._db.execute("DELETE FROM functions WHERE name = ?", (name,))
                 self._db.execute("DELETE FROM function_settings WHERE name = ?", (name,))
                 self._db.execute("DELETE FROM function_versions WHERE name = ?", (name,))
+                self._db.execute("DELETE FROM function_aliases WHERE name = ?", (name,))
             del self._functions[name]
             self._versions.pop(name, None)
+            self._aliases.pop(name, None)
             for key in [k for k in self._settings if k[0] == name]:
                 del self._settings[key]
             return config

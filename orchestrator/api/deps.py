@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import Request
 
+from ..alias_service import AliasService
 from ..code_store import CodeStore
 from ..dispatcher import Dispatcher
 from ..drivers.base import Driver
@@ -34,6 +35,7 @@ class Services:
     queue: EventQueue
     dispatcher: Dispatcher
     observability: Observability
+    aliases: AliasService
 
 
 async def services(request: Request) -> Services:
