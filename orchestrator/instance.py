@@ -212,6 +212,7 @@ class Instance:
         return {
             "InstanceId": self.id,
             "FunctionName": self.function_name,
+            "Version": self.version,
             "RevisionId": self.revision_id,
             "State": self.state.value,
             "AgeSeconds": round(now - self.created_at, 3),

@@ -128,6 +128,7 @@ def test_versions_are_snapshots_served_by_their_own_instances(server: Server) ->
         assert f"[{version}]" in body["stream"], body
     streams = {body["stream"] for body, _ in served.values()}
     assert len(streams) == 3  # $LATEST (twice, one instance), 1 and 2: never mixed
+    assert {i["Version"] for i in server.instances(name)} == {"$LATEST", "1", "2"}
     # START lines name the version too.
     messages = server.log_messages(name, "Version: 1")
     assert any(m.startswith("START RequestId:") and "Version: 1" in m for m in messages)
