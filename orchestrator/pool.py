@@ -554,6 +554,10 @@ class Pool:
             1 for i in self.instances() if i.state in (State.BUSY, State.DRAINING, State.STARTING)
         )
 
+    def instances_of(self, config: FunctionConfig) -> list[Instance]:
+        """The instances of that function's version ($LATEST or a published one) alone."""
+        return list(self._by_function.get(config.pool_key, []))
+
     def instances(self, function_name: str | None = None) -> list[Instance]:
         if function_name is not None:  # of every version
             return [i for key in self._keys_of(function_name) for i in self._by_function[key]]

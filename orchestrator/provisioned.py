@@ -1,11 +1,11 @@
-"""Provisioned concurrency: keep N initialized instances of a function warm.
+"""Provisioned concurrency: keep N initialized instances of a version warm.
 
-The pool's housekeeping calls `tick()`; this module decides (via policy) how many provisioned
-instances to start or retire, starts them in the background with back-off after failures, and
-reports AWS's status (IN_PROGRESS until N are initialized, then READY).
-
-Until versions and aliases exist, a configuration under any qualifier applies to the function's
-latest code.
+A configuration belongs to a qualifier, a published version or an alias (whose version it
+warms), as on AWS; a function may have one per qualifier. The pool's housekeeping calls
+`tick()`; this module decides (via policy) how many provisioned instances of each target
+version to start or retire, starts them in the background with back-off after failures, and
+reports AWS's status (IN_PROGRESS until N are initialized, then READY). The configurations are
+one function setting, {qualifier: {requested, last_modified}}.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import policy
+from .aliases import is_alias_name
 from .drivers.base import StartFailed
 from .function_config import FunctionConfig, now_timestamp
 from .instance import Instance, State
@@ -36,6 +37,16 @@ class _Attempts:
     last_error: str = ""
 
 
+def _configs(stored: Any) -> dict[str, dict[str, Any]]:
+    """The stored setting as {qualifier: config}; an older server stored one config with its
+    qualifier inside."""
+    if not isinstance(stored, dict):
+        return {}
+    if "qualifier" in stored:
+        return {str(stored["qualifier"]): stored}
+    return {str(q): c for q, c in stored.items()}
+
+
 class Provisioner:
     def __init__(
         self,
@@ -48,49 +59,72 @@ class Provisioner:
         self._registry = registry
         self._code_path_for = code_path_for
         self._clock = clock
-        self._attempts: dict[str, _Attempts] = {}
+        self._attempts: dict[tuple[str, str], _Attempts] = {}
         pool.on_tick.append(self.tick)
 
-    def put(self, function: str, qualifier: str, requested: int) -> dict[str, Any]:
-        self._registry.set_setting(
-            function,
-            SETTING,
-            {"qualifier": qualifier, "requested": requested, "last_modified": now_timestamp()},
-        )
-        self._attempts.pop(function, None)
-        self.tick()
-        return self.describe(function) or {}
+    def target(self, function: str, qualifier: str) -> FunctionConfig | None:
+        """The version a qualifier's instances run: the version itself, or the alias's."""
+        if is_alias_name(qualifier):
+            alias = self._registry.alias(function, qualifier)
+            if alias is None:
+                return None
+            qualifier = alias.function_version
+        if qualifier.isdigit():
+            return self._registry.version(function, int(qualifier))
+        return self._registry.get(function)  # $LATEST, from an older server's configuration
 
-    def delete(self, function: str) -> bool:
-        if self._registry.setting(function, SETTING) is None:
+    def configured(self, function: str) -> dict[str, dict[str, Any]]:
+        return _configs(self._registry.setting(function, SETTING))
+
+    def total(self, function: str, without: str | None = None) -> int:
+        """Provisioned executions the function's configurations ask for (but `without`'s)."""
+        return sum(
+            int(c["requested"]) for q, c in self.configured(function).items() if q != without
+        )
+
+    def put(self, function: str, qualifier: str, requested: int) -> dict[str, Any]:
+        configs = self.configured(function)
+        configs[qualifier] = {"requested": requested, "last_modified": now_timestamp()}
+        self._registry.set_setting(function, SETTING, configs)
+        self._attempts.pop((function, qualifier), None)
+        self.tick()
+        return self.describe(function, qualifier) or {}
+
+    def delete(self, function: str, qualifier: str) -> bool:
+        configs = self.configured(function)
+        if qualifier not in configs:
             return False
-        self._registry.set_setting(function, SETTING, None)
-        for instance in self._pool.instances(function):
-            if instance.provisioned:
-                instance.provisioned = False  # becomes an ordinary instance: idles out as usual
+        del configs[qualifier]
+        self._registry.set_setting(function, SETTING, configs or None)
+        target = self.target(function, qualifier)
+        if target is not None and not any(
+            self.target(function, q) == target for q in configs
+        ):  # no other qualifier keeps that version warm
+            for instance in self._pool.instances_of(target):
+                instance.provisioned = False  # an ordinary instance now: idles out as usual
         return True
 
-    def describe(self, function: str) -> dict[str, Any] | None:
-        target = self._registry.setting(function, SETTING)
-        config = self._registry.get(function)
-        if target is None or config is None:
+    def describe(self, function: str, qualifier: str) -> dict[str, Any] | None:
+        stored = self.configured(function).get(qualifier)
+        config = self.target(function, qualifier)
+        if stored is None or config is None:
             return None
         ready = sum(
             1
-            for i in self._pool.instances(function)
+            for i in self._pool.instances_of(config)
             if i.provisioned
             and i.revision_id == config.revision_id
             and i.state in (State.IDLE, State.BUSY)
         )
-        requested = int(target["requested"])
-        attempts = self._attempts.get(function)
+        requested = int(stored["requested"])
+        attempts = self._attempts.get((function, qualifier))
         status = "READY" if ready >= requested else "IN_PROGRESS"
         result: dict[str, Any] = {
             "RequestedProvisionedConcurrentExecutions": requested,
             "AvailableProvisionedConcurrentExecutions": min(ready, requested),
             "AllocatedProvisionedConcurrentExecutions": min(ready, requested),
             "Status": status,
-            "LastModified": target["last_modified"],
+            "LastModified": stored["last_modified"],
         }
         if status != "READY" and attempts and attempts.failures:
             result["StatusReason"] = (
@@ -100,37 +134,39 @@ class Provisioner:
                 result["Status"] = "FAILED"
         return result
 
-    def qualifier(self, function: str) -> str | None:
-        target = self._registry.setting(function, SETTING)
-        return None if target is None else str(target["qualifier"])
-
     def tick(self) -> None:
         now = self._clock()
-        for function, target in self._registry.settings_named(SETTING).items():
-            config = self._registry.get(function)
-            if config is None:
-                continue
-            shortfall = policy.provisioned_shortfall(
-                self._pool.instances(function), config.revision_id, int(target["requested"])
-            )
-            if shortfall < 0:
-                self._retire_extra(function, -shortfall)
-                continue
-            attempts = self._attempts.setdefault(function, _Attempts())
-            if shortfall == 0 or now < attempts.next_try:
-                continue
-            for _ in range(shortfall):
-                # Registered before this returns: the next tick must count it, even if its start
-                # has not begun yet (or it would start another).
-                instance = self._pool.new_provisioned(config)
-                self._pool.spawn(self._start_one(instance, config, attempts))
+        for function, stored in self._registry.settings_named(SETTING).items():
+            wanted: dict[str, tuple[FunctionConfig, int, str]] = {}
+            for qualifier, config in _configs(stored).items():
+                target = self.target(function, qualifier)
+                if target is None:
+                    continue  # its version or alias is gone
+                # Two qualifiers on one version (an alias and the version): the larger wins.
+                previous = wanted.get(target.pool_key)
+                if previous is None or previous[1] < int(config["requested"]):
+                    wanted[target.pool_key] = (target, int(config["requested"]), qualifier)
+            for target, requested, qualifier in wanted.values():
+                self._tick_one(target, requested, (function, qualifier), now)
 
-    def _retire_extra(self, function: str, extra: int) -> None:
-        idle = [
-            i for i in self._pool.instances(function) if i.provisioned and i.state is State.IDLE
-        ]
-        for instance in idle[:extra]:
-            instance.provisioned = False  # an ordinary idle instance now; idle timeout applies
+    def _tick_one(
+        self, config: FunctionConfig, requested: int, key: tuple[str, str], now: float
+    ) -> None:
+        instances = self._pool.instances_of(config)
+        shortfall = policy.provisioned_shortfall(instances, config.revision_id, requested)
+        if shortfall < 0:
+            idle = [i for i in instances if i.provisioned and i.state is State.IDLE]
+            for instance in idle[:-shortfall]:
+                instance.provisioned = False  # an ordinary idle instance now
+            return
+        attempts = self._attempts.setdefault(key, _Attempts())
+        if shortfall == 0 or now < attempts.next_try:
+            return
+        for _ in range(shortfall):
+            # Registered before this returns: the next tick must count it, even if its start
+            # has not begun yet (or it would start another).
+            instance = self._pool.new_provisioned(config)
+            self._pool.spawn(self._start_one(instance, config, attempts))
 
     async def _start_one(
         self, instance: Instance, config: FunctionConfig, attempts: _Attempts

@@ -66,11 +66,22 @@ class ScalingService:
         self._limiter.set_reserved(function, None)
 
     def _provisioned_ref(self, ref: FunctionRef, qualifier: str | None) -> tuple[str, str]:
+        """(function, qualifier) of a provisioned-concurrency call: a published version or an
+        alias, as AWS allows; never $LATEST."""
+        qualifier = qualifier or ref.qualifier
         if not qualifier:
             raise invalid_parameter(
-                "Qualifier is required for provisioned concurrency (e.g. $LATEST or an alias name)."
+                "Qualifier is required for provisioned concurrency: a published version or an "
+                "alias (PublishVersion, CreateAlias)."
             )
         config = self._functions.require(FunctionRef(ref.name, LATEST))
+        if qualifier == LATEST:
+            raise invalid_parameter(
+                "Provisioned Concurrency Configs cannot be applied to unpublished function "
+                "versions."
+            )
+        if self._provisioner.target(config.name, qualifier) is None:
+            self._functions.require(FunctionRef(config.name, qualifier))  # AWS's not-found
         return config.name, qualifier
 
     def put_provisioned(self, ref: FunctionRef, qualifier: str | None, body: Any) -> dict[str, Any]:
@@ -81,30 +92,46 @@ class ScalingService:
                 "provisionedConcurrentExecutions",
                 "Member must have value greater than or equal to 1",
             )
+        alias = self._registry.alias(name, qualifier)
+        if alias is not None and alias.weights:
+            raise invalid_parameter(
+                "Provisioned Concurrency Configs cannot be applied to an alias with weighted "
+                "routing: put one on each of its versions instead."
+            )
         reserved = self._limiter.reserved(name)
-        if reserved is not None and requested > reserved:
+        total = self._provisioner.total(name, without=qualifier) + requested
+        if reserved is not None and total > reserved:
             raise invalid_parameter(
                 "Requested Provisioned Concurrency should not be greater than the "
                 f"reservedConcurrentExecution for function ({reserved})."
             )
         return self._provisioner.put(name, qualifier, requested)
 
+    def _not_found(self, name: str, qualifier: str) -> LambdaError:
+        return LambdaError(
+            LambdaErrorCode.PROVISIONED_CONFIG_NOT_FOUND,
+            "No Provisioned Concurrency Config found for this function: "
+            f"{self._functions.arn(name, qualifier)}",
+        )
+
     def get_provisioned(self, ref: FunctionRef, qualifier: str | None) -> dict[str, Any]:
         name, qualifier = self._provisioned_ref(ref, qualifier)
-        described = self._provisioner.describe(name)
-        if described is None or self._provisioner.qualifier(name) != qualifier:
-            raise LambdaError(
-                LambdaErrorCode.PROVISIONED_CONFIG_NOT_FOUND,
-                "No Provisioned Concurrency Config found for this function: "
-                f"{self._functions.arn(name, qualifier)}",
-            )
+        described = self._provisioner.describe(name, qualifier)
+        if described is None:
+            raise self._not_found(name, qualifier)
         return described
+
+    def list_provisioned(self, ref: FunctionRef) -> dict[str, Any]:
+        config = self._functions.require(FunctionRef(ref.name, LATEST))
+        configs = []
+        for qualifier in sorted(self._provisioner.configured(config.name)):
+            described = self._provisioner.describe(config.name, qualifier)
+            if described is not None:
+                arn = self._functions.arn(config.name, qualifier)
+                configs.append({"FunctionArn": arn, **described})
+        return {"ProvisionedConcurrencyConfigs": configs}
 
     def delete_provisioned(self, ref: FunctionRef, qualifier: str | None) -> None:
         name, qualifier = self._provisioned_ref(ref, qualifier)
-        if self._provisioner.qualifier(name) != qualifier or not self._provisioner.delete(name):
-            raise LambdaError(
-                LambdaErrorCode.PROVISIONED_CONFIG_NOT_FOUND,
-                "No Provisioned Concurrency Config found for this function: "
-                f"{self._functions.arn(name, qualifier)}",
-            )
+        if not self._provisioner.delete(name, qualifier):
+            raise self._not_found(name, qualifier)

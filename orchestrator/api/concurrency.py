@@ -58,9 +58,17 @@ async def put_provisioned_concurrency_config(
 
 @router.get("/2019-09-30/functions/{function_name}/provisioned-concurrency")
 async def get_provisioned_concurrency_config(
-    function_name: str, Qualifier: str | None = None, svc: Services = Depends(services)
+    function_name: str,
+    Qualifier: str | None = None,
+    List: str | None = None,
+    svc: Services = Depends(services),
 ) -> JSONResponse:
-    return json_response(svc.scaling.get_provisioned(parse_function_ref(function_name), Qualifier))
+    """GetProvisionedConcurrencyConfig, or with `List=ALL` ListProvisionedConcurrencyConfigs
+    (the same path)."""
+    ref = parse_function_ref(function_name)
+    if List == "ALL":
+        return json_response(svc.scaling.list_provisioned(ref))
+    return json_response(svc.scaling.get_provisioned(ref, Qualifier))
 
 
 @router.delete("/2019-09-30/functions/{function_name}/provisioned-concurrency")

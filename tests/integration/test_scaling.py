@@ -159,27 +159,62 @@ def test_reservation_may_not_eat_the_unreserved_floor(lam: Client) -> None:
 def test_provisioned_instances_are_initialized_before_any_invoke(
     lam: Client, server: Server
 ) -> None:
-    name = create(lam)
+    name = create(lam, Publish=True)
+    # As on AWS: a published version or an alias, never $LATEST.
+    with pytest.raises(lam.exceptions.InvalidParameterValueException) as refused:
+        lam.put_provisioned_concurrency_config(
+            FunctionName=name, Qualifier="$LATEST", ProvisionedConcurrentExecutions=1
+        )
+    assert refused.value.response["Error"]["Message"] == (
+        "Provisioned Concurrency Configs cannot be applied to unpublished function versions."
+    )
+    with pytest.raises(lam.exceptions.ResourceNotFoundException):
+        lam.put_provisioned_concurrency_config(
+            FunctionName=name, Qualifier="9", ProvisionedConcurrentExecutions=1
+        )
     put = lam.put_provisioned_concurrency_config(
-        FunctionName=name, Qualifier="$LATEST", ProvisionedConcurrentExecutions=2
+        FunctionName=name, Qualifier="1", ProvisionedConcurrentExecutions=2
     )
     assert put["RequestedProvisionedConcurrentExecutions"] == 2
     assert wait_until(
         lambda: (
-            lam.get_provisioned_concurrency_config(FunctionName=name, Qualifier="$LATEST")["Status"]
+            lam.get_provisioned_concurrency_config(FunctionName=name, Qualifier="1")["Status"]
             == "READY"
         ),
         timeout=30,
     )
     instances = server.instances(name)
-    assert len(instances) == 2 and all(i["State"] == "idle" and i["Provisioned"] for i in instances)
-    response, body = call(lam, name, {"seconds": 0}, LogType="Tail")
+    assert len(instances) == 2
+    assert all(i["State"] == "idle" and i["Provisioned"] and i["Version"] == "1" for i in instances)
+    response, body = call(lam, name, {"seconds": 0}, LogType="Tail", Qualifier="1")
     tail = base64.b64decode(response["LogResult"]).decode()
     assert "REPORT RequestId" in tail and "Init Duration" not in tail, tail
     assert body["init"] == "provisioned-concurrency"
-    lam.delete_provisioned_concurrency_config(FunctionName=name, Qualifier="$LATEST")
+    # $LATEST has no provisioned instances: its first call is an on-demand cold start.
+    assert call(lam, name, {"seconds": 0})[1]["init"] == "on-demand"
+    listed = lam.list_provisioned_concurrency_configs(FunctionName=name)
+    arns = [c["FunctionArn"] for c in listed["ProvisionedConcurrencyConfigs"]]
+    assert arns == [f"arn:aws:lambda:us-east-1:000000000000:function:{name}:1"]
+    lam.delete_provisioned_concurrency_config(FunctionName=name, Qualifier="1")
     with pytest.raises(lam.exceptions.ProvisionedConcurrencyConfigNotFoundException):
-        lam.get_provisioned_concurrency_config(FunctionName=name, Qualifier="$LATEST")
+        lam.get_provisioned_concurrency_config(FunctionName=name, Qualifier="1")
+
+
+def test_provisioned_concurrency_on_an_alias_warms_its_version(lam: Client, server: Server) -> None:
+    name = create(lam, Publish=True)
+    lam.create_alias(FunctionName=name, Name="live", FunctionVersion="1")
+    lam.put_provisioned_concurrency_config(
+        FunctionName=name, Qualifier="live", ProvisionedConcurrentExecutions=1
+    )
+    assert wait_until(
+        lambda: (
+            lam.get_provisioned_concurrency_config(FunctionName=name, Qualifier="live")["Status"]
+            == "READY"
+        ),
+        timeout=30,
+    )
+    assert call(lam, name, {"seconds": 0}, Qualifier="live")[1]["init"] == "provisioned-concurrency"
+    lam.delete_provisioned_concurrency_config(FunctionName=name, Qualifier="live")
 
 
 ONLY_DOCKER = pytest.mark.parametrize(

@@ -273,15 +273,18 @@ async def test_provisioner_never_starts_more_than_requested(tmp_path: Path) -> N
     driver = FakeDriver()
     pool = Pool(driver, Settings(), "srv", agent_factory=FakeAgent)  # type: ignore[arg-type]
     registry = Registry(tmp_path / "db.sqlite")
-    registry.create(config())
+    latest = config()
+    registry.create(latest)
+    registry.publish("fn", lambda n: latest.updated(version=n))
     provisioner = Provisioner(pool, registry, lambda c: code)
-    provisioner.put("fn", "$LATEST", 2)  # ticks once
+    provisioner.put("fn", "1", 2)  # ticks once
     provisioner.tick()
     pool.tick()
     await settle()
     await asyncio.sleep(0.05)
     assert len(pool.instances("fn")) == 2
-    assert provisioner.describe("fn")["Status"] == "READY"  # type: ignore[index]
+    assert {i.version for i in pool.instances("fn")} == {"1"}  # the version's, not $LATEST's
+    assert provisioner.describe("fn", "1")["Status"] == "READY"  # type: ignore[index]
 
 
 # -- the lease: whatever escapes an invocation, its instance is never left BUSY ---------------
