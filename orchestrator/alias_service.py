@@ -111,7 +111,10 @@ class AliasService:
 
     def delete(self, ref: FunctionRef, name: str) -> None:
         config = self._function(ref)
-        self._registry.delete_alias(config.name, aliases.alias_name(name))  # AWS: 204 anyway
+        name = aliases.alias_name(name)
+        if self._registry.alias(config.name, name) is not None:
+            self._registry.delete_alias(config.name, name)
+            self._functions.qualifier_deleted(config.name, name)
 
 
 def _object(body: Any) -> dict[str, Any]:

@@ -64,6 +64,7 @@ async def build_services(settings: Settings) -> Services:
         function_service, code_store, pool, limiter, settings, observability.telemetry
     )
     provisioner = Provisioner(pool, registry, invoker.code_path_for)
+    function_service.qualifier_deleted_hooks.append(provisioner.forget)
     scaling = ScalingService(function_service, registry, limiter, provisioner)
     function_service.deleted_hooks.append(scaling.forget)
     queue = EventQueue(settings.events_path)

@@ -15,6 +15,7 @@ import asyncio
 import base64
 import json
 import logging
+import random
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -22,9 +23,14 @@ from typing import Any
 
 import aiohttp
 
+from .aliases import is_alias_name, pick_version
 from .arns import LATEST
 from .errors import LambdaError, LambdaErrorCode
-from .event_config import EventInvokeConfig, destination_function
+from .event_config import (
+    EventInvokeConfig,
+    destination_function,
+    event_config_setting,
+)
 from .event_queue import Event, EventQueue
 from .function_config import FunctionConfig
 from .functions import FunctionService
@@ -42,7 +48,10 @@ from .settings import Settings
 
 log = logging.getLogger(__name__)
 
-EVENT_CONFIG_SETTING = "event_invoke_config"
+
+def _split(queued_as: str) -> tuple[str, str | None]:
+    name, _, qualifier = queued_as.partition(":")
+    return name, qualifier or None
 
 
 def destination_record(
@@ -98,6 +107,7 @@ class Dispatcher:
         self._running: set[asyncio.Task[None]] = set()
         self._loop_task: asyncio.Task[None] | None = None
         self._http: aiohttp.ClientSession | None = None
+        self._rng = random.Random()  # aliases' weighted routing, for events
         self.stats = {
             "retries": 0,
             "dropped_by_age": 0,
@@ -105,15 +115,21 @@ class Dispatcher:
             "destination_failures": 0,
         }
 
-    def event_config(self, function: str) -> EventInvokeConfig:
-        return EventInvokeConfig.from_json(self._registry.setting(function, EVENT_CONFIG_SETTING))
+    def event_config(self, function: str, qualifier: str | None = None) -> EventInvokeConfig:
+        """The settings for events of the function, or of one of its versions or aliases (each
+        qualifier has its own, as on AWS)."""
+        stored = self._registry.setting(function, event_config_setting(qualifier))
+        return EventInvokeConfig.from_json(stored)
 
     async def accept(self, functions: FunctionService, request: InvokeInput) -> InvokeOutput:
-        """An Event invocation: validate, store durably, answer 202 with the request id."""
+        """An Event invocation: validate, store durably, answer 202 with the request id. The
+        event keeps the qualifier it was sent to: an alias is resolved when the event runs."""
         config = functions.require_for_invoke(request.ref)
         payload = check_payload(request.payload, MAX_ASYNC_PAYLOAD)
         request_id = new_request_id()
-        await self.enqueue(request_id, config.pool_key, payload)  # the version asked for
+        qualifier = request.ref.qualifier
+        queued_as = config.name if qualifier in (None, LATEST) else f"{config.name}:{qualifier}"
+        await self.enqueue(request_id, queued_as, payload)
         return InvokeOutput(request_id, 202)
 
     async def enqueue(self, request_id: str, function: str, payload: bytes) -> None:
@@ -169,14 +185,20 @@ class Dispatcher:
                 pass
 
     def _qualified_arn(self, queued_as: str) -> str:
-        name, _, version = queued_as.partition(":")
-        return f"{self._arn(name)}:{version or LATEST}"
+        name, _, qualifier = queued_as.partition(":")
+        return f"{self._arn(name)}:{qualifier or LATEST}"
 
     def _config_of(self, queued_as: str) -> FunctionConfig | None:
-        """The function (or the version, "name:version") an event was queued for."""
-        name, _, version = queued_as.partition(":")
-        if version:
-            return self._registry.version(name, int(version))
+        """What an event queued for "name" or "name:qualifier" runs now: $LATEST, the version,
+        or the version the alias's weights pick (None: that is gone)."""
+        name, _, qualifier = queued_as.partition(":")
+        if is_alias_name(qualifier):
+            alias = self._registry.alias(name, qualifier)
+            if alias is None:
+                return None
+            qualifier = pick_version(alias, self._rng.random())
+        if qualifier.isdigit():
+            return self._registry.version(name, int(qualifier))
         return self._registry.get(name)
 
     async def _execute(self, event: Event) -> None:
@@ -186,7 +208,7 @@ class Dispatcher:
                 self._queue.fail, event.id, event.attempts, "FunctionDeleted", None
             )
             return
-        settings = self.event_config(config.name)
+        settings = self.event_config(*_split(event.function))
         age = self._clock() - event.received_at
         if self._metrics is not None:
             self._metrics.async_event_age.labels(self._metrics.function(config.name)).observe(age)

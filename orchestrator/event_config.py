@@ -17,6 +17,18 @@ _LAMBDA_ARN = re.compile(
 )
 
 
+# The function setting holding $LATEST's EventInvokeConfig; a version's or an alias's is
+# under "<this>:<qualifier>".
+EVENT_CONFIG_SETTING = "event_invoke_config"
+
+
+def event_config_setting(qualifier: str | None) -> str:
+    """The function setting holding a qualifier's EventInvokeConfig ($LATEST: the plain one)."""
+    if qualifier in (None, "$LATEST"):
+        return EVENT_CONFIG_SETTING
+    return f"{EVENT_CONFIG_SETTING}:{qualifier}"
+
+
 @dataclass(frozen=True)
 class EventInvokeConfig:
     maximum_retry_attempts: int = 2
@@ -32,7 +44,8 @@ class EventInvokeConfig:
     def from_json(cls, data: dict[str, Any] | None) -> EventInvokeConfig:
         return cls(**data) if data else cls()
 
-    def render(self, function_arn: str) -> dict[str, Any]:
+    def render(self, function_arn: str, qualifier: str | None = None) -> dict[str, Any]:
+        """AWS's answer; its FunctionArn is always qualified ($LATEST when none was given)."""
         destinations: dict[str, Any] = {}
         if self.on_success:
             destinations["OnSuccess"] = {"Destination": self.on_success}
@@ -40,7 +53,7 @@ class EventInvokeConfig:
             destinations["OnFailure"] = {"Destination": self.on_failure}
         return {
             "LastModified": self.last_modified,
-            "FunctionArn": f"{function_arn}:$LATEST",
+            "FunctionArn": f"{function_arn}:{qualifier or '$LATEST'}",
             "MaximumRetryAttempts": self.maximum_retry_attempts,
             "MaximumEventAgeInSeconds": self.maximum_event_age_s,
             "DestinationConfig": destinations,

@@ -25,6 +25,7 @@ from .container_images import (
 )
 from .errors import LambdaError, LambdaErrorCode, invalid_parameter, not_found
 from .errors import validation as constraint_failure
+from .event_config import event_config_setting
 from .function_config import FunctionConfig
 from .instance import StopReason
 from .limits import validate_tags
@@ -69,6 +70,12 @@ class FunctionService:
         self._settings = settings
         self._available_runtimes = available_runtimes
         self.deleted_hooks: list[Callable[[str], None]] = []  # e.g. forget its reservation
+        # (function, qualifier): a version or an alias is gone; what it had goes with it.
+        self.qualifier_deleted_hooks: list[Callable[[str, str], None]] = [
+            lambda name, qualifier: registry.set_setting(
+                name, event_config_setting(qualifier), None
+            )
+        ]
         self._rng = random.Random()  # an alias's weighted routing
 
     def arn(self, name: str, qualifier: str | None = None) -> str:
@@ -96,6 +103,10 @@ class FunctionService:
         if config is None:
             raise not_found(f"Function not found: {self.arn(ref.name, ref.qualifier)}")
         return config
+
+    def qualifier_deleted(self, name: str, qualifier: str) -> None:
+        for hook in self.qualifier_deleted_hooks:
+            hook(name, qualifier)
 
     def require_for_invoke(self, ref: FunctionRef) -> FunctionConfig:
         """What one invocation runs: through an alias, the version its weights pick."""
@@ -384,6 +395,7 @@ class FunctionService:
                     f"Function not found: {self.arn(ref.name, ref.qualifier)}"
                 ) from None
             self._pool.retire(config.pool_key, keep_revision=None, reason=StopReason.DELETED)
+            self.qualifier_deleted(config.name, config.version)
             if config.image is not None:
                 await self._release_if_unused(config.image.image_id)
             log.info("version deleted", extra={"function": config.name, "version": config.version})

@@ -90,6 +90,12 @@ class Provisioner:
         self.tick()
         return self.describe(function, qualifier) or {}
 
+    def forget(self, function: str, qualifier: str) -> None:
+        """The version or alias is gone: so is its configuration."""
+        configs = self.configured(function)
+        if configs.pop(qualifier, None) is not None:
+            self._registry.set_setting(function, SETTING, configs or None)
+
     def delete(self, function: str, qualifier: str) -> bool:
         configs = self.configured(function)
         if qualifier not in configs:

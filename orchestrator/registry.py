@@ -235,6 +235,10 @@ class Registry:
     def setting(self, name: str, key: str) -> Any:
         return self._settings.get((name, key))
 
+    def settings_of(self, name: str) -> dict[str, Any]:
+        """Every setting of one function, by key."""
+        return {k: value for (n, k), value in self._settings.items() if n == name}
+
     def settings_named(self, key: str) -> dict[str, Any]:
         return {name: value for (name, k), value in self._settings.items() if k == key}
 

@@ -1,14 +1,22 @@
-"""Asynchronous invocation settings: Put/Update/Get/List/DeleteFunctionEventInvokeConfig."""
+"""Asynchronous invocation settings: Put/Update/Get/List/DeleteFunctionEventInvokeConfig, one
+per qualifier (the function's $LATEST, a version or an alias), as on AWS."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
-from ..arns import parse_function_ref
-from ..dispatcher import EVENT_CONFIG_SETTING
+from ..arns import LATEST, parse_function_ref
 from ..errors import not_found
-from ..event_config import EventInvokeConfig, parse
+from ..event_config import (
+    EVENT_CONFIG_SETTING,
+    EventInvokeConfig,
+    event_config_setting,
+    parse,
+)
 from .deps import Services, parse_json_object, read_body, services
 from .responses import json_response, no_content
 
@@ -16,43 +24,72 @@ router = APIRouter()
 PREFIX = "/2019-09-25/functions/{function_name}/event-invoke-config"
 
 
+@dataclass(frozen=True)
+class _Target:
+    """A qualified reference's function, its setting's key, and the ARNs the answers name."""
+
+    name: str
+    qualifier: str | None  # None: $LATEST
+    key: str
+    arn: str  # the function's, unqualified
+
+    def render(self, settings: EventInvokeConfig) -> dict[str, Any]:
+        return settings.render(self.arn, self.qualifier)
+
+    def missing(self) -> Exception:
+        arn = f"{self.arn}:{self.qualifier}" if self.qualifier else self.arn
+        return not_found(f"The function {arn} doesn't have an EventInvokeConfig")
+
+
+def _target(svc: Services, function_name: str, qualifier: str | None) -> _Target:
+    """The version or alias must exist."""
+    ref = parse_function_ref(function_name, qualifier)
+    config = svc.functions.require(ref)
+    q = None if ref.qualifier in (None, LATEST) else ref.qualifier
+    return _Target(config.name, q, event_config_setting(q), svc.functions.arn(config.name))
+
+
 async def _store(
-    function_name: str, request: Request, svc: Services, replace: bool
+    function_name: str, qualifier: str | None, request: Request, svc: Services, replace: bool
 ) -> JSONResponse:
-    config = svc.functions.require(parse_function_ref(function_name))
+    target = _target(svc, function_name, qualifier)
     body = parse_json_object(await read_body(request, 64 * 1024, "Request body too large."))
-    current = svc.registry.setting(config.name, EVENT_CONFIG_SETTING)
+    current = svc.registry.setting(target.name, target.key)
     base = None if replace or current is None else EventInvokeConfig.from_json(current)
-    settings = parse(body, lambda name: svc.registry.get(name) is not None, base)
-    svc.registry.set_setting(config.name, EVENT_CONFIG_SETTING, settings.to_json())
-    return json_response(settings.render(svc.functions.arn(config.name)))
+    settings = parse(body, lambda other: svc.registry.get(other) is not None, base)
+    svc.registry.set_setting(target.name, target.key, settings.to_json())
+    return json_response(target.render(settings))
 
 
 @router.put(PREFIX)
 async def put_function_event_invoke_config(
-    function_name: str, request: Request, svc: Services = Depends(services)
+    function_name: str,
+    request: Request,
+    Qualifier: str | None = None,
+    svc: Services = Depends(services),
 ) -> JSONResponse:
-    return await _store(function_name, request, svc, replace=True)
+    return await _store(function_name, Qualifier, request, svc, replace=True)
 
 
 @router.post(PREFIX)
 async def update_function_event_invoke_config(
-    function_name: str, request: Request, svc: Services = Depends(services)
+    function_name: str,
+    request: Request,
+    Qualifier: str | None = None,
+    svc: Services = Depends(services),
 ) -> JSONResponse:
-    return await _store(function_name, request, svc, replace=False)
+    return await _store(function_name, Qualifier, request, svc, replace=False)
 
 
 @router.get(PREFIX)
 async def get_function_event_invoke_config(
-    function_name: str, svc: Services = Depends(services)
+    function_name: str, Qualifier: str | None = None, svc: Services = Depends(services)
 ) -> JSONResponse:
-    config = svc.functions.require(parse_function_ref(function_name))
-    stored = svc.registry.setting(config.name, EVENT_CONFIG_SETTING)
+    target = _target(svc, function_name, Qualifier)
+    stored = svc.registry.setting(target.name, target.key)
     if stored is None:
-        raise not_found(
-            f"The function {svc.functions.arn(config.name)} doesn't have an EventInvokeConfig"
-        )
-    return json_response(EventInvokeConfig.from_json(stored).render(svc.functions.arn(config.name)))
+        raise target.missing()
+    return json_response(target.render(EventInvokeConfig.from_json(stored)))
 
 
 @router.get(PREFIX + "/list")
@@ -60,23 +97,22 @@ async def list_function_event_invoke_configs(
     function_name: str, svc: Services = Depends(services)
 ) -> JSONResponse:
     config = svc.functions.require(parse_function_ref(function_name))
-    stored = svc.registry.setting(config.name, EVENT_CONFIG_SETTING)
-    configs = (
-        []
-        if stored is None
-        else [EventInvokeConfig.from_json(stored).render(svc.functions.arn(config.name))]
-    )
+    configs = []
+    for key, stored in sorted(svc.registry.settings_of(config.name).items()):
+        if key != EVENT_CONFIG_SETTING and not key.startswith(EVENT_CONFIG_SETTING + ":"):
+            continue
+        qualifier = key.partition(":")[2] or None
+        arn = svc.functions.arn(config.name)
+        configs.append(EventInvokeConfig.from_json(stored).render(arn, qualifier))
     return json_response({"FunctionEventInvokeConfigs": configs})
 
 
 @router.delete(PREFIX)
 async def delete_function_event_invoke_config(
-    function_name: str, svc: Services = Depends(services)
+    function_name: str, Qualifier: str | None = None, svc: Services = Depends(services)
 ) -> Response:
-    config = svc.functions.require(parse_function_ref(function_name))
-    if svc.registry.setting(config.name, EVENT_CONFIG_SETTING) is None:
-        raise not_found(
-            f"The function {svc.functions.arn(config.name)} doesn't have an EventInvokeConfig"
-        )
-    svc.registry.set_setting(config.name, EVENT_CONFIG_SETTING, None)
+    target = _target(svc, function_name, Qualifier)
+    if svc.registry.setting(target.name, target.key) is None:
+        raise target.missing()
+    svc.registry.set_setting(target.name, target.key, None)
     return no_content()

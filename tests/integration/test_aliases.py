@@ -142,3 +142,54 @@ def test_weighted_routing_splits_invocations_between_two_versions(server: Server
         lam.update_alias, FunctionName=name, Name="canary",
         RoutingConfig={"AdditionalVersionWeights": {"1": 0.5}},
     )[1] == "InvalidParameterValueException"  # fmt: skip
+
+
+def test_event_invoke_configs_are_per_qualifier(server: Server) -> None:
+    lam = server.client()
+    name, arn = two_versions(lam)
+    lam.create_alias(FunctionName=name, Name="live", FunctionVersion="2")
+    lam.put_function_event_invoke_config(FunctionName=name, MaximumRetryAttempts=0)
+    one = lam.put_function_event_invoke_config(
+        FunctionName=name, Qualifier="1", MaximumRetryAttempts=1
+    )
+    assert one["FunctionArn"] == f"{arn}:1" and one["MaximumRetryAttempts"] == 1
+    lam.put_function_event_invoke_config(FunctionName=f"{name}:live", MaximumEventAgeInSeconds=120)
+    listed = lam.list_function_event_invoke_configs(FunctionName=name)["FunctionEventInvokeConfigs"]
+    assert sorted(c["FunctionArn"] for c in listed) == sorted(
+        [f"{arn}:$LATEST", f"{arn}:1", f"{arn}:live"]
+    )
+    assert (
+        lam.get_function_event_invoke_config(FunctionName=name, Qualifier="live")[
+            "MaximumEventAgeInSeconds"
+        ]
+        == 120
+    )
+    assert refusal(lam.get_function_event_invoke_config, FunctionName=name, Qualifier="2") == (
+        404, "ResourceNotFoundException",
+        f"The function {arn}:2 doesn't have an EventInvokeConfig",
+    )  # fmt: skip
+    assert refusal(lam.put_function_event_invoke_config, FunctionName=name, Qualifier="7")[1] == (
+        "ResourceNotFoundException"
+    )
+    # A deleted version or alias takes its configuration with it.
+    lam.delete_alias(FunctionName=name, Name="live")
+    lam.delete_function(FunctionName=name, Qualifier="1")
+    listed = lam.list_function_event_invoke_configs(FunctionName=name)["FunctionEventInvokeConfigs"]
+    assert [c["FunctionArn"] for c in listed] == [f"{arn}:$LATEST"]
+    # An event sent through an alias runs the version the alias names.
+    lam.create_alias(FunctionName=name, Name="blue", FunctionVersion="2")
+    assert (
+        lam.invoke(FunctionName=name, Qualifier="blue", InvocationType="Event")["StatusCode"] == 202
+    )
+    logs = server.client("logs")
+
+    def version_two_ran() -> bool:
+        streams = logs.describe_log_streams(logGroupName=f"/aws/lambda/{name}")["logStreams"]
+        return any("[2]" in s["logStreamName"] for s in streams)
+
+    import time
+
+    deadline = time.monotonic() + 30
+    while not version_two_ran():
+        assert time.monotonic() < deadline, "the event for the alias never ran version 2"
+        time.sleep(0.2)
