@@ -115,7 +115,9 @@ class FunctionService:
     def require_unqualified(self, ref: FunctionRef, what: str) -> FunctionConfig:
         """$LATEST itself, for what only the function has (its code, configuration, tags)."""
         if ref.qualifier not in (None, LATEST):
-            raise invalid_parameter(f"{what} is not supported on a version: name the function.")
+            raise invalid_parameter(
+                f"{what} is not supported on a version or an alias: name the function."
+            )
         return self.require(ref)
 
     async def publish_version(self, ref: FunctionRef, body: Any) -> FunctionConfig:

@@ -41,7 +41,8 @@ class ScalingService:
             limiter.set_reserved(name, int(value))
 
     def put_reserved(self, ref: FunctionRef, body: Any) -> dict[str, int]:
-        config = self._functions.require(ref)
+        # Reserved concurrency is the function's, shared by all its versions (as on AWS).
+        config = self._functions.require_unqualified(ref, "Reserved concurrency")
         value = _non_negative_int(body, "ReservedConcurrentExecutions")
         try:
             self._limiter.check_reservation(config.name, value)
