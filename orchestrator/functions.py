@@ -321,6 +321,7 @@ class FunctionService:
                 LambdaErrorCode.INVALID_REQUEST_CONTENT, "The request body must be a JSON object."
             )
         self._check_revision(config, body)
+        validation.refuse_unhonoured(body)
         if config.is_image:
             return await self._update_image(config, body)
         if "ImageUri" in body:

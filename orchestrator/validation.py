@@ -254,6 +254,45 @@ def decode_zip(value: Any) -> bytes:
         ) from None
 
 
+# Parameters of the Lambda API this server cannot honour, and what to do instead: refused,
+# never silently dropped. An empty value (deployment tools send `VpcConfig: {SubnetIds: []}`,
+# `DeadLetterConfig: {}`, `SnapStart: {ApplyOn: None}`) means "none" and passes.
+UNHONOURED = {
+    "VpcConfig": "functions run on this host's instance network; there is no VPC to attach",
+    "DeadLetterConfig": "failed events stay in the built-in dead-letter store (lambkin dlq), "
+    "or give an event invoke config an OnFailure destination",
+    "KMSKeyArn": "there is no KMS here to encrypt the environment with",
+    "Layers": "layers are not supported yet: put their contents in the function's zip",
+    "FileSystemConfigs": "there is no EFS here: use /tmp or a service the function calls",
+    "CodeSigningConfigArn": "code signing is not supported",
+    "SnapStart": "there are no snapshots; cold starts from vacant instances take about 60 ms",
+    "CapacityProviderConfig": "instances run on this server's own capacity",
+    "PublishTo": "publish versions with Publish=True or PublishVersion",
+    "DurableConfig": "durable functions are not supported",
+    "TenancyConfig": "tenant isolation is not supported",
+    "SourceKMSKeyArn": "there is no KMS here to encrypt code with",
+}
+
+
+def _empty(key: str, value: Any) -> bool:
+    if value in (None, "", [], {}):
+        return True
+    if isinstance(value, dict):
+        if key == "SnapStart":
+            return value.get("ApplyOn") in (None, "None")
+        if key == "DeadLetterConfig":
+            return not value.get("TargetArn")
+        return all(v in (None, "", [], {}, False) for v in value.values())
+    return False
+
+
+def refuse_unhonoured(body: dict[str, Any]) -> None:
+    """InvalidParameterValueException for a parameter this server would otherwise drop."""
+    for key, instead in UNHONOURED.items():
+        if key in body and not _empty(key, body[key]):
+            raise invalid_parameter(f"{key} is not supported by this server: {instead}.")
+
+
 def configuration(
     body: Any, available_runtimes: Iterable[str], *, creating: bool, package: str = "Zip"
 ) -> dict[str, Any]:
@@ -269,7 +308,8 @@ def configuration(
             raise invalid_parameter(IMAGE_TAKES_NO_RUNTIME)
         if "ImageConfig" in body:
             fields["image_settings"] = validate_image_config(body["ImageConfig"])
-    else:
+    refuse_unhonoured(body)  # after the image checks: they say more about what is wrong
+    if package != "Image":
         if body.get("ImageConfig"):
             raise invalid_parameter(
                 "ImageConfig applies to functions with PackageType Image only: leave it out "

@@ -207,3 +207,27 @@ def test_an_event_for_a_version_runs_that_version(server: Server) -> None:
     logs = server.client("logs")
     streams = logs.describe_log_streams(logGroupName=f"/aws/lambda/{name}")["logStreams"]
     assert [s["logStreamName"] for s in streams if "[1]" in s["logStreamName"]], streams
+
+
+def test_parameters_it_cannot_honour_are_refused_not_dropped(server: Server) -> None:
+    lam = server.client()
+    name = f"ver-{uuid.uuid4().hex[:8]}"
+    layer = "arn:aws:lambda:us-east-1:000000000000:layer:deps:1"
+    status, error, message = refusal(
+        lam.create_function, FunctionName=name, Runtime="python3.11", Role=ROLE,
+        Handler="app.handler", Code={"ZipFile": code("x")}, Layers=[layer],
+    )  # fmt: skip
+    assert (status, error) == (400, "InvalidParameterValueException")
+    assert message.startswith("Layers is not supported by this server:")
+    assert refusal(lam.get_function, FunctionName=name)[1] == "ResourceNotFoundException"
+    # What deployment tools send for "none" passes.
+    lam.create_function(
+        FunctionName=name, Runtime="python3.11", Role=ROLE, Handler="app.handler",
+        Code={"ZipFile": code("x")}, VpcConfig={"SubnetIds": [], "SecurityGroupIds": []},
+        DeadLetterConfig={}, Layers=[],
+    )  # fmt: skip
+    status, error, _ = refusal(
+        lam.update_function_configuration, FunctionName=name,
+        DeadLetterConfig={"TargetArn": "arn:aws:sqs:us-east-1:000000000000:dlq"},
+    )  # fmt: skip
+    assert (status, error) == (400, "InvalidParameterValueException")
