@@ -93,6 +93,8 @@ ROUTES: tuple[tuple[str, str, Action], ...] = (
     ("PUT", f"{_FN}/code", _action("lambda:UpdateFunctionCode", DEPLOY)),
     ("POST", f"{_FN}/versions", _action("lambda:PublishVersion", DEPLOY)),
     ("GET", f"{_FN}/versions", _action("lambda:ListVersionsByFunction", READ)),
+    ("GET", "/2016-08-19/account-settings", _action("lambda:GetAccountSettings", READ)),
+    ("GET", "/2016-08-19/account-settings/", _action("lambda:GetAccountSettings", READ)),
     ("POST", f"{_FN}/aliases", _action("lambda:CreateAlias", DEPLOY)),
     ("GET", f"{_FN}/aliases", _action("lambda:ListAliases", READ)),
     ("GET", f"{_FN}/aliases/{{alias}}", _action("lambda:GetAlias", READ)),

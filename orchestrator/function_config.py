@@ -101,8 +101,11 @@ class FunctionConfig:
             }
         )
 
-    def render(self, region: str, account_id: str) -> dict[str, Any]:
-        """The AWS FunctionConfiguration shape."""
+    def render(self, region: str, account_id: str, phase: str = "read") -> dict[str, Any]:
+        """The AWS FunctionConfiguration shape. `phase` is the answer it is in, as AWS words
+        each: CreateFunction's says `Pending` ("The function is being created."), an update's
+        `LastUpdateStatus: InProgress`; every read after says `Active` and `Successful`. Code
+        is unpacked before the API answers, so the function is usable at once either way."""
         rendered: dict[str, Any] = {
             "FunctionName": self.name,
             "FunctionArn": function_arn(
@@ -129,6 +132,15 @@ class FunctionConfig:
             "LoggingConfig": {"LogFormat": self.log_format, "LogGroup": log_group_name(self.name)},
             "SnapStart": {"ApplyOn": "None", "OptimizationStatus": "Off"},
         }
+        if phase == "created":
+            del rendered["LastUpdateStatus"]
+            rendered["State"] = "Pending"
+            rendered["StateReason"] = "The function is being created."
+            rendered["StateReasonCode"] = "Creating"
+        elif phase == "updated":
+            rendered["LastUpdateStatus"] = "InProgress"
+            rendered["LastUpdateStatusReason"] = "The function is being created."
+            rendered["LastUpdateStatusReasonCode"] = "Creating"
         if self.environment:
             rendered["Environment"] = {"Variables": dict(self.environment)}
         if self.is_image:

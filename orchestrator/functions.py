@@ -81,8 +81,26 @@ class FunctionService:
     def arn(self, name: str, qualifier: str | None = None) -> str:
         return function_arn(self._settings.region, self._settings.account_id, name, qualifier)
 
-    def render(self, config: FunctionConfig) -> dict[str, Any]:
-        return config.render(self._settings.region, self._settings.account_id)
+    def render(self, config: FunctionConfig, phase: str = "read") -> dict[str, Any]:
+        return config.render(self._settings.region, self._settings.account_id, phase)
+
+    def account_settings(self, concurrency_limit: int, unreserved: int) -> dict[str, Any]:
+        """GetAccountSettings: Lambda's limits (those Lambkin enforces) and this server's use."""
+        every = [*self._registry.all()]
+        every += [v for c in self._registry.all() for v in self._registry.versions(c.name)]
+        return {
+            "AccountLimit": {
+                "TotalCodeSize": 80530636800,
+                "CodeSizeUnzipped": 262144000,
+                "CodeSizeZipped": 52428800,
+                "ConcurrentExecutions": concurrency_limit,
+                "UnreservedConcurrentExecutions": unreserved,
+            },
+            "AccountUsage": {
+                "TotalCodeSize": sum(c.code_size for c in every),
+                "FunctionCount": len(self._registry.names()),
+            },
+        }
 
     def require(self, ref: FunctionRef, draw: float | None = None) -> FunctionConfig:
         """The function, or the version of it, a reference names (an alias: the version it

@@ -52,6 +52,10 @@ class ScalingService:
         self._limiter.set_reserved(config.name, value)
         return {"ReservedConcurrentExecutions": value}
 
+    def unreserved(self) -> int:
+        """The account's concurrency no function has reserved (GetAccountSettings)."""
+        return self._limiter.unreserved_capacity()
+
     def get_reserved(self, ref: FunctionRef) -> dict[str, int]:
         config = self._functions.require(ref)
         value = self._limiter.reserved(config.name)

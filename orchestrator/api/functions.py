@@ -27,7 +27,7 @@ TOO_LARGE_CODE = (
 async def create_function(request: Request, svc: Services = Depends(services)) -> JSONResponse:
     body = parse_json_object(await read_body(request, MAX_CODE_REQUEST, TOO_LARGE_CODE))
     config = await svc.functions.create(body)
-    return json_response(svc.functions.render(config), 201)
+    return json_response(svc.functions.render(config, "created"), 201)
 
 
 @router.get(PREFIX + "/")
@@ -92,7 +92,7 @@ async def update_function_code(
 ) -> JSONResponse:
     body = parse_json_object(await read_body(request, MAX_CODE_REQUEST, TOO_LARGE_CODE))
     config = await svc.functions.update_code(parse_function_ref(function_name), body)
-    return json_response(svc.functions.render(config))
+    return json_response(svc.functions.render(config, "read" if config.is_published else "updated"))
 
 
 @router.put(PREFIX + "/{function_name}/configuration")
@@ -101,7 +101,7 @@ async def update_function_configuration(
 ) -> JSONResponse:
     body = parse_json_object(await read_body(request, 1024 * 1024, "Request body too large."))
     config = await svc.functions.update_configuration(parse_function_ref(function_name), body)
-    return json_response(svc.functions.render(config))
+    return json_response(svc.functions.render(config, "updated"))
 
 
 @router.delete(PREFIX + "/{function_name}", status_code=204)
@@ -110,6 +110,13 @@ async def delete_function(
 ) -> Response:
     await svc.functions.delete(parse_function_ref(function_name, Qualifier))
     return no_content()
+
+
+@router.get("/2016-08-19/account-settings")
+@router.get("/2016-08-19/account-settings/", include_in_schema=False)
+async def get_account_settings(svc: Services = Depends(services)) -> JSONResponse:
+    limit = svc.settings.concurrency_limit
+    return json_response(svc.functions.account_settings(limit, svc.scaling.unreserved()))
 
 
 @router.get("/lambkin/code/{sha}.zip", name="download_code")

@@ -231,3 +231,34 @@ def test_parameters_it_cannot_honour_are_refused_not_dropped(server: Server) -> 
         DeadLetterConfig={"TargetArn": "arn:aws:sqs:us-east-1:000000000000:dlq"},
     )  # fmt: skip
     assert (status, error) == (400, "InvalidParameterValueException")
+
+
+def test_the_lifecycle_aws_reports_and_the_account_settings(server: Server) -> None:
+    """As AWS's recorded answers show it: CreateFunction says Pending ("The function is being
+    created."), an update InProgress; every read after, Active and Successful."""
+    lam = server.client()
+    name = f"ver-{uuid.uuid4().hex[:8]}"
+    created = lam.create_function(
+        FunctionName=name, Runtime="python3.11", Role=ROLE, Handler="app.handler",
+        Code={"ZipFile": code("x")},
+    )  # fmt: skip
+    assert (created["State"], created["StateReason"], created["StateReasonCode"]) == (
+        "Pending", "The function is being created.", "Creating",
+    )  # fmt: skip
+    assert "LastUpdateStatus" not in created
+    lam.get_waiter("function_active_v2").wait(FunctionName=name)
+    read = lam.get_function_configuration(FunctionName=name)
+    assert (read["State"], read["LastUpdateStatus"]) == ("Active", "Successful")
+    assert "StateReason" not in read
+    updated = lam.update_function_configuration(FunctionName=name, Timeout=9)
+    assert (updated["State"], updated["LastUpdateStatus"]) == ("Active", "InProgress")
+    assert updated["LastUpdateStatusReasonCode"] == "Creating"
+    lam.get_waiter("function_updated_v2").wait(FunctionName=name)
+    assert lam.get_function_configuration(FunctionName=name)["LastUpdateStatus"] == "Successful"
+
+    settings = lam.get_account_settings()
+    limit, usage = settings["AccountLimit"], settings["AccountUsage"]
+    assert limit["ConcurrentExecutions"] == 1000
+    assert limit["CodeSizeZipped"] == 52428800 and limit["CodeSizeUnzipped"] == 262144000
+    assert usage["FunctionCount"] == len(lam.list_functions(MaxItems=50)["Functions"])
+    assert usage["TotalCodeSize"] >= created["CodeSize"]
