@@ -50,8 +50,10 @@ async def get_function(
     body: dict[str, Any] = {
         "Configuration": svc.functions.render(config),
         "Code": config.render_code(location),
-        "Tags": dict(config.tags),
     }
+    tags = svc.functions.require(parse_function_ref(config.name)).tags  # the function's own
+    if tags:  # AWS leaves the key out when there are none
+        body["Tags"] = dict(tags)
     concurrency = svc.scaling.get_reserved(parse_function_ref(config.name))
     if concurrency:
         body["Concurrency"] = concurrency

@@ -249,6 +249,9 @@ def test_the_lifecycle_aws_reports_and_the_account_settings(server: Server) -> N
     lam.get_waiter("function_active_v2").wait(FunctionName=name)
     read = lam.get_function_configuration(FunctionName=name)
     assert (read["State"], read["LastUpdateStatus"]) == ("Active", "Successful")
+    assert "Tags" not in lam.get_function(FunctionName=name)  # none: AWS leaves the key out
+    lam.tag_resource(Resource=created["FunctionArn"], Tags={"team": "orders"})
+    assert lam.get_function(FunctionName=name)["Tags"] == {"team": "orders"}
     assert "StateReason" not in read
     updated = lam.update_function_configuration(FunctionName=name, Timeout=9)
     assert (updated["State"], updated["LastUpdateStatus"]) == ("Active", "InProgress")
