@@ -184,8 +184,11 @@ def test_event_invoke_configs_are_per_qualifier(server: Server) -> None:
     logs = server.client("logs")
 
     def version_two_ran() -> bool:
-        streams = logs.describe_log_streams(logGroupName=f"/aws/lambda/{name}")["logStreams"]
-        return any("[2]" in s["logStreamName"] for s in streams)
+        try:
+            found = logs.describe_log_streams(logGroupName=f"/aws/lambda/{name}")
+        except logs.exceptions.ResourceNotFoundException:
+            return False  # the event has not run yet: no log group so far
+        return any("[2]" in s["logStreamName"] for s in found["logStreams"])
 
     import time
 

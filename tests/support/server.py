@@ -95,7 +95,10 @@ class Server:
         logs = self.client("logs")
         deadline = time.monotonic() + timeout
         while True:
-            events = logs.filter_log_events(logGroupName=f"/aws/lambda/{function}")["events"]
+            try:
+                events = logs.filter_log_events(logGroupName=f"/aws/lambda/{function}")["events"]
+            except logs.exceptions.ResourceNotFoundException:
+                events = []  # nothing logged yet: the group comes with the first line
             found = [str(event["message"]) for event in events]
             if any(containing in m for m in found) or time.monotonic() > deadline:
                 return found
