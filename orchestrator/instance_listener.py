@@ -17,7 +17,10 @@ import socket
 
 import uvicorn
 from fastapi import FastAPI
+from starlette.responses import PlainTextResponse
+from starlette.types import Receive, Scope, Send
 
+from .actions import METRICS_PATH
 from .http_protocol import CoalescingHttpToolsProtocol
 
 log = logging.getLogger(__name__)
@@ -35,10 +38,17 @@ def covered_by(main_host: str, host: str) -> bool:
 
 def own_listener_port(main_host: str, main_port: int, tls: bool, instance_host: str) -> int | None:
     """The port for a listener of the instances' own on `instance_host` (0: any free one), or
-    None when the main listener serves them already (it listens there, in plain HTTP)."""
+    None when the main listener may serve them.
+
+    Isolated instances (docker: the bridge's gateway) always get a listener of their own, so
+    that the host firewall opens that port only, never the main one, and /metrics is not served
+    to them. Instances on loopback are host processes (the process driver): nothing stands
+    between them and the main listener anyway, unless it speaks TLS they cannot check."""
     if not covered_by(main_host, instance_host):
-        return main_port  # the same port, on the instances' side of the host (docker's gateway)
-    return 0 if tls else None  # the main port is taken there, by TLS the functions cannot check
+        return main_port  # the same port, on the instances' side of the host
+    if ipaddress.ip_address(instance_host).is_loopback and not tls:
+        return None
+    return 0  # the main port is taken there
 
 
 def endpoint(host: str, port: int, scheme: str = "http") -> str:
@@ -52,8 +62,10 @@ class InstanceListener:
     (the main listener runs that) and without taking its signals."""
 
     def __init__(self, app: FastAPI, host: str, port: int) -> None:
+        self._app = app
         self._config = uvicorn.Config(
-            app,
+            self._serve,
+            interface="asgi3",  # a bound method: uvicorn would not guess it
             host=host,
             port=port,
             lifespan="off",
@@ -65,6 +77,15 @@ class InstanceListener:
         self._server = uvicorn.Server(self._config)
         self._socket: socket.socket | None = None
         self.host, self.port = host, port
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The app, but for /metrics: the platform's figures about every function are not
+        for the functions (Prometheus scrapes the main listener)."""
+        if scope["type"] == "http" and scope["path"] == METRICS_PATH:
+            response = PlainTextResponse("Not Found", status_code=404)
+            await response(scope, receive, send)
+            return
+        await self._app(scope, receive, send)
 
     async def start(self) -> None:
         """Listen; OSError (with what to do) when the address cannot be bound."""

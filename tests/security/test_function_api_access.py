@@ -59,6 +59,12 @@ def handler(event, context):
                           aws_secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"],
                           aws_session_token=altered)
     out["forged"] = attempt(lambda: forged.invoke(FunctionName=event["invoke"][0])["StatusCode"])
+    import urllib.error, urllib.request
+    try:
+        with urllib.request.urlopen(out["endpoint"] + "/metrics", timeout=5) as metrics:
+            out["metrics"] = metrics.status
+    except urllib.error.HTTPError as exc:
+        out["metrics"] = exc.code
     bare = boto3.client("lambda", aws_access_key_id=out["key"],
                         aws_secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"])
     out["no_token"] = attempt(lambda: bare.invoke(FunctionName=event["invoke"][0])["StatusCode"])
@@ -133,6 +139,9 @@ def test_a_function_calls_another_with_its_roles_credentials_and_no_more(guarded
     # A token it altered, or its keys without the token, are not credentials at all.
     assert out["forged"][0] == "UnrecognizedClientException", out["forged"]
     assert out["no_token"][0] == "UnrecognizedClientException", out["no_token"]
+    # Isolated instances get a listener of their own, without the platform's metrics; the
+    # process driver's functions are host processes, which reach the main listener anyway.
+    assert out["metrics"] == (404 if guarded.driver == "docker" else 200), out
     admin = guarded.client("lambda", ALICE.access_key, ALICE.secret_key)
     names = {f["FunctionName"] for f in admin.list_functions()["Functions"]}
     assert "orders-planted" not in names

@@ -40,7 +40,7 @@ def test_covered_by(main_host: str, host: str, covered: bool) -> None:
         ("127.0.0.1", True, "127.0.0.1", 0),  # ... unless it speaks TLS: one of their own
         ("127.0.0.1", False, "172.18.0.1", 9000),  # docker: the same port on the gateway
         ("127.0.0.1", True, "172.18.0.1", 9000),
-        ("0.0.0.0", False, "172.18.0.1", None),
+        ("0.0.0.0", False, "172.18.0.1", 0),  # never the main port for isolated instances
         ("0.0.0.0", True, "172.18.0.1", 0),
     ],
 )
@@ -73,6 +73,10 @@ async def test_it_serves_the_app_until_stopped() -> None:
     async def ping() -> dict[str, str]:
         return {"pong": "yes"}
 
+    @app.get("/metrics")
+    async def metrics() -> dict[str, str]:
+        return {"every": "function's figures"}
+
     port = free_port()
     listener = InstanceListener(app, "127.0.0.2", port)
     await listener.start()
@@ -80,6 +84,9 @@ async def test_it_serves_the_app_until_stopped() -> None:
         async with httpx.AsyncClient() as client:
             answer = await client.get(f"http://127.0.0.2:{port}/ping")
         assert answer.json() == {"pong": "yes"}
+        async with httpx.AsyncClient() as client:
+            hidden = await client.get(f"http://127.0.0.2:{port}/metrics")
+        assert hidden.status_code == 404  # the platform's figures are not the functions'
         with pytest.raises(OSError, match="free that port"):
             await InstanceListener(app, "127.0.0.2", port).start()
     finally:
