@@ -83,3 +83,9 @@ def is_valid_function_name(name: str) -> bool:
 def function_arn(region: str, account_id: str, name: str, qualifier: str | None = None) -> str:
     arn = f"arn:aws:lambda:{region}:{account_id}:function:{name}"
     return f"{arn}:{qualifier}" if qualifier else arn
+
+
+def pool_key(name: str, version: str) -> str:
+    """The key under which the pool keeps one version's instances: the name for $LATEST,
+    `name:version` for a published version (a name holds no colon)."""
+    return name if version == LATEST else f"{name}:{version}"

@@ -23,7 +23,6 @@ from typing import Any
 
 import aiohttp
 
-from .aliases import is_alias_name, pick_version
 from .arns import LATEST
 from .errors import LambdaError, LambdaErrorCode
 from .event_config import (
@@ -185,21 +184,13 @@ class Dispatcher:
                 pass
 
     def _qualified_arn(self, queued_as: str) -> str:
-        name, _, qualifier = queued_as.partition(":")
+        name, qualifier = _split(queued_as)
         return f"{self._arn(name)}:{qualifier or LATEST}"
 
     def _config_of(self, queued_as: str) -> FunctionConfig | None:
         """What an event queued for "name" or "name:qualifier" runs now: $LATEST, the version,
         or the version the alias's weights pick (None: that is gone)."""
-        name, _, qualifier = queued_as.partition(":")
-        if is_alias_name(qualifier):
-            alias = self._registry.alias(name, qualifier)
-            if alias is None:
-                return None
-            qualifier = pick_version(alias, self._rng.random())
-        if qualifier.isdigit():
-            return self._registry.version(name, int(qualifier))
-        return self._registry.get(name)
+        return self._registry.resolve(*_split(queued_as), draw=self._rng.random())
 
     async def _execute(self, event: Event) -> None:
         config = self._config_of(event.function)

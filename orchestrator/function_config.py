@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from .arns import LATEST, function_arn
+from .arns import LATEST, function_arn, pool_key
 from .container_images import ImageSettings, ResolvedImage
 from .log_names import log_group_name
 
@@ -64,7 +64,7 @@ class FunctionConfig:
     @property
     def pool_key(self) -> str:
         """Which instances may serve it: one set per function and version, never mixed."""
-        return f"{self.name}:{self.version}" if self.is_published else self.name
+        return pool_key(self.name, self.version)
 
     def same_snapshot(self, other: FunctionConfig) -> bool:
         """Whether publishing `self` would snapshot nothing new over `other` (AWS publishes no

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from . import validation
-from .aliases import is_alias_name, pick_version
+from .aliases import is_alias_name
 from .arns import LATEST, FunctionRef, function_arn, parse_function_ref
 from .code_store import CodeError, CodeStore, StoredCode
 from .container_images import (
@@ -86,8 +86,7 @@ class FunctionService:
 
     def account_settings(self, concurrency_limit: int, unreserved: int) -> dict[str, Any]:
         """GetAccountSettings: Lambda's limits (those Lambkin enforces) and this server's use."""
-        every = [*self._registry.all()]
-        every += [v for c in self._registry.all() for v in self._registry.versions(c.name)]
+        every = self._registry.every_config()
         return {
             "AccountLimit": {
                 "TotalCodeSize": 80530636800,
@@ -103,24 +102,15 @@ class FunctionService:
         }
 
     def require(self, ref: FunctionRef, draw: float | None = None) -> FunctionConfig:
-        """The function, or the version of it, a reference names (an alias: the version it
-        points to, or with a uniform `draw`, the one its weights pick for an invocation), or
+        """The function, or the version of it, a reference names (Registry.resolve), or AWS's
         ResourceNotFoundException."""
-        config = self._registry.get(ref.name)
+        config = self._registry.resolve(ref.name, ref.qualifier, draw)
+        if config is not None:
+            return config
         qualifier = ref.qualifier
-        if config is not None and qualifier is not None and is_alias_name(qualifier):
-            alias = self._registry.alias(ref.name, qualifier)
-            if alias is None:
-                raise not_found(f"Cannot find alias arn: {self.arn(ref.name, qualifier)}")
-            qualifier = alias.function_version if draw is None else pick_version(alias, draw)
-        if config is not None and qualifier not in (None, LATEST):
-            assert qualifier is not None
-            config = (
-                self._registry.version(ref.name, int(qualifier)) if qualifier.isdigit() else None
-            )
-        if config is None:
-            raise not_found(f"Function not found: {self.arn(ref.name, ref.qualifier)}")
-        return config
+        if qualifier is not None and is_alias_name(qualifier) and self._registry.get(ref.name):
+            raise not_found(f"Cannot find alias arn: {self.arn(ref.name, qualifier)}")
+        raise not_found(f"Function not found: {self.arn(ref.name, qualifier)}")
 
     def qualifier_deleted(self, name: str, qualifier: str) -> None:
         for hook in self.qualifier_deleted_hooks:
@@ -234,9 +224,7 @@ class FunctionService:
         }
 
     async def _release_if_unused(self, image_id: str) -> None:
-        configs = [*self._registry.all()]
-        configs += [v for c in self._registry.all() for v in self._registry.versions(c.name)]
-        if not any(c.image and c.image.image_id == image_id for c in configs):
+        if not any(c.image and c.image.image_id == image_id for c in self._registry.every_config()):
             await self._images.release_image(image_id)
 
     async def create(self, body: Any) -> FunctionConfig:

@@ -38,7 +38,7 @@ from typing import Any
 import docker
 from docker.errors import APIError, DockerException, ImageNotFound
 
-from . import agent_binary, python_sdk
+from . import agent_binary, pip_cache, python_sdk
 
 logger = logging.getLogger(__name__)
 
@@ -133,7 +133,7 @@ class RuntimeImage:
             return []
         try:
             found = python_sdk.wheels(self.sdk_requirements, progress)
-        except python_sdk.SdkDownloadError as exc:
+        except pip_cache.PipFailed as exc:
             raise ImageBuildError(str(exc)) from None
         return [(f"sdk/{wheel.name}", wheel) for wheel in found]
 

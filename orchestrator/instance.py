@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from .arns import LATEST
+
 if TYPE_CHECKING:
     from .agent_client import AgentClient
     from .drivers.base import InstanceHandle
@@ -172,13 +174,20 @@ class Instance:
     retire_at: float = float("inf")
     # queue (waiting for a start slot), start (driver), ready (until the agent answers), in ms.
     start_phases_ms: dict[str, float] = field(default_factory=dict)
-    # The function's version it serves, and the pool's key for it (function_config.pool_key):
-    # instances of different versions never serve one another's invocations.
-    version: str = "$LATEST"
-    pool_key: str = ""
+    # The function's version it serves: instances of different versions never serve one
+    # another's invocations.
+    version: str = LATEST
+
+    @property
+    def pool_key(self) -> str:
+        """The pool's key for its instances (as FunctionConfig.pool_key)."""
+        return (
+            self.function_name
+            if self.version == "$LATEST"
+            else f"{self.function_name}:{self.version}"
+        )
 
     def __post_init__(self) -> None:
-        self.pool_key = self.pool_key or self.function_name
         now = self.clock()
         self.created_at = self.state_since = self.last_used = now
         self.deadline = now + self.timeouts.of(self.state)

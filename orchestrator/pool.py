@@ -222,7 +222,6 @@ class Pool:
             lifetime_s=lifetime_s,
             max_invocations=limits.max_invocations,
             version=config.version,
-            pool_key=config.pool_key,
         )
         self._by_function.setdefault(config.pool_key, []).append(instance)
         self._by_id[instance.id] = instance

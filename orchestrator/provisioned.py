@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import policy
-from .aliases import is_alias_name
 from .drivers.base import StartFailed
 from .function_config import FunctionConfig, now_timestamp
 from .instance import Instance, State
@@ -63,15 +62,9 @@ class Provisioner:
         pool.on_tick.append(self.tick)
 
     def target(self, function: str, qualifier: str) -> FunctionConfig | None:
-        """The version a qualifier's instances run: the version itself, or the alias's."""
-        if is_alias_name(qualifier):
-            alias = self._registry.alias(function, qualifier)
-            if alias is None:
-                return None
-            qualifier = alias.function_version
-        if qualifier.isdigit():
-            return self._registry.version(function, int(qualifier))
-        return self._registry.get(function)  # $LATEST, from an older server's configuration
+        """The version a qualifier's instances run: the version itself, or the alias's ($LATEST
+        only from an older server's configuration)."""
+        return self._registry.resolve(function, qualifier)
 
     def configured(self, function: str) -> dict[str, dict[str, Any]]:
         return _configs(self._registry.setting(function, SETTING))

@@ -10,13 +10,10 @@ host fetches the wheels so that building an image never needs the index from ins
 from __future__ import annotations
 
 import hashlib
-import os
-import shutil
-import subprocess
-import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
+
+from . import pip_cache
 
 Progress = Callable[[str], None]
 # The Python of the image's base (Debian 12's python3): the wheels are pure, but pip picks the
@@ -24,38 +21,24 @@ Progress = Callable[[str], None]
 IMAGE_PYTHON = "3.11"
 
 
-class SdkDownloadError(Exception):
-    """pip could not fetch the wheels; the message says what to do."""
-
-
-def cache_root() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "lambkin" / "python-sdk"
-
-
 def wheels(requirements: Path, progress: Progress, *, root: Path | None = None) -> list[Path]:
     """The wheels the pins in `requirements` name, downloaded once, then reused."""
-    pins = requirements.read_bytes()
-    target = (root or cache_root()) / hashlib.sha256(pins).hexdigest()[:16]
-    if (target / ".complete").is_file():
-        progress(f"python sdk wheels: {target} (cached)")
-        return sorted(target.glob("*.whl"))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
-        args = [sys.executable, "-m", "pip", "download", "--disable-pip-version-check", "-q"]
-        args += ["--only-binary=:all:", "--no-deps", "--python-version", IMAGE_PYTHON]
-        args += ["--dest", tmp, "-r", str(requirements)]
-        progress(f"downloading the python sdk's wheels ({requirements.name}) with pip")
-        done = subprocess.run(args, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            raise SdkDownloadError(
-                f"pip download failed (exit {done.returncode}): check that pip can reach a "
-                f"package index from this host (pip config list), then build the images again. "
-                f"{done.stderr.strip()[-500:]}"
-            )
-        Path(tmp, ".complete").touch()
-        shutil.rmtree(target, ignore_errors=True)
-        os.replace(tmp, target)
-        os.mkdir(tmp)  # for TemporaryDirectory's clean-up of the name it made
-    progress(f"python sdk wheels: {target}")
-    return sorted(target.glob("*.whl"))
+    key = hashlib.sha256(requirements.read_bytes()).hexdigest()[:16]
+    target = (root or pip_cache.cache_root("python-sdk")) / key
+    progress(f"python sdk wheels ({requirements.name}): {target}")
+    folder = pip_cache.wheels_once(
+        target,
+        lambda tmp: [
+            "download",
+            "--only-binary=:all:",
+            "--no-deps",
+            "--python-version",
+            IMAGE_PYTHON,
+            "--dest",
+            str(tmp),
+            "-r",
+            str(requirements),
+        ],  # fmt: skip
+        progress,
+    )
+    return sorted(folder.glob("*.whl"))

@@ -10,7 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .aliases import Alias
+from .aliases import Alias, is_alias_name, pick_version
+from .arns import LATEST
 from .function_config import FunctionConfig
 
 _SCHEMA = """
@@ -113,9 +114,29 @@ class Registry:
 
     def code_in_use(self) -> set[str]:
         """The code of every function and of every published version."""
-        configs = [*self._functions.values()]
-        configs += [v for versions in self._versions.values() for v in versions.values()]
-        return {config.code_sha256_hex for config in configs}
+        return {config.code_sha256_hex for config in self.every_config()}
+
+    def every_config(self) -> list[FunctionConfig]:
+        """Every function's $LATEST and every published version."""
+        return [
+            *self._functions.values(),
+            *(v for vs in self._versions.values() for v in vs.values()),
+        ]
+
+    def resolve(
+        self, name: str, qualifier: str | None, draw: float | None = None
+    ) -> FunctionConfig | None:
+        """What a qualifier names: $LATEST (None or "$LATEST"), a published version, or an
+        alias's version (its FunctionVersion; with a uniform `draw`, the one its weights pick
+        for an invocation). None when that does not exist."""
+        if qualifier is not None and is_alias_name(qualifier):
+            alias = self.alias(name, qualifier)
+            if alias is None:
+                return None
+            qualifier = alias.function_version if draw is None else pick_version(alias, draw)
+        if qualifier is None or qualifier == LATEST:
+            return self._functions.get(name)
+        return self.version(name, int(qualifier)) if qualifier.isdigit() else None
 
     def versions(self, name: str) -> list[FunctionConfig]:
         """The function's published versions, oldest first."""

@@ -21,12 +21,8 @@ from __future__ import annotations
 import argparse
 import hashlib
 import logging
-import os
 import platform
-import shutil
-import subprocess
 import sys
-import tempfile
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -36,7 +32,7 @@ from pathlib import Path
 import docker
 from docker.errors import ImageNotFound
 
-from . import agent_binary
+from . import agent_binary, pip_cache
 from .images import (
     LABEL_BASE_IMAGE,
     LABEL_SOURCE_HASH,
@@ -93,8 +89,7 @@ def dependencies(pyproject: Path = PYPROJECT) -> list[str]:
 
 
 def wheels_root() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "lambkin" / "server-wheels"
+    return pip_cache.cache_root("server-wheels")
 
 
 def wheelhouse(progress: Progress = logger.info, *, root: Path | None = None) -> Path:
@@ -104,37 +99,27 @@ def wheelhouse(progress: Progress = logger.info, *, root: Path | None = None) ->
     python = f"cp{sys.version_info.major}{sys.version_info.minor}-{platform.machine()}"
     key = hashlib.sha256(f"{python}\n{requirements}".encode()).hexdigest()[:16]
     target = (root or wheels_root()) / key
-    if (target / "requirements.txt").is_file():
-        progress(f"wheels: {target} (cached)")
-        return target
-    if sys.version_info[:2] != BASE_PYTHON:
+    if not target.is_dir() and sys.version_info[:2] != BASE_PYTHON:
         progress(
             f"note: this host's Python is {sys.version_info.major}.{sys.version_info.minor}, the "
             f"server base's {BASE_PYTHON[0]}.{BASE_PYTHON[1]}: compiled wheels will not fit it, "
             "so the image build fetches them from the package index instead"
         )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=".building-"))
+    progress(f"wheels for {len(requirements.split())} dependencies: {target}")
+
+    def write_requirements(folder: Path) -> None:
+        (folder / "requirements.txt").write_text(requirements)  # server_files copies it too
+
     try:
-        (tmp / "requirements.txt").write_text(requirements)
-        args = [sys.executable, "-m", "pip", "wheel", "--disable-pip-version-check", "-q"]
-        args += ["--wheel-dir", str(tmp), "-r", str(tmp / "requirements.txt")]
-        progress(f"building wheels for {len(requirements.split())} dependencies with pip")
-        done = subprocess.run(args, capture_output=True, text=True, check=False)
-        for line in (done.stdout + done.stderr).splitlines():
-            if line.strip():
-                progress(line)
-        if done.returncode != 0:
-            raise ImageBuildError(
-                f"pip wheel failed (exit {done.returncode}): check that pip can reach a package "
-                "index from this host (pip config list), then run `make server-image` again"
-            )
-        shutil.rmtree(target, ignore_errors=True)
-        os.rename(tmp, target)  # complete, or not there at all
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    progress(f"wheels: {target}")
-    return target
+        folder = pip_cache.wheels_once(
+            target,
+            lambda tmp: ["wheel", "--wheel-dir", str(tmp), "-r", str(tmp / "requirements.txt")],
+            progress,
+            prepare=write_requirements,
+        )
+    except pip_cache.PipFailed as exc:
+        raise ImageBuildError(f"{exc} (`make server-image`)") from None
+    return folder
 
 
 def server_files(wheels: Path, agent: Path) -> list[tuple[str, Path]]:

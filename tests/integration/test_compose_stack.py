@@ -19,10 +19,8 @@ import io
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -36,6 +34,7 @@ from typing import Any, NoReturn
 import pytest
 
 from tests.conftest import docker_required
+from tests.support.host_listener import Listener
 from tests.support.leftovers import leftover_containers
 from tests.support.server import REPO_ROOT, STARTED_SERVER_IDS, free_port
 
@@ -159,28 +158,6 @@ def aws_cli() -> list[str]:
             timeout=600,
         )
     return command
-
-
-class Listener:
-    """A TCP server on every address of the host, counting the connections it accepted."""
-
-    def __init__(self) -> None:
-        self.connections = 0
-        self._socket = socket.create_server(("0.0.0.0", 0))
-        self.port = int(self._socket.getsockname()[1])
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self._socket.accept()
-            except OSError:
-                return
-            self.connections += 1
-            conn.close()
-
-    def close(self) -> None:
-        self._socket.close()
 
 
 @pytest.fixture

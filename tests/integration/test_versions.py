@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
+from tests.support.aws_errors import refusal
 from tests.support.server import Server, start_server
 from tests.support.zips import make_zip
 
@@ -40,17 +40,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     srv = start_server("docker", tmp_path_factory.mktemp("versions"))
     yield srv
     assert srv.stop() == 0, srv.log()
-
-
-def refusal(call: Any, **kwargs: Any) -> tuple[int, str, str]:
-    with pytest.raises(ClientError) as caught:
-        call(**kwargs)
-    error = caught.value.response
-    return (
-        error["ResponseMetadata"]["HTTPStatusCode"],
-        error["Error"]["Code"],
-        error["Error"]["Message"],
-    )
 
 
 def invoke(lam: Any, name: str, qualifier: str | None = None) -> tuple[dict[str, Any], str]:
