@@ -73,7 +73,7 @@ log = logging.getLogger(__name__)
 # The container's own log: only the agent's diagnostics (log events go to LOG_PATH).
 LOG_CONFIG = LogConfig(type=LogConfig.types.JSON, config={"max-size": "1m", "max-file": "1"})
 # Where the instance's log file (log_files.py) is mounted; /dev/null when logs are not stored.
-LOG_PATH = "/opt/lambkin/log/events"
+LOG_PATH = "/var/lambkin/log/events"
 # The function's user, as Lambda's sbx_user1051 (the images' /etc/passwd names it).
 RUNTIME_UID, RUNTIME_GID = 993, 990
 RUNTIME_USER = f"{RUNTIME_UID}:{RUNTIME_GID}"
@@ -82,7 +82,7 @@ RUNTIME_USER = f"{RUNTIME_UID}:{RUNTIME_GID}"
 AGENT_CAPABILITIES = ["SETUID", "SETGID", "KILL"]
 SHM_SIZE = "64m"
 # Where the agent binary is mounted (read-only) in every container.
-AGENT_PATH = "/opt/lambkin/agent/lambkin-agent"
+AGENT_PATH = "/var/lambkin/agent/lambkin-agent"
 ICC_OPTION = "com.docker.network.bridge.enable_icc"
 BRIDGE_NAME_OPTION = "com.docker.network.bridge.name"
 

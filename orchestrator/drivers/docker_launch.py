@@ -11,7 +11,10 @@ from dataclasses import dataclass, field
 from .base import InstanceSpec
 
 TASK_ROOT = "/var/task"
-RUNTIME_ROOT = "/opt/lambkin"
+# The runtime client (and, for Python, the AWS SDK) lives where Lambda keeps its runtime:
+# LAMBDA_RUNTIME_DIR. /opt is the layers' alone.
+RUNTIME_DIR = "/var/runtime"
+OPT_ROOT = "/opt"
 LAMBDA_PATH = "/usr/local/bin:/usr/bin/:/bin:/opt/bin"
 # The agent serves the Runtime API on loopback only (set, never defaulted: docker.py blanks an
 # image's ENV for the agent, so a default the image could change must not be relied on).
@@ -41,9 +44,8 @@ def container_launch(spec: InstanceSpec) -> Launch:
         )
         return Launch(image.image_id, command, env, cwd, missing, image.env, image.volumes)
     runtime = spec.runtime
-    runtime_dir = f"{RUNTIME_ROOT}/{runtime.client_dir}" if runtime.client_dir else RUNTIME_ROOT
-    command = runtime.resolve_command(TASK_ROOT, runtime_dir)
-    env = spec.runtime_environment(TASK_ROOT, runtime_dir, LAMBDA_PATH)
+    command = runtime.resolve_command(TASK_ROOT, RUNTIME_DIR)
+    env = spec.runtime_environment(TASK_ROOT, RUNTIME_DIR, LAMBDA_PATH)
     missing = (
         f"runtime image {runtime.image} is missing: build it with `make images` "
         "(or `lambkin images build`)"

@@ -96,7 +96,7 @@ def test_container_starts_the_mounted_agent(run: Any, runtime: str) -> None:
     """As the docker driver starts an instance: the binary mounted read-only, its entry point."""
     tag = RUNTIME_IMAGES[runtime].tag
     spec = runtime_of(tag)
-    runtime_dir = f"/opt/lambkin/{spec.client_dir}" if spec.client_dir else "/opt/lambkin"
+    runtime_dir = "/var/runtime"
     container = run(
         tag,
         entrypoint=[AGENT_PATH],
@@ -126,7 +126,7 @@ def test_container_starts_the_mounted_agent(run: Any, runtime: str) -> None:
 def test_python_runtime_client_imports_with_the_runtime_env(run: Any) -> None:
     tag = RUNTIME_IMAGES["python3.11"].tag
     # the PYTHONPATH the driver gives the runtime (drivers/base.py, runtime_environment)
-    command = ["env", "-i", "PATH=/usr/bin:/bin", "PYTHONPATH=/opt/lambkin/python"]
+    command = ["env", "-i", "PATH=/usr/bin:/bin", "PYTHONPATH=/var/runtime"]
     command += ["python3", "-c", "import lambkin_runtime; print('{\"imported\": 1}')"]
 
     container = run(tag, entrypoint=command)

@@ -65,7 +65,7 @@ def test_python_function_imports_boto3_from_the_image(server: Server) -> None:
     found = create_and_invoke(server, make_zip({"app.py": APP}))  # boto3 is not bundled
     assert found["loaded_by_runtime"] == []
     assert (found["boto3"], found["botocore"]) == (PINS["boto3"], PINS["botocore"]), found
-    assert found["boto3_file"] == "/opt/lambkin/python/boto3/__init__.py", found
+    assert found["boto3_file"] == "/var/runtime/boto3/__init__.py", found
     assert found["sts_endpoint"] == "http://127.0.0.1:1"  # AWS_ENDPOINT_URL_<SERVICE> is read
     assert found["client"] == "S3"
     assert found["endpoint"] == "https://s3.eu-west-1.amazonaws.com"

@@ -21,7 +21,7 @@ from typing import Any
 PTRACE_ATTACH, PTRACE_DETACH = 16, 17
 FORGED = '{"s":999999999,"t":0,"r":"x","p":"platform","m":"REPORT RequestId: forged"}'
 # Where the docker driver mounts the instance's log file (the agent appends its events there).
-LOG_FILE = "/opt/lambkin/log/events"
+LOG_FILE = "/var/lambkin/log/events"
 
 
 def attempt(action: Callable[[], object]) -> dict[str, Any]:

@@ -24,7 +24,7 @@ def test_the_function_cannot_read_trace_write_to_or_kill_the_agent(server: Serve
     found = run(server, name, {"probe": "proc"})
 
     assert found["agent_pid"] == 1  # the mounted binary is the container's entry point
-    assert found["agent_cmdline"].split()[0] == "/opt/lambkin/agent/lambkin-agent"
+    assert found["agent_cmdline"].split()[0] == "/var/lambkin/agent/lambkin-agent"
     assert found["my_uid"] == FUNCTION_UID and found["agent_uid"] == 0
     for probe in ("environ", "init_environ", "mem", "fd", "stdout", "kill_init", "kill"):
         assert found[probe]["ok"] is False, f"{probe}: {found[probe]}"

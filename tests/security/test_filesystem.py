@@ -15,7 +15,17 @@ from tests.support.server import Server
 pytestmark = pytest.mark.docker
 
 MB = 1024 * 1024
-OUTSIDE_TMP = ["/", "/var/tmp", "/var/task", "/opt", "/opt/lambkin", "/run", "/etc", "/usr/bin"]
+OUTSIDE_TMP = [
+    "/",
+    "/var/tmp",
+    "/var/task",
+    "/opt",
+    "/var/runtime",
+    "/var/lambkin",
+    "/run",
+    "/etc",
+    "/usr/bin",
+]
 
 
 @pytest.fixture(scope="module")

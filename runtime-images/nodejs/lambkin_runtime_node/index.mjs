@@ -1,4 +1,4 @@
-// Lambkin's Node.js runtime client: `node /opt/lambkin/nodejs/lambkin_runtime_node/index.mjs`.
+// Lambkin's Node.js runtime client: `node /var/runtime/lambkin_runtime_node/index.mjs`.
 //
 // Plain Node, no npm dependencies. It speaks the Lambda Runtime API (2018-06-01) at
 // $AWS_LAMBDA_RUNTIME_API and behaves, as seen from the API and the logs, like AWS's Node.js

@@ -1,6 +1,6 @@
 # frozen_string_literal: true
 
-# Lambkin's Ruby runtime client: `ruby /opt/lambkin/ruby/lambkin_runtime_ruby/runtime.rb`.
+# Lambkin's Ruby runtime client: `ruby /var/runtime/lambkin_runtime_ruby/runtime.rb`.
 #
 # Standard library only. It speaks the Lambda Runtime API (2018-06-01) at $AWS_LAMBDA_RUNTIME_API
 # and behaves like AWS's Ruby runtime (aws_lambda_ric): handler `file.method` (a method of the
