@@ -16,6 +16,7 @@ from typing import Any
 
 from .arns import function_arn, parse_function_ref
 from .errors import LambdaError
+from .layers import layer_arn, layer_name
 from .log_names import function_of_log_group
 from .permissions import ActionKind
 
@@ -53,10 +54,19 @@ class Call:
     function: str | None  # the function acted on, when there is exactly one
     protocol: Protocol
     log_group: str | None = None  # CloudWatch Logs calls on one group
+    layer: str | None = None  # layer calls on one layer
+
+    @property
+    def named(self) -> str | None:
+        """The name a deploy or invoke pattern is matched against: the function's, or the
+        layer's (a team's `deploy:orders-*` publishes the `orders-*` layers too)."""
+        return self.function if self.function is not None else self.layer
 
     def resource(self, region: str, account_id: str) -> str:
         if self.log_group is not None:
             return f"arn:aws:logs:{region}:{account_id}:log-group:{self.log_group}"
+        if self.layer is not None:
+            return layer_arn(region, account_id, self.layer)
         if self.function is not None:
             return function_arn(region, account_id, self.function)
         return "*"
@@ -75,6 +85,11 @@ _CONCURRENCY_READ = "/2019-09-30/functions/{function}/concurrency"
 _PROVISIONED = "/2019-09-30/functions/{function}/provisioned-concurrency"
 _TAGS = "/2017-03-31/tags/{function}"  # the function's ARN
 _EVENT_CONFIG = "/2019-09-25/functions/{function}/event-invoke-config"
+_LAYERS = "/2018-10-31/layers"
+_LAYER_VERSIONS = "/2018-10-31/layers/{layer}/versions"
+_LAYER_POLICY = _LAYER_VERSIONS + "/{version}/policy"
+# GetLayerVersionByArn is ListLayers' path with `?find=LayerVersion`: both read-only.
+_LIST_LAYERS = _action("lambda:ListLayers", READ)
 _CREATE = _action("lambda:CreateFunction", DEPLOY)
 _LIST = _action("lambda:ListFunctions", READ)
 _DOCS = _action("lambkin:ReadApiDocs", READ)
@@ -116,6 +131,19 @@ ROUTES: tuple[tuple[str, str, Action], ...] = (
     ("GET", _EVENT_CONFIG, _action("lambda:GetFunctionEventInvokeConfig", READ)),
     ("GET", f"{_EVENT_CONFIG}/list", _action("lambda:ListFunctionEventInvokeConfigs", READ)),
     ("DELETE", _EVENT_CONFIG, _action("lambda:DeleteFunctionEventInvokeConfig", DEPLOY)),
+    ("POST", _LAYER_VERSIONS, _action("lambda:PublishLayerVersion", DEPLOY)),
+    ("GET", _LAYER_VERSIONS, _action("lambda:ListLayerVersions", READ)),
+    ("GET", f"{_LAYER_VERSIONS}/{{version}}", _action("lambda:GetLayerVersion", READ)),
+    ("DELETE", f"{_LAYER_VERSIONS}/{{version}}", _action("lambda:DeleteLayerVersion", DEPLOY)),
+    ("GET", _LAYERS, _LIST_LAYERS),
+    ("GET", _LAYERS + "/", _LIST_LAYERS),
+    ("POST", _LAYER_POLICY, _action("lambda:AddLayerVersionPermission", DEPLOY)),
+    ("GET", _LAYER_POLICY, _action("lambda:GetLayerVersionPolicy", READ)),
+    (
+        "DELETE",
+        f"{_LAYER_POLICY}/{{sid}}",
+        _action("lambda:RemoveLayerVersionPermission", DEPLOY),
+    ),
     ("GET", "/lambkin/code/{sha}.zip", _action("lambkin:GetFunctionCode", READ)),
     ("GET", "/lambkin/dlq/{function}", _action("lambkin:ListDeadLetters", READ)),
     # Replaying failed events runs the function again: the right to invoke it.
@@ -148,6 +176,7 @@ LOGS_ACTIONS: dict[str, Action] = {
 def _compile(template: str) -> re.Pattern[str]:
     pattern = re.escape(template)
     pattern = pattern.replace(r"\{function\}", r"(?P<function>[^/]+)")
+    pattern = pattern.replace(r"\{layer\}", r"(?P<layer>[^/]+)")
     pattern = re.sub(r"\\\{[a-z_]+\\\}", r"[^/]+", pattern)
     return re.compile(pattern)
 
@@ -160,6 +189,14 @@ def _function_name(reference: str) -> str | None:
     ARN); None when it names none validly (the route refuses it anyway; only admin may ask)."""
     try:
         return parse_function_ref(reference).name
+    except LambdaError:
+        return None
+
+
+def _layer_name(reference: str) -> str | None:
+    """The layer a path names (a name or a layer ARN); None when it names none validly."""
+    try:
+        return layer_name(reference)
     except LambdaError:
         return None
 
@@ -187,7 +224,8 @@ def resolve_rest(method: str, path: str, body: dict[str, Any] | None) -> Call:
             function = _function_name(named) if isinstance(named, str) else None
         elif "function" in pattern.groupindex:
             function = _function_name(match.group("function"))
-        return Call(action, function, Protocol.REST_JSON)
+        layer = _layer_name(match.group("layer")) if "layer" in pattern.groupindex else None
+        return Call(action, function, Protocol.REST_JSON, layer=layer)
     return unknown(method, path)
 
 

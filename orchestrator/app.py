@@ -21,6 +21,9 @@ from .api import (
     tags,
 )
 from .api import aliases as aliases_routes
+from .api import (
+    layers as layers_routes,
+)
 from .api import logs as logs_routes
 from .api import observability as observability_routes
 from .api.access import AccessControl, Gate
@@ -36,6 +39,9 @@ from .function_credentials import FunctionCredentials, load_or_create_key
 from .functions import FunctionService
 from .instance_listener import InstanceListener, endpoint, own_listener_port
 from .invoker import Invoker
+from .layer_assembly import LayerAssembly
+from .layer_registry import LayerRegistry
+from .layer_service import LayerService
 from .observability import Observability
 from .pool import Pool
 from .provisioned import Provisioner
@@ -52,12 +58,19 @@ async def build_services(settings: Settings) -> Services:
     registry = Registry(settings.database_path)
     server_id = registry.server_id()
     code_store = CodeStore(settings.code_dir)
+    layers = LayerService(
+        LayerRegistry(settings.database_path),
+        code_store,
+        LayerAssembly(settings.code_dir / "opt"),
+        settings.region,
+        settings.account_id,
+    )
     driver = load_driver(settings, server_id)
     pool = Pool(driver, settings, server_id)
     observability = Observability.build(settings, registry.get)
     observability.attach(driver, pool)
     function_service = FunctionService(
-        registry, code_store, pool, settings, driver.available_runtimes, driver
+        registry, code_store, pool, settings, driver.available_runtimes, driver, layers
     )
     limiter = ConcurrencyLimiter(settings.concurrency_limit, settings.unreserved_concurrency_floor)
     invoker = Invoker(
@@ -86,6 +99,7 @@ async def build_services(settings: Settings) -> Services:
         dispatcher,
         observability,
         AliasService(registry, function_service),
+        layers,
     )
 
 
@@ -170,6 +184,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             svc.queue.close()
             await svc.driver.close()
             svc.registry.close()
+            svc.layers.close()
             audit.close()  # last: a request still finishing records its change until here
             log.info("lambkin stopped; all instances removed")
 
@@ -184,6 +199,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(invoke.router)
     app.include_router(functions.router)
     app.include_router(aliases_routes.router)
+    app.include_router(layers_routes.router)
     app.include_router(concurrency.router)
     app.include_router(tags.router)
     app.include_router(event_invoke_config.router)

@@ -9,6 +9,7 @@ from typing import Any
 
 from .arns import LATEST, function_arn, pool_key
 from .container_images import ImageSettings, ResolvedImage
+from .layers import FunctionLayer
 from .log_names import log_group_name
 
 DEFAULT_ROLE = "arn:aws:iam::000000000000:role/lambda-role"
@@ -50,6 +51,8 @@ class FunctionConfig:
     revision_id: str = field(default_factory=new_revision_id)
     # $LATEST, or the number of a published version: an immutable snapshot of the function.
     version: str = LATEST
+    # Its layers, in order (extracted into /opt, later ones winning).
+    layers: tuple[FunctionLayer, ...] = ()
 
     def updated(self, **changes: Any) -> FunctionConfig:
         """A copy with changes, a new revision and a new LastModified."""
@@ -93,6 +96,7 @@ class FunctionConfig:
                 **data,
                 "architectures": tuple(data.get("architectures", ("x86_64",))),
                 "image": ResolvedImage.from_json(image) if image else None,
+                "layers": tuple(FunctionLayer(**layer) for layer in data.get("layers", ())),
                 "image_settings": ImageSettings(
                     tuple(settings["EntryPoint"]) if "EntryPoint" in settings else None,
                     tuple(settings["Command"]) if "Command" in settings else None,
@@ -143,6 +147,8 @@ class FunctionConfig:
             rendered["LastUpdateStatusReasonCode"] = "Creating"
         if self.environment:
             rendered["Environment"] = {"Variables": dict(self.environment)}
+        if self.layers:
+            rendered["Layers"] = [layer.render() for layer in self.layers]
         if self.is_image:
             # An image function has neither (AWS leaves both keys out), and says how its
             # image's settings are replaced.

@@ -23,11 +23,13 @@ from .container_images import (
     describe_missing_command,
     runtime_command,
 )
+from .drivers.base import FunctionFiles
 from .errors import LambdaError, LambdaErrorCode, invalid_parameter, not_found
 from .errors import validation as constraint_failure
 from .event_config import event_config_setting
 from .function_config import FunctionConfig
 from .instance import StopReason
+from .layer_service import LayerService
 from .limits import validate_tags
 from .pool import Pool
 from .registry import FunctionExists, FunctionMissing, Registry, RevisionChanged
@@ -62,8 +64,10 @@ class FunctionService:
         settings: Settings,
         available_runtimes: Callable[[], list[str]],
         images: ImageSource,
+        layers: LayerService,
     ) -> None:
         self._registry = registry
+        self._layers = layers
         self._images = images
         self._code = code_store
         self._pool = pool
@@ -244,6 +248,8 @@ class FunctionService:
             uri = validation.image_uri(body.get("Code"))
         else:
             zip_bytes = validation.zip_file(body.get("Code"))
+            if body.get("Layers"):
+                fields["layers"] = await self._layers.for_function(body["Layers"])
         if self._registry.get(name) is not None:
             raise LambdaError(LambdaErrorCode.RESOURCE_CONFLICT, f"Function already exist: {name}")
         if package == "Image":
@@ -260,6 +266,7 @@ class FunctionService:
                 raise
         else:
             code = await self._store_code(zip_bytes)
+            await self._layers.check_size(code.sha256_hex, fields.get("layers", ()))
             config = FunctionConfig(
                 name=name,
                 code_sha256_hex=code.sha256_hex,
@@ -342,6 +349,7 @@ class FunctionService:
         validation.architectures(body.get("Architectures"))
         publish = validation.publish_flag(body)
         code = await self._store_code(zip_bytes)
+        await self._layers.check_size(code.sha256_hex, config.layers)
         if body.get("DryRun"):
             return config
         new = config.updated(
@@ -373,6 +381,9 @@ class FunctionService:
             body, self._available_runtimes(), creating=False, package=config.package_type
         )
         self._check_revision(config, body)
+        if "Layers" in body and not config.is_image:  # (an image's are refused above)
+            fields["layers"] = await self._layers.for_function(body["Layers"] or [])
+            await self._layers.check_size(config.code_sha256_hex, fields["layers"])
         new = config.updated(**fields)
         _require_command(new)
         return self._replace(config, new, "configuration update")
@@ -454,9 +465,16 @@ class FunctionService:
     def tags(self, arn: str) -> dict[str, str]:
         return dict(self._tagged(arn).tags)
 
+    def files_for(self, config: FunctionConfig) -> FunctionFiles:
+        """A zip function's code and merged layers on this host (unpacked again if wiped)."""
+        return FunctionFiles(
+            self._code.get(config.code_sha256_hex).path, self._layers.opt_path(config.layers)
+        )
+
     def collect_unused_code(self) -> int:
         """Remove stored code no function refers to. Run while no instance uses old code."""
-        unused = self._code.known() - self._registry.code_in_use()
+        unused = self._code.known() - self._registry.code_in_use() - self._layers.code_in_use()
+        self._layers.collect_unused(self._registry.every_config())
         for sha in unused:
             self._code.remove(sha)
         return len(unused)

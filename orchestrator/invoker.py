@@ -261,7 +261,7 @@ class Invoker:
             await self._release_slot(config.name)
 
     def code_path_for(self, config: FunctionConfig) -> CodePath:
-        return lambda: self._code.get(config.code_sha256_hex).path
+        return lambda: self._functions.files_for(config)
 
     async def _instance_died(
         self, lease: Lease, request_id: str, trace_id: str, detail: str

@@ -18,7 +18,6 @@ import random
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 from . import policy
@@ -26,6 +25,7 @@ from .agent_client import AgentClient, AgentUnreachable
 from .drivers.base import (
     ApiAccess,
     Driver,
+    FunctionFiles,
     InstanceHandle,
     InstanceSpec,
     StartFailed,
@@ -44,7 +44,8 @@ from .validation import TIMEOUT_RANGE
 
 log = logging.getLogger(__name__)
 
-CodePath = Callable[[], Path]
+# A function's files on this host, asked for only on a cold start.
+CodePath = Callable[[], FunctionFiles]
 
 
 class Lease:
@@ -230,12 +231,14 @@ class Pool:
     def _spec(
         self, instance: Instance, config: FunctionConfig, code_path: CodePath
     ) -> InstanceSpec:
+        files = None if config.is_image else code_path()
         return InstanceSpec(
             instance_id=instance.id,
             server_id=self._server_id,
             config=config,
             runtime=None if config.is_image else runtime_spec(config.runtime),
-            code_path=None if config.is_image else code_path(),
+            code_path=None if files is None else files.code,
+            layers_path=None if files is None else files.layers,
             region=self._settings.region,
             init_timeout_s=self._settings.init_timeout_s,
             initialization_type="provisioned-concurrency" if instance.provisioned else "on-demand",

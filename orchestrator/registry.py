@@ -113,8 +113,12 @@ class Registry:
         return [self._functions[name] for name in self.names()]
 
     def code_in_use(self) -> set[str]:
-        """The code of every function and of every published version."""
-        return {config.code_sha256_hex for config in self.every_config()}
+        """The code of every function and of every published version, and of their layers."""
+        return {
+            sha
+            for config in self.every_config()
+            for sha in (config.code_sha256_hex, *(layer.code_sha256_hex for layer in config.layers))
+        }
 
     def every_config(self) -> list[FunctionConfig]:
         """Every function's $LATEST and every published version."""

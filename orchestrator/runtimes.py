@@ -36,9 +36,21 @@ class RuntimeSpec:
     # dir, or absolute) that must exist, e.g. the compiled Java client.
     host_binary: str | None = None
     process_requires: tuple[str, ...] = ()
+    # Where the language looks for libraries, as Lambda sets it: (variable, value) with
+    # `{task_root}`, `{runtime_dir}` and `{opt}` (the layers' root) filled in by the driver.
+    search_paths: tuple[tuple[str, str], ...] = ()
 
-    def resolve_command(self, task_root: str, runtime_dir: str) -> list[str]:
-        return [part.format(task_root=task_root, runtime_dir=runtime_dir) for part in self.command]
+    def resolve_command(self, task_root: str, runtime_dir: str, opt: str = "/opt") -> list[str]:
+        return [
+            part.format(task_root=task_root, runtime_dir=runtime_dir, opt=opt)
+            for part in self.command
+        ]
+
+    def search_environment(self, task_root: str, runtime_dir: str, opt: str) -> dict[str, str]:
+        return {
+            name: value.format(task_root=task_root, runtime_dir=runtime_dir, opt=opt)
+            for name, value in self.search_paths
+        }
 
 
 _PROVIDED_FORMAT = "free-form; passed to your bootstrap as _HANDLER"
@@ -57,6 +69,13 @@ RUNTIMES: dict[str, RuntimeSpec] = {
             command=("python3", "-m", "lambkin_runtime"),
             client_dir="python",
             python_path=True,
+            # Layers come before the runtime's own boto3, as on Lambda.
+            search_paths=(
+                (
+                    "PYTHONPATH",
+                    "{opt}/python/lib/python3.11/site-packages:{opt}/python:{runtime_dir}",
+                ),
+            ),
             handler_format="module.function (also dir/module.function)",
             handler_example="app.handler",
             version_command=("python3", "--version"),
@@ -68,6 +87,13 @@ RUNTIMES: dict[str, RuntimeSpec] = {
             identifier="nodejs18.x",
             image="lambkin/nodejs18.x",
             command=("node", "{runtime_dir}/lambkin_runtime_node/index.mjs"),
+            search_paths=(
+                (
+                    "NODE_PATH",
+                    "{opt}/nodejs/node18/node_modules:{opt}/nodejs/node_modules:"
+                    "{runtime_dir}/node_modules:{runtime_dir}:{task_root}",
+                ),
+            ),
             client_dir="nodejs",
             handler_format="file.export (also dir/file.a.b); .js/.cjs CommonJS, .mjs ES module",
             handler_example="index.handler",
@@ -78,6 +104,10 @@ RUNTIMES: dict[str, RuntimeSpec] = {
             identifier="ruby3.1",
             image="lambkin/ruby3.1",
             command=("ruby", "{runtime_dir}/lambkin_runtime_ruby/runtime.rb"),
+            search_paths=(
+                ("GEM_PATH", "{task_root}/vendor/bundle/ruby/3.1.0:{opt}/ruby/gems/3.1.0"),
+                ("RUBYLIB", "{task_root}:{runtime_dir}/lib:{opt}/ruby/lib"),
+            ),
             client_dir="ruby",
             handler_format="file.method or file.Module::Class.method",
             handler_example="function.handler",
@@ -91,6 +121,8 @@ RUNTIMES: dict[str, RuntimeSpec] = {
                 "java",
                 "-XX:+TieredCompilation",
                 "-XX:TieredStopAtLevel=1",
+                # Where the client finds the layers' jars ({opt}/java/lib), as Lambda's does.
+                "-Dlambkin.opt={opt}",
                 "-cp",
                 JAVA_CLASSPATH,
                 "dev.lambkin.runtime.Main",

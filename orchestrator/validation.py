@@ -262,7 +262,6 @@ UNHONOURED = {
     "DeadLetterConfig": "failed events stay in the built-in dead-letter store (lambkin dlq), "
     "or give an event invoke config an OnFailure destination",
     "KMSKeyArn": "there is no KMS here to encrypt the environment with",
-    "Layers": "layers are not supported yet: put their contents in the function's zip",
     "FileSystemConfigs": "there is no EFS here: use /tmp or a service the function calls",
     "CodeSigningConfigArn": "code signing is not supported",
     "SnapStart": "there are no snapshots; cold starts from vacant instances take about 60 ms",

@@ -134,7 +134,7 @@ class Gate:
         )
 
     def authorize(self, principal: Principal, call: Call) -> None:
-        if not allows(principal.permissions, call.action.kind, call.function):
+        if not allows(principal.permissions, call.action.kind, call.named):
             raise AuthFailure(
                 AuthErrorCode.ACCESS_DENIED,
                 f"User: {principal.arn} is not authorized to perform: {call.action.name} "

@@ -15,6 +15,7 @@ from ..errors import LambdaError, LambdaErrorCode
 from ..event_queue import EventQueue
 from ..functions import FunctionService
 from ..invoker import Invoker
+from ..layer_service import LayerService
 from ..observability import Observability
 from ..pool import Pool
 from ..registry import Registry
@@ -36,6 +37,7 @@ class Services:
     dispatcher: Dispatcher
     observability: Observability
     aliases: AliasService
+    layers: LayerService
 
 
 async def services(request: Request) -> Services:

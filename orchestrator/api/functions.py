@@ -123,8 +123,10 @@ async def get_account_settings(svc: Services = Depends(services)) -> JSONRespons
 
 @router.get("/lambkin/code/{sha}.zip", name="download_code")
 async def download_code(sha: str, svc: Services = Depends(services)) -> FileResponse:
-    """Where GetFunction's Code.Location points: the stored zip."""
+    """Where GetFunction's Code.Location (and a layer version's Content.Location) points: the
+    stored zip, while a function, a version or a layer version holds it."""
     path = svc.settings.code_dir / "zips" / f"{sha}.zip"
-    if sha not in svc.registry.code_in_use() or not path.is_file():  # (an image has no zip)
+    in_use = svc.registry.code_in_use() | svc.layers.code_in_use()
+    if sha not in in_use or not path.is_file():  # (an image has no zip)
         raise not_found(f"No stored code with SHA-256 {sha}")
     return FileResponse(path, media_type="application/zip")

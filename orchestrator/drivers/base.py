@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import abc
 import json
+import os
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -87,6 +88,15 @@ class ApiAccess:
 
 
 @dataclass(frozen=True)
+class FunctionFiles:
+    """A zip function's files on the host: its unpacked code (/var/task) and its merged layers
+    (/opt; None when it has none)."""
+
+    code: Path
+    layers: Path | None = None
+
+
+@dataclass(frozen=True)
 class InstanceSpec:
     """Everything a driver needs to start one instance of one function revision."""
 
@@ -103,6 +113,8 @@ class InstanceSpec:
     control_token: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
     # How the function calls the platform's API, when it may (a server with credentials).
     api_access: ApiAccess | None = field(default=None, repr=False)
+    # Its layers merged (layer_assembly.py): /opt in a container. None without layers.
+    layers_path: Path | None = None
 
     @property
     def labels(self) -> dict[str, str]:
@@ -117,19 +129,38 @@ class InstanceSpec:
     def log_stream_name(self) -> str:
         return log_stream_name(self.started_on, self.config.version, self.instance_id)
 
-    def runtime_environment(self, task_root: str, runtime_dir: str, path: str) -> dict[str, str]:
-        """The runtime's whole environment, as Lambda sets it, plus the function's variables."""
+    def runtime_environment(
+        self, task_root: str, runtime_dir: str, path: str, opt: str = "/opt"
+    ) -> dict[str, str]:
+        """The runtime's whole environment, as Lambda sets it, plus the function's variables.
+        `opt` is where the layers are (/opt in a container)."""
         config = self.config
         env = {
             **self._lambda_variables(path, config.handler, task_root, runtime_dir),
             "LD_LIBRARY_PATH": "/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:"
-            f"{task_root}:{task_root}/lib:/opt/lib",
+            f"{task_root}:{task_root}/lib:{opt}/lib",
             "AWS_EXECUTION_ENV": f"AWS_Lambda_{config.runtime}",
         }
-        if self.runtime is not None and self.runtime.python_path:
-            env["PYTHONPATH"] = runtime_dir
+        if self.runtime is not None:
+            env.update(self.runtime.search_environment(task_root, runtime_dir, opt))
         env.update(config.environment)
         return env
+
+    def runtime_command(self, task_root: str, runtime_dir: str, opt: str = "/opt") -> list[str]:
+        """The runtime's command. A custom runtime's bootstrap may come from a layer: Lambda
+        runs /opt/bootstrap when the code has none."""
+        assert self.runtime is not None, "an image function runs its image's command"
+        command = self.runtime.resolve_command(task_root, runtime_dir, opt)
+        bootstrap = f"{task_root}/bootstrap"
+        if (
+            command == [bootstrap]
+            and self.code_path is not None
+            and self.layers_path is not None
+            and not os.path.lexists(self.code_path / "bootstrap")
+            and os.path.lexists(self.layers_path / "bootstrap")
+        ):
+            return [f"{opt}/bootstrap"]
+        return command
 
     def image_launch(self, path: str) -> tuple[ResolvedImage, list[str], dict[str, str], str]:
         """An image function's instance: (image, command, environment, working directory).

@@ -65,7 +65,7 @@ from .base import (
     specialisation,
 )
 from .docker_images import release, resolve
-from .docker_launch import RUNTIME_API_ADDR, TASK_ROOT, container_launch
+from .docker_launch import OPT_ROOT, RUNTIME_API_ADDR, TASK_ROOT, container_launch
 from .host_firewall import EVERY_PORT, FirewallError, HostFirewall
 
 log = logging.getLogger(__name__)
@@ -247,6 +247,8 @@ class DockerDriver(Driver):
         volumes = {self._agent: {"bind": AGENT_PATH, "mode": "ro"}}
         if spec.code_path is not None:
             volumes[str(spec.code_path)] = {"bind": TASK_ROOT, "mode": "ro"}
+        if spec.layers_path is not None:
+            volumes[str(spec.layers_path)] = {"bind": OPT_ROOT, "mode": "ro"}
         log_path = "/dev/null"
         if self.log_files is not None:
             log_file = self.log_files.create(
@@ -357,6 +359,9 @@ class DockerDriver(Driver):
     def _task_dir(self, instance_id: str) -> Path:
         return self._tasks_dir / instance_id
 
+    def _opt_dir(self, instance_id: str) -> Path:
+        return self._tasks_dir / f"{instance_id}.opt"
+
     async def start_vacant(self, spec: VacantSpec) -> InstanceHandle:
         return await asyncio.to_thread(self._start_vacant, spec)
 
@@ -365,11 +370,13 @@ class DockerDriver(Driver):
         empty directory of its own: specialising fills the directory (the bind shows what is in
         it), so the code arrives without a new mount and the function still cannot write it."""
         runtime = RUNTIMES[spec.shape.runtime]
-        task_dir = self._task_dir(spec.instance_id)
+        task_dir, opt_dir = self._task_dir(spec.instance_id), self._opt_dir(spec.instance_id)
         task_dir.mkdir(mode=0o755)
+        opt_dir.mkdir(mode=0o755)
         volumes = {
             self._agent: {"bind": AGENT_PATH, "mode": "ro"},
             str(task_dir): {"bind": TASK_ROOT, "mode": "ro"},
+            str(opt_dir): {"bind": OPT_ROOT, "mode": "ro"},  # the layers, if it gets any
         }
         log_path = "/dev/null"
         try:
@@ -393,6 +400,7 @@ class DockerDriver(Driver):
         except BaseException:
             self._finish_log(spec.instance_id)
             shutil.rmtree(task_dir, ignore_errors=True)
+            shutil.rmtree(opt_dir, ignore_errors=True)
             raise
         return InstanceHandle(
             spec.instance_id, address, AGENT_CONTROL_PORT, container_id, spec.control_token
@@ -418,6 +426,8 @@ class DockerDriver(Driver):
         if started_from != current:
             raise VacancyUnusable(f"{spec.runtime.image} was rebuilt since the vacancy started")
         _link_tree(spec.code_path, self._task_dir(handle.instance_id))
+        if spec.layers_path is not None:
+            _link_tree(spec.layers_path, self._opt_dir(handle.instance_id))
         launch = container_launch(spec)
         if self.log_files is not None:
             self.log_files.claim(spec.config.name, spec.log_stream_name, spec.instance_id)
@@ -433,6 +443,7 @@ class DockerDriver(Driver):
             self._finish_log(handle.instance_id)
             self._vacant_images.pop(handle.instance_id, None)
             shutil.rmtree(self._task_dir(handle.instance_id), ignore_errors=True)
+            shutil.rmtree(self._opt_dir(handle.instance_id), ignore_errors=True)
         # else another stop is removing it, and finishes the log once the container is gone
 
     def _remove(self, container_id: str) -> bool:

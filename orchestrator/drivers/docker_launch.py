@@ -44,8 +44,8 @@ def container_launch(spec: InstanceSpec) -> Launch:
         )
         return Launch(image.image_id, command, env, cwd, missing, image.env, image.volumes)
     runtime = spec.runtime
-    command = runtime.resolve_command(TASK_ROOT, RUNTIME_DIR)
-    env = spec.runtime_environment(TASK_ROOT, RUNTIME_DIR, LAMBDA_PATH)
+    command = spec.runtime_command(TASK_ROOT, RUNTIME_DIR, OPT_ROOT)
+    env = spec.runtime_environment(TASK_ROOT, RUNTIME_DIR, LAMBDA_PATH, OPT_ROOT)
     missing = (
         f"runtime image {runtime.image} is missing: build it with `make images` "
         "(or `lambkin images build`)"

@@ -151,12 +151,19 @@ class ProcessDriver(Driver):
         (workdir / "tmp").mkdir(parents=True, exist_ok=True)
         task_root = str(spec.code_path)
         runtime_dir = str(self._settings.runtime_images_dir / (spec.runtime.client_dir or ""))
-        command = spec.runtime.resolve_command(task_root, runtime_dir)
+        # No mount namespace here: the runtimes' search paths point into the merged layers
+        # where they are on this host (an empty directory of the instance's without layers, so
+        # the host's own /opt never leaks in). Code naming /opt literally needs docker.
+        if spec.layers_path is not None:
+            opt = str(spec.layers_path)
+        else:
+            opt = str(workdir / "opt")
+            (workdir / "opt").mkdir(exist_ok=True)
+        command = spec.runtime_command(task_root, runtime_dir, opt)
         if command[0] == "python3":
             command[0] = sys.executable
-        runtime_env = spec.runtime_environment(
-            task_root, runtime_dir, os.environ.get("PATH", "/usr/bin:/bin")
-        )
+        path = f"{os.environ.get('PATH', '/usr/bin:/bin')}:{opt}/bin"
+        runtime_env = spec.runtime_environment(task_root, runtime_dir, path, opt)
         runtime_env["TMPDIR"] = str(workdir / "tmp")
         return command, runtime_env
 

@@ -201,13 +201,13 @@ def test_an_event_for_a_version_runs_that_version(server: Server) -> None:
 def test_parameters_it_cannot_honour_are_refused_not_dropped(server: Server) -> None:
     lam = server.client()
     name = f"ver-{uuid.uuid4().hex[:8]}"
-    layer = "arn:aws:lambda:us-east-1:000000000000:layer:deps:1"
     status, error, message = refusal(
         lam.create_function, FunctionName=name, Runtime="python3.11", Role=ROLE,
-        Handler="app.handler", Code={"ZipFile": code("x")}, Layers=[layer],
+        Handler="app.handler", Code={"ZipFile": code("x")},
+        VpcConfig={"SubnetIds": ["subnet-0a1b2c3d"]},
     )  # fmt: skip
     assert (status, error) == (400, "InvalidParameterValueException")
-    assert message.startswith("Layers is not supported by this server:")
+    assert message.startswith("VpcConfig is not supported by this server:")
     assert refusal(lam.get_function, FunctionName=name)[1] == "ResourceNotFoundException"
     # What deployment tools send for "none" passes.
     lam.create_function(

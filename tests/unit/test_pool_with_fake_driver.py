@@ -12,6 +12,7 @@ import pytest
 from orchestrator.drivers.base import (
     Driver,
     ExitListener,
+    FunctionFiles,
     InstanceHandle,
     InstanceSpec,
     OwnedInstance,
@@ -97,8 +98,8 @@ def setup() -> tuple[Pool, FakeDriver, Clock]:
     return pool, driver, clock
 
 
-def code() -> Path:
-    return Path("/nonexistent")
+def code() -> FunctionFiles:
+    return FunctionFiles(Path("/nonexistent"))
 
 
 _leases: dict[Instance, contextlib.AbstractAsyncContextManager[Lease]] = {}

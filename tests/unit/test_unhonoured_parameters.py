@@ -35,7 +35,6 @@ def test_empty_values_mean_none(body: dict[str, Any]) -> None:
         ("VpcConfig", {"SubnetIds": ["subnet-1"], "SecurityGroupIds": ["sg-1"]}),
         ("DeadLetterConfig", {"TargetArn": "arn:aws:sqs:us-east-1:000000000000:dlq"}),
         ("SnapStart", {"ApplyOn": "PublishedVersions"}),
-        ("Layers", ["arn:aws:lambda:us-east-1:000000000000:layer:x:1"]),
         ("KMSKeyArn", "arn:aws:kms:us-east-1:000000000000:key/1"),
         (
             "FileSystemConfigs",

@@ -70,18 +70,24 @@ final class Handler {
         return new Handler(target, method, mapper);
     }
 
+    /** The function's classes and jars, then its layers' jars (/opt/java/lib), as on Lambda. */
     private static ClassLoader taskLoader(String taskRoot) throws Exception {
         List<URL> urls = new ArrayList<>();
         File root = new File(taskRoot);
         urls.add(root.toURI().toURL());
-        File[] jars = new File(root, "lib").listFiles((dir, name) -> name.endsWith(".jar"));
+        addJars(urls, new File(root, "lib"));
+        addJars(urls, new File(new File(System.getProperty("lambkin.opt", "/opt"), "java"), "lib"));
+        return new URLClassLoader(urls.toArray(new URL[0]), Handler.class.getClassLoader());
+    }
+
+    private static void addJars(List<URL> urls, File dir) throws Exception {
+        File[] jars = dir.listFiles((parent, name) -> name.endsWith(".jar"));
         if (jars != null) {
             Arrays.sort(jars);
             for (File jar : jars) {
                 urls.add(jar.toURI().toURL());
             }
         }
-        return new URLClassLoader(urls.toArray(new URL[0]), Handler.class.getClassLoader());
     }
 
     /** handleRequest of RequestHandler / RequestStreamHandler, the concrete (non-bridge) one. */
