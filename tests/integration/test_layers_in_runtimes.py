@@ -238,7 +238,7 @@ def ready_python_vacancy(server: Server, timeout_s: float = 30) -> str:
     while True:
         with urllib.request.urlopen(f"{server.endpoint}/lambkin/vacancies", timeout=5) as answer:
             shapes = json.loads(answer.read())["Shapes"]
-        ready = [
+        ready: list[str] = [
             vacancy["InstanceId"]
             for shape in shapes
             if shape["Runtime"] == "python3.11" and shape["MemorySize"] == 128
