@@ -10,9 +10,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import shutil
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -373,3 +375,75 @@ def test_layers_that_cannot_be_combined_are_refused(server: Server) -> None:
     # The other order is fine: the later layer's directory replaces the earlier link.
     ordered = lam.update_function_configuration(FunctionName=function, Layers=[up, through])
     assert [layer["Arn"] for layer in ordered["Layers"]] == [up, through]
+
+
+def test_code_and_layers_together_within_lambdas_unzipped_limit(server: Server) -> None:
+    """262,144,000 bytes unzipped for code and layers together (each alone is within it);
+    zeros compress, so the zips stay small."""
+    lam = server.client()
+    mb = 1024 * 1024
+    big = [
+        lam.publish_layer_version(
+            LayerName=new_name(), Content={"ZipFile": make_zip({f"blob{i}": bytes(100 * mb)})}
+        )
+        for i in range(2)
+    ]
+    code = make_zip({"app.py": "def handler(e, c):\n    return 1\n", "pad": bytes(70 * mb)})
+    name = new_name("fn")
+    status, error, message = refusal(
+        lam.create_function, FunctionName=name, Runtime="python3.11", Role=ROLE,
+        Handler="app.handler", Code={"ZipFile": code},
+        Layers=[b["LayerVersionArn"] for b in big],
+    )  # fmt: skip
+    total = 270 * mb + len("def handler(e, c):\n    return 1\n")
+    assert (status, error, message) == (
+        400, "InvalidParameterValueException",
+        "Function code combined with layers exceeds the maximum allowed size of 262144000 "
+        f"bytes. The actual size is {total} bytes.",
+    )  # fmt: skip
+    assert refusal(lam.get_function, FunctionName=name)[1] == "ResourceNotFoundException"
+    # One of them fits.
+    created = lam.create_function(
+        FunctionName=name, Runtime="python3.11", Role=ROLE, Handler="app.handler",
+        Code={"ZipFile": code}, Layers=[big[0]["LayerVersionArn"]],
+    )  # fmt: skip
+    assert len(created["Layers"]) == 1
+
+
+def test_a_deleted_layer_version_lives_on_in_its_functions_across_a_restart(
+    tmp_path: Path,
+) -> None:
+    """Start-up removes stored code nothing holds: a deleted layer version's content stays
+    while a function holds it, and goes with the last one."""
+    data = tmp_path / "data"
+    srv = start_server("process", data)
+    try:
+        lam = srv.client()
+        zipped = make_zip({"python/greeting.py": "WORD = 'kept'\n"})
+        layer = lam.publish_layer_version(LayerName=new_name(), Content={"ZipFile": zipped})
+        app = "import greeting\ndef handler(e, c):\n    return greeting.WORD\n"
+        name = new_name("fn")
+        lam.create_function(
+            FunctionName=name, Runtime="python3.11", Role=ROLE, Handler="app.handler",
+            Code={"ZipFile": make_zip({"app.py": app})}, Layers=[layer["LayerVersionArn"]],
+        )  # fmt: skip
+        lam.delete_layer_version(LayerName=layer["LayerArn"], VersionNumber=1)
+    finally:
+        assert srv.stop() == 0, srv.log()
+    zip_name = f"{hashlib.sha256(zipped).hexdigest()}.zip"
+    stored = data / "code" / "zips" / zip_name
+    shutil.rmtree(data / "code" / "opt")  # a lost /opt is rebuilt from the stored layers
+    srv = start_server("process", data)
+    try:
+        lam = srv.client()
+        assert stored.is_file()
+        assert json.loads(lam.invoke(FunctionName=name)["Payload"].read()) == "kept"
+        lam.delete_function(FunctionName=name)
+    finally:
+        assert srv.stop() == 0, srv.log()
+    srv = start_server("process", data)
+    try:
+        assert not stored.exists()
+        assert list((data / "code" / "opt").iterdir()) == []
+    finally:
+        assert srv.stop() == 0, srv.log()
