@@ -2,7 +2,8 @@
 decision `allows(permissions, kind, function)`.
 
 A permission is one of `admin` (everything), `read` (every read-only action, on every function),
-`deploy:<pattern>` (create, update, configure, delete the functions whose names match) or
+`deploy:<pattern>` (create, update, configure, delete the functions whose names match, and
+publish and delete the layers whose names match) or
 `invoke:<pattern>` (invoke them, replay their failed events). Patterns are function-name globs
 (fnmatch, case-sensitive: `orders-*`, `report-?`, `*`).
 """

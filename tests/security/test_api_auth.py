@@ -486,3 +486,25 @@ def test_the_lambkin_cli_signs_with_the_keys_the_aws_tools_find(guarded: Server)
     unsigned = lambkin_cli(guarded, None, "invoke", name)
     assert unsigned.returncode == 1
     assert "MissingAuthenticationTokenException: Missing Authentication Token" in unsigned.stderr
+
+
+def test_layers_follow_the_deploy_patterns_of_their_names(guarded: Server) -> None:
+    """`deploy:orders-*` publishes and deletes the `orders-*` layers and no other; reading them
+    is `read`'s; only admin touches the rest."""
+    layer_zip = make_zip({"python/lib.py": "X = 1\n"})
+    ci, auditor = client(guarded, CI), client(guarded, AUDITOR)
+    name = f"orders-libs-{uuid.uuid4().hex[:6]}"
+    published = ci.publish_layer_version(LayerName=name, Content={"ZipFile": layer_zip})
+    assert published["Version"] == 1
+    other = f"billing-libs-{uuid.uuid4().hex[:6]}"
+    error = refused(ci.publish_layer_version, LayerName=other, Content={"ZipFile": layer_zip})
+    assert error["Error"]["Code"] == "AccessDeniedException"
+    assert error["Error"]["Message"] == denial(
+        CI, "lambda:PublishLayerVersion", f"arn:aws:lambda:us-east-1:000000000000:layer:{other}"
+    )
+    assert auditor.get_layer_version(LayerName=name, VersionNumber=1)["Version"] == 1
+    assert name in {layer["LayerName"] for layer in auditor.list_layers()["Layers"]}
+    error = refused(auditor.delete_layer_version, LayerName=name, VersionNumber=1)
+    assert error["Error"]["Code"] == "AccessDeniedException"
+    ci.delete_layer_version(LayerName=name, VersionNumber=1)
+    assert auditor.list_layer_versions(LayerName=name)["LayerVersions"] == []

@@ -336,3 +336,42 @@ def test_every_route_of_the_app_has_its_row(tmp_path: Path) -> None:
             continue
         call = resolve_rest(method, _example(path), None)
         assert call.action.kind is not ActionKind.ADMIN, f"{method} {path} has no row in actions.py"
+
+
+LAYER_ARN = "arn:aws:lambda:us-east-1:000000000000:layer:orders-libs"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "action", "kind", "layer"),
+    [
+        ("POST", "/2018-10-31/layers/orders-libs/versions", "PublishLayerVersion", "deploy",
+         "orders-libs"),
+        ("POST", f"/2018-10-31/layers/{LAYER_ARN}/versions", "PublishLayerVersion", "deploy",
+         "orders-libs"),
+        ("GET", "/2018-10-31/layers/orders-libs/versions", "ListLayerVersions", "read",
+         "orders-libs"),
+        ("GET", "/2018-10-31/layers/orders-libs/versions/3", "GetLayerVersion", "read",
+         "orders-libs"),
+        ("DELETE", "/2018-10-31/layers/orders-libs/versions/3", "DeleteLayerVersion", "deploy",
+         "orders-libs"),
+        ("POST", "/2018-10-31/layers/orders-libs/versions/3/policy", "AddLayerVersionPermission",
+         "deploy", "orders-libs"),
+        ("GET", "/2018-10-31/layers/orders-libs/versions/3/policy", "GetLayerVersionPolicy",
+         "read", "orders-libs"),
+        ("DELETE", "/2018-10-31/layers/orders-libs/versions/3/policy/s1",
+         "RemoveLayerVersionPermission", "deploy", "orders-libs"),
+        ("GET", "/2018-10-31/layers", "ListLayers", "read", None),
+        ("POST", "/2018-10-31/layers/bad name/versions", "PublishLayerVersion", "deploy", None),
+    ],
+)  # fmt: skip
+def test_layer_routes_name_their_layer(
+    method: str, path: str, action: str, kind: str, layer: str | None
+) -> None:
+    call = resolve_rest(method, path, None)
+    assert (call.action.name, call.action.kind.value, call.function, call.layer) == (
+        f"lambda:{action}", kind, None, layer,
+    )  # fmt: skip
+    # A deploy pattern matches layer names too; the resource is the layer's ARN.
+    assert call.named == layer
+    if layer is not None:
+        assert call.resource("us-east-1", "000000000000") == LAYER_ARN
