@@ -104,21 +104,29 @@ class FunctionService:
     def require(self, ref: FunctionRef, draw: float | None = None) -> FunctionConfig:
         """The function, or the version of it, a reference names (Registry.resolve), or AWS's
         ResourceNotFoundException."""
+        self.require_region(ref)
         config = self._registry.resolve(ref.name, ref.qualifier, draw)
         if config is not None:
             return config
-        qualifier = ref.qualifier
-        if qualifier is not None and is_alias_name(qualifier) and self._registry.get(ref.name):
-            raise not_found(f"Cannot find alias arn: {self.arn(ref.name, qualifier)}")
-        raise not_found(f"Function not found: {self.arn(ref.name, qualifier)}")
+        raise not_found(f"Function not found: {self.arn(ref.name, ref.qualifier)}")
+
+    def require_region(self, ref: FunctionRef) -> None:
+        """An ARN of another region names no function here, as AWS answers it."""
+        if ref.region is not None and ref.region != self._settings.region:
+            raise not_found(
+                f"Functions from '{ref.region}' are not reachable in this region "
+                f"('{self._settings.region}')"
+            )
 
     def qualifier_deleted(self, name: str, qualifier: str) -> None:
         for hook in self.qualifier_deleted_hooks:
             hook(name, qualifier)
 
     def require_for_invoke(self, ref: FunctionRef) -> FunctionConfig:
-        """What one invocation runs: through an alias, the version its weights pick."""
-        return self.require(ref, self._rng.random())
+        """What one invocation runs: through an alias, the version its weights pick. AWS names
+        the version an unqualified invocation asked for ($LATEST) when it finds nothing."""
+        qualified = ref if ref.qualifier else dataclasses.replace(ref, qualifier=LATEST)
+        return self.require(qualified, self._rng.random())
 
     def require_unqualified(self, ref: FunctionRef, what: str) -> FunctionConfig:
         """$LATEST itself, for what only the function has (its code, configuration, tags)."""
@@ -232,7 +240,9 @@ class FunctionService:
             raise LambdaError(
                 LambdaErrorCode.INVALID_REQUEST_CONTENT, "The request body must be a JSON object."
             )
-        name = validation.function_name(body.get("FunctionName"))
+        ref = validation.function_name(body.get("FunctionName"))
+        self.require_region(ref)
+        name = ref.name
         publish = validation.publish_flag(body)
         package = validation.package_type(body)
         fields = validation.configuration(
@@ -384,6 +394,7 @@ class FunctionService:
             )
         if ref.qualifier is not None and is_alias_name(ref.qualifier):
             raise invalid_parameter("Deletion of aliases is not currently supported.")
+        self.require(FunctionRef(ref.name, region=ref.region))  # AWS names the function only
         config = self.require(ref)
         if config.is_published:  # that version alone, unless an alias sends invocations to it
             users = [
