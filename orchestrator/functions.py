@@ -23,7 +23,7 @@ from .container_images import (
     describe_missing_command,
     runtime_command,
 )
-from .errors import LambdaError, LambdaErrorCode, invalid_parameter, not_found
+from .errors import LambdaError, LambdaErrorCode, constraint, invalid_parameter, not_found
 from .errors import validation as constraint_failure
 from .event_config import event_config_setting
 from .function_config import FunctionConfig
@@ -249,6 +249,7 @@ class FunctionService:
             body, self._available_runtimes(), creating=True, package=package
         )
         tags = validation.tags(body.get("Tags"))
+        validation.tag_count(tags)
         validate_tags(tags)
         if package == "Image":
             uri = validation.image_uri(body.get("Code"))
@@ -436,7 +437,7 @@ class FunctionService:
 
     def _tagged(self, arn: str) -> FunctionConfig:
         """Tags belong to the function: AWS refuses them on a version's or an alias's ARN."""
-        ref = parse_function_ref(arn)
+        ref = parse_function_ref(validation.tagged_resource(arn))
         if ref.qualifier is not None:
             raise invalid_parameter(
                 "Tags on function aliases and versions are not supported. Please specify a "
@@ -448,7 +449,10 @@ class FunctionService:
         config = self._tagged(arn)
         if not isinstance(body, dict) or not isinstance(body.get("Tags"), dict):
             raise invalid_parameter('Tags is required: {"Tags": {"key": "value"}}.')
+        if not body["Tags"]:  # AWS's words for an empty Tags
+            raise invalid_parameter("An error occurred and the request cannot be processed.")
         tags = {**config.tags, **validation.tags(body["Tags"])}
+        validation.tag_count(tags)
         validate_tags(tags)
         # Tags are not part of the function's revision: instances keep running.
         self._registry.replace(
@@ -457,6 +461,8 @@ class FunctionService:
 
     def untag(self, arn: str, keys: list[str]) -> None:
         config = self._tagged(arn)
+        if not keys:
+            raise constraint(None, "tagKeys", "Member must not be null")
         tags = {k: v for k, v in config.tags.items() if k not in keys}
         self._registry.replace(
             dataclasses.replace(config, tags=tags), expected_revision=config.revision_id

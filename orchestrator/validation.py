@@ -379,3 +379,33 @@ def tags(value: Any) -> dict[str, str]:
     ):
         raise invalid_parameter("Tags must be an object of string keys and string values.")
     return dict(value)
+
+
+TAGS_MAX = 50
+# The resources AWS's TagResource, UntagResource and ListTags name (its messages quote this).
+RESOURCE_PATTERN = (
+    "arn:(aws[a-zA-Z-]*):lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}:\\d{12}:"
+    "(function:[a-zA-Z0-9-_]+(:(\\$LATEST|[a-zA-Z0-9-_]+))?|layer:([a-zA-Z0-9-_]+)|"
+    "code-signing-config:csc-[a-z0-9]{17}|event-source-mapping:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-"
+    "[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|capacity-provider:[a-zA-Z0-9-_]+)"
+)
+_RESOURCE = re.compile(
+    r"arn:(?:aws[a-zA-Z-]*):lambda:(?:eusc-)?[a-z]{2}(?:(?:-gov)|(?:-iso[a-z]?))?-[a-z]+-\d:"
+    r"\d{12}:(?:function:[a-zA-Z0-9\-_]+(?::(?:\$LATEST|[a-zA-Z0-9\-_]+))?|layer:[a-zA-Z0-9\-_]+|"
+    r"code-signing-config:csc-[a-z0-9]{17}|event-source-mapping:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-"
+    r"[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|capacity-provider:[a-zA-Z0-9\-_]+)"
+)
+
+
+def tag_count(tags: dict[str, str]) -> None:
+    if len(tags) > TAGS_MAX:
+        raise invalid_parameter("Number of tags exceeds resource tag limit.")
+
+
+def tagged_resource(arn: str) -> str:
+    """The ARN of TagResource, UntagResource or ListTags, checked against AWS's pattern."""
+    if not _RESOURCE.fullmatch(arn):
+        raise constraint(
+            arn, "resource", f"Member must satisfy regular expression pattern: {RESOURCE_PATTERN}"
+        )
+    return arn
