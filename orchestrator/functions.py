@@ -290,7 +290,11 @@ class FunctionService:
             return await self.publish_version(FunctionRef(name), {})
         return config
 
-    def list_page(self, marker: str | None, max_items: str | None) -> dict[str, Any]:
+    def list_page(
+        self, marker: str | None, max_items: str | None, all_versions: bool = False
+    ) -> dict[str, Any]:
+        """A page of functions' $LATEST, by name; with `all_versions` (FunctionVersion=ALL)
+        each followed by its published versions."""
         limit = self._page_limit(max_items)
         names = self._registry.names()
         start = 0
@@ -299,9 +303,10 @@ class FunctionService:
             # created or deleted between pages.
             start = next((i for i, n in enumerate(names) if n > marker), len(names))
         page = names[start : start + limit]
-        result: dict[str, Any] = {
-            "Functions": [self.render(c) for n in page if (c := self._registry.get(n)) is not None]
-        }
+        configs = [c for n in page if (c := self._registry.get(n)) is not None]
+        if all_versions:
+            configs = [v for c in configs for v in (c, *self._registry.versions(c.name))]
+        result: dict[str, Any] = {"Functions": [self.render(c) for c in configs]}
         if start + limit < len(names):
             result["NextMarker"] = page[-1]
         return result
