@@ -41,12 +41,13 @@ class AliasService:
         return alias
 
     def _check_versions(self, config: FunctionConfig, alias: Alias) -> None:
-        for version in sorted(alias.versions()):
+        for version in [alias.function_version, *sorted(alias.weights)]:  # as AWS checks them
             if version != LATEST and self._registry.version(config.name, int(version)) is None:
                 raise not_found(f"Function not found: {self._functions.arn(config.name, version)}")
 
     def create(self, ref: FunctionRef, body: Any) -> Alias:
-        config = self._function(ref)
+        if ref.qualifier is not None:
+            raise invalid_parameter("Aliases belong to the function: name it without a qualifier.")
         body = _object(body)
         name = aliases.alias_name(body.get("Name"))
         version = aliases.function_version(body.get("FunctionVersion"))
@@ -56,6 +57,16 @@ class AliasService:
             aliases.description(body.get("Description", "")),
             aliases.routing(body.get("RoutingConfig"), version),
         )
+        try:
+            config = self._functions.require(ref)
+        except LambdaError as exc:  # AWS names the version the alias was to point to
+            if exc.code is LambdaErrorCode.RESOURCE_NOT_FOUND and exc.message.startswith(
+                "Function not found"
+            ):
+                raise not_found(
+                    f"Function not found: {self._functions.arn(ref.name, version)}"
+                ) from None
+            raise
         self._check_versions(config, alias)
         try:
             self._registry.put_alias(config.name, alias, expected_revision=None)
@@ -80,8 +91,12 @@ class AliasService:
         return found
 
     def update(self, ref: FunctionRef, name: str, body: Any) -> Alias:
-        current = self._require(ref, aliases.alias_name(name))
         config = self._function(ref)
+        name = aliases.alias_name(name)
+        found = self._registry.alias(config.name, name)
+        if found is None:
+            raise not_found(f"Alias not found: {self._functions.arn(config.name, name)}")
+        current = found
         body = _object(body)
         expected = body.get("RevisionId")
         if expected is not None and expected != current.revision_id:

@@ -14,12 +14,13 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .arns import LATEST
-from .errors import invalid_parameter, validation
+from .errors import constraint, invalid_parameter, validation
 
 # As AWS checks it (botocore's Alias shape): not all digits (that is a version), at most 128.
 _ALIAS_NAME = re.compile(r"(?!^[0-9]+$)[a-zA-Z0-9\-_]{1,128}")
 ALIAS_NAME_PATTERN = "(?!^[0-9]+$)([a-zA-Z0-9-_]+)"
 _VERSION = re.compile(r"\$LATEST|[0-9]{1,1024}")
+_WEIGHTED_VERSION = re.compile(r"[0-9]{1,1024}")
 DESCRIPTION_MAX = 256
 
 
@@ -112,20 +113,32 @@ def routing(value: Any, primary: str) -> dict[str, float]:
         )
     parsed: dict[str, float] = {}
     for version, weight in weights.items():
-        if not isinstance(version, str) or not version.isdigit():
-            raise invalid_parameter(
-                f"Invalid function version {version}. Function version {version} does not "
-                "exist, or is not a published version (weighted routing needs two of them)."
-            )
-        if isinstance(weight, bool) or not isinstance(weight, int | float) or not 0 <= weight <= 1:
+        if isinstance(weight, bool) or not isinstance(weight, int | float):
             raise validation(
                 "routingConfig.additionalVersionWeights",
                 "Member must have value between 0.0 and 1.0",
             )
+        shown = f"{{{version}={float(weight)}}}"  # as AWS shows the map
+        if not isinstance(version, str) or not _WEIGHTED_VERSION.fullmatch(version):
+            raise constraint(
+                shown,
+                "routingConfig.additionalVersionWeights",
+                "Map keys must satisfy constraint: [Member must have length less than or equal "
+                "to 1024, Member must have length greater than or equal to 1, Member must "
+                "satisfy regular expression pattern: [0-9]+]",
+            )
+        if not 0 <= weight <= 1:
+            raise constraint(
+                shown,
+                "routingConfig.additionalVersionWeights",
+                "Map value must satisfy constraint: [Member must have value less than or equal "
+                "to 1.0, Member must have value greater than or equal to 0.0, Member must not "
+                "be null]",
+            )
         if version == primary:
             raise invalid_parameter(
-                "Invalid function version: the additional version must not be the alias's "
-                f"FunctionVersion ({primary})."
+                f"Invalid function version {version}. Function version {version} is already "
+                "included in routing configuration."
             )
         if primary == LATEST:
             raise invalid_parameter(

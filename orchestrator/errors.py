@@ -68,5 +68,27 @@ def validation(field: str, message: str) -> LambdaError:
     )
 
 
+def constraint_failure(value: str | None, field: str, constraint: str) -> str:
+    """One model constraint failure, as AWS lists it: `Value 'x' at 'field' failed to ...`
+    (a missing value reads `Value null`)."""
+    shown = "null" if value is None else f"'{value}'"
+    return f"Value {shown} at '{field}' failed to satisfy constraint: {constraint}"
+
+
+def constraints_failed(
+    failures: list[str], code: LambdaErrorCode = LambdaErrorCode.VALIDATION
+) -> LambdaError:
+    """AWS's answer to model constraint failures: `1 validation error detected: <failure>`,
+    or `<n> validation errors detected: ` and the failures joined by `; `."""
+    count = len(failures)
+    noun = "error" if count == 1 else "errors"
+    return LambdaError(code, f"{count} validation {noun} detected: {'; '.join(failures)}")
+
+
+def constraint(value: str | None, field: str, constraint: str) -> LambdaError:
+    """One model constraint failure, answered as AWS answers it (ValidationException)."""
+    return constraints_failed([constraint_failure(value, field, constraint)])
+
+
 def not_found(message: str) -> LambdaError:
     return LambdaError(LambdaErrorCode.RESOURCE_NOT_FOUND, message)

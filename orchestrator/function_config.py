@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
@@ -19,6 +20,13 @@ def now_timestamp() -> str:
     """Lambda's LastModified format: 2026-11-27T13:06:32.563+0000."""
     now = datetime.now(UTC)
     return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}+0000"
+
+
+def runtime_version_arn(region: str, runtime: str) -> str:
+    """AWS's RuntimeVersionArn names the runtime version a function runs (64 hex digits). This
+    server runs one version of each runtime: its digits are the SHA-256 of the runtime's name."""
+    digest = hashlib.sha256(f"lambkin:{runtime}".encode()).hexdigest()
+    return f"arn:aws:lambda:{region}::runtime:{digest}"
 
 
 def new_revision_id() -> str:
@@ -145,6 +153,10 @@ class FunctionConfig:
             rendered["LastUpdateStatus"] = "InProgress"
             rendered["LastUpdateStatusReason"] = "The function is being created."
             rendered["LastUpdateStatusReasonCode"] = "Creating"
+        if not self.is_image:
+            rendered["RuntimeVersionConfig"] = {
+                "RuntimeVersionArn": runtime_version_arn(region, self.runtime)
+            }
         if self.environment:
             rendered["Environment"] = {"Variables": dict(self.environment)}
         if self.layers:

@@ -24,7 +24,7 @@ from .container_images import (
     runtime_command,
 )
 from .drivers.base import FunctionFiles
-from .errors import LambdaError, LambdaErrorCode, invalid_parameter, not_found
+from .errors import LambdaError, LambdaErrorCode, constraint, invalid_parameter, not_found
 from .errors import validation as constraint_failure
 from .event_config import event_config_setting
 from .function_config import FunctionConfig
@@ -108,21 +108,29 @@ class FunctionService:
     def require(self, ref: FunctionRef, draw: float | None = None) -> FunctionConfig:
         """The function, or the version of it, a reference names (Registry.resolve), or AWS's
         ResourceNotFoundException."""
+        self.require_region(ref)
         config = self._registry.resolve(ref.name, ref.qualifier, draw)
         if config is not None:
             return config
-        qualifier = ref.qualifier
-        if qualifier is not None and is_alias_name(qualifier) and self._registry.get(ref.name):
-            raise not_found(f"Cannot find alias arn: {self.arn(ref.name, qualifier)}")
-        raise not_found(f"Function not found: {self.arn(ref.name, qualifier)}")
+        raise not_found(f"Function not found: {self.arn(ref.name, ref.qualifier)}")
+
+    def require_region(self, ref: FunctionRef) -> None:
+        """An ARN of another region names no function here, as AWS answers it."""
+        if ref.region is not None and ref.region != self._settings.region:
+            raise not_found(
+                f"Functions from '{ref.region}' are not reachable in this region "
+                f"('{self._settings.region}')"
+            )
 
     def qualifier_deleted(self, name: str, qualifier: str) -> None:
         for hook in self.qualifier_deleted_hooks:
             hook(name, qualifier)
 
     def require_for_invoke(self, ref: FunctionRef) -> FunctionConfig:
-        """What one invocation runs: through an alias, the version its weights pick."""
-        return self.require(ref, self._rng.random())
+        """What one invocation runs: through an alias, the version its weights pick. AWS names
+        the version an unqualified invocation asked for ($LATEST) when it finds nothing."""
+        qualified = ref if ref.qualifier else dataclasses.replace(ref, qualifier=LATEST)
+        return self.require(qualified, self._rng.random())
 
     def require_unqualified(self, ref: FunctionRef, what: str) -> FunctionConfig:
         """$LATEST itself, for what only the function has (its code, configuration, tags)."""
@@ -236,13 +244,16 @@ class FunctionService:
             raise LambdaError(
                 LambdaErrorCode.INVALID_REQUEST_CONTENT, "The request body must be a JSON object."
             )
-        name = validation.function_name(body.get("FunctionName"))
+        ref = validation.function_name(body.get("FunctionName"))
+        self.require_region(ref)
+        name = ref.name
         publish = validation.publish_flag(body)
         package = validation.package_type(body)
         fields = validation.configuration(
             body, self._available_runtimes(), creating=True, package=package
         )
         tags = validation.tags(body.get("Tags"))
+        validation.tag_count(tags)
         validate_tags(tags)
         if package == "Image":
             uri = validation.image_uri(body.get("Code"))
@@ -286,7 +297,11 @@ class FunctionService:
             return await self.publish_version(FunctionRef(name), {})
         return config
 
-    def list_page(self, marker: str | None, max_items: str | None) -> dict[str, Any]:
+    def list_page(
+        self, marker: str | None, max_items: str | None, all_versions: bool = False
+    ) -> dict[str, Any]:
+        """A page of functions' $LATEST, by name; with `all_versions` (FunctionVersion=ALL)
+        each followed by its published versions."""
         limit = self._page_limit(max_items)
         names = self._registry.names()
         start = 0
@@ -295,9 +310,10 @@ class FunctionService:
             # created or deleted between pages.
             start = next((i for i, n in enumerate(names) if n > marker), len(names))
         page = names[start : start + limit]
-        result: dict[str, Any] = {
-            "Functions": [self.render(c) for n in page if (c := self._registry.get(n)) is not None]
-        }
+        configs = [c for n in page if (c := self._registry.get(n)) is not None]
+        if all_versions:
+            configs = [v for c in configs for v in (c, *self._registry.versions(c.name))]
+        result: dict[str, Any] = {"Functions": [self.render(c) for c in configs]}
         if start + limit < len(names):
             result["NextMarker"] = page[-1]
         return result
@@ -395,6 +411,7 @@ class FunctionService:
             )
         if ref.qualifier is not None and is_alias_name(ref.qualifier):
             raise invalid_parameter("Deletion of aliases is not currently supported.")
+        self.require(FunctionRef(ref.name, region=ref.region))  # AWS names the function only
         config = self.require(ref)
         if config.is_published:  # that version alone, unless an alias sends invocations to it
             users = [
@@ -436,7 +453,7 @@ class FunctionService:
 
     def _tagged(self, arn: str) -> FunctionConfig:
         """Tags belong to the function: AWS refuses them on a version's or an alias's ARN."""
-        ref = parse_function_ref(arn)
+        ref = parse_function_ref(validation.tagged_resource(arn))
         if ref.qualifier is not None:
             raise invalid_parameter(
                 "Tags on function aliases and versions are not supported. Please specify a "
@@ -448,7 +465,10 @@ class FunctionService:
         config = self._tagged(arn)
         if not isinstance(body, dict) or not isinstance(body.get("Tags"), dict):
             raise invalid_parameter('Tags is required: {"Tags": {"key": "value"}}.')
+        if not body["Tags"]:  # AWS's words for an empty Tags
+            raise invalid_parameter("An error occurred and the request cannot be processed.")
         tags = {**config.tags, **validation.tags(body["Tags"])}
+        validation.tag_count(tags)
         validate_tags(tags)
         # Tags are not part of the function's revision: instances keep running.
         self._registry.replace(
@@ -457,6 +477,8 @@ class FunctionService:
 
     def untag(self, arn: str, keys: list[str]) -> None:
         config = self._tagged(arn)
+        if not keys:
+            raise constraint(None, "tagKeys", "Member must not be null")
         tags = {k: v for k, v in config.tags.items() if k not in keys}
         self._registry.replace(
             dataclasses.replace(config, tags=tags), expected_revision=config.revision_id

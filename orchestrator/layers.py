@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .errors import LambdaError, LambdaErrorCode, invalid_parameter
+from .errors import LambdaError, constraint_failure, constraints_failed, invalid_parameter
 
 MAX_FUNCTION_LAYERS = 5
 LIST_PAGE_MAX = 50
@@ -79,14 +79,10 @@ def parse_version_arn(value: str) -> VersionArn | None:
 
 def constraint_failures(failures: Sequence[tuple[str, str, str]]) -> LambdaError:
     """AWS's ValidationException for model constraints: (value as AWS prints it, the member's
-    name, the constraint) each."""
-    count = len(failures)
-    noun = "error" if count == 1 else "errors"
-    details = "; ".join(
-        f"Value '{value}' at '{member}' failed to satisfy constraint: {constraint}"
-        for value, member, constraint in failures
+    name, the constraint) each, all in one answer."""
+    return constraints_failed(
+        [constraint_failure(value, member, c) for value, member, c in failures]
     )
-    return LambdaError(LambdaErrorCode.VALIDATION, f"{count} validation {noun} detected: {details}")
 
 
 def _enum(values: Iterable[str]) -> str:

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
+from .aliases import is_alias_name
 from .arns import LATEST, FunctionRef
 from .concurrency import ConcurrencyLimiter, ReservationTooLarge
-from .errors import LambdaError, LambdaErrorCode, invalid_parameter, validation
+from .errors import (
+    LambdaError,
+    LambdaErrorCode,
+    constraint,
+    invalid_parameter,
+    not_found,
+    validation,
+)
 from .functions import FunctionService
 from .provisioned import Provisioner
 from .registry import Registry
@@ -42,7 +51,13 @@ class ScalingService:
 
     def put_reserved(self, ref: FunctionRef, body: Any) -> dict[str, int]:
         # Reserved concurrency is the function's, shared by all its versions (as on AWS).
-        config = self._functions.require_unqualified(ref, "Reserved concurrency")
+        if ref.qualifier is not None:
+            raise invalid_parameter(
+                "This operation is permitted on Lambda functions only. Aliases and versions do "
+                "not support this operation. Please specify either a function name or an "
+                "unqualified function ARN."
+            )
+        config = self._functions.require(dataclasses.replace(ref, qualifier=LATEST))
         value = _non_negative_int(body, "ReservedConcurrentExecutions")
         try:
             self._limiter.check_reservation(config.name, value)
@@ -70,33 +85,43 @@ class ScalingService:
         """The function was deleted: its reservation no longer counts."""
         self._limiter.set_reserved(function, None)
 
-    def _provisioned_ref(self, ref: FunctionRef, qualifier: str | None) -> tuple[str, str]:
+    def _provisioned_ref(
+        self, ref: FunctionRef, qualifier: str | None, putting: bool = False
+    ) -> tuple[str, str]:
         """(function, qualifier) of a provisioned-concurrency call: a published version or an
-        alias, as AWS allows; never $LATEST."""
+        alias, as AWS allows; never $LATEST. A missing alias (or the function of one) is
+        "Cannot find alias arn", a missing version "Function not found", as AWS words them."""
         qualifier = qualifier or ref.qualifier
         if not qualifier:
             raise invalid_parameter(
                 "Qualifier is required for provisioned concurrency: a published version or an "
                 "alias (PublishVersion, CreateAlias)."
             )
-        config = self._functions.require(FunctionRef(ref.name, LATEST))
-        if qualifier == LATEST:
+        self._functions.require_region(ref)
+        config = self._registry.get(ref.name)
+        if config is not None and qualifier == LATEST:
             raise invalid_parameter(
                 "Provisioned Concurrency Configs cannot be applied to unpublished function "
                 "versions."
+                if putting
+                else "The function resource provided must be an alias or a published version."
             )
-        if self._provisioner.target(config.name, qualifier) is None:
-            self._functions.require(FunctionRef(config.name, qualifier))  # AWS's not-found
-        return config.name, qualifier
+        if config is None or self._provisioner.target(config.name, qualifier) is None:
+            arn = self._functions.arn(ref.name, qualifier)
+            if is_alias_name(qualifier):
+                raise not_found(f"Cannot find alias arn: {arn}")
+            self._functions.require(FunctionRef(ref.name, qualifier))  # Function not found
+        return ref.name, qualifier
 
     def put_provisioned(self, ref: FunctionRef, qualifier: str | None, body: Any) -> dict[str, Any]:
-        name, qualifier = self._provisioned_ref(ref, qualifier)
         requested = _non_negative_int(body, "ProvisionedConcurrentExecutions")
         if requested < 1:
-            raise validation(
+            raise constraint(
+                str(requested),
                 "provisionedConcurrentExecutions",
                 "Member must have value greater than or equal to 1",
             )
+        name, qualifier = self._provisioned_ref(ref, qualifier, putting=True)
         alias = self._registry.alias(name, qualifier)
         if alias is not None and alias.weights:
             raise invalid_parameter(
@@ -115,8 +140,7 @@ class ScalingService:
     def _not_found(self, name: str, qualifier: str) -> LambdaError:
         return LambdaError(
             LambdaErrorCode.PROVISIONED_CONFIG_NOT_FOUND,
-            "No Provisioned Concurrency Config found for this function: "
-            f"{self._functions.arn(name, qualifier)}",
+            "No Provisioned Concurrency Config found for this function",
         )
 
     def get_provisioned(self, ref: FunctionRef, qualifier: str | None) -> dict[str, Any]:
@@ -127,7 +151,7 @@ class ScalingService:
         return described
 
     def list_provisioned(self, ref: FunctionRef) -> dict[str, Any]:
-        config = self._functions.require(FunctionRef(ref.name, LATEST))
+        config = self._functions.require(FunctionRef(ref.name, region=ref.region))
         configs = []
         for qualifier in sorted(self._provisioner.configured(config.name)):
             described = self._provisioner.describe(config.name, qualifier)
@@ -138,5 +162,4 @@ class ScalingService:
 
     def delete_provisioned(self, ref: FunctionRef, qualifier: str | None) -> None:
         name, qualifier = self._provisioned_ref(ref, qualifier)
-        if not self._provisioner.delete(name, qualifier):
-            raise self._not_found(name, qualifier)
+        self._provisioner.delete(name, qualifier)  # none to delete: done, as AWS answers

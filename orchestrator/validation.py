@@ -12,9 +12,9 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from .arns import is_valid_function_name
+from .arns import FunctionRef, parse_create_name
 from .container_images import parse_image_reference, validate_image_config
-from .errors import LambdaError, LambdaErrorCode, invalid_parameter, validation
+from .errors import LambdaError, LambdaErrorCode, constraint, invalid_parameter, validation
 from .runtimes import unbuildable_reason
 
 MEMORY_RANGE = (128, 10240)
@@ -87,16 +87,16 @@ def publish_flag(body: dict[str, Any]) -> bool:
     return value
 
 
-def function_name(value: Any) -> str:
+def function_name(value: Any) -> FunctionRef:
+    """CreateFunction's FunctionName: a name, or a partial or full ARN (`arns.parse_create_name`
+    checks which)."""
     if not isinstance(value, str) or not value:
-        raise validation("functionName", "Member must have length greater than or equal to 1")
-    if len(value) > 64:
-        raise validation("functionName", "Member must have length less than or equal to 64")
-    if not is_valid_function_name(value):
-        raise validation(
-            "functionName", "Member must satisfy regular expression pattern: [a-zA-Z0-9-_]+"
+        raise constraint(
+            None if value is None else str(value),
+            "functionName",
+            "Member must have length greater than or equal to 1",
         )
-    return value
+    return parse_create_name(value)
 
 
 def handler(value: Any) -> str:
@@ -111,7 +111,8 @@ def handler(value: Any) -> str:
 
 def role(value: Any) -> str:
     if not isinstance(value, str) or not _ROLE.fullmatch(value):
-        raise validation(
+        raise constraint(
+            None if value is None else str(value),
             "role",
             "Member must satisfy regular expression pattern: "
             "arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+",
@@ -181,6 +182,19 @@ def ephemeral_storage(value: Any) -> int | None:
 def architectures(value: Any) -> tuple[str, ...] | None:
     if value is None:
         return None
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        shown = f"[{', '.join(value)}]"
+        if len(value) > 1:
+            raise constraint(
+                shown, "architectures", "Member must have length less than or equal to 1"
+            )
+        if not set(value) <= {"x86_64", "arm64"}:
+            raise constraint(
+                shown,
+                "architectures",
+                "Member must satisfy constraint: [Member must satisfy enum value set: "
+                "[x86_64, arm64], Member must not be null]",
+            )
     if value != ["x86_64"]:
         raise invalid_parameter(
             f"Architectures {value} are not supported by this server: it runs x86_64 only."
@@ -364,3 +378,33 @@ def tags(value: Any) -> dict[str, str]:
     ):
         raise invalid_parameter("Tags must be an object of string keys and string values.")
     return dict(value)
+
+
+TAGS_MAX = 50
+# The resources AWS's TagResource, UntagResource and ListTags name (its messages quote this).
+RESOURCE_PATTERN = (
+    "arn:(aws[a-zA-Z-]*):lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}:\\d{12}:"
+    "(function:[a-zA-Z0-9-_]+(:(\\$LATEST|[a-zA-Z0-9-_]+))?|layer:([a-zA-Z0-9-_]+)|"
+    "code-signing-config:csc-[a-z0-9]{17}|event-source-mapping:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-"
+    "[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|capacity-provider:[a-zA-Z0-9-_]+)"
+)
+_RESOURCE = re.compile(
+    r"arn:(?:aws[a-zA-Z-]*):lambda:(?:eusc-)?[a-z]{2}(?:(?:-gov)|(?:-iso[a-z]?))?-[a-z]+-\d:"
+    r"\d{12}:(?:function:[a-zA-Z0-9\-_]+(?::(?:\$LATEST|[a-zA-Z0-9\-_]+))?|layer:[a-zA-Z0-9\-_]+|"
+    r"code-signing-config:csc-[a-z0-9]{17}|event-source-mapping:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-"
+    r"[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|capacity-provider:[a-zA-Z0-9\-_]+)"
+)
+
+
+def tag_count(tags: dict[str, str]) -> None:
+    if len(tags) > TAGS_MAX:
+        raise invalid_parameter("Number of tags exceeds resource tag limit.")
+
+
+def tagged_resource(arn: str) -> str:
+    """The ARN of TagResource, UntagResource or ListTags, checked against AWS's pattern."""
+    if not _RESOURCE.fullmatch(arn):
+        raise constraint(
+            arn, "resource", f"Member must satisfy regular expression pattern: {RESOURCE_PATTERN}"
+        )
+    return arn

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
 
 from ..arns import parse_function_ref
-from ..errors import not_found
+from ..errors import constraint, not_found
 from .deps import Services, parse_json_object, read_body, services
 from .responses import json_response, no_content
 
@@ -33,9 +33,18 @@ async def create_function(request: Request, svc: Services = Depends(services)) -
 @router.get(PREFIX + "/")
 @router.get(PREFIX, include_in_schema=False)
 async def list_functions(
-    Marker: str | None = None, MaxItems: str | None = None, svc: Services = Depends(services)
+    Marker: str | None = None,
+    MaxItems: str | None = None,
+    FunctionVersion: str | None = None,
+    svc: Services = Depends(services),
 ) -> JSONResponse:
-    return json_response(svc.functions.list_page(Marker, MaxItems))
+    if FunctionVersion not in (None, "ALL"):
+        raise constraint(
+            FunctionVersion, "functionVersion", "Member must satisfy enum value set: [ALL]"
+        )
+    return json_response(
+        svc.functions.list_page(Marker, MaxItems, all_versions=FunctionVersion == "ALL")
+    )
 
 
 @router.get(PREFIX + "/{function_name}")

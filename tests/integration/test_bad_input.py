@@ -101,7 +101,8 @@ def zip_b64(data: bytes) -> dict[str, str]:
     ("fields", "status", "error_type", "message_part"),
     [
         ({"FunctionName": "has space"}, 400, "ValidationException", "functionName"),
-        ({"FunctionName": "x" * 65}, 400, "ValidationException", "less than or equal to 64"),
+        # AWS answers this one with InvalidParameterValueException (its recorded answer).
+        ({"FunctionName": "x" * 65}, 400, "InvalidParameterValueException", "or equal to 64"),
         ({"FunctionName": "bad/slash"}, 400, "ValidationException", "functionName"),
         ({"Handler": "app handler"}, 400, "ValidationException", "handler"),
         ({"Handler": "a" * 129}, 400, "ValidationException", "handler"),
@@ -244,7 +245,7 @@ def test_unknown_function_and_route(server: Server, survivor: str) -> None:
     assert (status, headers.get("x-amzn-errortype")) == (404, "ResourceNotFoundException")
     assert (
         body["Message"]
-        == "Function not found: arn:aws:lambda:us-east-1:000000000000:function:ghost"
+        == "Function not found: arn:aws:lambda:us-east-1:000000000000:function:ghost:$LATEST"
     )
     status, headers, _ = raw_request(server, "GET", "/2015-03-31/nothing-here")
     assert status == 404 and headers.get("x-amzn-errortype") == "UnknownOperationException"

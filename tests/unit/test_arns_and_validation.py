@@ -17,9 +17,21 @@ from orchestrator.errors import LambdaError, LambdaErrorCode
         ("fn:$LATEST", None, FunctionRef("fn", "$LATEST")),
         ("fn:prod", None, FunctionRef("fn", "prod")),
         ("123456789012:function:fn", None, FunctionRef("fn")),
-        ("arn:aws:lambda:us-east-1:123456789012:function:fn", None, FunctionRef("fn")),
-        ("arn:aws:lambda:eu-west-2:123456789012:function:fn:7", None, FunctionRef("fn", "7")),
+        (
+            "arn:aws:lambda:us-east-1:123456789012:function:fn",
+            None,
+            FunctionRef("fn", None, "us-east-1"),
+        ),
+        (
+            "arn:aws:lambda:eu-west-2:123456789012:function:fn:7",
+            None,
+            FunctionRef("fn", "7", "eu-west-2"),
+        ),
         ("fn", "$LATEST", FunctionRef("fn", "$LATEST")),
+        # AWS checks no length here: a name too long is a function not found (issue 15, part 6).
+        ("x" * 65, None, FunctionRef("x" * 65)),
+        ("my.fn", None, FunctionRef("my.fn")),
+        ("fn:$LATEST.PUBLISHED", None, FunctionRef("fn", "$LATEST.PUBLISHED")),
     ],
 )
 def test_parse_function_ref(value: str, qualifier: str | None, expected: FunctionRef) -> None:
@@ -33,8 +45,9 @@ def test_parse_function_ref(value: str, qualifier: str | None, expected: Functio
         "a b",
         "fn:",
         "arn:aws:lambda:nowhere:1:function:fn",
-        "x" * 65,
-        "x" * 171,
+        "arn:aws:lambda::123456789012:function:fn",
+        "fn:1:2",
+        "fn:$LATES",
         "a/b",
         "fn\n",
         "fn:$LATEST\n",
