@@ -1,7 +1,7 @@
 """Lambkin gives AWS's exact answers: every row of `aws_answers.ROWS` (a call and the answer
 real AWS recorded for it) through boto3 against a real server (issue 15, part 6).
 
-No row invokes a function that runs, so the process driver serves them all. boto3's own
+On the docker driver, as Lambkin is deployed (no row runs a function). boto3's own
 parameter validation is off, as in the recordings, so the server answers every call itself.
 """
 
@@ -17,12 +17,14 @@ from botocore.exceptions import ClientError
 from tests.conformance.aws_answers import ROWS, ZIP, Row, substitute
 from tests.support.server import Server, start_server
 
+pytestmark = pytest.mark.docker
+
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    srv = start_server("process", tmp_path_factory.mktemp("aws-answers"))
+    srv = start_server("docker", tmp_path_factory.mktemp("aws-answers"))
     yield srv
     assert srv.stop() == 0, srv.log()
 

@@ -2,8 +2,7 @@
 ListLayers, ListLayerVersions, DeleteLayerVersion, the layer version policy, and a function's
 `Layers`, with AWS's answers as recorded in LocalStack's
 tests/aws/services/lambda_/test_lambda_api.snapshot.json (TestLambdaLayer::*; the test named in
-each comment). The control plane alone: the process driver (what runs in /opt is
-test_layers_in_runtimes.py's)."""
+each comment). On the docker driver (what runs in /opt is test_layers_in_runtimes.py's)."""
 
 from __future__ import annotations
 
@@ -23,6 +22,8 @@ from tests.support.aws_errors import refusal
 from tests.support.server import Server, start_server
 from tests.support.zips import make_zip
 
+pytestmark = pytest.mark.docker
+
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
 REGION, ACCOUNT = "us-east-1", "000000000000"
 PREFIX = f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:"
@@ -36,7 +37,7 @@ VERSION_KEYS = {
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    srv = start_server("process", tmp_path_factory.mktemp("layers"))
+    srv = start_server("docker", tmp_path_factory.mktemp("layers"))
     yield srv
     assert srv.stop() == 0, srv.log()
 
@@ -416,7 +417,7 @@ def test_a_deleted_layer_version_lives_on_in_its_functions_across_a_restart(
     """Start-up removes stored code nothing holds: a deleted layer version's content stays
     while a function holds it, and goes with the last one."""
     data = tmp_path / "data"
-    srv = start_server("process", data)
+    srv = start_server("docker", data)
     try:
         lam = srv.client()
         zipped = make_zip({"python/greeting.py": "WORD = 'kept'\n"})
@@ -433,7 +434,7 @@ def test_a_deleted_layer_version_lives_on_in_its_functions_across_a_restart(
     zip_name = f"{hashlib.sha256(zipped).hexdigest()}.zip"
     stored = data / "code" / "zips" / zip_name
     shutil.rmtree(data / "code" / "opt")  # a lost /opt is rebuilt from the stored layers
-    srv = start_server("process", data)
+    srv = start_server("docker", data)
     try:
         lam = srv.client()
         assert stored.is_file()
@@ -441,7 +442,7 @@ def test_a_deleted_layer_version_lives_on_in_its_functions_across_a_restart(
         lam.delete_function(FunctionName=name)
     finally:
         assert srv.stop() == 0, srv.log()
-    srv = start_server("process", data)
+    srv = start_server("docker", data)
     try:
         assert not stored.exists()
         assert list((data / "code" / "opt").iterdir()) == []
