@@ -85,6 +85,7 @@ _CONCURRENCY_READ = "/2019-09-30/functions/{function}/concurrency"
 _PROVISIONED = "/2019-09-30/functions/{function}/provisioned-concurrency"
 _TAGS = "/2017-03-31/tags/{function}"  # the function's ARN
 _EVENT_CONFIG = "/2019-09-25/functions/{function}/event-invoke-config"
+_URL = "/2021-10-31/functions/{function}/url"
 _LAYERS = "/2018-10-31/layers"
 _LAYER_VERSIONS = "/2018-10-31/layers/{layer}/versions"
 _LAYER_POLICY = _LAYER_VERSIONS + "/{version}/policy"
@@ -144,6 +145,18 @@ ROUTES: tuple[tuple[str, str, Action], ...] = (
         f"{_LAYER_POLICY}/{{sid}}",
         _action("lambda:RemoveLayerVersionPermission", DEPLOY),
     ),
+    ("POST", _URL, _action("lambda:CreateFunctionUrlConfig", DEPLOY)),
+    ("GET", _URL, _action("lambda:GetFunctionUrlConfig", READ)),
+    ("PUT", _URL, _action("lambda:UpdateFunctionUrlConfig", DEPLOY)),
+    ("DELETE", _URL, _action("lambda:DeleteFunctionUrlConfig", DEPLOY)),
+    (
+        "GET",
+        "/2021-10-31/functions/{function}/urls",
+        _action("lambda:ListFunctionUrlConfigs", READ),
+    ),
+    ("POST", f"{_FN}/policy", _action("lambda:AddPermission", DEPLOY)),
+    ("GET", f"{_FN}/policy", _action("lambda:GetPolicy", READ)),
+    ("DELETE", f"{_FN}/policy/{{sid}}", _action("lambda:RemovePermission", DEPLOY)),
     ("GET", "/lambkin/code/{sha}.zip", _action("lambkin:GetFunctionCode", READ)),
     ("GET", "/lambkin/dlq/{function}", _action("lambkin:ListDeadLetters", READ)),
     # Replaying failed events runs the function again: the right to invoke it.

@@ -16,6 +16,7 @@ from .api import (
     dead_letters,
     errors,
     event_invoke_config,
+    function_urls,
     functions,
     invoke,
     tags,
@@ -28,6 +29,7 @@ from .api import logs as logs_routes
 from .api import observability as observability_routes
 from .api.access import AccessControl, Gate
 from .api.deps import Services
+from .api.url_endpoint import FunctionUrlEndpoint
 from .audit import AuditTrail
 from .code_store import CodeStore
 from .concurrency import ConcurrencyLimiter
@@ -36,6 +38,7 @@ from .dispatcher import Dispatcher
 from .drivers import load_driver
 from .event_queue import EventQueue
 from .function_credentials import FunctionCredentials, load_or_create_key
+from .function_url_service import FunctionUrlService
 from .functions import FunctionService
 from .instance_listener import InstanceListener, endpoint, own_listener_port
 from .invoker import Invoker
@@ -100,6 +103,7 @@ async def build_services(settings: Settings) -> Services:
         observability,
         AliasService(registry, function_service),
         layers,
+        FunctionUrlService(registry, function_service, settings),
     )
 
 
@@ -200,6 +204,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(functions.router)
     app.include_router(aliases_routes.router)
     app.include_router(layers_routes.router)
+    app.include_router(function_urls.router)
     app.include_router(concurrency.router)
     app.include_router(tags.router)
     app.include_router(event_invoke_config.router)
@@ -220,4 +225,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         region=settings.region,
         account_id=settings.account_id,
     )
+    # Outermost: a function URL request never reaches the API's access layer or routes.
+    app.add_middleware(FunctionUrlEndpoint, gate=gate, account_id=settings.account_id)
     return app

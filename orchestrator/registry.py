@@ -264,6 +264,10 @@ class Registry:
         """Every setting of one function, by key."""
         return {k: value for (n, k), value in self._settings.items() if n == name}
 
+    def settings_with_prefix(self, prefix: str) -> dict[tuple[str, str], Any]:
+        """Every setting whose key starts with `prefix`, by (function, key)."""
+        return {k: value for k, value in self._settings.items() if k[1].startswith(prefix)}
+
     def settings_named(self, key: str) -> dict[str, Any]:
         return {name: value for (name, k), value in self._settings.items() if k == key}
 

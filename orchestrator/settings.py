@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     # When set, /metrics answers only `Authorization: Bearer <token>`.
     metrics_token: str | None = None
     # HTTPS: both or neither.
+    # Function URLs' public address: `{url_id}`, `{region}` and `{port}` are filled in; unset,
+    # http(s)://{url_id}.lambda-url.{region}.localhost:{port}/ (loopback for curl and browsers).
+    function_url_template: str | None = None
     tls_cert: Path | None = None
     tls_key: Path | None = None
 

@@ -13,6 +13,7 @@ from ..dispatcher import Dispatcher
 from ..drivers.base import Driver
 from ..errors import LambdaError, LambdaErrorCode
 from ..event_queue import EventQueue
+from ..function_url_service import FunctionUrlService
 from ..functions import FunctionService
 from ..invoker import Invoker
 from ..layer_service import LayerService
@@ -38,6 +39,7 @@ class Services:
     observability: Observability
     aliases: AliasService
     layers: LayerService
+    urls: FunctionUrlService
 
 
 async def services(request: Request) -> Services:
