@@ -65,6 +65,18 @@ class Lambkin:
             f"/2015-03-31/functions/{name}/invocations",
         )
 
+    def url_target(self, name: str) -> Target:
+        """The function's URL (AuthType NONE, granted as AWS requires), by its path form."""
+        url = self.lam.create_function_url_config(FunctionName=name, AuthType="NONE")
+        self.lam.add_permission(
+            FunctionName=name, StatementId="bench-url", Action="lambda:InvokeFunctionUrl",
+            Principal="*", FunctionUrlAuthType="NONE",
+        )  # fmt: skip
+        url_id = url["FunctionUrl"].split("//", 1)[1].split(".", 1)[0]
+        return Target(
+            f"lambkin_{self.driver}_url", self.host, self.port, f"/lambkin/urls/{url_id}/"
+        )
+
     def deploy_image(self, name: str, image: str, memory_mb: int = 128) -> None:
         self.lam.create_function(
             FunctionName=name, PackageType="Image", Code={"ImageUri": image}, Role=ROLE,

@@ -76,6 +76,14 @@ def evaluate_targets(report: dict[str, Any]) -> list[dict[str, Any]]:
             2.0,
             unit="x",
         )
+        url = _get(report, "warm_latency", "ratios", f"{lk}_url/{lk}") or {}
+        add(
+            f"url_p50_{group}",
+            f"warm function URL p50 / warm Invoke p50, Lambkin ({group}) <= 1.1x",
+            url.get("p50"),
+            1.1,
+            unit="x",
+        )
         add(
             f"throughput_c8_{group}",
             f"throughput at concurrency 8, Lambkin ({group}) / RIE ({ref[4:]}) at 1 >= 2x",

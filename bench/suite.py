@@ -234,6 +234,8 @@ class Bench:
                         "echo-ric", files, runtime="provided.al2023", executable=("bootstrap",)
                     )
                     all_targets[f"{lk_name}_awslambdaric"] = lk.target("echo-ric")
+                # The same function through its URL (payload format 2.0 event, HTTP answer).
+                all_targets[f"{lk_name}_url"] = lk.url_target("echo")
                 body = warm.payload(100)
                 results = await warm.latency(all_targets, body, p.rounds, p.latency_s, p.warmup_s)
                 r["warm_latency"].update(results)
@@ -242,6 +244,9 @@ class Bench:
                         r["warm_latency"]["ratios"][f"{name}/{ref_name}"] = ratios(
                             results[name], results[ref_name]
                         )
+                r["warm_latency"]["ratios"][f"{lk_name}_url/{lk_name}"] = ratios(
+                    results[f"{lk_name}_url"], results[lk_name]
+                )
                 if plan.open_loop:
                     method = (
                         "fixed schedule, one connection, "

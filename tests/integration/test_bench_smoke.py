@@ -51,7 +51,7 @@ def test_report_is_well_formed(smoke_run: tuple[subprocess.CompletedProcess[str]
     assert validate(report) == []
     assert report["errors"] == []
     # Every figure has its reference beside it, and every target was judged.
-    assert {"lambkin_process", "rie_host"} <= set(report["warm_latency"])
+    assert {"lambkin_process", "lambkin_process_url", "rie_host"} <= set(report["warm_latency"])
     assert report["throughput"]["rie_concurrency"]["process"]["concurrency"] > 1
     assert {t["id"] for t in report["targets"]} >= {
         "warm_p50_process",
@@ -59,6 +59,7 @@ def test_report_is_well_formed(smoke_run: tuple[subprocess.CompletedProcess[str]
         "cp_cpu_process",
         "agent_rss_process",
         "agent_cpu_process",
+        "url_p50_process",
     }
     wrk = report["wrk"]  # measured briefly when wrk is installed; else the reason it is not
     assert wrk.get("skipped") or wrk["throughput"]["lambkin_process"]["1"]["per_s"] > 0, wrk
@@ -66,6 +67,7 @@ def test_report_is_well_formed(smoke_run: tuple[subprocess.CompletedProcess[str]
     assert floor.get("agent_floor_ms", 0) > 0 or floor == {"skipped": "no go on this host"}, floor
     targets = {t["id"]: t for t in report["targets"]}
     assert 0 < targets["agent_rss_process"]["measured"] < 64, targets["agent_rss_process"]
+    assert targets["url_p50_process"]["measured"] > 0, targets["url_p50_process"]
     assert all(isinstance(t["met"], bool) or t["met"] is None for t in report["targets"])
 
 
