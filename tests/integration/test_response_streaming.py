@@ -168,7 +168,7 @@ def test_a_custom_runtime_streams(server: Server) -> None:
 
 def test_a_client_leaving_mid_stream_leaks_nothing(server: Server, node_fn: str) -> None:
     endpoint = urlparse(server.endpoint)
-    conn = http.client.HTTPConnection(endpoint.hostname, endpoint.port, timeout=30)
+    conn = http.client.HTTPConnection(endpoint.hostname or "127.0.0.1", endpoint.port, timeout=30)
     path = f"/2021-11-15/functions/{node_fn}/response-streaming-invocations"
     conn.request("POST", path, body=json.dumps({"mode": "endless", "sleepMs": 10}))
     answer = conn.getresponse()
