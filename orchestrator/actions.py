@@ -100,6 +100,7 @@ _DOCS = _action("lambkin:ReadApiDocs", READ)
 # the body (`BODY_NAMED`).
 ROUTES: tuple[tuple[str, str, Action], ...] = (
     ("POST", f"{_FN}/invocations", INVOKE_FUNCTION),
+    ("POST", "/2021-11-15/functions/{function}/response-streaming-invocations", INVOKE_FUNCTION),
     ("POST", "/2015-03-31/functions", _CREATE),
     ("POST", "/2015-03-31/functions/", _CREATE),
     ("GET", "/2015-03-31/functions", _LIST),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,6 +72,141 @@ class AgentResult:
         return self.outcome == "success"
 
 
+def _agent_result(h: dict[str, str], body: bytes) -> AgentResult:
+    """An AgentResult from the agent's Lambkin-* fields (a reply's headers, or a streamed
+    reply's headers and trailers)."""
+    init = h.get("lambkin-init-duration-ms")
+    memory = h.get("lambkin-max-memory-mb")
+    return AgentResult(
+        outcome=h.get("lambkin-outcome", "exit"),
+        body=body,
+        content_type=h.get("content-type", "application/json"),
+        error_type=h.get("lambkin-error-type"),
+        duration_ms=float(h.get("lambkin-duration-ms", "0")),
+        init_duration_ms=float(init) if init else None,
+        max_memory_mb=int(memory) if memory else None,
+        log_tail_b64=h.get("lambkin-log-tail", ""),
+    )
+
+
+STREAM_QUEUE_HIGH = 8  # chunks waiting for the reader before the socket stops being read
+_END = b""  # the queue's end marker (the agent never sends an empty chunk)
+
+
+class AgentStream:
+    """A streaming /invoke's answer, read as it comes (docs/architecture.md, "Agent control
+    protocol"): `streamed` when the runtime streamed its response (the outcome then comes in
+    the trailers), else the agent's ordinary buffered reply. `chunks()` yields the payload
+    (never an error document: that is `result().body`); `result()` once they ended."""
+
+    def __init__(self, connection: _Connection, deadline: float) -> None:
+        self._connection = connection
+        self._deadline = deadline
+        self._queue: asyncio.Queue[bytes | Exception] = asyncio.Queue()
+        self._head: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._headers: dict[str, str] = {}
+        self._trailers: dict[str, str] = {}
+        self._in_trailers = False
+        self._paused = False
+        self._ended = False
+        self._error_body: list[bytes] = []
+        self.status = 0
+        self.streamed = False
+        self.content_type = "application/json"
+        self._result: AgentResult | None = None
+
+    # -- httptools callbacks (the connection's parser feeds this object for one response) --
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        target = self._trailers if self._in_trailers else self._headers
+        target[name.decode("latin-1").lower()] = value.decode("latin-1")
+
+    def on_headers_complete(self) -> None:
+        self._in_trailers = True
+        self.status = self._connection.parser_status()
+        self.streamed = self._headers.get("lambkin-response-mode") == "streaming"
+        self.content_type = self._headers.get("content-type", "application/json")
+        if not self._head.done():
+            self._head.set_result(None)
+
+    def on_body(self, body: bytes) -> None:
+        if not self._is_payload():
+            self._error_body.append(body)
+            return
+        self._queue.put_nowait(body)
+        if self._queue.qsize() >= STREAM_QUEUE_HIGH and not self._paused:
+            self._paused = True
+            self._connection.pause_reading()
+
+    def on_message_complete(self) -> None:
+        self._ended = True
+        self._connection.stream_finished(self)
+        self._queue.put_nowait(_END)
+
+    def fail(self, exc: Exception) -> None:
+        if not self._head.done():
+            self._head.set_exception(exc)
+        self._queue.put_nowait(exc)
+
+    def _is_payload(self) -> bool:
+        """The body is the function's payload (not an error document the agent relays)."""
+        return self.status == 200 and (
+            self.streamed or self._headers.get("lambkin-outcome") == "success"
+        )
+
+    # -- the reader's side ---------------------------------------------------------------
+
+    async def wait_head(self) -> None:
+        await self._bounded(self._head)
+        if self.status != 200:
+            await self._drain()
+            raise AgentUnreachable(
+                f"agent answered {self.status}: {b''.join(self._error_body)[:200]!r}"
+            )
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        while True:
+            item = await self._bounded(self._queue.get())
+            if self._paused and self._queue.qsize() <= 1:
+                self._paused = False
+                self._connection.resume_reading()
+            if isinstance(item, Exception):
+                raise item
+            if item is _END:
+                return
+            yield item
+
+    def result(self) -> AgentResult:
+        """The invocation's outcome, once `chunks()` ended."""
+        if self._result is None:
+            assert self._ended, "the stream has not ended"
+            fields = {**self._headers, **self._trailers}
+            if self.streamed:
+                encoded = self._trailers.get("lambkin-error-body", "")
+                body = base64.b64decode(encoded) if encoded else b""
+            else:
+                body = b"".join(self._error_body)
+            self._result = _agent_result(fields, body)
+        return self._result
+
+    def abandon(self) -> None:
+        """The reader gave up before the end: the connection cannot carry another request."""
+        if not self._ended:
+            self._connection.close()
+
+    async def _drain(self) -> None:
+        async for _ in self.chunks():
+            pass
+
+    async def _bounded(self, awaitable: Any) -> Any:
+        remaining = self._deadline - asyncio.get_running_loop().time()
+        try:
+            return await asyncio.wait_for(awaitable, max(remaining, 0))
+        except TimeoutError:
+            self._connection.close()
+            raise AgentUnreachable("the agent did not finish the invocation in time") from None
+
+
 class _Connection(asyncio.Protocol):
     """One keep-alive HTTP/1.1 connection to an agent, one request at a time, parsed by httptools
     (uvicorn's C parser). About 100 us of CPU less per invoke than an aiohttp ClientSession."""
@@ -82,6 +217,7 @@ class _Connection(asyncio.Protocol):
         self._waiter: asyncio.Future[tuple[int, dict[str, str], bytes]] | None = None
         self._headers: dict[str, str] = {}
         self._body: list[bytes] = []
+        self._stream: AgentStream | None = None
         self.closed = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -92,11 +228,16 @@ class _Connection(asyncio.Protocol):
             self._parser.feed_data(data)
         except httptools.HttpParserError as exc:
             self._fail(AgentUnreachable(f"bad response from the agent: {exc}"))
+            if self._stream is not None:
+                self._stream.fail(AgentUnreachable(f"bad response from the agent: {exc}"))
             self.close()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
-        self._fail(AgentUnreachable(f"the agent closed the connection ({exc or 'EOF'})"))
+        lost = AgentUnreachable(f"the agent closed the connection ({exc or 'EOF'})")
+        self._fail(lost)
+        if self._stream is not None:
+            self._stream.fail(lost)
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self._headers[name.decode("latin-1").lower()] = value.decode("latin-1")
@@ -115,6 +256,33 @@ class _Connection(asyncio.Protocol):
         waiter, self._waiter = self._waiter, None
         if waiter is not None and not waiter.done():
             waiter.set_exception(exc)
+
+    def start_stream(self, raw: bytes, stream: AgentStream) -> None:
+        """Send a request whose answer `stream` reads as it comes: for that one response the
+        parser feeds the stream instead of this connection."""
+        if self.closed or self._transport is None:
+            raise AgentUnreachable("connection closed")
+        self._stream = stream
+        self._parser = httptools.HttpResponseParser(stream)
+        self._transport.write(raw)
+
+    def stream_finished(self, stream: AgentStream) -> None:
+        keep_alive = self._parser.should_keep_alive()
+        self._stream = None
+        self._parser = httptools.HttpResponseParser(self)
+        if not keep_alive:
+            self.close()
+
+    def parser_status(self) -> int:
+        return int(self._parser.get_status_code())
+
+    def pause_reading(self) -> None:
+        if self._transport is not None and not self.closed:
+            self._transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        if self._transport is not None and not self.closed:
+            self._transport.resume_reading()
 
     async def request(self, raw: bytes) -> tuple[int, dict[str, str], bytes]:
         if self.closed or self._transport is None:
@@ -174,6 +342,19 @@ class AgentClient:
         except OSError as exc:
             raise AgentUnreachable(f"agent at {self.base_url} failed: {exc!r}") from None
 
+    def _raw(
+        self, method: str, path: str, headers: Sequence[tuple[str, str]], body: bytes
+    ) -> bytes:
+        head = f"{method} {path} HTTP/1.1\r\n{self._head}Content-Length: {len(body)}\r\n"
+        return (head + _header_lines(headers) + "\r\n").encode("ascii") + body
+
+    async def _connected(self) -> _Connection:
+        """The instance's connection, opened on first use (or after it broke)."""
+        if self._connection is None or self._connection.closed:
+            loop = asyncio.get_running_loop()
+            _, self._connection = await loop.create_connection(_Connection, self._host, self._port)
+        return self._connection
+
     async def wait_ready(self, timeout_s: float) -> None:
         """Poll /health until the agent answers (containers take a moment to listen)."""
         deadline = asyncio.get_running_loop().time() + timeout_s
@@ -201,6 +382,29 @@ class AgentClient:
             raise AgentUnreachable(f"agent at {self.base_url}: {exc!r}") from None
 
     async def invoke(self, request: InvokeRequest, wait_s: float) -> AgentResult:
+        headers = self._invoke_headers(request)
+        status, h, body = await self._request("POST", "/invoke", headers, request.payload, wait_s)
+        if status != 200:
+            raise AgentUnreachable(f"agent answered {status}: {body[:200]!r}")
+        return _agent_result(h, body)
+
+    async def invoke_stream(self, request: InvokeRequest, wait_s: float) -> AgentStream:
+        """A streaming /invoke: returns once the answer's head arrived (the runtime began its
+        response, or the invocation ended). AgentUnreachable as `invoke`; the whole answer is
+        bounded by `wait_s` from now."""
+        headers = [*self._invoke_headers(request), ("Lambkin-Response-Mode", "streaming")]
+        raw = self._raw("POST", "/invoke", headers, request.payload)
+        loop = asyncio.get_running_loop()
+        try:
+            connection = await self._connected()
+            stream = AgentStream(connection, loop.time() + wait_s)
+            connection.start_stream(raw, stream)
+        except OSError as exc:
+            raise AgentUnreachable(f"agent at {self.base_url} failed: {exc!r}") from None
+        await stream.wait_head()
+        return stream
+
+    def _invoke_headers(self, request: InvokeRequest) -> list[tuple[str, str]]:
         headers = [
             ("Lambkin-Request-Id", request.request_id),
             ("Lambkin-Timeout-Ms", str(request.timeout_ms)),
@@ -214,21 +418,7 @@ class AgentClient:
             headers.append(("Lambkin-Client-Context-B64", _b64(request.client_context)))
         if request.cognito_identity:
             headers.append(("Lambkin-Cognito-Identity-B64", _b64(request.cognito_identity)))
-        status, h, body = await self._request("POST", "/invoke", headers, request.payload, wait_s)
-        if status != 200:
-            raise AgentUnreachable(f"agent answered {status}: {body[:200]!r}")
-        init = h.get("lambkin-init-duration-ms")
-        memory = h.get("lambkin-max-memory-mb")
-        return AgentResult(
-            outcome=h.get("lambkin-outcome", "exit"),
-            body=body,
-            content_type=h.get("content-type", "application/json"),
-            error_type=h.get("lambkin-error-type"),
-            duration_ms=float(h.get("lambkin-duration-ms", "0")),
-            init_duration_ms=float(init) if init else None,
-            max_memory_mb=int(memory) if memory else None,
-            log_tail_b64=h.get("lambkin-log-tail", ""),
-        )
+        return headers
 
     async def specialise(self, settings: dict[str, str]) -> None:
         """Hand a vacant agent its function (drivers' `specialise` made `settings`); its init

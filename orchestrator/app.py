@@ -19,6 +19,7 @@ from .api import (
     function_urls,
     functions,
     invoke,
+    invoke_stream,
     tags,
 )
 from .api import aliases as aliases_routes
@@ -201,6 +202,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     errors.install(app)
     app.include_router(invoke.router)
+    app.include_router(invoke_stream.router)
     app.include_router(functions.router)
     app.include_router(aliases_routes.router)
     app.include_router(layers_routes.router)

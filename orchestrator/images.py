@@ -39,6 +39,7 @@ import docker
 from docker.errors import APIError, DockerException, ImageNotFound
 
 from . import agent_binary, pip_cache, python_sdk
+from .runtimes import DEFAULT_IMAGE_PREFIX, image_under
 
 logger = logging.getLogger(__name__)
 
@@ -117,6 +118,10 @@ class RuntimeImage:
     # Pinned wheels to put in the context's sdk/ folder (python_sdk.py): the pins are hashed,
     # the wheels they name are fetched when the image is built.
     sdk_requirements: Path | None = None
+
+    def tag_for(self, prefix: str) -> str:
+        """The image's tag under an image prefix (settings.image_prefix); `tag` is the default's."""
+        return image_under(prefix, self.tag)
 
     def context_files(self) -> list[tuple[str, Path]]:
         """(path in the build context, source file) for every file that goes into the image."""
@@ -236,12 +241,16 @@ def docker_client(timeout: int = 300) -> docker.DockerClient:
     return client
 
 
-def image_status(runtime: str, client: docker.DockerClient | None = None) -> ImageStatus:
+def image_status(
+    runtime: str,
+    client: docker.DockerClient | None = None,
+    prefix: str = DEFAULT_IMAGE_PREFIX,
+) -> ImageStatus:
     """missing; stale (its sources changed, or its base image was rebuilt since); or current."""
     spec = runtime_image(runtime)
     client = client or docker_client()
     try:
-        image = client.images.get(spec.tag)
+        image = client.images.get(spec.tag_for(prefix))
     except ImageNotFound:
         return ImageStatus.MISSING
     labels = image.labels or {}
@@ -328,9 +337,10 @@ def build_image(
     base_image: str | None = None,
     nocache: bool = False,
     client: docker.DockerClient | None = None,
+    prefix: str = DEFAULT_IMAGE_PREFIX,
 ) -> str:
-    """Build one runtime image FROM `base_image` (default: its family's base), streaming each
-    build step; returns its id."""
+    """Build one runtime image FROM `base_image` (default: its family's base), tagged under
+    `prefix`, streaming each build step; returns its id."""
     spec = runtime_image(runtime)
     base_image = base_image or spec.base
     client = client or docker_client()
@@ -344,7 +354,7 @@ def build_image(
     context = read_context(spec.context_files())
     buildargs = {"BASE_IMAGE": base_image, "LAMBKIN_SOURCE_HASH": hash_context(context)}
     return build_context(
-        spec.tag,
+        spec.tag_for(prefix),
         context + read_context(spec.fetched_files(progress)),
         progress,
         buildargs=buildargs,
@@ -420,6 +430,7 @@ def build_steps(
     force: bool = False,
     runtimes: Sequence[str] = (),
     client: docker.DockerClient | None = None,
+    prefix: str = DEFAULT_IMAGE_PREFIX,
 ) -> list[BuildStep]:
     """What `build_all` does, as (description, work) pairs, so a UI can show each phase: the
     agent binary (built once per version of its sources), the base images the selected runtimes
@@ -432,8 +443,8 @@ def build_steps(
     steps: list[BuildStep] = [("agent binary", _build_agent)]
     steps += [(f"base image {base}", partial(_ensure_base, base, force, docker_)) for base in bases]
     for runtime in selected:
-        build = partial(build_image, runtime, nocache=force, client=docker_)
-        steps.append((RUNTIME_IMAGES[runtime].tag, build))
+        build = partial(build_image, runtime, nocache=force, client=docker_, prefix=prefix)
+        steps.append((RUNTIME_IMAGES[runtime].tag_for(prefix), build))
     if "java17" in selected:
         steps.append(("Java client jars for this host", build_host_java_client))
     steps.append(("removing replaced images", lambda p: prune_replaced(docker_, p)))

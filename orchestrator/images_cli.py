@@ -24,6 +24,13 @@ from .images import (
 )
 
 
+def image_prefix() -> str:
+    """LAMBKIN_IMAGE_PREFIX, as the server reads it (settings.py)."""
+    from .settings import Settings
+
+    return Settings().image_prefix
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="lambkin images", description="Lambkin runtime images")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -38,7 +45,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     console = Console(stderr=True)
     try:
         if args.command == "build":
-            build_with_progress(console, build_steps(force=args.force, runtimes=args.runtimes))
+            steps = build_steps(force=args.force, runtimes=args.runtimes, prefix=image_prefix())
+            build_with_progress(console, steps)
         else:
             out = Console()
             if not out.is_terminal:
@@ -83,7 +91,11 @@ def images_table(client: docker.DockerClient | None = None) -> Any:
         ImageStatus.MISSING: "red",
     }
     rows = [("(base)", base, base_image_status(client, base)) for base in BASE_IMAGES]
-    rows += [(r, spec.tag, image_status(r, client)) for r, spec in RUNTIME_IMAGES.items()]
+    prefix = image_prefix()
+    rows += [
+        (r, spec.tag_for(prefix), image_status(r, client, prefix))
+        for r, spec in RUNTIME_IMAGES.items()
+    ]
     for runtime, tag, status in rows:
         size = created = ""
         if status is not ImageStatus.MISSING:

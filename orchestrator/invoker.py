@@ -10,9 +10,10 @@ import logging
 import os
 import time
 import uuid
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
-from .agent_client import AgentResult, AgentUnreachable, InvokeRequest
+from .agent_client import AgentResult, AgentStream, AgentUnreachable, InvokeRequest
 from .arns import LATEST, FunctionRef
 from .client_context import runtime_json_header
 from .code_store import CodeStore
@@ -24,6 +25,7 @@ from .functions import FunctionService
 from .instance import StopReason
 from .pool import CodePath, Lease, Pool
 from .settings import Settings
+from .streamed_invocation import ChunkRelay, StreamedInvocation, StreamOutcome, outcome_of
 from .telemetry import Observation, Telemetry
 
 log = logging.getLogger(__name__)
@@ -195,6 +197,100 @@ class Invoker:
             obs.end()
             await self._release_slot(config.name)
 
+    async def invoke_stream(self, request: InvokeInput) -> StreamedInvocation:
+        """A RequestResponse invocation whose response is read as the function writes it
+        (streamed, or buffered: then the whole response as it came). LambdaError, as `invoke`,
+        for whatever fails before the first byte: function missing, bad input, throttled, no
+        instance could be started. The slot and the instance are held until `chunks` ends."""
+        config = self._functions.require_for_invoke(request.ref)
+        if request.invocation_type != "RequestResponse":
+            raise invalid_parameter(
+                f"InvocationType {request.invocation_type!r} is not one of RequestResponse, DryRun."
+            )
+        request_id = new_request_id()
+        payload = check_payload(request.payload)
+        client_context = decode_client_context(request.client_context_b64)
+        await self._admit(config.name)
+        obs = self._telemetry.begin(config.name, request_id, request.trace_id, request.traceparent)
+        leases = AsyncExitStack()
+        try:
+            try:
+                lease = await leases.enter_async_context(
+                    self._pool.lease(config, self.code_path_for(config))
+                )
+            except StartFailed as exc:
+                obs.failed("platform_error", str(exc))
+                log.error("could not start an instance: %s", exc, extra={"function": config.name})
+                raise LambdaError(
+                    LambdaErrorCode.SERVICE, f"Could not start an instance of {config.name}: {exc}"
+                ) from None
+            obs.acquired(lease.cold)
+            agent_request = InvokeRequest(
+                request_id=request_id,
+                payload=payload,
+                timeout_ms=config.timeout * 1000,
+                function_arn=self._functions.arn(config.name, request.ref.qualifier),
+                trace_id=obs.runtime_header,
+                client_context=client_context,
+            )
+            wait_s = config.timeout + self._settings.init_timeout_s + self._settings.agent_grace_s
+            try:
+                stream: AgentStream | None = await lease.agent.invoke_stream(agent_request, wait_s)
+                died: AgentUnreachable | None = None
+            except AgentUnreachable as exc:
+                stream, died = None, exc
+        except BaseException as exc:
+            obs.end()
+            # A StartFailed leased nothing; anything else discards the instance (the lease's rule).
+            await leases.__aexit__(type(exc), exc, exc.__traceback__)
+            await self._release_slot(config.name)
+            raise
+
+        async def finish(why: BaseException | None) -> StreamOutcome:
+            why = why or died  # no stream at all: the instance died before its first byte
+            early = None if why is None or isinstance(why, AgentUnreachable) else why
+            try:
+                return await self._finish_stream(lease, stream, obs, request_id, why)
+            finally:
+                # Released; or, closed early, discarded in the background (the lease's rule for
+                # anything that escapes it): its runtime may still be writing.
+                if early is not None:
+                    await leases.__aexit__(type(early), early, None)
+                else:
+                    await leases.__aexit__(None, None, None)
+                obs.end()
+                await self._release_slot(config.name)
+
+        relay = ChunkRelay(None if stream is None else stream.chunks(), finish)
+        return StreamedInvocation(
+            request_id=request_id,
+            executed_version=config.version,
+            content_type=stream.content_type if stream is not None else "application/json",
+            chunks=relay,
+            trace_id=obs.runtime_header,
+        )
+
+    async def _finish_stream(
+        self,
+        lease: Lease,
+        stream: AgentStream | None,
+        obs: Observation,
+        request_id: str,
+        why: BaseException | None,
+    ) -> StreamOutcome:
+        if why is None and stream is not None:
+            result = stream.result()
+            obs.completed(result)
+            return outcome_of(result)
+        if isinstance(why, AgentUnreachable) or stream is None:
+            obs.failed("function_error", str(why))
+            error_type = await self._died(lease, request_id, str(why))
+            message = f"RequestId: {request_id} Error: Runtime exited with error: signal: killed"
+            return StreamOutcome(error_type, message, "", True)
+        stream.abandon()  # the connection closes; `finish` discards the instance
+        obs.failed("function_error", "the caller closed the stream")
+        return StreamOutcome("Client.Disconnected", "the caller closed the stream", "", True)
+
     async def _run(
         self,
         config: FunctionConfig,
@@ -263,17 +359,20 @@ class Invoker:
     def code_path_for(self, config: FunctionConfig) -> CodePath:
         return lambda: self._functions.files_for(config)
 
-    async def _instance_died(
-        self, lease: Lease, request_id: str, trace_id: str, detail: str
-    ) -> InvokeOutput:
+    async def _died(self, lease: Lease, request_id: str, detail: str) -> str:
+        """Discard an instance that died mid-invoke; the error type to report."""
         log.warning(
             "instance died mid-invoke: %s",
             detail,
             extra={"instance": lease.instance.id, "request_id": request_id},
         )
         if await lease.discard(StopReason.CRASH) is StopReason.OOM:
-            error_type = "Runtime.OutOfMemory"
-        else:
-            error_type = "Runtime.ExitError"
+            return "Runtime.OutOfMemory"
+        return "Runtime.ExitError"
+
+    async def _instance_died(
+        self, lease: Lease, request_id: str, trace_id: str, detail: str
+    ) -> InvokeOutput:
+        error_type = await self._died(lease, request_id, detail)
         body = platform_error(request_id, error_type, "Runtime exited with error: signal: killed")
         return InvokeOutput(request_id, 200, body, function_error="Unhandled", trace_id=trace_id)

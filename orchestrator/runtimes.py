@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Runtime images are `<prefix>/<runtime>` (settings.image_prefix, LAMBKIN_IMAGE_PREFIX): another
+# prefix builds and runs a checkout's images beside the shared `lambkin/...` ones.
+DEFAULT_IMAGE_PREFIX = "lambkin"
+
 JAVA_CLASSPATH = (
     "{runtime_dir}/build/*:/usr/share/java/jackson-databind.jar:/usr/share/java/jackson-core.jar:"
     "/usr/share/java/jackson-annotations.jar"
@@ -39,6 +43,10 @@ class RuntimeSpec:
     # Where the language looks for libraries, as Lambda sets it: (variable, value) with
     # `{task_root}`, `{runtime_dir}` and `{opt}` (the layers' root) filled in by the driver.
     search_paths: tuple[tuple[str, str], ...] = ()
+
+    def image_for(self, prefix: str) -> str:
+        """This runtime's image under an image prefix (`image` is the default prefix's)."""
+        return image_under(prefix, self.image)
 
     def resolve_command(self, task_root: str, runtime_dir: str, opt: str = "/opt") -> list[str]:
         return [
@@ -186,6 +194,11 @@ def unbuildable_reason(identifier: object) -> str | None:
             if identifier.lower().startswith(prefix):
                 return reason
     return None
+
+
+def image_under(prefix: str, image: str) -> str:
+    """`lambkin/<name>` as `<prefix>/<name>`."""
+    return prefix + image.removeprefix(DEFAULT_IMAGE_PREFIX)
 
 
 def runtime_spec(identifier: str) -> RuntimeSpec:

@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     # communication off, so instances cannot reach one another); an existing network of this
     # name must have it off too, or the docker driver refuses to start.
     docker_network: str = "lambkin"
+    # The runtime images' repository prefix: `<prefix>/python3.11`, ... (built by
+    # `lambkin images build` under the same setting).
+    image_prefix: str = Field(default="lambkin", pattern=r"^[a-z0-9]+([._-][a-z0-9]+)*$")
     # Container-image functions: the largest image accepted (AWS: 10 GiB, uncompressed).
     max_image_bytes: int = MAX_IMAGE_BYTES
     # What instances may reach on this host itself (docker driver; drivers/host_firewall.py):

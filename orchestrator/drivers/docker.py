@@ -188,14 +188,16 @@ class DockerDriver(Driver):
         """An image built from older runtime sources would behave like the old code."""
         from .. import images
 
+        prefix = self._settings.image_prefix
         for runtime, image in images.RUNTIME_IMAGES.items():
             try:
-                status = images.image_status(runtime, self._client)
+                status = images.image_status(runtime, self._client, prefix)
             except Exception:  # a source-less install cannot tell; not worth failing start-up
                 continue
             if status is images.ImageStatus.STALE:
                 log.warning(
-                    "image %s is older than its sources: run `make images` to rebuild it", image.tag
+                    "image %s is older than its sources: run `make images` to rebuild it",
+                    image.tag_for(prefix),
                 )
 
     async def watch(self, listener: ExitListener) -> None:
@@ -228,10 +230,13 @@ class DockerDriver(Driver):
         threading.Thread(target=follow, name="docker-events", daemon=True).start()
 
     def available_runtimes(self) -> list[str]:
+        prefix = self._settings.image_prefix
         present = {
-            tag for image in self._client.images.list(name="lambkin/*") for tag in image.tags
+            tag for image in self._client.images.list(name=f"{prefix}/*") for tag in image.tags
         }
-        return sorted(r for r, spec in RUNTIMES.items() if f"{spec.image}:latest" in present)
+        return sorted(
+            r for r, spec in RUNTIMES.items() if f"{spec.image_for(prefix)}:latest" in present
+        )
 
     async def resolve_image(self, uri: str) -> ResolvedImage:
         return await asyncio.to_thread(resolve, self._client, uri)
@@ -243,7 +248,7 @@ class DockerDriver(Driver):
         return await asyncio.to_thread(self._start, spec)
 
     def _start(self, spec: InstanceSpec) -> InstanceHandle:
-        launch = container_launch(spec)
+        launch = container_launch(spec, self._settings.image_prefix)
         volumes = {self._agent: {"bind": AGENT_PATH, "mode": "ro"}}
         if spec.code_path is not None:
             volumes[str(spec.code_path)] = {"bind": TASK_ROOT, "mode": "ro"}
@@ -370,6 +375,7 @@ class DockerDriver(Driver):
         empty directory of its own: specialising fills the directory (the bind shows what is in
         it), so the code arrives without a new mount and the function still cannot write it."""
         runtime = RUNTIMES[spec.shape.runtime]
+        image = runtime.image_for(self._settings.image_prefix)
         task_dir, opt_dir = self._task_dir(spec.instance_id), self._opt_dir(spec.instance_id)
         task_dir.mkdir(mode=0o755)
         opt_dir.mkdir(mode=0o755)
@@ -385,14 +391,14 @@ class DockerDriver(Driver):
                 volumes[str(log_file)] = {"bind": LOG_PATH, "mode": "rw"}
                 log_path = LOG_PATH
             container_id, address = self._run_container(
-                runtime.image,
+                image,
                 name=f"lambkin-vacant-{spec.shape.runtime}-{spec.instance_id}",
                 labels=spec.labels,
                 environment=spec.agent_environment(**self._agent_settings(log_path)),
                 volumes=volumes,
                 tmpfs=_tmpfs(spec.shape.ephemeral_storage_mb, ()),
                 memory_mb=spec.shape.memory_mb,
-                missing=f"runtime image {runtime.image} is missing: build it with `make images`",
+                missing=f"runtime image {image} is missing: build it with `make images`",
             )
             self._vacant_images[spec.instance_id] = self._client.api.inspect_container(
                 container_id
@@ -419,16 +425,17 @@ class DockerDriver(Driver):
         assert spec.runtime is not None and spec.code_path is not None, "an image function"
         assert spec.instance_id == handle.instance_id, "a vacancy keeps its instance id"
         started_from = self._vacant_images.pop(handle.instance_id, None)
+        image = spec.runtime.image_for(self._settings.image_prefix)
         try:
-            current = self._client.images.get(spec.runtime.image).id
+            current = self._client.images.get(image).id
         except docker.errors.APIError as exc:
-            raise VacancyUnusable(f"cannot inspect {spec.runtime.image}: {exc}") from None
+            raise VacancyUnusable(f"cannot inspect {image}: {exc}") from None
         if started_from != current:
-            raise VacancyUnusable(f"{spec.runtime.image} was rebuilt since the vacancy started")
+            raise VacancyUnusable(f"{image} was rebuilt since the vacancy started")
         _link_tree(spec.code_path, self._task_dir(handle.instance_id))
         if spec.layers_path is not None:
             _link_tree(spec.layers_path, self._opt_dir(handle.instance_id))
-        launch = container_launch(spec)
+        launch = container_launch(spec, self._settings.image_prefix)
         if self.log_files is not None:
             self.log_files.claim(spec.config.name, spec.log_stream_name, spec.instance_id)
         return specialisation(launch.command, launch.env, launch.cwd, spec.init_timeout_s)

@@ -34,7 +34,7 @@ class Launch:
     volumes: tuple[str, ...] = ()  # the image's VOLUMEs
 
 
-def container_launch(spec: InstanceSpec) -> Launch:
+def container_launch(spec: InstanceSpec, image_prefix: str) -> Launch:
     if spec.runtime is None:  # an image function: its own ENTRYPOINT/CMD is the runtime
         image, command, env, cwd = spec.image_launch(LAMBDA_PATH)
         missing = (
@@ -46,8 +46,8 @@ def container_launch(spec: InstanceSpec) -> Launch:
     runtime = spec.runtime
     command = spec.runtime_command(TASK_ROOT, RUNTIME_DIR, OPT_ROOT)
     env = spec.runtime_environment(TASK_ROOT, RUNTIME_DIR, LAMBDA_PATH, OPT_ROOT)
+    tag = runtime.image_for(image_prefix)
     missing = (
-        f"runtime image {runtime.image} is missing: build it with `make images` "
-        "(or `lambkin images build`)"
+        f"runtime image {tag} is missing: build it with `make images` (or `lambkin images build`)"
     )
-    return Launch(runtime.image, command, env, TASK_ROOT, missing)
+    return Launch(tag, command, env, TASK_ROOT, missing)

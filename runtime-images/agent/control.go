@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 	"unicode/utf8"
 )
 
@@ -150,7 +151,7 @@ func (c *controlServer) invoke(w *response, r *request, payload []byte) {
 	if contentType == "" {
 		contentType = defaultContentType
 	}
-	result, err := c.sandbox.invoke(invokeRequest{
+	result, stream, err := c.sandbox.invoke(invokeRequest{
 		requestID:       requestID,
 		timeoutMs:       timeoutMs,
 		payload:         payload,
@@ -159,11 +160,41 @@ func (c *controlServer) invoke(w *response, r *request, payload []byte) {
 		traceID:         headerValue(r.header, "Lambkin-Trace-Id"),
 		clientContext:   clientContext,
 		cognitoIdentity: cognitoIdentity,
+		streaming:       asciiEqualFold(headerValue(r.header, controlModeHdr), streamingMode),
 	})
 	var refused *apiError
 	if errors.As(err, &refused) {
 		replyError(w, refused.status, refused.errorType, refused.message)
 		return
 	}
+	if stream != nil {
+		c.relay(w, stream)
+		return
+	}
 	reply(w, 200, result.contentType, result.body, resultHeaders(result))
+}
+
+// relay answers a streamed invocation: the head at once, each chunk as the runtime sends it,
+// then the outcome as trailers once the invocation ended (docs/architecture.md). A control
+// plane that went away stops nothing: the chunks are drained until the invocation ends.
+func (c *controlServer) relay(w *response, stream *responseStream) {
+	inv := stream.inv
+	w.set("Content-Type", stream.contentType)
+	w.set(controlModeHdr, streamingMode)
+	w.set("Trailer", streamTrailerNames)
+	w.startChunked(200)
+	deadline := time.NewTimer(time.Until(inv.deadlineAt))
+	defer deadline.Stop()
+	for {
+		select {
+		case p := <-stream.chunks:
+			w.writeChunk(p)
+			stream.ack()
+		case <-inv.done:
+			w.endChunked(streamTrailers(inv.result))
+			return
+		case <-deadline.C:
+			c.sandbox.expire(inv)
+		}
+	}
 }

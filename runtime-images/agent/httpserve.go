@@ -662,6 +662,8 @@ type response struct {
 	wrote         bool
 	closeAfter    bool
 	lingerOnClose bool // request bytes left unread: closeWriteAndWait before closing
+	chunked       bool // startChunked: the body goes out in chunks, then trailers
+	broken        bool // a chunked reply's write failed: the peer is gone
 }
 
 // set sets a response header (replacing one of the same name).
@@ -692,6 +694,28 @@ func (w *response) write(status int, data []byte) {
 		return
 	}
 	w.wrote = true
+	if _, ok := w.get("Content-Length"); !ok {
+		w.set("Content-Length", strconv.Itoa(len(data)))
+	}
+	head := w.appendHead(make([]byte, 0, 256), status)
+	if w.req.method == "HEAD" {
+		data = nil
+	}
+	// One write (one segment, mostly) unless the body is big enough that copying it costs more.
+	var err error
+	if len(data) <= 64<<10 {
+		_, err = w.c.rwc.Write(append(head, data...))
+	} else if _, err = w.c.rwc.Write(head); err == nil {
+		_, err = w.c.rwc.Write(data)
+	}
+	if err != nil {
+		w.closeAfter = true
+	}
+}
+
+// appendHead appends the status line and the header fields (sorted by name, as net/http
+// writes them), and decides whether the connection closes after this reply.
+func (w *response) appendHead(head []byte, status int) []byte {
 	r, b := w.req, w.req.body
 	// As net/http decides before its headers go out: an unread body whose "100 Continue" was
 	// never sent closes the connection; any other unread body is discarded up to a limit.
@@ -703,9 +727,6 @@ func (w *response) write(status int, data []byte) {
 		} else if _, err := io.CopyN(io.Discard, b, postHandlerDrain+1); err != io.EOF {
 			w.closeAfter, w.lingerOnClose = true, true
 		}
-	}
-	if _, ok := w.get("Content-Length"); !ok {
-		w.set("Content-Length", strconv.Itoa(len(data)))
 	}
 	connection, connectionSet := w.get("Connection")
 	if hasToken([]string{connection}, "close") {
@@ -730,7 +751,6 @@ func (w *response) write(status int, data []byte) {
 		}
 	}
 	sortFields(w.header)
-	head := make([]byte, 0, 256)
 	if r.proto11 {
 		head = append(head, "HTTP/1.1 "...)
 	} else {
@@ -754,20 +774,71 @@ func (w *response) write(status int, data []byte) {
 	if extra != "" {
 		head = append(head, "Connection: "+extra+"\r\n"...)
 	}
-	head = append(head, "\r\n"...)
-	if r.method == "HEAD" {
-		data = nil
+	return append(head, "\r\n"...)
+}
+
+// -- chunked replies (the control server's streamed invocations) -----------------------------
+
+// startChunked sends the status and headers of a reply whose body follows in chunks, as they
+// come (writeChunk), then trailers (endChunked). An HTTP/1.0 peer gets the body unframed and
+// the connection closed after it, without trailers. false: the peer is gone.
+func (w *response) startChunked(status int) bool {
+	if w.wrote {
+		return false
 	}
-	// One write (one segment, mostly) unless the body is big enough that copying it costs more.
-	var err error
-	if len(data) <= 64<<10 {
-		_, err = w.c.rwc.Write(append(head, data...))
-	} else if _, err = w.c.rwc.Write(head); err == nil {
-		_, err = w.c.rwc.Write(data)
+	w.wrote = true
+	w.header = withoutField(w.header, "Content-Length")
+	if w.req.proto11 {
+		w.chunked = true
+		w.set("Transfer-Encoding", "chunked")
+	} else {
+		w.set("Connection", "close")
 	}
-	if err != nil {
+	head := w.appendHead(make([]byte, 0, 512), status)
+	return w.send(head)
+}
+
+// writeChunk sends one chunk (size line, data and CRLF in one write); an empty p sends nothing
+// (a zero-size chunk would end the body).
+func (w *response) writeChunk(p []byte) bool {
+	if len(p) == 0 || w.broken {
+		return !w.broken
+	}
+	if !w.chunked {
+		return w.send(p)
+	}
+	frame := make([]byte, 0, len(p)+20)
+	frame = strconv.AppendInt(frame, int64(len(p)), 16)
+	frame = append(frame, "\r\n"...)
+	frame = append(frame, p...)
+	return w.send(append(frame, "\r\n"...))
+}
+
+// endChunked sends the last chunk and the trailer fields (values as headerText makes them).
+func (w *response) endChunked(trailers []header) bool {
+	if w.broken {
+		return false
+	}
+	if !w.chunked {
 		w.closeAfter = true
+		return true
 	}
+	end := make([]byte, 0, 1024)
+	end = append(end, "0\r\n"...)
+	for _, t := range trailers {
+		end = append(end, canonicalKey(t.name)...)
+		end = append(end, ": "...)
+		end = append(end, headerText(t.value)...)
+		end = append(end, "\r\n"...)
+	}
+	return w.send(append(end, "\r\n"...))
+}
+
+func (w *response) send(p []byte) bool {
+	if _, err := w.c.rwc.Write(p); err != nil {
+		w.broken, w.closeAfter = true, true
+	}
+	return !w.broken
 }
 
 // reply writes status, headers and body with an exact Content-Length and no Date header.
@@ -789,9 +860,13 @@ func replyError(w *response, status int, errorType, message string) {
 }
 
 func withoutConnection(h []field) []field {
+	return withoutField(h, "Connection")
+}
+
+func withoutField(h []field, name string) []field {
 	out := h[:0]
 	for _, f := range h {
-		if f.name != "Connection" {
+		if f.name != name {
 			out = append(out, f)
 		}
 	}

@@ -36,6 +36,7 @@ type invokeRequest struct {
 	traceID         string
 	clientContext   string // compact ASCII JSON, "" when absent
 	cognitoIdentity string
+	streaming       bool // the control plane reads a streamed response as it comes
 }
 
 // ending is how an invocation ended, before durations, memory and the log tail are known.
@@ -68,6 +69,7 @@ type invocation struct {
 	deadlineAt     time.Time
 	initDurationMs *float64 // set when this is the first invocation after an init
 	nextHeaders    []header
+	stream         *responseStream // set when the runtime began a streamed response (streaming only)
 	result         *invokeResult
 	done           chan struct{} // closed once result is set
 }

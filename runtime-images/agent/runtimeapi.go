@@ -11,6 +11,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"io"
+	"strconv"
 	"strings"
 )
 
@@ -74,6 +75,9 @@ func (a *runtimeAPI) next(w *response, r *request) {
 }
 
 func (a *runtimeAPI) respond(w *response, r *request, requestID string) {
+	if isStreamingResponse(r.header) && a.respondStreaming(w, r, requestID) {
+		return
+	}
 	body, err := io.ReadAll(io.LimitReader(r.body, maxResponseBytes+1))
 	if err == nil && len(body) > maxResponseBytes {
 		_, _ = io.Copy(io.Discard, r.body) // read to the end: the connection stays usable
@@ -91,6 +95,40 @@ func (a *runtimeAPI) respond(w *response, r *request, requestID string) {
 		return
 	}
 	a.result(w, a.sandbox.postResponse(requestID, body, headerValue(r.header, "Content-Type")))
+}
+
+// respondStreaming serves a streamed response to a streaming invocation; false when the
+// invocation is a buffered one (respond then reads the body whole, trailers included).
+func (a *runtimeAPI) respondStreaming(w *response, r *request, requestID string) bool {
+	contentType := headerValue(r.header, "Content-Type")
+	stream, err := a.sandbox.beginStream(requestID, contentType)
+	if err != nil {
+		a.result(w, err)
+		return true
+	}
+	if stream == nil {
+		return false
+	}
+	e, status, ok := readStream(r.body, func() fields { return r.trailer }, stream.send, stream.contentType)
+	if !ok { // the invocation ended while the runtime was still sending (timeout, exit)
+		w.set("Connection", "close")
+		replyError(w, 403, "InvalidStateTransition", "Invocation already completed")
+		return true
+	}
+	posted := a.sandbox.endStream(stream, e)
+	switch {
+	case posted != nil:
+		a.result(w, posted)
+	case status == 413:
+		w.set("Connection", "close") // the rest of an endless body is not read
+		replyError(w, 413, "RequestEntityTooLarge", "Exceeded maximum allowed payload size ("+strconv.Itoa(maxStreamedBytes)+" bytes).")
+	case status == 400:
+		w.set("Connection", "close")
+		replyError(w, 400, "InvalidRequest", "malformed streamed response: "+string(e.body))
+	default:
+		a.result(w, nil)
+	}
+	return true
 }
 
 func (a *runtimeAPI) error(w *response, r *request, requestID string) {

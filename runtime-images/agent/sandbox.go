@@ -145,17 +145,19 @@ func (s *sandbox) specialise(f functionPart) error {
 	return nil
 }
 
-func (s *sandbox) invoke(request invokeRequest) (*invokeResult, error) {
+// invoke runs one invocation to its end, or, for a streaming one whose runtime began a
+// streamed response, until then: the caller reads the stream (consumeStream) to the end.
+func (s *sandbox) invoke(request invokeRequest) (*invokeResult, *responseStream, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.machine.state == stateStopped {
-		return nil, errStopped
+		return nil, nil, errStopped
 	}
 	if s.machine.state == stateVacant {
-		return nil, errVacant
+		return nil, nil, errVacant
 	}
 	if s.current != nil {
-		return nil, errBusy
+		return nil, nil, errBusy
 	}
 	inv := &invocation{request: request, acceptedAt: time.Now(), done: make(chan struct{})}
 	s.current = inv
@@ -164,6 +166,9 @@ func (s *sandbox) invoke(request invokeRequest) (*invokeResult, error) {
 	}
 	s.notifyLocked()
 	for inv.result == nil {
+		if inv.stream != nil {
+			return nil, inv.stream, nil
+		}
 		limit, bounded := s.waitLimitLocked(inv)
 		if !bounded {
 			s.waitLocked(context.Background(), -1)
@@ -177,7 +182,17 @@ func (s *sandbox) invoke(request invokeRequest) (*invokeResult, error) {
 		}
 		s.waitLocked(context.Background(), remaining)
 	}
-	return inv.result, nil
+	return inv.result, nil, nil
+}
+
+// expire ends a streamed invocation still running at its deadline, as invoke's own wait does.
+func (s *sandbox) expire(inv *invocation) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if inv.result == nil && s.current == inv {
+		s.finishLocked(inv, timeoutEnding(inv.request.requestID, inv.request.timeoutMs), nil)
+		s.restartLocked()
+	}
 }
 
 func (s *sandbox) shutdown(grace time.Duration) {
@@ -256,16 +271,47 @@ func (s *sandbox) postTooLarge(requestID string) error {
 func (s *sandbox) post(requestID string, e ending) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	inv := s.current
-	if inv == nil || !inv.delivered || inv.request.requestID != requestID {
-		if last := s.lastDelivered; last != nil && last.request.requestID == requestID {
-			return &apiError{403, "InvalidStateTransition", "Invocation already completed"}
-		}
-		return &apiError{400, "InvalidRequestID", "Invalid request ID"}
+	inv, err := s.postedLocked(requestID)
+	if err != nil {
+		return err
 	}
 	s.finishLocked(inv, e, nil)
 	s.machine.transition(stateReady)
 	return nil
+}
+
+// postedLocked: the invocation a runtime's post names, or the refusal it gets.
+func (s *sandbox) postedLocked(requestID string) (*invocation, error) {
+	inv := s.current
+	if inv == nil || !inv.delivered || inv.request.requestID != requestID {
+		if last := s.lastDelivered; last != nil && last.request.requestID == requestID {
+			return nil, &apiError{403, "InvalidStateTransition", "Invocation already completed"}
+		}
+		return nil, &apiError{400, "InvalidRequestID", "Invalid request ID"}
+	}
+	return inv, nil
+}
+
+// beginStream: the runtime began a streamed response to a streaming invocation. nil, nil when
+// the invocation is not a streaming one (the response is then read whole, as a buffered one).
+func (s *sandbox) beginStream(requestID, contentType string) (*responseStream, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	inv, err := s.postedLocked(requestID)
+	if err != nil || !inv.request.streaming {
+		return nil, err
+	}
+	if inv.stream != nil {
+		return nil, &apiError{403, "InvalidStateTransition", "Invocation response already started"}
+	}
+	inv.stream = newResponseStream(inv, contentType)
+	s.notifyLocked()
+	return inv.stream, nil
+}
+
+// endStream finishes a streamed invocation with the stream's outcome.
+func (s *sandbox) endStream(stream *responseStream, e ending) error {
+	return s.post(stream.inv.request.requestID, e)
 }
 
 func (s *sandbox) postInitError(body []byte, errorTypeHeader string) error {

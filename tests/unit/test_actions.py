@@ -37,6 +37,14 @@ ORDERS_GROUP = {"logGroupName": "/aws/lambda/orders-a"}
         ("POST", f"{FN}:3/invocations", None, "lambda:InvokeFunction", "invoke", "orders-a"),
         (
             "POST",
+            "/2021-11-15/functions/orders-a:live/response-streaming-invocations",
+            None,
+            "lambda:InvokeFunction",
+            "invoke",
+            "orders-a",
+        ),
+        (
+            "POST",
             "/2015-03-31/functions",
             {"FunctionName": "orders-a"},
             "lambda:CreateFunction",

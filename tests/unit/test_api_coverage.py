@@ -17,6 +17,7 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 # IAM names an operation differently in these cases.
 IAM_NAME = {
     "Invoke": "InvokeFunction",
+    "InvokeWithResponseStream": "InvokeFunction",  # IAM has no action of its own for it
     "GetLayerVersionByArn": "ListLayers",  # ListLayers' path with ?find=LayerVersion
     "ListProvisionedConcurrencyConfigs": "GetProvisionedConcurrencyConfig",  # ?List=ALL
 }

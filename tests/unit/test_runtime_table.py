@@ -77,3 +77,16 @@ def test_the_readme_section_the_refusals_name_exists() -> None:
 @pytest.mark.parametrize("identifier", ["python3.11", "nodejs18.x", "java17", "go1.x", None, 8])
 def test_other_identifiers_have_no_unbuildable_reason(identifier: object) -> None:
     assert unbuildable_reason(identifier) is None
+
+
+def test_an_image_prefix_names_every_runtime_image_under_it() -> None:
+    from orchestrator.images import RUNTIME_IMAGES
+    from orchestrator.runtimes import RUNTIMES
+    from orchestrator.settings import Settings
+
+    assert Settings().image_prefix == "lambkin"
+    for spec in RUNTIMES.values():
+        assert spec.image_for("lambkin") == spec.image
+        assert spec.image_for("lambkin-streaming").startswith("lambkin-streaming/")
+    assert RUNTIME_IMAGES["nodejs18.x"].tag_for("x-y") == "x-y/nodejs18.x"
+    assert RUNTIMES["nodejs18.x"].image_for("x-y") == RUNTIME_IMAGES["nodejs18.x"].tag_for("x-y")

@@ -9,6 +9,7 @@ import { loadHandler } from "./loader.mjs";
 import { RuntimeApi } from "./runtime_api.mjs";
 import { makeContext } from "./context.mjs";
 import { errorDocument, installConsole, logError } from "./errors.mjs";
+import { createResponseStream, handlerMetadata, installAwsLambdaGlobal } from "./streaming.mjs";
 
 const TRACE_ID = "_X_AMZN_TRACE_ID";
 
@@ -20,9 +21,12 @@ async function main() {
   }
   const api = new RuntimeApi(address);
   const log = installConsole();
+  installAwsLambdaGlobal(); // before the function's module is loaded, as AWS's runtime does
   let handler;
+  let metadata;
   try {
     handler = await loadHandler(process.env.LAMBDA_TASK_ROOT || process.cwd(), process.argv[2] || process.env._HANDLER || "");
+    metadata = handlerMetadata(handler);
   } catch (error) {
     const doc = errorDocument(error);
     logError("Init Error", doc, log);
@@ -34,6 +38,10 @@ async function main() {
     log.requestId = invocation.requestId;
     if (invocation.traceId) process.env[TRACE_ID] = invocation.traceId;
     else delete process.env[TRACE_ID];
+    if (metadata.streaming) {
+      await invokeStreaming(api, handler, invocation, metadata, log);
+      continue;
+    }
     const outcome = await invoke(handler, invocation);
     if (outcome.error !== undefined) {
       const doc = errorDocument(outcome.error);
@@ -88,6 +96,38 @@ function invoke(handler, invocation) {
       finish({ error }, false);
     }
   });
+}
+
+// A streamed invocation, as aws-lambda-ric runs one: the handler gets (event, responseStream,
+// context) and must be async; whatever it throws, or a stream it leaves unfinished, ends the
+// stream with the error trailers. The next event is fetched once the Runtime API answered (and,
+// unless context.callbackWaitsForEmptyEventLoop is false, once the event loop is empty).
+async function invokeStreaming(api, handler, invocation, metadata, log) {
+  const { stream, fail, done } = createResponseStream(api, invocation.requestId, metadata.highWaterMark);
+  const context = makeContext(invocation, () => {});
+  const failWith = (error) => {
+    logError("Invoke Error", errorDocument(error), log);
+    fail(error);
+  };
+  try {
+    const event = decodeEvent(invocation.body);
+    const result = handler(event, stream, context);
+    if (!result || typeof result.then !== "function") {
+      failWith("Streaming does not support non-async handlers.");
+    } else {
+      if ((await result) !== undefined) console.warn("Streaming handlers ignore return values.");
+      await done;
+      if (!stream.writableFinished) failWith("Response stream is not finished.");
+    }
+  } catch (error) {
+    failWith(error);
+  }
+  try {
+    await done;
+  } catch (error) {
+    process.stderr.write(`[ERROR] streamed response failed: ${error && error.message}\n`);
+  }
+  if (context.callbackWaitsForEmptyEventLoop) await new Promise((resolve) => process.once("beforeExit", resolve));
 }
 
 function decodeEvent(body) {
