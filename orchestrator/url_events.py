@@ -192,6 +192,41 @@ def _response(value: dict[str, Any]) -> HttpAnswer:
     return HttpAnswer(status, headers, body)
 
 
+# A streamed HTTP response (`awslambda.HttpResponseStream.from`): this content type, then the
+# JSON metadata (statusCode, headers, cookies), 8 NUL bytes, and the body.
+HTTP_INTEGRATION = "application/vnd.awslambda.http-integration-response"
+PRELUDE_END = b"\x00" * 8
+PRELUDE_MAX = 64 * 1024
+
+
+def split_prelude(buffered: bytes) -> tuple[HttpAnswer, bytes] | None:
+    """(the head the prelude asks for, with an empty body; the body bytes after it) once the
+    8 NUL bytes have arrived; None while they have not. A prelude that is not a valid response
+    head is Lambda's 502."""
+    end = buffered.find(PRELUDE_END)
+    if end < 0:
+        if len(buffered) > PRELUDE_MAX:
+            return error_answer(502), b""
+        return None
+    try:
+        prelude = json.loads(buffered[:end]) if buffered[:end].strip() else {}
+    except (ValueError, RecursionError):
+        return error_answer(502), b""
+    if not isinstance(prelude, dict):
+        return error_answer(502), b""
+    head = _response({"statusCode": 200, **prelude, "body": None})
+    named = prelude.get("headers")
+    given: dict[str, Any] = named if isinstance(named, dict) else {}
+    if head.status != 502 and not any(str(k).lower() == "content-type" for k in given):
+        head = HttpAnswer(
+            head.status,
+            [(n, v) for n, v in head.headers if n != "content-type"]
+            + [("content-type", "application/octet-stream")],
+            b"",
+        )
+    return head, buffered[end + len(PRELUDE_END) :]
+
+
 def _header_value(item: Any) -> str:
     if isinstance(item, bool):
         return "true" if item else "false"

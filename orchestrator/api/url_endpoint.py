@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -62,6 +63,19 @@ async def _send(send: Send, answer: url_events.HttpAnswer, extra: list[tuple[str
     await send({"type": "http.response.body", "body": answer.body})
 
 
+async def _start(send: Send, head: url_events.HttpAnswer, extra: list[tuple[str, str]]) -> None:
+    """A streamed answer's head: no Content-Length, so the body goes chunked."""
+    headers = [(n.encode("latin-1"), v.encode("latin-1")) for n, v in [*head.headers, *extra]]
+    await send({"type": "http.response.start", "status": head.status, "headers": headers})
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    config: urls.UrlConfig
+    invocation: InvokeInput
+    origin: str | None
+
+
 def _forbidden() -> url_events.HttpAnswer:
     return url_events.json_error(403, "AccessDeniedException", urls.FORBIDDEN)
 
@@ -83,21 +97,30 @@ class FunctionUrlEndpoint:
             return
         svc: Services = scope["app"].state.services
         request_id = str(uuid.uuid4())
+        extra = [("x-amzn-requestid", request_id)]
         try:
-            answer = await self._serve(svc, scope, receive, target, request_id)
+            prepared = await self._prepare(svc, scope, receive, target, request_id)
+            if isinstance(prepared, url_events.HttpAnswer):
+                answer = prepared
+            elif prepared.config.invoke_mode == "RESPONSE_STREAM":
+                await self._stream(svc, send, prepared, extra)
+                return
+            else:
+                answer = await self._buffered(svc, prepared)
         except Exception:  # the client gets Lambda's 502, the log the cause
             log.exception("function URL request failed", extra={"url_id": target.url_id})
             answer = url_events.error_answer(502)
-        await _send(send, answer, [("x-amzn-requestid", request_id)])
+        await _send(send, answer, extra)
 
-    async def _serve(
+    async def _prepare(
         self,
         svc: Services,
         scope: Scope,
         receive: Receive,
         target: urls.UrlTarget,
         request_id: str,
-    ) -> url_events.HttpAnswer:
+    ) -> url_events.HttpAnswer | _Prepared:
+        """The invocation a URL request makes, or the answer it gets without one."""
         config = svc.urls.by_id(target.url_id)
         if config is None:
             return _forbidden()
@@ -139,8 +162,12 @@ class FunctionUrlEndpoint:
             trace_id=lowered.get("x-amzn-trace-id"),
             traceparent=lowered.get("traceparent"),
         )
+        return _Prepared(config, invocation, origin)
+
+    async def _buffered(self, svc: Services, prepared: _Prepared) -> url_events.HttpAnswer:
+        config, origin = prepared.config, prepared.origin
         try:
-            result = await svc.invoker.invoke(invocation)
+            result = await svc.invoker.invoke(prepared.invocation)
         except LambdaError as exc:
             return url_events.with_cors(_invoke_refusal(exc), config.cors, origin)
         if result.function_error:
@@ -149,6 +176,64 @@ class FunctionUrlEndpoint:
         else:
             answer = url_events.answer(result.body)
         return url_events.with_cors(answer, config.cors, origin)
+
+    async def _stream(
+        self, svc: Services, send: Send, prepared: _Prepared, extra: list[tuple[str, str]]
+    ) -> None:
+        """RESPONSE_STREAM: the response goes to the client as the function writes it. The head
+        waits for the first bytes (an HTTP integration response's prelude, or any byte of a
+        plain stream); a failure before them is Lambda's 502 / 504; after them, the stream ends
+        where the function stopped. The invocation's chunks are always closed, so a client
+        that leaves never holds the instance."""
+        config, origin = prepared.config, prepared.origin
+        try:
+            streamed = await svc.invoker.invoke_stream(prepared.invocation)
+        except LambdaError as exc:
+            await _send(
+                send, url_events.with_cors(_invoke_refusal(exc), config.cors, origin), extra
+            )
+            return
+        chunks = streamed.chunks
+        try:
+            integration = streamed.content_type.startswith(url_events.HTTP_INTEGRATION)
+            pending = b""
+            head: url_events.HttpAnswer | None = None
+            async for chunk in chunks:
+                if head is None:
+                    pending += chunk
+                    if integration:
+                        split = url_events.split_prelude(pending)
+                        if split is None:
+                            continue
+                        head, pending = split
+                        if head.status == 502 and head.body:
+                            await _send(send, head, extra)
+                            return
+                    else:
+                        head = url_events.HttpAnswer(
+                            200, [("content-type", streamed.content_type)], b""
+                        )
+                    await _start(send, url_events.with_cors(head, config.cors, origin), extra)
+                    if pending:
+                        await send(
+                            {"type": "http.response.body", "body": pending, "more_body": True}
+                        )
+                    continue
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            if head is None:  # nothing came: how the invocation ended says what to answer
+                outcome = await streamed.outcome()
+                if outcome.function_error:
+                    timed_out = outcome.error_type == "Sandbox.Timedout"
+                    answer = url_events.error_answer(504 if timed_out else 502)
+                else:
+                    answer = url_events.HttpAnswer(
+                        200, [("content-type", streamed.content_type)], b""
+                    )
+                await _send(send, url_events.with_cors(answer, config.cors, origin), extra)
+                return
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        finally:
+            await chunks.aclose()
 
     def _authorise(
         self,

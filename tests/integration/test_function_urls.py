@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -438,3 +439,42 @@ def test_aws_iam_urls_take_signed_requests_only(tmp_path: Path) -> None:
         assert send("GET", target, user=CALLER).status == 403
     finally:
         assert srv.stop() == 0, srv.log()
+
+
+STREAMING_URL_APP = (Path(__file__).parent / "functions" / "streaming" / "url.mjs").read_text()
+
+
+def read_chunks(url: str) -> tuple[int, dict[str, str], list[tuple[float, bytes]]]:
+    """The status, headers and body pieces of a response, each with when it arrived."""
+    started = time.monotonic()
+    with httpx.Client(timeout=60) as client, client.stream("GET", url) as response:
+        pieces = [(time.monotonic() - started, piece) for piece in response.iter_raw()]
+        headers = {
+            k.lower(): v for k, v in response.headers.multi_items() if k.lower() != "set-cookie"
+        }
+        headers["set-cookie"] = ",".join(response.headers.get_list("set-cookie"))
+        return response.status_code, headers, pieces
+
+
+def test_a_response_stream_url_sends_chunks_as_the_handler_writes_them(server: Server) -> None:
+    lam = server.client()
+    name = new_name()
+    lam.create_function(
+        FunctionName=name, Runtime="nodejs18.x", Role=ROLE, Handler="url.handler",
+        Code={"ZipFile": make_zip({"url.mjs": STREAMING_URL_APP})}, Timeout=10,
+    )  # fmt: skip
+    url = path_form(server, public_url(lam, name, InvokeMode="RESPONSE_STREAM"))
+    status, headers, pieces = read_chunks(f"{url}/http?k=v")
+    assert (status, headers["content-type"], headers["x-custom"]) == (201, "text/plain", "yes")
+    assert headers["set-cookie"] == "a=1,b=2"
+    assert b"".join(p for _, p in pieces) == b"chunk-1 chunk-2 k=v"
+    first = next(t for t, p in pieces if p)
+    last = pieces[-1][0]
+    assert last - first > 0.5, pieces  # the first chunk came before the handler's 1 s sleep ended
+    status, headers, pieces = read_chunks(f"{url}/plain")
+    assert (status, headers["content-type"]) == (200, "text/plain")
+    assert b"".join(p for _, p in pieces) == b"first second"
+    status, _, pieces = read_chunks(f"{url}/fail-early")
+    assert (status, b"".join(p for _, p in pieces)) == (502, b"Internal Server Error")
+    # The instance is free again: the next request is served.
+    assert read_chunks(f"{url}/plain")[0] == 200

@@ -191,3 +191,29 @@ def test_config_fields(body: dict[str, Any], message: str | None) -> None:
         function_urls.config_fields(body, creating=True)
     assert refused.value.message.startswith(message), refused.value.message
     json.dumps(refused.value.message)
+
+
+@pytest.mark.parametrize(
+    ("buffered", "status", "headers", "rest"),
+    [
+        (b'{"statusCode": 201, "headers": {"x-a": "1"}}' + b"\0" * 8 + b"body", 201,
+         [("x-a", "1"), ("content-type", "application/octet-stream")], b"body"),
+        (b'{"statusCode": 200, "headers": {"Content-Type": "text/html"}, "cookies": ["c=1"]}'
+         + b"\0" * 8, 200, [("content-type", "text/html"), ("set-cookie", "c=1")], b""),
+        (b"{}" + b"\0" * 8 + b"x", 200, [("content-type", "application/octet-stream")], b"x"),
+        (b"not json" + b"\0" * 8, 502, [("content-type", "text/plain")], b""),
+    ],
+)  # fmt: skip
+def test_a_streamed_http_responses_prelude(
+    buffered: bytes, status: int, headers: list[tuple[str, str]], rest: bytes
+) -> None:
+    split = url_events.split_prelude(buffered)
+    assert split is not None
+    head, body = split
+    assert (head.status, head.headers, body) == (status, headers, rest)
+
+
+def test_a_prelude_not_yet_ended_waits_and_an_endless_one_is_refused() -> None:
+    assert url_events.split_prelude(b'{"statusCode": 200') is None
+    refused = url_events.split_prelude(b"x" * (url_events.PRELUDE_MAX + 1))
+    assert refused is not None and refused[0].status == 502
