@@ -76,6 +76,13 @@ def evaluate_targets(report: dict[str, Any]) -> list[dict[str, Any]]:
             2.0,
             unit="x",
         )
+        add(
+            f"stream_first_byte_{group}",
+            f"streamed response ({group}): first byte p50 before the handler's 1 s sleep ends",
+            _get(report, "streaming", group, "first_byte", "p50_ms"),
+            1000.0,
+            unit="ms",
+        )
         url = _get(report, "warm_latency", "ratios", f"{lk}_url/{lk}") or {}
         add(
             f"url_p50_{group}",

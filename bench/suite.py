@@ -22,7 +22,7 @@ from typing import Any
 from tests.support.docker_build import build_image
 from tests.support.oracles import awslambdaric_dir
 
-from . import cold, fleet, footprint, report, sysinfo, warm, wrk
+from . import cold, fleet, footprint, report, streaming, sysinfo, warm, wrk
 from .floor import wake_up_floor
 from .lambkin import Lambkin
 from .loadgen import Target, closed_loop
@@ -263,6 +263,13 @@ class Bench:
                 }
 
             await self.section(f"{driver}: warm latency", latency)
+
+            async def stream_first_byte() -> None:
+                r.setdefault("streaming", {})[driver] = await asyncio.to_thread(
+                    streaming.first_byte, lk, max(5, p.cold_samples)
+                )
+
+            await self.section(f"{driver}: streamed response, first byte", stream_first_byte)
 
             async def payloads() -> None:
                 sizes = {label: PAYLOAD_SIZES[label] for label in plan.payload_sizes}

@@ -60,6 +60,7 @@ def test_report_is_well_formed(smoke_run: tuple[subprocess.CompletedProcess[str]
         "agent_rss_process",
         "agent_cpu_process",
         "url_p50_process",
+        "stream_first_byte_process",
     }
     wrk = report["wrk"]  # measured briefly when wrk is installed; else the reason it is not
     assert wrk.get("skipped") or wrk["throughput"]["lambkin_process"]["1"]["per_s"] > 0, wrk
@@ -68,6 +69,8 @@ def test_report_is_well_formed(smoke_run: tuple[subprocess.CompletedProcess[str]
     targets = {t["id"]: t for t in report["targets"]}
     assert 0 < targets["agent_rss_process"]["measured"] < 64, targets["agent_rss_process"]
     assert targets["url_p50_process"]["measured"] > 0, targets["url_p50_process"]
+    first_byte = targets["stream_first_byte_process"]
+    assert 0 < first_byte["measured"] < report["streaming"]["process"]["whole_response"]["p50_ms"]
     assert all(isinstance(t["met"], bool) or t["met"] is None for t in report["targets"])
 
 
