@@ -57,6 +57,7 @@ def test_a_function_cannot_reach_a_vacancy_nor_specialise_its_own_agent(server: 
     # The vacancies are as they were: the next cold start takes one and runs its own function.
     victim = deploy(server)
     assert run(server, victim, {"probe": "status"})["Uid"].startswith("993 ")
-    assert instance_of(server, victim)["InstanceId"] in probed
+    taken = instance_of(server, victim)["InstanceId"]
+    assert taken in probed, (taken, probed, vacancies_of_128(server), server.log()[-4000:])
     listing = run(server, victim, {"probe": "read", "path": "/proc/self/environ"})
     assert f"AWS_LAMBDA_FUNCTION_NAME={victim}" in json.dumps(listing)
