@@ -9,12 +9,13 @@ All methods are blocking; the dispatcher calls them from a worker thread.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from .sqlite_db import open_durable
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -73,11 +74,7 @@ _COLUMNS = "id, request_id, function, payload, received_at, attempts, state, con
 
 class EventQueue:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")  # an accepted event survives power loss
-        self._db.executescript(_SCHEMA)
+        self._db = open_durable(path, _SCHEMA)
         self._lock = threading.Lock()
         # Whatever was running when the previous process died runs again.
         self._db.execute("UPDATE events SET state = ? WHERE state = ?", (PENDING, RUNNING))

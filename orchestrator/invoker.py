@@ -219,21 +219,12 @@ class Invoker:
                     self._pool.lease(config, self.code_path_for(config))
                 )
             except StartFailed as exc:
-                obs.failed("platform_error", str(exc))
-                log.error("could not start an instance: %s", exc, extra={"function": config.name})
-                raise LambdaError(
-                    LambdaErrorCode.SERVICE, f"Could not start an instance of {config.name}: {exc}"
-                ) from None
+                raise self._start_failed(config, obs, exc) from None
             obs.acquired(lease.cold)
-            agent_request = InvokeRequest(
-                request_id=request_id,
-                payload=payload,
-                timeout_ms=config.timeout * 1000,
-                function_arn=self._functions.arn(config.name, request.ref.qualifier),
-                trace_id=obs.runtime_header,
-                client_context=client_context,
+            agent_request = self._agent_request(
+                config, request, request_id, payload, client_context, obs.runtime_header
             )
-            wait_s = config.timeout + self._settings.init_timeout_s + self._settings.agent_grace_s
+            wait_s = self._wait_s(config)
             try:
                 stream: AgentStream | None = await lease.agent.invoke_stream(agent_request, wait_s)
                 died: AgentUnreachable | None = None
@@ -301,16 +292,10 @@ class Invoker:
         obs: Observation,
     ) -> InvokeOutput:
         trace_id = obs.runtime_header
-        agent_request = InvokeRequest(
-            request_id=request_id,
-            payload=payload,
-            timeout_ms=config.timeout * 1000,
-            function_arn=self._functions.arn(config.name, request.ref.qualifier),
-            trace_id=trace_id,
-            client_context=client_context,
+        agent_request = self._agent_request(
+            config, request, request_id, payload, client_context, trace_id
         )
-        # The agent enforces the timeout itself; this bound only catches a dead or wedged agent.
-        wait_s = config.timeout + self._settings.init_timeout_s + self._settings.agent_grace_s
+        wait_s = self._wait_s(config)
         try:
             # Whatever escapes this block (a bug, a cancellation) discards the instance: the
             # lease, not this code, guarantees it is never left BUSY.
@@ -324,11 +309,7 @@ class Invoker:
                 obs.completed(result)
                 start_phases_ms = lease.instance.start_phases_ms if lease.cold else None
         except StartFailed as exc:
-            obs.failed("platform_error", str(exc))
-            log.error("could not start an instance: %s", exc, extra={"function": config.name})
-            raise LambdaError(
-                LambdaErrorCode.SERVICE, f"Could not start an instance of {config.name}: {exc}"
-            ) from None
+            raise self._start_failed(config, obs, exc) from None
         return InvokeOutput(
             request_id=request_id,
             status=200,
@@ -341,6 +322,37 @@ class Invoker:
             server_timing=None
             if start_phases_ms is None
             else server_timing(start_phases_ms, result),
+        )
+
+    def _agent_request(
+        self,
+        config: FunctionConfig,
+        request: InvokeInput,
+        request_id: str,
+        payload: bytes,
+        client_context: str | None,
+        trace_id: str,
+    ) -> InvokeRequest:
+        return InvokeRequest(
+            request_id=request_id,
+            payload=payload,
+            timeout_ms=config.timeout * 1000,
+            function_arn=self._functions.arn(config.name, request.ref.qualifier),
+            trace_id=trace_id,
+            client_context=client_context,
+        )
+
+    def _wait_s(self, config: FunctionConfig) -> float:
+        """The agent enforces the timeout itself; this bound only catches a dead or wedged
+        agent."""
+        return config.timeout + self._settings.init_timeout_s + self._settings.agent_grace_s
+
+    @staticmethod
+    def _start_failed(config: FunctionConfig, obs: Observation, exc: StartFailed) -> LambdaError:
+        obs.failed("platform_error", str(exc))
+        log.error("could not start an instance: %s", exc, extra={"function": config.name})
+        return LambdaError(
+            LambdaErrorCode.SERVICE, f"Could not start an instance of {config.name}: {exc}"
         )
 
     async def run_event(

@@ -8,7 +8,6 @@ after 1 and 2 were deleted).
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 import uuid
 from collections.abc import Callable
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .layers import LayerVersion, Policy
+from .sqlite_db import open_durable
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS layer_versions (
@@ -51,11 +51,7 @@ class PolicyRevisionChanged(Exception):
 
 class LayerRegistry:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(_SCHEMA)
+        self._db = open_durable(path, _SCHEMA)
         self._lock = threading.Lock()
         self._versions: dict[str, dict[int, LayerVersion]] = {}
         for name, number, data in self._db.execute(

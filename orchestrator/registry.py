@@ -13,6 +13,7 @@ from typing import Any
 from .aliases import Alias, is_alias_name, pick_version
 from .arns import LATEST
 from .function_config import FunctionConfig
+from .sqlite_db import open_durable
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS functions (
@@ -60,11 +61,7 @@ class Registry:
     """Stores FunctionConfig records. Reads come from memory; writes go to SQLite first."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(_SCHEMA)
+        self._db = open_durable(path, _SCHEMA)
         self._lock = threading.Lock()
         self._functions: dict[str, FunctionConfig] = {
             name: FunctionConfig.from_json(json.loads(config))
