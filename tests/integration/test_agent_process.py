@@ -277,6 +277,8 @@ def test_runtime_exit_mid_invoke_then_next_invoke_works(agent: AgentProcess) -> 
 
 def test_runtime_killed_while_idle_is_restarted(agent: AgentProcess) -> None:
     assert agent.invoke({}).outcome == "success"
+    # Its stdout is read by another thread: wait for the line rather than race it.
+    agent.wait_for_line(lambda line: " init pid=" in line)
     first = agent.runtime_pids()[0]
     os.kill(first, signal.SIGKILL)
     agent.wait_for_line(lambda line: " init pid=" in line and f"pid={first}" not in line)
