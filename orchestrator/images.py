@@ -85,6 +85,41 @@ class BaseImage:
             packages += f" {self.suite}"
         return hashlib.sha256(BUILD_BASE_SCRIPT.read_bytes() + packages.encode()).hexdigest()
 
+    def stamped_current(self, stamp: str | None) -> bool:
+        """Whether a base's stamp says it is what build-base.sh makes of it today."""
+        if stamp == self.source_hash:
+            return True
+        packages = ",".join(("ca-certificates", *self.packages))
+        return self.suite == DEFAULT_SUITE and stamp == _BOOKWORM_STAMPS_BEFORE_SUITES.get(packages)
+
+
+# The stamps of build-base.sh as it was before it took a suite (LAMBKIN_BASE_SUITE), by package
+# list: that change left what it makes of bookworm as it was, so the bookworm bases stamped then
+# stay current rather than asking every machine to rebuild them. Drop an entry when its package
+# list changes; drop them all when build-base.sh next changes what a bookworm base holds.
+_BOOKWORM_STAMPS_BEFORE_SUITES = {
+    "ca-certificates,python3,python3-boto3": (
+        "a4aa4e573e8f84c4a8da5efc430359da71bb3a329666cb57ac798a4ddc64ee34"
+    ),
+    "ca-certificates,python3,curl": (
+        "1aba2e7406f3ef7f4caa3e15e476c9ea5ed8e2e6b538650d4a34f79125ad8eda"
+    ),
+    "ca-certificates,nodejs": "bb05ac3011208a320d0ecc8ccfdf369303ea78b494be8aa6e209fdafe6f91259",
+    "ca-certificates,ruby": "07519c5438b3f14bca0856414da6d562209f8afaeb9b3e49b781a2a4738ae153",
+    "ca-certificates,openjdk-17-jdk-headless,libjackson2-databind-java": (
+        "a8dc2ea18bac3cde4570d3048949739ab06a8400367c32b8f8be055284a2b47a"
+    ),
+    "ca-certificates,golang-go": (
+        "5d96ce2be1e91f1fac529d6ecef93472c551a928557e9c31ea9f965d8c8de711"
+    ),
+    "ca-certificates,python3,python3-venv,iptables": (
+        "a312f6a27beeabc1d2397b3554b9b34baea6e2ce8a68e1634f2797e1a4e927f6"
+    ),
+    "ca-certificates,prometheus": (
+        "64fa2bc5fb0fb4c9b76050c264d16f4f4f29811f4cfef0667f0393a1f4dd999b"
+    ),
+}
+
 
 def family_base(family: str, suite: str, packages: tuple[str, ...]) -> BaseImage:
     """A runtime family's base from one suite: `lambkin/base-<family>:<suite>`."""
@@ -344,7 +379,7 @@ def base_image_status(
         image = client.images.get(spec.tag)
     except ImageNotFound:
         return ImageStatus.MISSING
-    current = (image.labels or {}).get(LABEL_BASE_SOURCE_HASH) == spec.source_hash
+    current = spec.stamped_current((image.labels or {}).get(LABEL_BASE_SOURCE_HASH))
     return ImageStatus.CURRENT if current else ImageStatus.STALE
 
 
