@@ -4,7 +4,7 @@
 PYTHON ?= python3
 PYTEST_ARGS ?=
 
-.PHONY: install docker host-runtimes wrk compose setup images server-image run serve test test-unit lint clean bench bench-quick
+.PHONY: install docker host-runtimes wrk compose setup images images-all server-image run serve test test-unit lint clean bench bench-quick
 
 install:
 	$(PYTHON) -m pip install --disable-pip-version-check -q -e '.[test,dev]'
@@ -28,8 +28,14 @@ compose: docker
 
 setup: install docker host-runtimes compose
 
+# The Debian 12 runtimes (python3.11, nodejs18.x, ruby3.1, java17, provided.*) unless told:
+# IMAGES='python3.13 java21' for those, IMAGES=--all for every runtime (what `make test` builds).
+IMAGES ?=
 images: install docker
-	$(PYTHON) -m orchestrator.images build
+	$(PYTHON) -m orchestrator.images build $(IMAGES)
+
+images-all: install docker
+	$(PYTHON) -m orchestrator.images build --all
 
 # The team stack's images: lambkin/server (the control plane) and lambkin/prometheus, each FROM
 # a base made from Debian packages (orchestrator/stack_images.py). On official images instead:
@@ -44,7 +50,8 @@ run: images
 serve: install
 	$(PYTHON) -m orchestrator serve
 
-test: setup images
+# The suite runs every offered runtime on docker: all their images.
+test: setup images-all
 	$(PYTHON) -m pytest -q $(PYTEST_ARGS) tests
 
 test-unit: install

@@ -13,7 +13,7 @@ Each image carries the SHA-256 of exactly those files (`org.lambkin.source-hash`
 image is detected without rebuilding; the agent binary is cached by the hash of its own sources.
 Every long operation reports progress, one line at a time, to a `Progress` callback.
 
-    python -m orchestrator.images build [--force] [RUNTIME ...]
+    python -m orchestrator.images build [--force] [--all] [--runtime RUNTIME ...] [RUNTIME ...]
     python -m orchestrator.images list
 """
 
@@ -64,21 +64,85 @@ class ImageBuildError(Exception):
     """A runtime image could not be built or inspected; the message says what to do next."""
 
 
+DEFAULT_SUITE = "bookworm"  # Debian 12, the host's; build-base.sh's default
+
+
 @dataclass(frozen=True)
 class BaseImage:
-    """One offline Debian base: ca-certificates plus these packages."""
+    """One offline Debian base: ca-certificates plus these packages, from one Debian suite (the
+    tag's own: `lambkin/base-python:trixie` is made from trixie)."""
 
     tag: str
     packages: tuple[str, ...] = ()
+    suite: str = DEFAULT_SUITE
 
     @property
     def source_hash(self) -> str:
-        """What build-base.sh stamps on the image: its own text, then the package list."""
+        """What build-base.sh stamps on the image: its own text, then the package list (then a
+        space and the suite, for a suite other than bookworm)."""
         packages = ",".join(("ca-certificates", *self.packages))
+        if self.suite != DEFAULT_SUITE:
+            packages += f" {self.suite}"
         return hashlib.sha256(BUILD_BASE_SCRIPT.read_bytes() + packages.encode()).hexdigest()
 
+    def stamped_current(self, stamp: str | None) -> bool:
+        """Whether a base's stamp says it is what build-base.sh makes of it today."""
+        if stamp == self.source_hash:
+            return True
+        packages = ",".join(("ca-certificates", *self.packages))
+        return self.suite == DEFAULT_SUITE and stamp == _BOOKWORM_STAMPS_BEFORE_SUITES.get(packages)
 
-# Debian 12 package names; no recommends are installed.
+
+# The stamps of build-base.sh as it was before it took a suite (LAMBKIN_BASE_SUITE), by package
+# list: that change left what it makes of bookworm as it was, so the bookworm bases stamped then
+# stay current rather than asking every machine to rebuild them. Drop an entry when its package
+# list changes; drop them all when build-base.sh next changes what a bookworm base holds.
+_BOOKWORM_STAMPS_BEFORE_SUITES = {
+    "ca-certificates,python3,python3-boto3": (
+        "a4aa4e573e8f84c4a8da5efc430359da71bb3a329666cb57ac798a4ddc64ee34"
+    ),
+    "ca-certificates,python3,curl": (
+        "1aba2e7406f3ef7f4caa3e15e476c9ea5ed8e2e6b538650d4a34f79125ad8eda"
+    ),
+    "ca-certificates,nodejs": "bb05ac3011208a320d0ecc8ccfdf369303ea78b494be8aa6e209fdafe6f91259",
+    "ca-certificates,ruby": "07519c5438b3f14bca0856414da6d562209f8afaeb9b3e49b781a2a4738ae153",
+    "ca-certificates,openjdk-17-jdk-headless,libjackson2-databind-java": (
+        "a8dc2ea18bac3cde4570d3048949739ab06a8400367c32b8f8be055284a2b47a"
+    ),
+    "ca-certificates,golang-go": (
+        "5d96ce2be1e91f1fac529d6ecef93472c551a928557e9c31ea9f965d8c8de711"
+    ),
+    "ca-certificates,python3,python3-venv,iptables": (
+        "a312f6a27beeabc1d2397b3554b9b34baea6e2ce8a68e1634f2797e1a4e927f6"
+    ),
+    "ca-certificates,prometheus": (
+        "64fa2bc5fb0fb4c9b76050c264d16f4f4f29811f4cfef0667f0393a1f4dd999b"
+    ),
+}
+
+
+def family_base(family: str, suite: str, packages: tuple[str, ...]) -> BaseImage:
+    """A runtime family's base from one suite: `lambkin/base-<family>:<suite>`."""
+    return BaseImage(f"lambkin/base-{family}:{suite}", packages, suite)
+
+
+# The newer languages come from newer Debian suites, served by the same mirrors: Debian 13
+# "trixie" (Python 3.13, Node.js 20, Ruby 3.3, OpenJDK 21 and 25) and testing, "forky" (Python
+# 3.14, Node.js 24). Each names its language's versioned package where Debian has one, so that a
+# suite moving on to another version fails the base's build instead of changing the language.
+TRIXIE_BASES = (
+    family_base("python", "trixie", ("python3", "python3.13")),
+    family_base("nodejs", "trixie", ("nodejs",)),  # 20.19
+    family_base("ruby", "trixie", ("ruby", "ruby3.3")),
+    family_base("java21", "trixie", ("openjdk-21-jdk-headless", "libjackson2-databind-java")),
+    family_base("java25", "trixie", ("openjdk-25-jdk-headless", "libjackson2-databind-java")),
+)
+FORKY_BASES = (
+    family_base("python", "forky", ("python3", "python3.14")),
+    family_base("nodejs", "forky", ("nodejs",)),  # 24.x
+)
+
+# Debian 12 package names unless the suite says otherwise; no recommends are installed.
 BASE_IMAGES: dict[str, BaseImage] = {
     base.tag: base
     for base in (
@@ -96,6 +160,8 @@ BASE_IMAGES: dict[str, BaseImage] = {
         ),
         # Not a runtime family: builds the agent binary where the host has no go.
         BaseImage(agent_binary.BUILDER_IMAGE, ("golang-go",)),
+        *TRIXIE_BASES,
+        *FORKY_BASES,
     )
 }
 
@@ -143,6 +209,36 @@ class RuntimeImage:
         return [(f"sdk/{wheel.name}", wheel) for wheel in found]
 
 
+def _python_image(runtime: str, base: str) -> RuntimeImage:
+    """A Python runtime's image: our client and the pinned AWS SDK, as python3.11's."""
+    return RuntimeImage(
+        runtime,
+        f"lambkin/{runtime}",
+        IMAGES_DIR / "python",
+        IMAGES_DIR / "python" / "lambkin_runtime",
+        base=base,
+        sdk_requirements=IMAGES_DIR / "python" / "sdk-requirements.txt",
+    )
+
+
+_CLIENTS = {
+    "nodejs": "lambkin_runtime_node",
+    "ruby": "lambkin_runtime_ruby",
+    "java": "lambkin_runtime_java",
+}
+
+
+def _client_image(runtime: str, family: str, base: str) -> RuntimeImage:
+    """A runtime's image from its family's Dockerfile and client, FROM another suite's base."""
+    return RuntimeImage(
+        runtime,
+        f"lambkin/{runtime}",
+        IMAGES_DIR / family,
+        IMAGES_DIR / family / _CLIENTS[family],
+        base=base,
+    )
+
+
 RUNTIME_IMAGES: dict[str, RuntimeImage] = {
     image.runtime: image
     for image in (
@@ -174,6 +270,13 @@ RUNTIME_IMAGES: dict[str, RuntimeImage] = {
             IMAGES_DIR / "java" / "lambkin_runtime_java",
             base="lambkin/base-java:bookworm",
         ),
+        _python_image("python3.13", "lambkin/base-python:trixie"),
+        _python_image("python3.14", "lambkin/base-python:forky"),
+        _client_image("nodejs20.x", "nodejs", "lambkin/base-nodejs:trixie"),
+        _client_image("nodejs24.x", "nodejs", "lambkin/base-nodejs:forky"),
+        _client_image("ruby3.3", "ruby", "lambkin/base-ruby:trixie"),
+        _client_image("java21", "java", "lambkin/base-java21:trixie"),
+        _client_image("java25", "java", "lambkin/base-java25:trixie"),
         RuntimeImage(
             "provided.al2023",
             "lambkin/provided.al2023",
@@ -276,7 +379,7 @@ def base_image_status(
         image = client.images.get(spec.tag)
     except ImageNotFound:
         return ImageStatus.MISSING
-    current = (image.labels or {}).get(LABEL_BASE_SOURCE_HASH) == spec.source_hash
+    current = spec.stamped_current((image.labels or {}).get(LABEL_BASE_SOURCE_HASH))
     return ImageStatus.CURRENT if current else ImageStatus.STALE
 
 
@@ -313,6 +416,7 @@ def ensure_base_image(
         **os.environ,
         "LAMBKIN_BASE_IMAGE": base,
         "LAMBKIN_BASE_PACKAGES": ",".join(spec.packages),
+        "LAMBKIN_BASE_SUITE": spec.suite,
     }
     tail: deque[str] = deque(maxlen=5)
     with subprocess.Popen(
@@ -352,7 +456,11 @@ def build_image(
             "(or runtime-images/base/build-base.sh)"
         ) from None
     context = read_context(spec.context_files())
-    buildargs = {"BASE_IMAGE": base_image, "LAMBKIN_SOURCE_HASH": hash_context(context)}
+    buildargs = {
+        "BASE_IMAGE": base_image,
+        "LAMBKIN_SOURCE_HASH": hash_context(context),
+        "LAMBKIN_RUNTIME": runtime,
+    }
     return build_context(
         spec.tag_for(prefix),
         context + read_context(spec.fetched_files(progress)),
@@ -424,6 +532,16 @@ def follow_build(tag: str, chunks: Iterator[dict[str, Any]], progress: Progress)
 
 BuildStep = tuple[str, Callable[[Progress], object]]
 
+# What `build` makes when given no runtime: those on Debian 12 bases (the host's suite), which
+# the demo, the process driver's peers and most of the suite use; a few minutes on a fresh
+# machine. The newer suites' runtimes (python3.13, nodejs20.x, java21, ...) are built when named,
+# or all with `build --all` (what `make test` runs).
+DEFAULT_RUNTIMES: tuple[str, ...] = tuple(
+    runtime
+    for runtime, spec in RUNTIME_IMAGES.items()
+    if BASE_IMAGES[spec.base].suite == DEFAULT_SUITE
+)
+
 
 def build_steps(
     *,
@@ -434,10 +552,13 @@ def build_steps(
 ) -> list[BuildStep]:
     """What `build_all` does, as (description, work) pairs, so a UI can show each phase: the
     agent binary (built once per version of its sources), the base images the selected runtimes
-    need (each only if missing, unless `force`), each runtime image (all, or those given;
+    need (each only if missing, unless `force`), each runtime image (those given, else
+    `DEFAULT_RUNTIMES`;
     Docker's layer cache makes an unchanged one a quick no-op), then removal of the images they
     replaced."""
-    selected = [runtime_image(r).runtime for r in runtimes] or list(RUNTIME_IMAGES)
+    selected = list(dict.fromkeys(runtime_image(r).runtime for r in runtimes)) or list(
+        DEFAULT_RUNTIMES
+    )
     docker_ = client or docker_client()
     bases = list(dict.fromkeys(RUNTIME_IMAGES[r].base for r in selected))
     steps: list[BuildStep] = [("agent binary", _build_agent)]

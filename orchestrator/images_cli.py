@@ -13,6 +13,7 @@ from docker.errors import DockerException
 
 from .images import (
     BASE_IMAGES,
+    DEFAULT_RUNTIMES,
     RUNTIME_IMAGES,
     BuildStep,
     ImageBuildError,
@@ -22,6 +23,7 @@ from .images import (
     docker_client,
     image_status,
 )
+from .runtimes import DEFAULT_IMAGE_PREFIX
 
 
 def image_prefix() -> str:
@@ -36,6 +38,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     build = commands.add_parser("build", help="build the base image and the runtime images")
     build.add_argument("--force", action="store_true", help="rebuild the base, bypass the cache")
+    build.add_argument(
+        "--all",
+        action="store_true",
+        help="every runtime (default: the Debian 12 ones, " + ", ".join(DEFAULT_RUNTIMES) + ")",
+    )
+    build.add_argument(
+        "--runtime",
+        action="append",
+        default=[],
+        dest="named",
+        metavar="RUNTIME",
+        help="a runtime to build (repeatable; also positional)",
+    )
     build.add_argument("runtimes", nargs="*", metavar="RUNTIME", help=", ".join(RUNTIME_IMAGES))
     commands.add_parser("list", help="show each runtime image and whether it is current")
     args = parser.parse_args(argv)
@@ -45,7 +60,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     console = Console(stderr=True)
     try:
         if args.command == "build":
-            steps = build_steps(force=args.force, runtimes=args.runtimes, prefix=image_prefix())
+            chosen = list(RUNTIME_IMAGES) if args.all else [*args.named, *args.runtimes]
+            steps = build_steps(force=args.force, runtimes=chosen, prefix=image_prefix())
             build_with_progress(console, steps)
         else:
             out = Console()
@@ -117,9 +133,11 @@ def version_line(output: bytes) -> str:
     return ", ".join(line.strip() for line in lines if line.strip())
 
 
-def language_version(runtime: str, client: docker.DockerClient) -> str:
+def language_version(
+    runtime: str, client: docker.DockerClient, prefix: str = DEFAULT_IMAGE_PREFIX
+) -> str:
     """The runtime's version command's first line, then its libraries', run inside its image
-    in one container ("" if it has no version command)."""
+    (under `prefix`) in one container ("" if it has no version command)."""
     from .runtimes import RUNTIMES
 
     spec = RUNTIMES[runtime]
@@ -127,7 +145,7 @@ def language_version(runtime: str, client: docker.DockerClient) -> str:
         return ""
     try:
         output = client.containers.run(
-            spec.image,
+            spec.image_for(prefix),
             entrypoint=["sh", "-c", version_script([spec.version_command, *spec.library_versions])],
             remove=True,
             stdout=True,
@@ -148,7 +166,8 @@ def runtimes_table(client: docker.DockerClient | None = None) -> Any:
     from .runtimes import RUNTIMES
 
     client = client or docker_client()
-    statuses = {r: image_status(r, client) for r in RUNTIME_IMAGES}
+    prefix = image_prefix()
+    statuses = {r: image_status(r, client, prefix) for r in RUNTIME_IMAGES}
     image_of = {spec.tag: r for r, spec in RUNTIME_IMAGES.items()}
     present = [
         r
@@ -157,7 +176,11 @@ def runtimes_table(client: docker.DockerClient | None = None) -> Any:
     ]
     with ThreadPoolExecutor(max_workers=4) as pool:
         versions = dict(
-            zip(present, pool.map(lambda r: language_version(r, client), present), strict=True)
+            zip(
+                present,
+                pool.map(lambda r: language_version(r, client, prefix), present),
+                strict=True,
+            )
         )
     table = Table("runtime", "handler", "image", "status", "language")
     colours = {
@@ -170,7 +193,7 @@ def runtimes_table(client: docker.DockerClient | None = None) -> Any:
         table.add_row(
             runtime,
             spec.handler_format,
-            spec.image,
+            spec.image_for(prefix),
             f"[{colours[status]}]{status.value}[/]",
             versions.get(runtime, ""),
         )

@@ -43,6 +43,14 @@ class RuntimeSpec:
     # Where the language looks for libraries, as Lambda sets it: (variable, value) with
     # `{task_root}`, `{runtime_dir}` and `{opt}` (the layers' root) filled in by the driver.
     search_paths: tuple[tuple[str, str], ...] = ()
+    # The exact language: what the version command's first line starts with ("Python 3.13.",
+    # "v20.", "ruby 3.3.", 'openjdk version "21'), in the image and, for the process driver, on
+    # the host ("" for the provided runtimes: the code brings its language).
+    version_prefix: str = ""
+    # Process driver: whether the host's program runs this runtime whatever its version. Only
+    # Debian 12's runtimes (nodejs18.x, ruby3.1, java17), the host's own suite, as before the
+    # newer ones came; each newer one needs its exact version on the host (nodejs20.x: node v20).
+    host_any_version: bool = False
 
     def image_for(self, prefix: str) -> str:
         """This runtime's image under an image prefix (`image` is the default prefix's)."""
@@ -68,86 +76,120 @@ _PROVIDED_VERSION = (
     "echo \"your bootstrap (with curl $(curl --version | cut -d' ' -f2 | head -n 1))\"",
 )
 
+
+def _python(version: str) -> RuntimeSpec:
+    return RuntimeSpec(
+        identifier=f"python{version}",
+        image=f"lambkin/python{version}",
+        command=("python3", "-m", "lambkin_runtime"),
+        client_dir="python",
+        python_path=True,
+        # Layers come before the runtime's own boto3, as on Lambda.
+        search_paths=(
+            (
+                "PYTHONPATH",
+                f"{{opt}}/python/lib/python{version}/site-packages:{{opt}}/python:{{runtime_dir}}",
+            ),
+        ),
+        handler_format="module.function (also dir/module.function)",
+        handler_example="app.handler",
+        version_command=("python3", "--version"),
+        library_versions=(("python3", "-c", "import boto3; print('boto3', boto3.__version__)"),),
+        version_prefix=f"Python {version}.",
+    )
+
+
+def _nodejs(major: int, *, host_any_version: bool = False) -> RuntimeSpec:
+    return RuntimeSpec(
+        host_any_version=host_any_version,
+        identifier=f"nodejs{major}.x",
+        image=f"lambkin/nodejs{major}.x",
+        command=("node", "{runtime_dir}/lambkin_runtime_node/index.mjs"),
+        search_paths=(
+            (
+                "NODE_PATH",
+                f"{{opt}}/nodejs/node{major}/node_modules:{{opt}}/nodejs/node_modules:"
+                "{runtime_dir}/node_modules:{runtime_dir}:{task_root}",
+            ),
+        ),
+        client_dir="nodejs",
+        handler_format="file.export (also dir/file.a.b); .js/.cjs CommonJS, .mjs ES module",
+        handler_example="index.handler",
+        version_command=("node", "--version"),
+        host_binary="node",
+        version_prefix=f"v{major}.",
+    )
+
+
+def _ruby(version: str, *, host_any_version: bool = False) -> RuntimeSpec:
+    return RuntimeSpec(
+        host_any_version=host_any_version,
+        identifier=f"ruby{version}",
+        image=f"lambkin/ruby{version}",
+        command=("ruby", "{runtime_dir}/lambkin_runtime_ruby/runtime.rb"),
+        search_paths=(
+            (
+                "GEM_PATH",
+                f"{{task_root}}/vendor/bundle/ruby/{version}.0:{{opt}}/ruby/gems/{version}.0",
+            ),
+            ("RUBYLIB", "{task_root}:{runtime_dir}/lib:{opt}/ruby/lib"),
+        ),
+        client_dir="ruby",
+        handler_format="file.method or file.Module::Class.method",
+        handler_example="function.handler",
+        version_command=("ruby", "--version"),
+        host_binary="ruby",
+        version_prefix=f"ruby {version}.",
+    )
+
+
+def _java(major: int, *, host_any_version: bool = False) -> RuntimeSpec:
+    return RuntimeSpec(
+        host_any_version=host_any_version,
+        identifier=f"java{major}",
+        image=f"lambkin/java{major}",
+        command=(
+            "java",
+            "-XX:+TieredCompilation",
+            "-XX:TieredStopAtLevel=1",
+            # Where the client finds the layers' jars ({opt}/java/lib), as Lambda's does.
+            "-Dlambkin.opt={opt}",
+            "-cp",
+            JAVA_CLASSPATH,
+            "dev.lambkin.runtime.Main",
+        ),
+        client_dir="java",
+        handler_format=(
+            "package.Class::method, or package.Class (RequestHandler / RequestStreamHandler)"
+        ),
+        handler_example="example.Handler::handleRequest",
+        version_command=("java", "-version"),
+        host_binary="java",
+        process_requires=(
+            "build/lambkin-java-runtime.jar",
+            "build/aws-lambda-java-core.jar",
+            "/usr/share/java/jackson-databind.jar",
+        ),
+        version_prefix=f'openjdk version "{major}',
+    )
+
+
+# Each language's versions, oldest first: Debian 12's (bookworm), then Debian 13's (trixie) and
+# testing's (forky); images.py says which suite's packages each image is made from.
 RUNTIMES: dict[str, RuntimeSpec] = {
     spec.identifier: spec
     for spec in (
-        RuntimeSpec(
-            identifier="python3.11",
-            image="lambkin/python3.11",
-            command=("python3", "-m", "lambkin_runtime"),
-            client_dir="python",
-            python_path=True,
-            # Layers come before the runtime's own boto3, as on Lambda.
-            search_paths=(
-                (
-                    "PYTHONPATH",
-                    "{opt}/python/lib/python3.11/site-packages:{opt}/python:{runtime_dir}",
-                ),
-            ),
-            handler_format="module.function (also dir/module.function)",
-            handler_example="app.handler",
-            version_command=("python3", "--version"),
-            library_versions=(
-                ("python3", "-c", "import boto3; print('boto3', boto3.__version__)"),
-            ),
-        ),
-        RuntimeSpec(
-            identifier="nodejs18.x",
-            image="lambkin/nodejs18.x",
-            command=("node", "{runtime_dir}/lambkin_runtime_node/index.mjs"),
-            search_paths=(
-                (
-                    "NODE_PATH",
-                    "{opt}/nodejs/node18/node_modules:{opt}/nodejs/node_modules:"
-                    "{runtime_dir}/node_modules:{runtime_dir}:{task_root}",
-                ),
-            ),
-            client_dir="nodejs",
-            handler_format="file.export (also dir/file.a.b); .js/.cjs CommonJS, .mjs ES module",
-            handler_example="index.handler",
-            version_command=("node", "--version"),
-            host_binary="node",
-        ),
-        RuntimeSpec(
-            identifier="ruby3.1",
-            image="lambkin/ruby3.1",
-            command=("ruby", "{runtime_dir}/lambkin_runtime_ruby/runtime.rb"),
-            search_paths=(
-                ("GEM_PATH", "{task_root}/vendor/bundle/ruby/3.1.0:{opt}/ruby/gems/3.1.0"),
-                ("RUBYLIB", "{task_root}:{runtime_dir}/lib:{opt}/ruby/lib"),
-            ),
-            client_dir="ruby",
-            handler_format="file.method or file.Module::Class.method",
-            handler_example="function.handler",
-            version_command=("ruby", "--version"),
-            host_binary="ruby",
-        ),
-        RuntimeSpec(
-            identifier="java17",
-            image="lambkin/java17",
-            command=(
-                "java",
-                "-XX:+TieredCompilation",
-                "-XX:TieredStopAtLevel=1",
-                # Where the client finds the layers' jars ({opt}/java/lib), as Lambda's does.
-                "-Dlambkin.opt={opt}",
-                "-cp",
-                JAVA_CLASSPATH,
-                "dev.lambkin.runtime.Main",
-            ),
-            client_dir="java",
-            handler_format=(
-                "package.Class::method, or package.Class (RequestHandler / RequestStreamHandler)"
-            ),
-            handler_example="example.Handler::handleRequest",
-            version_command=("java", "-version"),
-            host_binary="java",
-            process_requires=(
-                "build/lambkin-java-runtime.jar",
-                "build/aws-lambda-java-core.jar",
-                "/usr/share/java/jackson-databind.jar",
-            ),
-        ),
+        _python("3.11"),
+        _python("3.13"),
+        _python("3.14"),
+        _nodejs(18, host_any_version=True),
+        _nodejs(20),
+        _nodejs(24),
+        _ruby("3.1", host_any_version=True),
+        _ruby("3.3"),
+        _java(17, host_any_version=True),
+        _java(21),
+        _java(25),
         RuntimeSpec(
             identifier="provided.al2023",
             image="lambkin/provided.al2023",

@@ -8,11 +8,13 @@ shares the host's /tmp.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import os
 import shutil
 import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -90,6 +92,25 @@ def _is_our_agent(pid: int, instance_id: str) -> bool:
     return f"LAMBKIN_INSTANCE_ID={instance_id}".encode() in environ.split(b"\0")
 
 
+@functools.cache
+def host_version(command: tuple[str, ...]) -> str:
+    """The first line a version command prints on this host (stdout or stderr), once per
+    server; "" when it cannot run."""
+    try:
+        done = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    lines = (done.stdout + done.stderr).strip().splitlines()
+    return lines[0].strip() if lines else ""
+
+
 class ProcessDriver(Driver):
     name = "process"
 
@@ -108,15 +129,21 @@ class ProcessDriver(Driver):
         self._listener = listener
 
     def available_runtimes(self) -> list[str]:
-        """What this host can really run: python3.11 under Python 3.11; another language when
-        its program (node, ruby, java) is on PATH and its client is in place (Java's compiled
-        jars: `lambkin images build` makes them when the host has a JDK)."""
+        """What this host can really run: a Python runtime under that very Python (the server's
+        own); another language when its program (node, ruby, java) is on PATH, in the runtime's
+        exact version (nodejs20.x wants node v20; Debian 12's nodejs18.x, ruby3.1 and java17
+        take the host's as it is, see `host_any_version`), and its client is in place (Java's
+        compiled jars: `lambkin images build` makes them when the host has a JDK)."""
         return sorted(r for r, spec in RUNTIMES.items() if self._runnable(spec))
 
     def _runnable(self, spec: RuntimeSpec) -> bool:
         if spec.python_path:
-            return sys.version_info[:2] == (3, 11)
+            return f"Python {sys.version_info[0]}.{sys.version_info[1]}." == spec.version_prefix
         if spec.host_binary and shutil.which(spec.host_binary) is None:
+            return False
+        if not spec.host_any_version and not host_version(spec.version_command).startswith(
+            spec.version_prefix
+        ):
             return False
         runtime_dir = self._settings.runtime_images_dir / (spec.client_dir or "")
         return all((runtime_dir / path).is_file() for path in spec.process_requires)

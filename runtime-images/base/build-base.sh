@@ -3,8 +3,9 @@
 #
 #   runtime-images/base/build-base.sh [--force]
 #
-# mmdebstrap makes a minimal bookworm root file system (apt variant + ca-certificates, plus a
-# family's own packages, e.g. python3 or nodejs) from this machine's own apt sources, and
+# mmdebstrap makes a minimal Debian root file system of one suite (bookworm unless told; apt
+# variant + ca-certificates, plus a family's own packages, e.g. python3 or nodejs) from this
+# machine's own apt sources (for another suite, the same mirrors with the suite's name), and
 # `docker import` turns the tarball into an image: no container registry is involved. Skips when
 # the image exists, unless --force.
 #
@@ -12,12 +13,17 @@
 #   LAMBKIN_BASE_IMAGE     image to create             (default lambkin/base:bookworm)
 #   LAMBKIN_BASE_PACKAGES  the family's Debian packages, comma-separated (unset: python3, as
 #                          lambkin/base:bookworm has), e.g. nodejs for lambkin/base-nodejs:bookworm
+#   LAMBKIN_BASE_SUITE     the Debian suite: bookworm (12, the default), trixie (13), forky
+#                          (testing), ...; the image's tag names it (lambkin/base-python:trixie)
 #   LAMBKIN_APT_SOURCES  sources file(s) or mirror(s) for mmdebstrap, space-separated
 #                        (default: this machine's Debian sources file)
 set -euo pipefail
 
 image=${LAMBKIN_BASE_IMAGE:-lambkin/base:bookworm}
-suite=bookworm
+suite=${LAMBKIN_BASE_SUITE:-bookworm}
+case "$suite" in
+    *[!a-z0-9-]* | "" | -*) echo "build-base: bad suite name '$suite'" >&2; exit 2 ;;
+esac
 extra_packages=${LAMBKIN_BASE_PACKAGES-python3}
 packages=ca-certificates${extra_packages:+,$extra_packages}
 
@@ -50,6 +56,23 @@ else
     mirrors=() # mmdebstrap's default mirror
 fi
 
+# Another suite than the host's: the same sources with the suite's name in place of the host's
+# (bookworm-updates becomes trixie-updates, bookworm-security trixie-security), in a temporary file.
+host_suite=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
+if [ -z "${LAMBKIN_APT_SOURCES:-}" ] && [ "${#mirrors[@]}" -gt 0 ] && [ -n "$host_suite" ] \
+    && [ "$suite" != "$host_suite" ]; then
+    renamed=$(mktemp -d)
+    trap 'rm -rf "$renamed"' EXIT
+    case "${mirrors[0]}" in *.sources) name=debian.sources ;; *) name=sources.list ;; esac
+    sed -E "s/(^|[[:space:]])$host_suite(-[a-z]+)?([[:space:]]|\$)/\1$suite\2\3/g" \
+        "${mirrors[0]}" >"$renamed/$name"
+    # twice: adjacent names ("Suites: bookworm bookworm-updates") share the space between them
+    sed -i -E "s/(^|[[:space:]])$host_suite(-[a-z]+)?([[:space:]]|\$)/\1$suite\2\3/g" \
+        "$renamed/$name"
+    mirrors=("$renamed/$name")
+    say "$suite from this machine's mirrors: $(grep -E '^(URIs|Suites|deb)' "$renamed/$name" | tr '\n' ' ')"
+fi
+
 # Carry over the host's apt settings that decide whether those sources work at all (a snapshot
 # archive needs Check-Valid-Until off; a proxy must be used). Values are read here, never stored.
 aptopts=()
@@ -76,8 +99,11 @@ dpkgopts=(
 )
 
 # The image records what it was made from (this script and the package list), so that
-# orchestrator/images.py can tell a stale base: sha256 of the script followed by the packages.
-script_hash=$( { cat "$0"; printf '%s' "$packages"; } | sha256sum | cut -d' ' -f1)
+# orchestrator/images.py can tell a stale base: sha256 of the script followed by the packages
+# (and, for a suite other than bookworm, a space and the suite).
+extra_hashed=""
+if [ "$suite" != bookworm ]; then extra_hashed=" $suite"; fi
+script_hash=$( { cat "$0"; printf '%s%s' "$packages" "$extra_hashed"; } | sha256sum | cut -d' ' -f1)
 started=$(date +%s)
 say "building $image from Debian $suite with mmdebstrap ($packages; 20 s to a few minutes, progress below)"
 mmdebstrap --variant=apt --include="$packages" \

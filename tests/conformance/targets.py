@@ -235,7 +235,7 @@ class RieTarget:
             "AWS_REGION": "us-east-1",
             **(env or {}),
         }
-        if variant.id == "python3.11":
+        if variant.sources == "python3.11":
             environment["PYTHONPATH"] = str(
                 Path(__file__).resolve().parents[2] / "runtime-images" / "python"
             )

@@ -12,11 +12,13 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from orchestrator import images
+from orchestrator.drivers.process import host_version
+from orchestrator.runtimes import RUNTIMES
 
 FUNCTIONS = Path(__file__).resolve().parent / "functions"
 REPO = Path(__file__).resolve().parents[2]
@@ -53,6 +55,13 @@ class Variant:
     forms: tuple[tuple[str, Any, Expected], ...] = ()  # (handler, event, expected)
     host_tools: tuple[str, ...] = ()  # needed on the host to build or run it locally
     local_command: Callable[[Path], list[str]] = field(default=lambda root: [])
+    # The fixtures' folder under functions/<scenario>/ (default: the id): a language's newer
+    # runtimes (python3.13, nodejs20.x, java21, ...) run its first runtime's app unchanged.
+    fixtures: str = ""
+
+    @property
+    def sources(self) -> str:
+        return self.fixtures or self.id
 
 
 def _java_command(root: Path) -> list[str]:
@@ -201,6 +210,33 @@ VARIANTS: dict[str, Variant] = {
 }
 
 
+# The newer runtimes of each language: the same app and expectations as the language's first.
+NEWER_RUNTIMES = {
+    "python3.11": ("python3.13", "python3.14"),
+    "nodejs18.x": ("nodejs20.x", "nodejs24.x"),
+    "ruby3.1": ("ruby3.3",),
+    "java17": ("java21", "java25"),
+}
+VARIANTS.update(
+    {
+        newer: replace(VARIANTS[first], id=newer, runtime=newer, fixtures=first)
+        for first, newers in NEWER_RUNTIMES.items()
+        for newer in newers
+    }
+)
+
+
+def runs_on_host(variant: Variant) -> bool:
+    """Whether this host has the variant's exact language (the process driver's and RIE's
+    interpreter): Debian 12's runtimes take the host's as it is, as the process driver does."""
+    spec = RUNTIMES[variant.runtime]
+    if spec.python_path:
+        return spec.version_prefix == f"Python {sys.version_info[0]}.{sys.version_info[1]}."
+    if spec.host_any_version or not spec.version_prefix:
+        return True
+    return host_version(spec.version_command).startswith(spec.version_prefix)
+
+
 @dataclass(frozen=True)
 class Built:
     """A variant's task roots, ready to zip (or to run in place under RIE)."""
@@ -211,7 +247,7 @@ class Built:
 
 def missing_tools(variant: Variant) -> list[str]:
     missing = [tool for tool in variant.host_tools if shutil.which(tool) is None]
-    if variant.id == "java17" and not Path("/usr/share/java/jackson-databind.jar").is_file():
+    if variant.sources == "java17" and not Path("/usr/share/java/jackson-databind.jar").is_file():
         missing.append("libjackson2-databind-java")
     return missing
 
@@ -219,8 +255,8 @@ def missing_tools(variant: Variant) -> list[str]:
 def build(variant: Variant, out: Path) -> Built:
     """Copy (and for Go and Java, compile) the variant's fixtures into task roots under `out`."""
     app, init_error = out / "app", out / "init_error"
-    source_app = FUNCTIONS / "app" / variant.id
-    source_init = FUNCTIONS / "init_error" / variant.id
+    source_app = FUNCTIONS / "app" / variant.sources
+    source_init = FUNCTIONS / "init_error" / variant.sources
     if variant.id == "go":
         app.mkdir(parents=True)
         env = {**os.environ, "CGO_ENABLED": "0", "GOFLAGS": "-trimpath"}
@@ -228,7 +264,7 @@ def build(variant: Variant, out: Path) -> Built:
             ["go", "build", "-o", str(app / "bootstrap"), "."], cwd=source_app, env=env, check=True
         )
         init_error = app  # the same binary; its handler `init_error` makes init fail
-    elif variant.id == "java17":
+    elif variant.sources == "java17":
         _build_java(source_app, source_init, app, init_error)
     else:
         shutil.copytree(source_app, app)
