@@ -230,11 +230,52 @@ def test_log_apis_describe_get_and_filter(server: Server) -> None:
     with pytest.raises(logs.exceptions.ResourceNotFoundException):
         logs.filter_log_events(logGroupName="/aws/lambda/no-such-function")
     with pytest.raises(logs.exceptions.InvalidParameterException):
-        logs.filter_log_events(logGroupName=group, filterPattern="{ $.level = 1 }")
+        logs.filter_log_events(logGroupName=group, filterPattern="[ip, status = 404]")
     logs.put_retention_policy(logGroupName=group, retentionInDays=7)
     assert (
         logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"][0]["retentionInDays"] == 7
     )
+
+
+def test_json_filter_patterns_over_structured_logs(server: Server) -> None:
+    name = create(server, "observed.structured")
+    invoke(server, name, {"records": [["INFO", "cold hello", {}], ["ERROR", "boom", {"ms": 250}]]})
+    invoke(
+        server,
+        name,
+        {"records": [["ERROR", "slow", {"ms": 900, "cart": {"items": [{"sku": "A-1"}]}}]]},
+    )
+    events = wait_events(server, name, lambda e: "slow" in str(messages(e)))
+    records = [json.loads(m) for m in messages(events) if m.startswith("{")]
+    assert len(records) == 3
+
+    def found(pattern: str) -> list[str]:
+        return [
+            json.loads(m)["message"]
+            for m in messages(all_events(server, name, filterPattern=pattern))
+        ]
+
+    assert found('{ $.level = "ERROR" }') == ["boom", "slow"]
+    assert found("{ $.cold_start IS TRUE }") == ["cold hello", "boom"]
+    assert found("{ $.cold_start IS FALSE }") == ["slow"]
+    assert found("{ $.xray_trace_id IS NULL }") == ["cold hello", "boom", "slow"]
+    assert found("{ $.ms NOT EXISTS }") == ["cold hello"]
+    assert found("{ $.ms >= 250 && $.ms < 900 }") == ["boom"]
+    assert found('{ $.cart.items[0].sku = "A-*" }') == ["slow"]
+    assert found(f'{{ $.function_name = "{name}" && ($.ms > 500 || $.level = INFO) }}') == [
+        "cold hello",
+        "slow",
+    ]
+    assert found("{ $.function_memory_size != 128 }") == []
+    assert len(all_events(server, name, filterPattern='{ $.level = "*" }', limit=1)) == 3
+    logs = server.client("logs")
+    for pattern, message in [
+        ('{ $.level = "ERROR"', "If a filter pattern starts with '{' it must end with '}'"),
+        ("{ $.level == 1 }", "Invalid filter pattern"),
+    ]:
+        with pytest.raises(logs.exceptions.InvalidParameterException) as raised:
+            logs.filter_log_events(logGroupName=f"/aws/lambda/{name}", filterPattern=pattern)
+        assert raised.value.response["Error"]["Message"] == message
 
 
 def test_tail_is_the_invocations_log(server: Server) -> None:
