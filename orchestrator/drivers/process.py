@@ -134,6 +134,7 @@ class ProcessDriver(Driver):
                     spec.config.name,
                     spec.log_stream_name,
                     spec.instance_id,
+                    spec.config.log_group,
                 )
             )
         env = spec.agent_environment(command, runtime_env, **_agent_settings(log_path))
