@@ -82,3 +82,16 @@ def structured(event, context):
         print(json.dumps(record), flush=True)
     _cold[0] = False
     return len(event["records"])
+
+
+def log_levels(event, context):
+    """One record per level through `logging`, and a print; says where its logs go."""
+    import logging
+
+    log = logging.getLogger("fn")
+    log.debug("debug record")
+    log.info("info record", extra={"order": 7})
+    log.warning("warn record")
+    log.error("error record")
+    print("printed line")
+    return os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME")
