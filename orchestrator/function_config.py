@@ -49,7 +49,11 @@ class FunctionConfig:
     environment: dict[str, str] = field(default_factory=dict)
     architectures: tuple[str, ...] = ("x86_64",)
     tracing_mode: str = "PassThrough"
+    # LoggingConfig: the levels are "" unless the format is JSON; the group "" is the default.
     log_format: str = "Text"
+    application_log_level: str = ""
+    system_log_level: str = ""
+    custom_log_group: str = ""
     tags: dict[str, str] = field(default_factory=dict)
     # PackageType Image: the image as resolved when the code was set, and ImageConfig.
     package_type: str = "Zip"
@@ -113,6 +117,30 @@ class FunctionConfig:
             }
         )
 
+    @property
+    def log_group(self) -> str:
+        """Where its logs are stored (and what AWS_LAMBDA_LOG_GROUP_NAME says)."""
+        return self.custom_log_group or log_group_name(self.name)
+
+    def logging_now(self) -> dict[str, str]:
+        return {
+            "log_format": self.log_format,
+            "application_log_level": self.application_log_level,
+            "system_log_level": self.system_log_level,
+            "custom_log_group": self.custom_log_group,
+        }
+
+    def render_logging(self) -> dict[str, str]:
+        """LoggingConfig as AWS answers it: levels only with JSON (keys in AWS's order)."""
+        if self.log_format != "JSON":
+            return {"LogFormat": self.log_format, "LogGroup": self.log_group}
+        return {
+            "ApplicationLogLevel": self.application_log_level or "INFO",
+            "LogFormat": "JSON",
+            "LogGroup": self.log_group,
+            "SystemLogLevel": self.system_log_level or "INFO",
+        }
+
     def render(self, region: str, account_id: str, phase: str = "read") -> dict[str, Any]:
         """The AWS FunctionConfiguration shape. `phase` is the answer it is in, as AWS words
         each: CreateFunction's says `Pending` ("The function is being created."), an update's
@@ -141,7 +169,7 @@ class FunctionConfig:
             "PackageType": self.package_type,
             "Architectures": list(self.architectures),
             "EphemeralStorage": {"Size": self.ephemeral_storage},
-            "LoggingConfig": {"LogFormat": self.log_format, "LogGroup": log_group_name(self.name)},
+            "LoggingConfig": self.render_logging(),
             "SnapStart": {"ApplyOn": "None", "OptimizationStatus": "Off"},
         }
         if phase == "created":

@@ -252,6 +252,9 @@ class FunctionService:
         fields = validation.configuration(
             body, self._available_runtimes(), creating=True, package=package
         )
+        fields.update(
+            validation.logging_fields(fields.pop("logging", {}), validation.DEFAULT_LOGGING)
+        )
         tags = validation.tags(body.get("Tags"))
         validation.tag_count(tags)
         validate_tags(tags)
@@ -396,6 +399,8 @@ class FunctionService:
         fields = validation.configuration(
             body, self._available_runtimes(), creating=False, package=config.package_type
         )
+        if "logging" in fields:
+            fields.update(validation.logging_fields(fields.pop("logging"), config.logging_now()))
         self._check_revision(config, body)
         if "Layers" in body and not config.is_image:  # (an image's are refused above)
             fields["layers"] = await self._layers.for_function(body["Layers"] or [])

@@ -37,6 +37,8 @@ from typing import Protocol
 
 import watchfiles
 
+from .log_names import log_group_name
+
 log = logging.getLogger(__name__)
 # watchfiles says "N changes detected" at INFO for every batch: under load, tens of lines a second.
 logging.getLogger("watchfiles.main").setLevel(logging.WARNING)
@@ -59,8 +61,8 @@ class LogFeed(Protocol):
         """The stream ended: the instance is gone and everything it wrote was fed."""
 
 
-# Opens the feed for an instance: (function name, log stream name, instance id) -> feed.
-LogOpener = Callable[[str, str, str], LogFeed]
+# Opens the feed for an instance: (function name, log stream name, instance id, log group) -> feed.
+LogOpener = Callable[[str, str, str, str], LogFeed]
 
 
 @dataclass
@@ -74,25 +76,33 @@ class _Tail:
     closed: bool = False
 
 
-def header_line(function: str, stream: str, instance_id: str) -> bytes:
+def header_line(function: str, stream: str, instance_id: str, group: str | None = None) -> bytes:
+    """`group`: the function's LoggingConfig.LogGroup when it is not `/aws/lambda/<function>`."""
     fields = {"function": function, "stream": stream, "instance": instance_id}
+    if group is not None and group != log_group_name(function):
+        fields["group"] = group
     return json.dumps({HEADER_KEY: fields}, separators=(",", ":")).encode() + b"\n"
 
 
-def parse_header(line: bytes) -> tuple[str, str, str] | None:
-    """(function, stream, instance) from a file's first line; None when it is not a header."""
+def parse_header(line: bytes) -> tuple[str, str, str, str] | None:
+    """(function, stream, instance, log group) from a file's first line; None when it is not
+    a header."""
     try:
         fields = json.loads(line)[HEADER_KEY]
-        return str(fields["function"]), str(fields["stream"]), str(fields["instance"])
-    except (ValueError, KeyError, TypeError):
+        function = str(fields["function"])
+        group = str(fields.get("group") or log_group_name(function))
+        return function, str(fields["stream"]), str(fields["instance"]), group
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None
 
 
-def create_file(directory: Path, function: str, stream: str, instance_id: str) -> Path:
+def create_file(
+    directory: Path, function: str, stream: str, instance_id: str, group: str | None = None
+) -> Path:
     """An instance's log file, with its header line, for its agent to append to (mode 0660)."""
     path = reserve_file(directory, instance_id)
     try:
-        write_header(path, function, stream, instance_id)
+        write_header(path, function, stream, instance_id, group)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
@@ -114,13 +124,15 @@ def reserve_file(directory: Path, instance_id: str) -> Path:
     return path
 
 
-def write_header(path: Path, function: str, stream: str, instance_id: str) -> None:
+def write_header(
+    path: Path, function: str, stream: str, instance_id: str, group: str | None = None
+) -> None:
     """Name the file's function and stream (before its agent has written anything)."""
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
     try:
         if os.fstat(fd).st_size:
             raise ValueError(f"{path} is not empty: it belongs to a function already")
-        os.write(fd, header_line(function, stream, instance_id))
+        os.write(fd, header_line(function, stream, instance_id, group))
     finally:
         os.close(fd)
 
@@ -129,11 +141,15 @@ class InstanceLogs(Protocol):
     """What a driver does with its instances' log files: LogFiles (in this process) or
     log_writer.LogWriter (in a process of its own)."""
 
-    def create(self, function: str, stream: str, instance_id: str) -> Path: ...
+    def create(
+        self, function: str, stream: str, instance_id: str, group: str | None = None
+    ) -> Path: ...
 
     def reserve(self, instance_id: str) -> Path: ...
 
-    def claim(self, function: str, stream: str, instance_id: str) -> None: ...
+    def claim(
+        self, function: str, stream: str, instance_id: str, group: str | None = None
+    ) -> None: ...
 
     def finish(self, instance_id: str) -> None: ...
 
@@ -166,9 +182,11 @@ class LogFiles:
     def path_of(self, instance_id: str) -> Path:
         return self.directory / f"{instance_id}{SUFFIX}"
 
-    def create(self, function: str, stream: str, instance_id: str) -> Path:
+    def create(
+        self, function: str, stream: str, instance_id: str, group: str | None = None
+    ) -> Path:
         """The file an instance's agent will append to, already followed into its feed."""
-        path = create_file(self.directory, function, stream, instance_id)
+        path = create_file(self.directory, function, stream, instance_id, group)
         try:
             self.follow(instance_id)
         except BaseException:
@@ -180,9 +198,9 @@ class LogFiles:
         """A vacant instance's file: not followed until `claim` names its function."""
         return reserve_file(self.directory, instance_id)
 
-    def claim(self, function: str, stream: str, instance_id: str) -> None:
+    def claim(self, function: str, stream: str, instance_id: str, group: str | None = None) -> None:
         """The reserved file's instance now serves `function`: name it and follow the file."""
-        write_header(self.path_of(instance_id), function, stream, instance_id)
+        write_header(self.path_of(instance_id), function, stream, instance_id, group)
         self.follow(instance_id)
 
     def follow(self, instance_id: str) -> None:

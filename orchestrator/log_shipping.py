@@ -40,10 +40,11 @@ class LogTarget:
     function_name: str
     stream_name: str
     instance_id: str
+    group: str = ""  # LoggingConfig.LogGroup; "" is `/aws/lambda/<function>`
 
     @property
     def key(self) -> StreamKey:
-        return StreamKey(log_group_name(self.function_name), self.stream_name)
+        return StreamKey(self.group or log_group_name(self.function_name), self.stream_name)
 
 
 # (function name, lines stored, lines dropped): for metrics.

@@ -78,9 +78,11 @@ class LogWriter:
     def pid(self) -> int | None:
         return self._process.pid
 
-    def create(self, function: str, stream: str, instance_id: str) -> Path:
+    def create(
+        self, function: str, stream: str, instance_id: str, group: str | None = None
+    ) -> Path:
         """The file the instance's agent will append to; the writer follows it from now on."""
-        path = create_file(self.directory, function, stream, instance_id)
+        path = create_file(self.directory, function, stream, instance_id, group)
         self._send(("follow", instance_id))
         return path
 
@@ -88,9 +90,11 @@ class LogWriter:
         """A vacant instance's file (empty, not followed until `claim`)."""
         return reserve_file(self.directory, instance_id)
 
-    def claim(self, function: str, stream: str, instance_id: str) -> None:
+    def claim(self, function: str, stream: str, instance_id: str, group: str | None = None) -> None:
         """The reserved file's instance now serves `function`: name it; the writer follows it."""
-        write_header(self.directory / f"{instance_id}{SUFFIX}", function, stream, instance_id)
+        write_header(
+            self.directory / f"{instance_id}{SUFFIX}", function, stream, instance_id, group
+        )
         self._send(("follow", instance_id))
 
     def finish(self, instance_id: str) -> None:
@@ -166,8 +170,8 @@ def _serve(directory: Path, logs_path: Path, pipe: Connection, parent_pid: int) 
     store = LogStore(logs_path)
     shipper = LogShipper(store, counter=count)
 
-    def open_feed(function: str, stream: str, instance: str) -> StreamFeed:
-        return shipper.open(LogTarget(function, stream, instance))
+    def open_feed(function: str, stream: str, instance: str, group: str) -> StreamFeed:
+        return shipper.open(LogTarget(function, stream, instance, group))
 
     files = LogFiles(directory, open_feed, sweep_s=SWEEP_S)
 

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .json_filter import InvalidJsonFilter, JsonFilter
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS log_groups (
     id INTEGER PRIMARY KEY,
@@ -61,6 +63,10 @@ MAX_BYTES_PER_PAGE = 1_048_576
 DAY_MS = 86_400_000
 
 
+# The SQL function a JSON filter pattern is matched through, registered for one query at a time.
+JSON_MATCH = "lambkin_json_match"
+
+
 class InvalidFilterPattern(ValueError):
     pass
 
@@ -100,7 +106,8 @@ def now_ms() -> int:
 
 @dataclass(frozen=True)
 class FilterPattern:
-    """CloudWatch's simple term syntax: `a b` (both), `"a phrase"`, `?a ?b` (either), `-a` (not).
+    """CloudWatch's simple term syntax: `a b` (both), `"a phrase"`, `?a ?b` (either), `-a` (not),
+    or a JSON pattern `{ $.level = "ERROR" }` (json_filter.py), matched in Python over each row.
 
     Lambkin extension: a term equal to an event's request id matches that event, so lines a
     function printed can be found by the request id they were printed under.
@@ -109,15 +116,21 @@ class FilterPattern:
     all_of: tuple[str, ...] = ()
     any_of: tuple[str, ...] = ()
     none_of: tuple[str, ...] = ()
+    json: JsonFilter | None = None
 
     @classmethod
     def parse(cls, pattern: str | None) -> FilterPattern:
         text = (pattern or "").strip()
         if not text:
             return cls()
-        if text.startswith(("{", "[")):
+        if text.startswith("{"):
+            try:
+                return cls(json=JsonFilter.parse(text))
+            except InvalidJsonFilter as exc:
+                raise InvalidFilterPattern(str(exc)) from None
+        if text.startswith("["):
             raise InvalidFilterPattern(
-                "JSON and space-delimited filter patterns are not supported; use terms."
+                "Space-delimited filter patterns are not supported; use terms or JSON."
             )
         terms = _split_terms(text)
         all_of = [t for t in terms if not t.startswith(("?", "-"))]
@@ -132,6 +145,8 @@ class FilterPattern:
     def sql(self) -> tuple[str, list[Any]]:
         clauses: list[str] = []
         args: list[Any] = []
+        if self.json is not None:
+            clauses.append(f"{JSON_MATCH}(message)")
         for term in self.all_of:
             clauses.append("(instr(message, ?) > 0 OR request_id = ?)")
             args += [term, term]
@@ -390,9 +405,17 @@ class LogStore:
 
     # -- reading (API handlers, on worker threads) -----------------------------------------------
 
-    def _query(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    def _query(
+        self, sql: str, args: Sequence[Any] = (), json: JsonFilter | None = None
+    ) -> list[tuple[Any, ...]]:
         with self._read_lock:
-            return self._read.execute(sql, args).fetchall()
+            if json is None:
+                return self._read.execute(sql, args).fetchall()
+            self._read.create_function(JSON_MATCH, 1, json.matches, deterministic=True)
+            try:
+                return self._read.execute(sql, args).fetchall()
+            finally:
+                self._read.create_function(JSON_MATCH, 1, None)
 
     def _group_id(self, group: str) -> int:
         rows = self._query("SELECT id FROM log_groups WHERE name = ?", (group,))
@@ -494,6 +517,7 @@ class LogStore:
             " e.platform FROM log_events e JOIN log_streams s ON s.id = e.stream_id"
             f" WHERE {' AND '.join(clauses)} ORDER BY e.ts, e.stream_id, e.seq LIMIT ?",
             (*args, limit),
+            pattern.json,
         )
 
     def count(self, group: str | None = None) -> int:

@@ -360,14 +360,79 @@ def configuration(
                 "tracingConfig.mode", "Member must satisfy enum value set: [Active, PassThrough]"
             )
         fields["tracing_mode"] = mode
-    logging = body.get("LoggingConfig")
-    if isinstance(logging, dict) and "LogFormat" in logging:
-        if logging["LogFormat"] not in ("Text", "JSON"):
-            raise validation(
-                "loggingConfig.logFormat", "Member must satisfy enum value set: [JSON, Text]"
-            )
-        fields["log_format"] = logging["LogFormat"]
+    if body.get("LoggingConfig") is not None:
+        fields["logging"] = logging_request(body["LoggingConfig"])
     return fields
+
+
+APPLICATION_LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
+SYSTEM_LOG_LEVELS = ("DEBUG", "INFO", "WARN")
+LOG_GROUP_PATTERN = re.compile(r"[\.\-_/#A-Za-z0-9]+")
+LOG_LEVEL_NEEDS_JSON = (
+    'LogLevel is not supported when LogFormat is set to "Text". Remove LogLevel from your '
+    'request or change the LogFormat to "Json" and try again.'
+)
+_LOGGING_KEYS = {
+    "LogFormat": ("loggingConfig.logFormat", ("JSON", "Text")),
+    "ApplicationLogLevel": ("loggingConfig.applicationLogLevel", APPLICATION_LOG_LEVELS),
+    "SystemLogLevel": ("loggingConfig.systemLogLevel", SYSTEM_LOG_LEVELS),
+}
+
+
+def logging_request(value: Any) -> dict[str, str]:
+    """LoggingConfig's members as given (each checked against botocore's model)."""
+    if not isinstance(value, dict):
+        raise validation("loggingConfig", "Member must be a structure")
+    given: dict[str, str] = {}
+    for key, (field_name, allowed) in _LOGGING_KEYS.items():
+        member = value.get(key)
+        if member is None:
+            continue
+        if member not in allowed:
+            raise validation(
+                field_name, f"Member must satisfy enum value set: [{', '.join(allowed)}]"
+            )
+        given[key] = member
+    group = value.get("LogGroup")
+    if group is not None:
+        if not isinstance(group, str) or not 1 <= len(group) <= 512:
+            raise validation("loggingConfig.logGroup", "Member must have length between 1 and 512")
+        if not LOG_GROUP_PATTERN.fullmatch(group):
+            raise validation(
+                "loggingConfig.logGroup",
+                "Member must satisfy regular expression pattern: [\\.\\-_/#A-Za-z0-9]+",
+            )
+        given["LogGroup"] = group
+    return given
+
+
+DEFAULT_LOGGING = {
+    "log_format": "Text",
+    "application_log_level": "",
+    "system_log_level": "",
+    "custom_log_group": "",
+}
+
+
+def logging_fields(given: dict[str, str], now: dict[str, str]) -> dict[str, str]:
+    """FunctionConfig's log_* fields after a LoggingConfig (`given`) on top of `now`'s: members
+    left out keep their values; levels exist only with JSON (INFO by default), and a level
+    asked for with Text is refused as AWS refuses it."""
+    log_format = given.get("LogFormat", now["log_format"])
+    asks_level = "ApplicationLogLevel" in given or "SystemLogLevel" in given
+    if log_format != "JSON":
+        if asks_level:
+            raise invalid_parameter(LOG_LEVEL_NEEDS_JSON)
+        application, system = "", ""
+    else:
+        application = given.get("ApplicationLogLevel", now["application_log_level"] or "INFO")
+        system = given.get("SystemLogLevel", now["system_log_level"] or "INFO")
+    return {
+        "log_format": log_format,
+        "application_log_level": application,
+        "system_log_level": system,
+        "custom_log_group": given.get("LogGroup", now["custom_log_group"]),
+    }
 
 
 def tags(value: Any) -> dict[str, str]:

@@ -28,7 +28,7 @@ from ..container_images import (
 from ..function_config import FunctionConfig
 from ..function_credentials import SessionCredentials
 from ..log_files import InstanceLogs
-from ..log_names import log_group_name, log_stream_name
+from ..log_names import log_stream_name
 from ..runtimes import RuntimeSpec
 from ..vacancy_policy import Shape
 
@@ -197,12 +197,25 @@ class InstanceSpec:
             "AWS_LAMBDA_FUNCTION_NAME": config.name,
             "AWS_LAMBDA_FUNCTION_VERSION": config.version,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(config.memory_size),
-            "AWS_LAMBDA_LOG_GROUP_NAME": log_group_name(config.name),
+            "AWS_LAMBDA_LOG_GROUP_NAME": config.log_group,
             "AWS_LAMBDA_LOG_STREAM_NAME": self.log_stream_name,
             "AWS_LAMBDA_INITIALIZATION_TYPE": self.initialization_type,
             "AWS_REGION": self.region,
             "AWS_DEFAULT_REGION": self.region,
+            **self._logging_variables(),
             **(self.api_access.environment() if self.api_access else {}),
+        }
+
+    def _logging_variables(self) -> dict[str, str]:
+        """LoggingConfig, for the runtime client (format, level) and the agent (system level,
+        which the agent takes out of the runtime's environment)."""
+        config = self.config
+        if config.log_format != "JSON":
+            return {}
+        return {
+            "AWS_LAMBDA_LOG_FORMAT": "JSON",
+            "AWS_LAMBDA_LOG_LEVEL": config.application_log_level or "INFO",
+            "LAMBKIN_SYSTEM_LOG_LEVEL": config.system_log_level or "INFO",
         }
 
     def agent_environment(

@@ -257,7 +257,7 @@ class DockerDriver(Driver):
         log_path = "/dev/null"
         if self.log_files is not None:
             log_file = self.log_files.create(
-                spec.config.name, spec.log_stream_name, spec.instance_id
+                spec.config.name, spec.log_stream_name, spec.instance_id, spec.config.log_group
             )
             volumes[str(log_file)] = {"bind": LOG_PATH, "mode": "rw"}
             log_path = LOG_PATH
@@ -437,7 +437,9 @@ class DockerDriver(Driver):
             _link_tree(spec.layers_path, self._opt_dir(handle.instance_id))
         launch = container_launch(spec, self._settings.image_prefix)
         if self.log_files is not None:
-            self.log_files.claim(spec.config.name, spec.log_stream_name, spec.instance_id)
+            self.log_files.claim(
+                spec.config.name, spec.log_stream_name, spec.instance_id, spec.config.log_group
+            )
         return specialisation(launch.command, launch.env, launch.cwd, spec.init_timeout_s)
 
     def _finish_log(self, instance_id: str) -> None:

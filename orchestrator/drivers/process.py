@@ -161,6 +161,7 @@ class ProcessDriver(Driver):
                     spec.config.name,
                     spec.log_stream_name,
                     spec.instance_id,
+                    spec.config.log_group,
                 )
             )
         env = spec.agent_environment(command, runtime_env, **_agent_settings(log_path))
@@ -242,7 +243,11 @@ class ProcessDriver(Driver):
         command, runtime_env = self._runtime_launch(spec)
         if self.log_files is not None:
             await asyncio.to_thread(
-                self.log_files.claim, spec.config.name, spec.log_stream_name, spec.instance_id
+                self.log_files.claim,
+                spec.config.name,
+                spec.log_stream_name,
+                spec.instance_id,
+                spec.config.log_group,
             )
         return specialisation(
             command, runtime_env, runtime_env["LAMBDA_TASK_ROOT"], spec.init_timeout_s

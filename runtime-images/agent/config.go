@@ -35,6 +35,7 @@ type config struct {
 	memorySource   string
 	runtimeUser    *runtimeUser // nil: the runtime runs as the agent's own user
 	logPath        string       // where log events go; "" means stdout
+	systemLevel    string       // LoggingConfig.SystemLogLevel: DEBUG, INFO (default) or WARN
 	// vacant: started with no function (LAMBKIN_VACANT=1); runtimeCmd, runtimeEnv, runtimeCwd
 	// and initTimeoutS arrive once, over the control channel (POST /specialise).
 	vacant bool
@@ -51,11 +52,37 @@ type functionPart struct {
 	env          map[string]string
 	cwd          string
 	initTimeoutS float64
+	systemLevel  string // LoggingConfig.SystemLogLevel, taken out of env (the runtime never sees it)
 }
 
 func (c *config) adopt(f functionPart) {
 	c.runtimeCmd, c.runtimeEnv, c.runtimeCwd, c.initTimeoutS = f.cmd, f.env, f.cwd, f.initTimeoutS
+	c.systemLevel = f.systemLevel
 	c.vacant = false
+}
+
+// systemLevelVariable carries LoggingConfig.SystemLogLevel in LAMBKIN_RUNTIME_ENV; the agent
+// takes it out, so the runtime's environment stays AWS's.
+const systemLevelVariable = "LAMBKIN_SYSTEM_LOG_LEVEL"
+
+// jsonLogs: LoggingConfig.LogFormat is JSON, so the platform's records are JSON objects
+// (`platform.start`, `platform.report`, ...) instead of START / END / REPORT lines.
+func (c *config) jsonLogs() bool {
+	return c.runtimeEnv["AWS_LAMBDA_LOG_FORMAT"] == "JSON"
+}
+
+// systemRecordsShown: whether records of `level` pass LoggingConfig.SystemLogLevel (INFO by
+// default; DEBUG < INFO < WARN). Text logs are never filtered.
+func (c *config) systemRecordsShown(level string) bool {
+	if !c.jsonLogs() {
+		return true
+	}
+	rank := map[string]int{"DEBUG": 0, "INFO": 1, "WARN": 2}
+	want, ok := rank[c.systemLevel]
+	if !ok {
+		want = 1
+	}
+	return rank[level] >= want
 }
 
 // readFunctionPart applies LAMBKIN_RUNTIME_CMD's, _ENV's, _CWD's and _INIT_TIMEOUT_S's rules;
@@ -79,6 +106,10 @@ func readFunctionPart(get func(name, def string) string) (functionPart, error) {
 	}
 	f.initTimeoutS = timeout
 	f.cwd = get("LAMBKIN_RUNTIME_CWD", "/var/task")
+	if level, ok := f.env[systemLevelVariable]; ok {
+		f.systemLevel = level
+		delete(f.env, systemLevelVariable)
+	}
 	return f, nil
 }
 

@@ -193,3 +193,51 @@ func TestRuntimeAPIPathsAndBodies(t *testing.T) {
 		t.Errorf("undecodable: %q", got)
 	}
 }
+
+func TestPlatformRecordsInJSONFormat(t *testing.T) {
+	at := time.Date(2026, 11, 27, 13, 6, 32, 563_900_000, time.UTC)
+	init := 130.4915
+	cases := []struct{ got, want string }{
+		{string(startRecord("r1", "$LATEST", at)),
+			`{"time":"2026-11-27T13:06:32.563Z","type":"platform.start","record":{"requestId":"r1","version":"$LATEST"}}` + "\n"},
+		{string(reportRecord("r1", 15.7344, 128, 56, &init, "success", "", at)),
+			`{"time":"2026-11-27T13:06:32.563Z","type":"platform.report","record":{"requestId":"r1","metrics":{"durationMs":15.734,"billedDurationMs":16,"memorySizeMB":128,"maxMemoryUsedMB":56,"initDurationMs":130.492},"status":"success"}}` + "\n"},
+		{string(reportRecord("r\"2", 1000.5, 256, 60, nil, reportStatus(outcomeTimeout), "Sandbox.Timedout", at)),
+			`{"time":"2026-11-27T13:06:32.563Z","type":"platform.report","record":{"requestId":"r\"2","metrics":{"durationMs":1000.500,"billedDurationMs":1001,"memorySizeMB":256,"maxMemoryUsedMB":60},"status":"timeout","errorType":"Sandbox.Timedout"}}` + "\n"},
+		{string(initReportRecord(12.3456, "on-demand", "error", "Runtime.ExitError", at)),
+			`{"time":"2026-11-27T13:06:32.563Z","type":"platform.initReport","record":{"initializationType":"on-demand","phase":"init","status":"error","errorType":"Runtime.ExitError","metrics":{"durationMs":12.346}}}` + "\n"},
+	}
+	for _, c := range cases {
+		if c.got != c.want {
+			t.Errorf("got  %s\nwant %s", c.got, c.want)
+		}
+	}
+	if reportStatus(outcomeFunctionError) != "error" || reportStatus(outcomeExit) != "error" {
+		t.Error("every failure but a timeout is an error")
+	}
+}
+
+func TestSystemLogLevelFiltersOnlyJSONRecords(t *testing.T) {
+	text := &config{runtimeEnv: map[string]string{}, systemLevel: "WARN"}
+	if text.jsonLogs() || !text.systemRecordsShown("INFO") {
+		t.Error("text logs are never filtered")
+	}
+	for level, shown := range map[string]bool{"": true, "DEBUG": true, "INFO": true, "WARN": false} {
+		c := &config{runtimeEnv: map[string]string{"AWS_LAMBDA_LOG_FORMAT": "JSON"}, systemLevel: level}
+		if c.systemRecordsShown("INFO") != shown {
+			t.Errorf("SystemLogLevel %q: INFO records shown should be %v", level, shown)
+		}
+	}
+	f, err := readFunctionPart(func(name, def string) string {
+		if name == "LAMBKIN_RUNTIME_CMD" {
+			return `["x"]`
+		}
+		if name == "LAMBKIN_RUNTIME_ENV" {
+			return `{"AWS_LAMBDA_LOG_FORMAT":"JSON","LAMBKIN_SYSTEM_LOG_LEVEL":"WARN"}`
+		}
+		return def
+	})
+	if err != nil || f.systemLevel != "WARN" || len(f.env) != 1 {
+		t.Errorf("the level is taken out of the runtime's environment: %+v %v", f, err)
+	}
+}

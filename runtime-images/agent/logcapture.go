@@ -58,6 +58,62 @@ func initReportLine(initMs float64, status, errorType string) []byte {
 	return []byte(text + "\n")
 }
 
+// The platform's records in JSON log format (LoggingConfig.LogFormat JSON), as Lambda writes
+// them: `{"time","type","record"}`, one line each, START's and REPORT's information in
+// `platform.start` and `platform.report` (END has none of its own), INIT_REPORT's in
+// `platform.initReport`. Fields in Lambda's order.
+
+func jsonTime(now time.Time) string {
+	now = now.UTC()
+	ms := strconv.Itoa(1000 + now.Nanosecond()/1e6)
+	return now.Format("2006-01-02T15:04:05") + "." + ms[1:] + "Z"
+}
+
+func platformRecord(kind string, now time.Time, record string) []byte {
+	return []byte(`{"time":"` + jsonTime(now) + `","type":"` + kind + `","record":` + record + "}\n")
+}
+
+func startRecord(requestID, version string, now time.Time) []byte {
+	return platformRecord("platform.start", now,
+		`{"requestId":`+pyString(requestID)+`,"version":`+pyString(version)+`}`)
+}
+
+// reportStatus: Lambda's status words for how an invocation ended.
+func reportStatus(o outcome) string {
+	switch o {
+	case outcomeSuccess:
+		return "success"
+	case outcomeTimeout:
+		return "timeout"
+	default:
+		return "error"
+	}
+}
+
+func reportRecord(requestID string, durationMs float64, memorySizeMB int, maxMemoryMB int64,
+	initDurationMs *float64, status, errorType string, now time.Time) []byte {
+	metrics := `{"durationMs":` + pyFixed(durationMs, 3) + `,"billedDurationMs":` +
+		strconv.FormatInt(ceilMs(durationMs), 10) + `,"memorySizeMB":` + strconv.Itoa(memorySizeMB) +
+		`,"maxMemoryUsedMB":` + strconv.FormatInt(maxMemoryMB, 10)
+	if initDurationMs != nil {
+		metrics += `,"initDurationMs":` + pyFixed(*initDurationMs, 3)
+	}
+	record := `{"requestId":` + pyString(requestID) + `,"metrics":` + metrics + `},"status":"` + status + `"`
+	if errorType != "" {
+		record += `,"errorType":` + pyString(errorType)
+	}
+	return platformRecord("platform.report", now, record+"}")
+}
+
+func initReportRecord(initMs float64, initType, status, errorType string, now time.Time) []byte {
+	record := `{"initializationType":` + pyString(initType) + `,"phase":"init","status":"` + status + `"`
+	if errorType != "" {
+		record += `,"errorType":` + pyString(errorType)
+	}
+	record += `,"metrics":{"durationMs":` + pyFixed(initMs, 3) + `}}`
+	return platformRecord("platform.initReport", now, record)
+}
+
 // timestampedLine: `2026-11-27T13:06:32.563Z <id> <message>`, as Lambda prints its notices.
 func timestampedLine(requestID, message string, now time.Time) []byte {
 	now = now.UTC()

@@ -440,7 +440,7 @@ func (s *sandbox) initFailedLocked(makeEnding func(string) ending, status string
 	}
 	e := makeEnding(rid)
 	s.log.drain(s.output)
-	s.log.write(initReportLine(initMs, status, e.errorType))
+	s.log.write(s.initReportBytes(initMs, status, e.errorType))
 	if inv != nil && inv.result == nil {
 		s.finishLocked(inv, e, &initMs)
 	} else {
@@ -466,7 +466,46 @@ func (s *sandbox) deliverLocked(inv *invocation) {
 	s.lastDelivered = inv
 	s.log.setContext(inv.request.requestID, "invoke")
 	s.log.startSegment()
-	s.log.write(startLine(inv.request.requestID, s.cfg.functionVersion()))
+	s.log.write(s.startBytes(inv.request.requestID))
+}
+
+// startBytes, closingBytes and initReportBytes: the platform's records in the function's log
+// format (START / END / REPORT text, or platform.* JSON records filtered by SystemLogLevel).
+func (s *sandbox) startBytes(rid string) []byte {
+	if !s.cfg.jsonLogs() {
+		return startLine(rid, s.cfg.functionVersion())
+	}
+	if !s.cfg.systemRecordsShown("INFO") {
+		return nil
+	}
+	return startRecord(rid, s.cfg.functionVersion(), time.Now())
+}
+
+func (s *sandbox) closingBytes(rid string, e ending, durationMs float64, maxMemoryMB int64, initDurationMs *float64) []byte {
+	closing := append([]byte(nil), e.notice...)
+	if !s.cfg.jsonLogs() {
+		closing = append(closing, endLine(rid)...)
+		return append(closing, reportLine(rid, durationMs, s.cfg.memorySizeMB(), maxMemoryMB, initDurationMs)...)
+	}
+	if !s.cfg.systemRecordsShown("INFO") {
+		return closing
+	}
+	return append(closing, reportRecord(rid, durationMs, s.cfg.memorySizeMB(), maxMemoryMB, initDurationMs,
+		reportStatus(e.outcome), e.errorType, time.Now())...)
+}
+
+func (s *sandbox) initReportBytes(initMs float64, status, errorType string) []byte {
+	if !s.cfg.jsonLogs() {
+		return initReportLine(initMs, status, errorType)
+	}
+	if !s.cfg.systemRecordsShown("INFO") {
+		return nil
+	}
+	initType := s.cfg.runtimeEnv["AWS_LAMBDA_INITIALIZATION_TYPE"]
+	if initType == "" {
+		initType = "on-demand"
+	}
+	return initReportRecord(initMs, initType, status, errorType, time.Now())
 }
 
 func (s *sandbox) finishLocked(inv *invocation, e ending, initDurationMs *float64) {
@@ -484,8 +523,7 @@ func (s *sandbox) finishLocked(inv *invocation, e ending, initDurationMs *float6
 	default:
 		durationMs = float64(now.Sub(inv.acceptedAt)) / float64(time.Millisecond)
 	}
-	closing := append(append([]byte(nil), e.notice...), endLine(rid)...)
-	closing = append(closing, reportLine(rid, durationMs, s.cfg.memorySizeMB(), maxMemoryMB, initDurationMs)...)
+	closing := s.closingBytes(rid, e, durationMs, maxMemoryMB, initDurationMs)
 	var tail []byte
 	if inv.delivered {
 		s.log.write(closing)
@@ -494,7 +532,7 @@ func (s *sandbox) finishLocked(inv *invocation, e ending, initDurationMs *float6
 		// Never reached the runtime (init failed, or the runtime stopped polling): the tail
 		// shows the init output between a START and an END of our own.
 		initLines := s.log.takeSegment()
-		opening := startLine(rid, s.cfg.functionVersion())
+		opening := s.startBytes(rid)
 		s.log.setContext(rid, "invoke")
 		s.log.write(append(append([]byte(nil), opening...), closing...))
 		tail = append(append(append([]byte(nil), opening...), initLines...), closing...)

@@ -230,11 +230,134 @@ def test_log_apis_describe_get_and_filter(server: Server) -> None:
     with pytest.raises(logs.exceptions.ResourceNotFoundException):
         logs.filter_log_events(logGroupName="/aws/lambda/no-such-function")
     with pytest.raises(logs.exceptions.InvalidParameterException):
-        logs.filter_log_events(logGroupName=group, filterPattern="{ $.level = 1 }")
+        logs.filter_log_events(logGroupName=group, filterPattern="[ip, status = 404]")
     logs.put_retention_policy(logGroupName=group, retentionInDays=7)
     assert (
         logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"][0]["retentionInDays"] == 7
     )
+
+
+def test_json_filter_patterns_over_structured_logs(server: Server) -> None:
+    name = create(server, "observed.structured")
+    invoke(server, name, {"records": [["INFO", "cold hello", {}], ["ERROR", "boom", {"ms": 250}]]})
+    invoke(
+        server,
+        name,
+        {"records": [["ERROR", "slow", {"ms": 900, "cart": {"items": [{"sku": "A-1"}]}}]]},
+    )
+    events = wait_events(server, name, lambda e: "slow" in str(messages(e)))
+    records = [json.loads(m) for m in messages(events) if m.startswith("{")]
+    assert len(records) == 3
+
+    def found(pattern: str) -> list[str]:
+        return [
+            json.loads(m)["message"]
+            for m in messages(all_events(server, name, filterPattern=pattern))
+        ]
+
+    assert found('{ $.level = "ERROR" }') == ["boom", "slow"]
+    assert found("{ $.cold_start IS TRUE }") == ["cold hello", "boom"]
+    assert found("{ $.cold_start IS FALSE }") == ["slow"]
+    assert found("{ $.xray_trace_id IS NULL }") == ["cold hello", "boom", "slow"]
+    assert found("{ $.ms NOT EXISTS }") == ["cold hello"]
+    assert found("{ $.ms >= 250 && $.ms < 900 }") == ["boom"]
+    assert found('{ $.cart.items[0].sku = "A-*" }') == ["slow"]
+    assert found(f'{{ $.function_name = "{name}" && ($.ms > 500 || $.level = INFO) }}') == [
+        "cold hello",
+        "slow",
+    ]
+    assert found("{ $.function_memory_size != 128 }") == []
+    assert len(all_events(server, name, filterPattern='{ $.level = "*" }', limit=1)) == 3
+    logs = server.client("logs")
+    for pattern, message in [
+        ('{ $.level = "ERROR"', "If a filter pattern starts with '{' it must end with '}'"),
+        ("{ $.level == 1 }", "Invalid filter pattern"),
+    ]:
+        with pytest.raises(logs.exceptions.InvalidParameterException) as raised:
+            logs.filter_log_events(logGroupName=f"/aws/lambda/{name}", filterPattern=pattern)
+        assert raised.value.response["Error"]["Message"] == message
+
+
+def test_logging_config_json_levels_and_custom_group(server: Server) -> None:
+    lam = server.client()
+    name = create(server, "observed.log_levels")
+    assert lam.get_function_configuration(FunctionName=name)["LoggingConfig"] == {
+        "LogFormat": "Text",
+        "LogGroup": f"/aws/lambda/{name}",
+    }
+    with pytest.raises(lam.exceptions.InvalidParameterValueException) as refused:
+        lam.update_function_configuration(
+            FunctionName=name, LoggingConfig={"ApplicationLogLevel": "DEBUG"}
+        )
+    assert "LogLevel is not supported when LogFormat is set to" in str(refused.value)
+    group = f"custom/{name}"
+    updated = lam.update_function_configuration(
+        FunctionName=name,
+        LoggingConfig={"LogFormat": "JSON", "ApplicationLogLevel": "WARN", "LogGroup": group},
+    )
+    assert updated["LoggingConfig"] == {
+        "ApplicationLogLevel": "WARN",
+        "LogFormat": "JSON",
+        "LogGroup": group,
+        "SystemLogLevel": "INFO",
+    }
+    lam.get_waiter("function_updated_v2").wait(FunctionName=name)
+    assert invoke(server, name, {})["Body"] == group
+    logs = server.client("logs")
+
+    def stored() -> list[str]:
+        try:
+            return messages(logs.filter_log_events(logGroupName=group)["events"])
+        except logs.exceptions.ResourceNotFoundException:
+            return []
+
+    deadline = time.monotonic() + 15
+    while not any('"platform.report"' in m for m in stored()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    lines = stored()
+    records = [json.loads(m) for m in lines if m.startswith("{")]
+    kinds = [r.get("type") or r.get("level") for r in records]
+    assert kinds == ["platform.start", "WARNING", "ERROR", "platform.report"], lines
+    start, warn, report = records[0], records[1], records[-1]
+    assert start["record"]["version"] == "$LATEST" and re.fullmatch(
+        r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", start["time"]
+    )
+    rid = start["record"]["requestId"]
+    assert warn["requestId"] == rid and warn["message"] == "warn record"
+    assert report["record"]["requestId"] == rid and report["record"]["status"] == "success"
+    metrics = report["record"]["metrics"]
+    assert set(metrics) == {
+        "durationMs",
+        "billedDurationMs",
+        "memorySizeMB",
+        "maxMemoryUsedMB",
+        "initDurationMs",
+    }
+    assert "printed line" in lines and not any(
+        m.startswith(("START", "END", "REPORT")) for m in lines
+    )
+    assert all_events(server, name) == []  # nothing went to /aws/lambda/<name>
+    found = logs.filter_log_events(
+        logGroupName=group, filterPattern='{ $.type = "platform.report" }'
+    )
+    assert [json.loads(e["message"])["record"]["requestId"] for e in found["events"]] == [rid]
+
+    lam.update_function_configuration(
+        FunctionName=name, LoggingConfig={"SystemLogLevel": "WARN", "ApplicationLogLevel": "DEBUG"}
+    )
+    lam.get_waiter("function_updated_v2").wait(FunctionName=name)
+    invoke(server, name, {})
+    deadline = time.monotonic() + 15
+    while "debug record" not in str(stored()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    later = [json.loads(m) for m in stored()[len(lines) :] if m.startswith("{")]
+    assert [r.get("message") for r in later] == [
+        "debug record",
+        "info record",
+        "warn record",
+        "error record",
+    ], later  # SystemLogLevel WARN: no platform.start / platform.report
+    assert later[1]["order"] == 7  # a record's `extra` fields
 
 
 def test_tail_is_the_invocations_log(server: Server) -> None:

@@ -33,7 +33,7 @@ class Feeds:
     def __init__(self) -> None:
         self.opened: dict[str, tuple[str, str, Collected]] = {}
 
-    def __call__(self, function: str, stream: str, instance_id: str) -> Collected:
+    def __call__(self, function: str, stream: str, instance_id: str, group: str) -> Collected:
         feed = Collected()
         self.opened[instance_id] = (function, stream, feed)
         return feed
@@ -78,7 +78,7 @@ def test_the_file_is_private_and_starts_with_its_header(files: LogFiles, feeds: 
     assert stat.S_IMODE(path.stat().st_mode) == 0o660
     assert stat.S_IMODE(files.directory.stat().st_mode) == 0o700
     first = path.read_bytes().splitlines()[0]
-    assert parse_header(first) == ("fn", "2026/12/01/[$LATEST]abc", "abc")
+    assert parse_header(first) == ("fn", "2026/12/01/[$LATEST]abc", "abc", "/aws/lambda/fn")
     assert feeds.opened["abc"][:2] == ("fn", "2026/12/01/[$LATEST]abc")
     assert feeds.of("abc").data == b"", "the header is not an event"
 
@@ -130,7 +130,12 @@ def test_a_vacant_instances_file_is_claimed_by_its_function(files: LogFiles, fee
     assert stat.S_IMODE(path.stat().st_mode) == 0o660 and path.read_bytes() == b""
     assert "v1" not in feeds.opened, "nobody follows a vacancy's file"
     files.claim("fn", "2026/12/02/[$LATEST]v1", "v1")
-    assert parse_header(path.read_bytes().splitlines()[0]) == ("fn", "2026/12/02/[$LATEST]v1", "v1")
+    assert parse_header(path.read_bytes().splitlines()[0]) == (
+        "fn",
+        "2026/12/02/[$LATEST]v1",
+        "v1",
+        "/aws/lambda/fn",
+    )
     append(path, b'{"s":1}\n')
     until(lambda: feeds.of("v1").data == b'{"s":1}\n')
     with pytest.raises(ValueError, match="belongs to a function already"):
@@ -185,8 +190,17 @@ def test_a_runaway_backlog_is_skipped_at_a_line_boundary(tmp_path: Path) -> None
 
 
 def test_header_round_trip_and_garbage() -> None:
-    assert parse_header(header_line("f n", "a/[$LATEST]b", "c")) == ("f n", "a/[$LATEST]b", "c")
-    for line in (b"", b"{}", b'{"lambkin_log": 3}', b"\xff", b'{"s":1}'):
+    assert parse_header(header_line("f n", "a/[$LATEST]b", "c")) == (
+        "f n",
+        "a/[$LATEST]b",
+        "c",
+        "/aws/lambda/f n",
+    )
+    # LoggingConfig.LogGroup: written only when it is not the default
+    custom = header_line("f", "s", "c", "my/custom-group")
+    assert parse_header(custom) == ("f", "s", "c", "my/custom-group")
+    assert header_line("f", "s", "c", "/aws/lambda/f") == header_line("f", "s", "c")
+    for line in (b"", b"{}", b'{"lambkin_log": 3}', b'{"lambkin_log": []}', b"\xff", b'{"s":1}'):
         assert parse_header(line) is None
 
 

@@ -165,7 +165,30 @@ def test_filter_order_pagination_and_request_id_terms(store: LogStore) -> None:
         r[6] for r in store.filter_events(GROUP, ["b"], 150, 250, FilterPattern(), None, 100)
     ] == ["hello there", "bye"]
     with pytest.raises(InvalidFilterPattern):
-        FilterPattern.parse("{ $.x = 1 }")
+        FilterPattern.parse("[ip, user, status = 404]")  # space-delimited: not supported
+
+
+def test_filter_by_json_pattern_over_stored_rows(store: LogStore) -> None:
+    lines = [
+        '{"level":"INFO","message":"one","cold_start":true}',
+        "START RequestId: r1 Version: $LATEST",
+        '{"level":"ERROR","message":"two","cold_start":false,"latency":250}',
+        '{"level":"ERROR","message":"three","cold_start":false,"latency":50}',
+    ]
+    store.append([(StreamKey(GROUP, "s"), [Row(i, 100 + i, "r1", m) for i, m in enumerate(lines)])])
+
+    def match(pattern: str, limit: int = 100) -> list[str]:
+        rows = store.filter_events(
+            GROUP, None, None, None, FilterPattern.parse(pattern), None, limit
+        )
+        return [json.loads(r[6])["message"] for r in rows]
+
+    assert match('{ $.level = "ERROR" }') == ["two", "three"]
+    assert match('{ $.level = "ERROR" }', limit=1) == ["two"]
+    assert match("{ $.cold_start IS TRUE }") == ["one"]
+    assert match('{ $.level = "ERROR" && $.latency > 100 }') == ["two"]
+    assert match("{ $.latency NOT EXISTS }") == ["one"]  # the START line is no JSON at all
+    assert match("ERROR") == ["two", "three"]  # the term pattern still works after a JSON one
 
 
 def test_retention_by_age_and_by_bytes(store: LogStore) -> None:

@@ -7,15 +7,20 @@ stdout and stderr are line-buffered, and `flush_streams()` runs before every pos
 Records of the root logger read like AWS's:
 `[INFO]\t2026-11-27T13:06:32.563Z\t<request id>\t<message>`; newlines inside one record become
 `\r` so that a record (say, with a traceback) stays one log line, as it is one CloudWatch event.
+With LoggingConfig.LogFormat JSON (AWS_LAMBDA_LOG_FORMAT=JSON) a record is one JSON object, in
+awslambdaric's shape: timestamp, level, message, logger, stackTrace / errorType / errorMessage /
+location (with an exception), requestId, then the record's `extra` fields; print is left as is.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import logging
 import os
 import sys
 import time
+import traceback
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING; importing typing costs start-up time
 
@@ -63,13 +68,66 @@ class _RequestIdFilter(logging.Filter):
         return True
 
 
+# A LogRecord's own attributes: everything else on it came from `extra` and goes into the JSON.
+_RECORD_FIELDS = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
+    "aws_request_id",
+    "message",
+    "asctime",
+    "taskName",
+    "tenant_id",
+}
+_encode = json.JSONEncoder(ensure_ascii=False, default=str).encode
+
+
+class JsonLogFormatter(logging.Formatter):
+    """One record as AWS's JSON log line; levels are the tens (WARNING, CRITICAL as named)."""
+
+    def __init__(self) -> None:
+        super().__init__(datefmt="%Y-%m-%dT%H:%M:%SZ")
+        self.converter = time.gmtime
+
+    def format(self, record: logging.LogRecord) -> str:
+        level = min(50, max(0, record.levelno)) // 10 * 10
+        exc = record.exc_info
+        message = (
+            record.msg if isinstance(record.msg, dict) and not record.args else record.getMessage()
+        )
+        out: dict[str, Any] = {
+            "timestamp": self.formatTime(record, self.datefmt),
+            "level": logging.getLevelName(level),
+            "message": message,
+            "logger": record.name,
+        }
+        if exc and exc[0] is not None:
+            out["stackTrace"] = traceback.format_tb(exc[2])
+            out["errorType"] = exc[0].__name__
+            out["errorMessage"] = str(exc[1])
+        request_id = getattr(record, "aws_request_id", None)
+        if request_id is not None:
+            out["requestId"] = request_id
+        if exc and exc[0] is not None:
+            out["location"] = f"{record.pathname}:{record.funcName}:{record.lineno}"
+        for key, value in record.__dict__.items():
+            if key not in _RECORD_FIELDS and key not in out and value is not None:
+                out[key] = value
+        return _encode(out)
+
+
+def json_logs() -> bool:
+    return (os.environ.get("AWS_LAMBDA_LOG_FORMAT") or "").upper() == "JSON"
+
+
 class LambdaLogHandler(logging.Handler):
     """Writes records to the current `sys.stdout`, one line each, stamped with the request id."""
 
-    def __init__(self, context: RequestLogContext) -> None:
+    def __init__(self, context: RequestLogContext, as_json: bool = False) -> None:
         super().__init__()
-        formatter = logging.Formatter(_LOG_FORMAT, _DATE_FORMAT)
-        formatter.converter = time.gmtime
+        formatter: logging.Formatter
+        if as_json:
+            formatter = JsonLogFormatter()
+        else:
+            formatter = logging.Formatter(_LOG_FORMAT, _DATE_FORMAT)
+            formatter.converter = time.gmtime
         self.setFormatter(formatter)
         self.addFilter(_RequestIdFilter(context))
 
@@ -95,7 +153,7 @@ def install_log_handler(context: RequestLogContext) -> LambdaLogHandler:
 
     Otherwise the root level stays Python's default (WARNING), as under awslambdaric.
     """
-    handler = LambdaLogHandler(context)
+    handler = LambdaLogHandler(context, as_json=json_logs())
     root = logging.getLogger()
     root.addHandler(handler)
     level = log_level_from_env(os.environ.get("AWS_LAMBDA_LOG_LEVEL"))

@@ -56,3 +56,42 @@ def maybe_fail(event, context):
     if event.get("fail"):
         raise RuntimeError("asked to fail")
     return "fine"
+
+
+_cold = [True]
+
+
+def structured(event, context):
+    """JSON lines as AWS Lambda Powertools' Logger prints them, one per entry of `event`."""
+    import json
+
+    for level, message, extra in event["records"]:
+        record = {
+            "level": level,
+            "location": "structured:80",
+            "message": message,
+            "timestamp": "2026-12-01 10:00:00,000+0000",
+            "service": "payments",
+            "cold_start": _cold[0],
+            "function_name": context.function_name,
+            "function_memory_size": context.memory_limit_in_mb,
+            "function_request_id": context.aws_request_id,
+            "xray_trace_id": None,
+        }
+        record.update(extra)
+        print(json.dumps(record), flush=True)
+    _cold[0] = False
+    return len(event["records"])
+
+
+def log_levels(event, context):
+    """One record per level through `logging`, and a print; says where its logs go."""
+    import logging
+
+    log = logging.getLogger("fn")
+    log.debug("debug record")
+    log.info("info record", extra={"order": 7})
+    log.warning("warn record")
+    log.error("error record")
+    print("printed line")
+    return os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME")
