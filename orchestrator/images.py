@@ -38,7 +38,7 @@ from typing import Any
 import docker
 from docker.errors import APIError, DockerException, ImageNotFound
 
-from . import agent_binary, pip_cache, python_sdk
+from . import agent_binary, java_libs, pip_cache, python_sdk
 from .runtimes import DEFAULT_IMAGE_PREFIX, image_under
 
 logger = logging.getLogger(__name__)
@@ -184,6 +184,9 @@ class RuntimeImage:
     # Pinned wheels to put in the context's sdk/ folder (python_sdk.py): the pins are hashed,
     # the wheels they name are fetched when the image is built.
     sdk_requirements: Path | None = None
+    # Maven coordinates of jars to put in the context's lib/ folder (java_libs.py): the pins are
+    # hashed, the jars they name are fetched when the image is built.
+    java_libs: Path | None = None
 
     def tag_for(self, prefix: str) -> str:
         """The image's tag under an image prefix (settings.image_prefix); `tag` is the default's."""
@@ -194,19 +197,28 @@ class RuntimeImage:
         files = [("Dockerfile", self.dockerfile_dir / "Dockerfile")]
         if self.runtime_client is not None:
             files += tree_files(self.runtime_client.name, self.runtime_client)
-        if self.sdk_requirements is not None:
-            files.append((self.sdk_requirements.name, self.sdk_requirements))
+        for pins in (self.sdk_requirements, self.java_libs):
+            if pins is not None:
+                files.append((pins.name, pins))
         return sorted(files)
 
     def fetched_files(self, progress: Progress) -> list[tuple[str, Path]]:
-        """What the build adds beyond the hashed sources: the wheels the pins name."""
-        if self.sdk_requirements is None:
-            return []
+        """What the build adds beyond the hashed sources: the wheels and jars the pins name."""
+        files: list[tuple[str, Path]] = []
         try:
-            found = python_sdk.wheels(self.sdk_requirements, progress)
-        except pip_cache.PipFailed as exc:
+            if self.sdk_requirements is not None:
+                found = python_sdk.wheels(self.sdk_requirements, progress)
+                files += [(f"sdk/{wheel.name}", wheel) for wheel in found]
+            if self.java_libs is not None:
+                files += [
+                    (f"lib/{jar.name}", jar) for jar in java_libs.jars(self.java_libs, progress)
+                ]
+        except (pip_cache.PipFailed, java_libs.MavenFailed) as exc:
             raise ImageBuildError(str(exc)) from None
-        return [(f"sdk/{wheel.name}", wheel) for wheel in found]
+        return files
+
+
+JAVA_LIBS = IMAGES_DIR / "java" / "java-libs.txt"
 
 
 def _python_image(runtime: str, base: str) -> RuntimeImage:
@@ -236,6 +248,7 @@ def _client_image(runtime: str, family: str, base: str) -> RuntimeImage:
         IMAGES_DIR / family,
         IMAGES_DIR / family / _CLIENTS[family],
         base=base,
+        java_libs=JAVA_LIBS if family == "java" else None,
     )
 
 
@@ -269,6 +282,7 @@ RUNTIME_IMAGES: dict[str, RuntimeImage] = {
             IMAGES_DIR / "java",
             IMAGES_DIR / "java" / "lambkin_runtime_java",
             base="lambkin/base-java:bookworm",
+            java_libs=JAVA_LIBS,
         ),
         _python_image("python3.13", "lambkin/base-python:trixie"),
         _python_image("python3.14", "lambkin/base-python:forky"),
@@ -579,18 +593,22 @@ JAVA_HOST_BUILD_DIR = IMAGES_DIR / "java" / "build"  # gitignored
 def build_host_java_client(
     progress: Progress = logger.info, out: Path = JAVA_HOST_BUILD_DIR
 ) -> bool:
-    """Compile the Java runtime client and aws-lambda-java-core.jar on this host (for the process
-    driver, and for users to compile handlers against). Skipped, returning False, without a JDK
-    or Debian's Jackson jars."""
+    """Compile the Java runtime client on this host against AWS's jars (java-libs.txt, fetched
+    with mvn into a cache), for the process driver: `out` then holds the runtime's classpath.
+    Skipped, returning False, without a JDK."""
     missing = [tool for tool in ("javac", "jar") if shutil.which(tool) is None]
-    if missing or not Path("/usr/share/java/jackson-databind.jar").is_file():
+    if missing:
         progress(
-            "skipped: no JDK or Jackson on this host (apt-get install default-jdk-headless "
-            "libjackson2-databind-java; scripts/ensure-host-runtimes.sh does it)"
+            "skipped: no JDK on this host (apt-get install default-jdk-headless maven; "
+            "scripts/ensure-host-runtimes.sh does it)"
         )
         return False
+    try:
+        jars = java_libs.jars(JAVA_LIBS, progress)
+    except java_libs.MavenFailed as exc:
+        raise ImageBuildError(str(exc)) from None
     result = subprocess.run(
-        ["sh", str(JAVA_CLIENT_DIR / "build.sh"), str(out)],
+        ["sh", str(JAVA_CLIENT_DIR / "build.sh"), str(out), str(jars[0].parent)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -602,7 +620,7 @@ def build_host_java_client(
         raise ImageBuildError(
             f"compiling the Java runtime client failed (exit {result.returncode})"
         )
-    progress(f"compiled {out}/aws-lambda-java-core.jar and lambkin-java-runtime.jar")
+    progress(f"compiled {out}/lambkin-java-runtime.jar beside {', '.join(j.name for j in jars)}")
     return True
 
 

@@ -190,7 +190,9 @@ class Invoker:
         payload = check_payload(request.payload)
         client_context = decode_client_context(request.client_context_b64)
         await self._admit(config.name)
-        obs = self._telemetry.begin(config.name, request_id, request.trace_id, request.traceparent)
+        obs = self._telemetry.begin(
+            config.name, request_id, request.trace_id, request.traceparent, config.tracing_mode
+        )
         try:
             return await self._run(config, request, request_id, payload, client_context, obs)
         finally:
@@ -211,7 +213,9 @@ class Invoker:
         payload = check_payload(request.payload)
         client_context = decode_client_context(request.client_context_b64)
         await self._admit(config.name)
-        obs = self._telemetry.begin(config.name, request_id, request.trace_id, request.traceparent)
+        obs = self._telemetry.begin(
+            config.name, request_id, request.trace_id, request.traceparent, config.tracing_mode
+        )
         leases = AsyncExitStack()
         try:
             try:

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 # prefix builds and runs a checkout's images beside the shared `lambkin/...` ones.
 DEFAULT_IMAGE_PREFIX = "lambkin"
 
-JAVA_CLASSPATH = (
-    "{runtime_dir}/build/*:/usr/share/java/jackson-databind.jar:/usr/share/java/jackson-core.jar:"
-    "/usr/share/java/jackson-annotations.jar"
-)
+# The Java runtime's whole classpath: our client and AWS's aws-lambda-java-core and
+# aws-lambda-java-serialization (runtime-images/java/java-libs.txt), as on AWS; the function's
+# classes and lib/*.jar are loaded by the client, above it.
+JAVA_CLASSPATH = "{runtime_dir}/build/*"
 
 
 @dataclass(frozen=True)
@@ -149,9 +149,9 @@ def _java(major: int, *, host_any_version: bool = False) -> RuntimeSpec:
         identifier=f"java{major}",
         image=f"lambkin/java{major}",
         command=(
-            "java",
-            "-XX:+TieredCompilation",
-            "-XX:TieredStopAtLevel=1",
+            # java with AWS's flags and the heap at 85% of the function's memory.
+            "sh",
+            "{runtime_dir}/lambkin_runtime_java/java.sh",
             # Where the client finds the layers' jars ({opt}/java/lib), as Lambda's does.
             "-Dlambkin.opt={opt}",
             "-cp",
@@ -165,11 +165,7 @@ def _java(major: int, *, host_any_version: bool = False) -> RuntimeSpec:
         handler_example="example.Handler::handleRequest",
         version_command=("java", "-version"),
         host_binary="java",
-        process_requires=(
-            "build/lambkin-java-runtime.jar",
-            "build/aws-lambda-java-core.jar",
-            "/usr/share/java/jackson-databind.jar",
-        ),
+        process_requires=("build/lambkin-java-runtime.jar",),
         version_prefix=f'openjdk version "{major}',
     )
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from opentelemetry.trace import Status, StatusCode
 
 from .metrics import Metrics, invocation_outcome
-from .tracing import TraceContext, Tracing, incoming_context, new_span_id
+from .tracing import TraceContext, Tracing, XRaySampler, incoming_context, new_span_id
 
 if TYPE_CHECKING:
     from .agent_client import AgentResult
@@ -93,14 +93,23 @@ class Observation:
 
 
 class Telemetry:
-    def __init__(self, metrics: Metrics, tracing: Tracing) -> None:
+    def __init__(
+        self, metrics: Metrics, tracing: Tracing, sampler: XRaySampler | None = None
+    ) -> None:
         self.metrics = metrics
         self.tracing = tracing
+        self.sampler = sampler or XRaySampler()
 
     def begin(
-        self, function: str, request_id: str, xray: str | None, traceparent: str | None = None
+        self,
+        function: str,
+        request_id: str,
+        xray: str | None,
+        traceparent: str | None = None,
+        tracing_mode: str = "PassThrough",
     ) -> Observation:
-        return Observation(self, function, request_id, incoming_context(xray, traceparent))
+        context = incoming_context(xray, traceparent).decided(tracing_mode, self.sampler)
+        return Observation(self, function, request_id, context)
 
     def throttled(self, function: str) -> None:
         self.metrics.throttled(function)

@@ -10,6 +10,11 @@ Trace ids: the caller's `X-Amzn-Trace-Id` (Root=1-xxxxxxxx-yyyy...) or W3C `trac
 name the same 128-bit id (X-Ray's root is its epoch-seconds prefix plus 96 bits). The runtime
 gets `Root=...;Parent=<control-plane span id>;Sampled=1` as Lambda-Runtime-Trace-Id.
 
+Sampling, as Lambda decides it: a caller's `Sampled=1` or `Sampled=0` is kept; a header with no
+decision (only `Root=`, or `Sampled=?`) is sampled under TracingConfig Active by X-Ray's default
+rule (`XRaySampler`: the first request each second, then 5%), and not under PassThrough, which
+traces only what arrives with `Sampled=1`.
+
 Finished spans go to an OTLP/HTTP endpoint when one is configured, and always to a bounded
 in-memory ring of recent traces that `/lambkin/traces` serves.
 """
@@ -23,7 +28,7 @@ import random
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,7 +52,14 @@ _NEXT_SPAN_ID: contextvars.ContextVar[int | None] = contextvars.ContextVar(
 class TraceContext:
     trace_id: int  # 128 bits
     parent_span_id: int | None
-    sampled: bool
+    sampled: bool | None  # None: the caller made no decision (resolved by `decided`)
+
+    def decided(self, tracing_mode: str, sampler: XRaySampler) -> TraceContext:
+        """This context with a sampling decision: the caller's, else the function's mode's."""
+        if self.sampled is not None:
+            return self
+        sampled = tracing_mode == "Active" and sampler.sample()
+        return TraceContext(self.trace_id, self.parent_span_id, sampled)
 
     @property
     def root(self) -> str:
@@ -63,6 +75,32 @@ class TraceContext:
 
     def traceparent(self, span_id: int) -> str:
         return f"00-{self.trace_id:032x}-{span_id:016x}-{'01' if self.sampled else '00'}"
+
+
+class XRaySampler:
+    """X-Ray's default sampling rule: a reservoir of one request a second, then a fixed 5%."""
+
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.monotonic,
+        rate: Callable[[], float] = random.random,
+        reservoir_per_s: int = 1,
+        fixed_rate: float = 0.05,
+    ) -> None:
+        self._clock, self._rate = clock, rate
+        self._reservoir, self._fixed_rate = reservoir_per_s, fixed_rate
+        self._second, self._taken = -1, 0
+        self._lock = threading.Lock()
+
+    def sample(self) -> bool:
+        with self._lock:
+            second = int(self._clock())
+            if second != self._second:
+                self._second, self._taken = second, 0
+            if self._taken < self._reservoir:
+                self._taken += 1
+                return True
+        return self._rate() < self._fixed_rate
 
 
 def new_context() -> TraceContext:
@@ -83,7 +121,8 @@ def parse_xray(header: str | None) -> TraceContext | None:
         parent = int(fields["Parent"], 16) if len(fields.get("Parent", "")) == 16 else None
     except ValueError:
         return None
-    return TraceContext(trace_id, parent, fields.get("Sampled", "1") != "0")
+    decision = fields.get("Sampled")
+    return TraceContext(trace_id, parent, None if decision in (None, "?") else decision != "0")
 
 
 def parse_traceparent(header: str | None) -> TraceContext | None:

@@ -3,8 +3,8 @@
 # the process driver and AWS's Runtime Interface Emulator run our runtime clients with the host's
 # interpreters, and the suite compiles its Go and Java fixtures at test time.
 #
-#   node (nodejs), ruby, java + javac (default-jdk-headless), Debian's Jackson jars
-#   (libjackson2-databind-java), go (golang-go), curl, and the en_US.UTF-8 locale that Lambda
+#   node (nodejs), ruby, java + javac (default-jdk-headless), mvn (maven: AWS's Java libraries
+#   for the Java runtime client), go (golang-go), curl, and the en_US.UTF-8 locale that Lambda
 #   sets as LANG (without it the JVM reads every non-ASCII environment variable as '?').
 #
 # Idempotent: installs only what is missing, from the machine's configured apt sources, with
@@ -16,19 +16,19 @@ die() { say "ERROR: $*"; exit 1; }
 
 missing=()
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
-# npm and Maven fetch AWS's Node.js and Java runtime clients for the image-function tests.
+# npm and Maven fetch AWS's Node.js and Java runtime clients for the image-function tests, and
+# Maven AWS's Java libraries for our Java runtime client (orchestrator/java_libs.py).
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 command -v mvn >/dev/null 2>&1 || missing+=(maven)
 command -v ruby >/dev/null 2>&1 || missing+=(ruby)
 command -v javac >/dev/null 2>&1 || missing+=(default-jdk-headless)
-[ -f /usr/share/java/jackson-databind.jar ] || missing+=(libjackson2-databind-java)
 command -v go >/dev/null 2>&1 || missing+=(golang-go)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 has_locale() { locale -a 2>/dev/null | grep -qiE '^en_US\.utf-?8$'; }
 has_locale || missing+=(locales)
 
 if [ "${#missing[@]}" -eq 0 ]; then
-    say "all present (node, npm, mvn, ruby, javac, Jackson, go, curl, en_US.UTF-8)"
+    say "all present (node, npm, mvn, ruby, javac, go, curl, en_US.UTF-8)"
     exit 0
 fi
 [ "$(id -u)" -eq 0 ] || die "installing ${missing[*]} needs root: run this script as root (or install them yourself)"

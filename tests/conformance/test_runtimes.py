@@ -198,8 +198,12 @@ def test_context(app: Function, target: Target) -> None:
     assert 0 < context["remainingMs"] <= 30_000
 
 
-def test_environment_from_the_configuration(app: Function) -> None:
+def test_environment_from_the_configuration(app: Function, variant: Variant) -> None:
     values = app.invoke({"op": "env", "names": ["GREETING", "UNSET_VARIABLE"]}).json()
+    if variant.id == "java17":
+        # AWS's Java runtime serialises with aws-lambda-java-serialization's JacksonFactory,
+        # which leaves out null map values: the unset variable is absent, not null.
+        values.setdefault("UNSET_VARIABLE", None)
     assert values == {"GREETING": ENV["GREETING"], "UNSET_VARIABLE": None}
 
 

@@ -24,10 +24,6 @@ FUNCTIONS = Path(__file__).resolve().parent / "functions"
 REPO = Path(__file__).resolve().parents[2]
 IMAGES_DIR = REPO / "runtime-images"
 JAVA_BUILD = images.JAVA_HOST_BUILD_DIR
-JACKSON = ":".join(
-    f"/usr/share/java/{name}.jar"
-    for name in ("jackson-databind", "jackson-core", "jackson-annotations")
-)
 
 
 @dataclass(frozen=True)
@@ -66,11 +62,10 @@ class Variant:
 
 def _java_command(root: Path) -> list[str]:
     return [
-        "java",
-        "-XX:+TieredCompilation",
-        "-XX:TieredStopAtLevel=1",
+        "sh",
+        str(images.JAVA_CLIENT_DIR / "java.sh"),
         "-cp",
-        f"{JAVA_BUILD}/*:{JACKSON}",
+        f"{JAVA_BUILD}/*",
         "dev.lambkin.runtime.Main",
     ]
 
@@ -180,7 +175,7 @@ VARIANTS: dict[str, Variant] = {
                     Fails("java.lang.NoSuchMethodException", "No public method named nope"),
                 ),
             ),
-            host_tools=("java", "javac", "jar"),
+            host_tools=("java", "javac", "jar", "mvn"),
             local_command=_java_command,
         ),
         Variant(
@@ -246,10 +241,7 @@ class Built:
 
 
 def missing_tools(variant: Variant) -> list[str]:
-    missing = [tool for tool in variant.host_tools if shutil.which(tool) is None]
-    if variant.sources == "java17" and not Path("/usr/share/java/jackson-databind.jar").is_file():
-        missing.append("libjackson2-databind-java")
-    return missing
+    return [tool for tool in variant.host_tools if shutil.which(tool) is None]
 
 
 def build(variant: Variant, out: Path) -> Built:
@@ -276,7 +268,7 @@ def _build_java(source_app: Path, source_init: Path, app: Path, init_error: Path
     """The layout of a Lambda Java zip: classes at the root, dependencies as lib/*.jar."""
     if not images.build_host_java_client(lambda line: None):
         raise RuntimeError("no JDK on this host: run scripts/ensure-host-runtimes.sh")
-    core = JAVA_BUILD / "aws-lambda-java-core.jar"
+    core = next(JAVA_BUILD.glob("aws-lambda-java-core-*.jar"))  # AWS's, from java-libs.txt
     lib_classes = app.parent / "lib-classes"
     (app / "lib").mkdir(parents=True)
     init_error.mkdir(parents=True)

@@ -184,6 +184,14 @@ def _python_client() -> Files:
     return [("client", _cached(f"awslambdaric-{AWSLAMBDARIC_VERSION}", install))]
 
 
+def aws_lambda_ric_source() -> str:
+    """aws-lambda-ric's bundled source (dist/index.mjs), fetched with npm into the oracle cache:
+    the oracle for behaviour our Node.js client copies."""
+    with locked("function-images"):
+        modules = _node_client()[0][1]
+    return (modules / "aws-lambda-ric" / "dist" / "index.mjs").read_text()
+
+
 def _node_client() -> Files:
     def install(out: Path) -> None:
         # Scripts off: the native addon is compiled in the image (see its Dockerfile).

@@ -8,7 +8,13 @@ from orchestrator.agent_client import AgentResult
 from orchestrator.instance import Event, Instance, StopReason
 from orchestrator.metrics import OTHER_FUNCTIONS, Metrics, invocation_outcome
 from orchestrator.telemetry import Telemetry
-from orchestrator.tracing import Tracing, incoming_context, parse_traceparent, parse_xray
+from orchestrator.tracing import (
+    Tracing,
+    XRaySampler,
+    incoming_context,
+    parse_traceparent,
+    parse_xray,
+)
 
 
 def result(outcome: str = "success", init_ms: float | None = None) -> AgentResult:
@@ -144,3 +150,38 @@ def test_spans_are_exported_over_otlp_when_an_endpoint_is_set() -> None:
     assert (
         received and received[0][0] == "/v1/traces" and received[0][1] == "application/x-protobuf"
     )
+
+
+ROOT_ONLY = "Root=1-5759e988-bd862e3fe1be46a994272793"
+
+
+def test_a_root_without_a_decision_is_decided_by_the_tracing_mode() -> None:
+    """Lambda's semantics: PassThrough traces only `Sampled=1`; Active samples an undecided
+    header by X-Ray's default rule; a caller's own decision is kept either way."""
+    for header in (ROOT_ONLY, ROOT_ONLY + ";Sampled=?"):
+        parsed = parse_xray(header)
+        assert parsed is not None and parsed.sampled is None
+    telemetry = Telemetry(Metrics(), Tracing(), XRaySampler(rate=lambda: 0.99))
+    table = [
+        (ROOT_ONLY, "PassThrough", "Sampled=0"),
+        (ROOT_ONLY + ";Sampled=?", "PassThrough", "Sampled=0"),
+        (ROOT_ONLY, "Active", "Sampled=1"),  # the reservoir's one a second
+        (ROOT_ONLY + ";Sampled=0", "Active", "Sampled=0"),
+        (ROOT_ONLY + ";Sampled=1", "PassThrough", "Sampled=1"),
+    ]
+    for header, mode, expected in table:
+        obs = telemetry.begin("fn", "rid", header, tracing_mode=mode)
+        assert obs.runtime_header.startswith(ROOT_ONLY + ";Parent="), header
+        assert obs.runtime_header.endswith(expected), (header, mode, obs.runtime_header)
+
+
+def test_xray_default_rule_one_a_second_then_five_percent() -> None:
+    now = [100.0]
+    draws = iter([0.5, 0.01, 0.5])
+    sampler = XRaySampler(clock=lambda: now[0], rate=lambda: next(draws))
+    assert sampler.sample()  # the reservoir's one for second 100
+    assert not sampler.sample()  # 0.5 >= 5%
+    assert sampler.sample()  # 0.01 < 5%
+    assert not sampler.sample()
+    now[0] = 101.2
+    assert sampler.sample()  # a new second refills the reservoir

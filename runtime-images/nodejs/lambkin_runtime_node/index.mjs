@@ -22,6 +22,17 @@ async function main() {
   const api = new RuntimeApi(address);
   const log = installConsole();
   installAwsLambdaGlobal(); // before the function's module is loaded, as AWS's runtime does
+  const current = { requestId: null, failed: false };
+  // As aws-lambda-ric: a promise rejected with no handler fails the running invocation (or init)
+  // as Runtime.UnhandledPromiseRejection, and the process exits 128; the next event starts anew.
+  process.on("unhandledRejection", (reason) => {
+    if (current.failed) return;
+    current.failed = true;
+    const doc = errorDocument(new UnhandledPromiseRejection(reason));
+    logError("Unhandled Promise Rejection", doc, log);
+    const posted = current.requestId ? api.postError(current.requestId, doc) : api.postInitError(doc);
+    posted.finally(() => process.exit(128));
+  });
   let handler;
   let metadata;
   try {
@@ -35,6 +46,7 @@ async function main() {
   }
   for (;;) {
     const invocation = await api.next();
+    current.requestId = invocation.requestId;
     log.requestId = invocation.requestId;
     if (invocation.traceId) process.env[TRACE_ID] = invocation.traceId;
     else delete process.env[TRACE_ID];
@@ -43,6 +55,7 @@ async function main() {
       continue;
     }
     const outcome = await invoke(handler, invocation);
+    if (current.failed) return; // an unhandled rejection answered this invocation
     if (outcome.error !== undefined) {
       const doc = errorDocument(outcome.error);
       logError("Invoke Error", doc, log);
@@ -129,6 +142,15 @@ async function invokeStreaming(api, handler, invocation, metadata, log) {
   }
   if (context.callbackWaitsForEmptyEventLoop) await new Promise((resolve) => process.once("beforeExit", resolve));
 }
+
+// Its name and message as aws-lambda-ric's: `new Error(reason)` named Runtime.UnhandledPromiseRejection.
+class UnhandledPromiseRejection extends Error {
+  constructor(reason) {
+    super(reason);
+    this.reason = reason;
+  }
+}
+UnhandledPromiseRejection.prototype.name = "Runtime.UnhandledPromiseRejection";
 
 function decodeEvent(body) {
   try {

@@ -3,8 +3,7 @@ package dev.lambkin.runtime;
 import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
-import com.fasterxml.jackson.databind.JavaType;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.amazonaws.services.lambda.runtime.serialization.PojoSerializer;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.File;
@@ -13,12 +12,15 @@ import java.io.OutputStream;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
+import java.lang.reflect.Type;
 import java.net.URL;
 import java.net.URLClassLoader;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * {@code package.Class::method} or {@code package.Class} (a RequestHandler or RequestStreamHandler)
@@ -26,25 +28,45 @@ import java.util.List;
  * root, jars in lib/), is initialised and instantiated once, at init.
  */
 final class Handler {
+    private static final byte[] JSON_NULL = {'n', 'u', 'l', 'l'};
+
     private final Object target;
     private final Method method;
-    private final JavaType inputType; // null: stream handler or no input parameter
+    private final Type inputType; // null: stream handler or no input parameter
+    private final Type outputType; // null: stream handler or void
     private final boolean stream;
-    private final ObjectMapper mapper;
+    private final ClassLoader loader;
+    // Serializers by (platform, type), made on first use: AWS's runtime caches them the same way.
+    private final Map<String, PojoSerializer<Object>> serializers = new ConcurrentHashMap<>();
 
-    private Handler(Object target, Method method, ObjectMapper mapper) {
+    private Handler(Object target, Method method, ClassLoader loader) {
         this.target = target;
         this.method = method;
-        this.mapper = mapper;
+        this.loader = loader;
         Class<?>[] params = method.getParameterTypes();
         this.stream = params.length >= 2 && InputStream.class.isAssignableFrom(params[0])
                 && OutputStream.class.isAssignableFrom(params[1]);
         this.inputType = !stream && params.length >= 1 && !Context.class.isAssignableFrom(params[0])
-                ? mapper.getTypeFactory().constructType(method.getGenericParameterTypes()[0]) : null;
+                ? method.getGenericParameterTypes()[0] : null;
+        Type returned = method.getGenericReturnType();
+        this.outputType = stream || returned == void.class || returned == Void.class ? null : returned;
         method.setAccessible(true);
+        // Made at init, as AWS's runtime does: a type the library cannot handle fails init.
+        if (inputType != null) {
+            serializer(inputType, false);
+        }
+        if (outputType != null) {
+            serializer(outputType, false);
+        }
     }
 
-    static Handler load(String taskRoot, String handler, ObjectMapper mapper) throws Exception {
+    private PojoSerializer<Object> serializer(Type type, boolean android) {
+        return serializers.computeIfAbsent(
+                (android ? "android " : "") + type.getTypeName(),
+                key -> Serialisation.serializer(type, loader, android));
+    }
+
+    static Handler load(String taskRoot, String handler) throws Exception {
         String className = handler;
         String methodName = null;
         int separator = handler.indexOf("::");
@@ -67,7 +89,7 @@ final class Handler {
                     : "No public method named " + methodName + " with appropriate method signature found on class " + className);
         }
         Object target = Modifier.isStatic(method.getModifiers()) ? null : type.getDeclaredConstructor().newInstance();
-        return new Handler(target, method, mapper);
+        return new Handler(target, method, loader);
     }
 
     /** The function's classes and jars, then its layers' jars (/opt/java/lib), as on Lambda. */
@@ -111,6 +133,14 @@ final class Handler {
                 .orElse(null);
     }
 
+    /** AWS's runtime serialises with Gson for a client context whose env says platform Android. */
+    private static boolean isAndroid(Context context) {
+        if (context.getClientContext() == null || context.getClientContext().getEnvironment() == null) {
+            return false;
+        }
+        return "Android".equalsIgnoreCase(String.valueOf(context.getClientContext().getEnvironment().get("platform")));
+    }
+
     byte[] invoke(byte[] event, Context context) throws Throwable {
         try {
             if (stream) {
@@ -121,17 +151,35 @@ final class Handler {
                 method.invoke(target, args);
                 return out.toByteArray();
             }
+            boolean android = isAndroid(context);
+            Object input = null;
+            if (inputType != null) {
+                try {
+                    input = serializer(inputType, android).fromJson(new ByteArrayInputStream(event));
+                } catch (Throwable e) {
+                    throw new RuntimeException("An error occurred during JSON parsing", e);
+                }
+            }
             Class<?>[] params = method.getParameterTypes();
             Object[] args = new Object[params.length];
             for (int i = 0; i < params.length; i++) {
                 if (Context.class.isAssignableFrom(params[i])) {
                     args[i] = context;
-                } else if (i == 0 && inputType != null) {
-                    args[i] = mapper.readValue(event, inputType);
+                } else if (i == 0) {
+                    args[i] = input;
                 }
             }
             Object result = method.invoke(target, args);
-            return mapper.writeValueAsBytes(result);
+            if (outputType == null) {
+                return JSON_NULL;
+            }
+            try {
+                ByteArrayOutputStream out = new ByteArrayOutputStream();
+                serializer(outputType, android).toJson(result, out);
+                return out.toByteArray();
+            } catch (Throwable e) {
+                throw new RuntimeException("An error occurred during JSON serialization of response", e);
+            }
         } catch (InvocationTargetException e) {
             throw e.getCause();
         }

@@ -13,9 +13,11 @@ final class LambdaContext implements Context {
     private final long deadlineMs;
     private final CognitoIdentity identity;
     private final ClientContext clientContext;
+    private final String traceId;
 
     LambdaContext(String requestId, String invokedFunctionArn, long deadlineMs,
-                  CognitoIdentity identity, ClientContext clientContext) {
+                  CognitoIdentity identity, ClientContext clientContext, String traceId) {
+        this.traceId = traceId;
         this.requestId = requestId;
         this.invokedFunctionArn = invokedFunctionArn;
         this.deadlineMs = deadlineMs;
@@ -75,6 +77,11 @@ final class LambdaContext implements Context {
         } catch (NumberFormatException | NullPointerException e) {
             return 0;
         }
+    }
+
+    @Override
+    public String getXrayTraceId() {
+        return traceId;
     }
 
     @Override

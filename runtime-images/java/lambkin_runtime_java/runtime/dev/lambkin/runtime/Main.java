@@ -3,7 +3,7 @@ package dev.lambkin.runtime;
 import com.amazonaws.services.lambda.runtime.Client;
 import com.amazonaws.services.lambda.runtime.ClientContext;
 import com.amazonaws.services.lambda.runtime.CognitoIdentity;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.amazonaws.lambda.thirdparty.com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -38,7 +38,7 @@ public final class Main {
         String taskRoot = System.getenv().getOrDefault("LAMBDA_TASK_ROOT", System.getProperty("user.dir"));
         Handler handler;
         try {
-            handler = Handler.load(taskRoot, handlerName, mapper);
+            handler = Handler.load(taskRoot, handlerName);
         } catch (Throwable error) {
             Throwable reported = error instanceof ExceptionInInitializerError && error.getCause() != null ? error.getCause() : error;
             byte[] document = mapper.writeValueAsBytes(Errors.document(reported));
@@ -61,7 +61,8 @@ public final class Main {
                     invocation.header("Lambda-Runtime-Invoked-Function-Arn"),
                     parseLong(invocation.header("Lambda-Runtime-Deadline-Ms")),
                     identity(mapper, invocation.header("Lambda-Runtime-Cognito-Identity")),
-                    clientContext(mapper, invocation.header("Lambda-Runtime-Client-Context")));
+                    clientContext(mapper, invocation.header("Lambda-Runtime-Client-Context")),
+                    traceId);
             byte[] response;
             try {
                 response = handler.invoke(invocation.body, context);
