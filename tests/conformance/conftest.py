@@ -16,7 +16,9 @@ def _absent_here(item: pytest.Item) -> bool:
     callspec = getattr(item, "callspec", None)
     if callspec is None:
         return False
-    target, variant = callspec.params.get("target"), callspec.params.get("variant")
+    params = callspec.params
+    target = params.get("target")
+    variant = params.get("variant", params.get("variant_id"))  # the fixture, or a form's id
     return target in HOST_TARGETS and variant in VARIANTS and not runs_on_host(VARIANTS[variant])
 
 
