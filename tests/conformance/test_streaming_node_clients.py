@@ -4,10 +4,7 @@ InvokeComplete each caller receives through InvokeWithResponseStream must be the
 
 from __future__ import annotations
 
-import hashlib
-import io
 import json
-import tarfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +16,7 @@ import pytest
 from orchestrator.images import ImageStatus, image_status
 from orchestrator.settings import Settings
 from tests.support import function_images as fi
+from tests.support.docker_build import build_image
 from tests.support.server import Client, Server, start_server
 from tests.support.zips import make_zip
 
@@ -31,27 +29,11 @@ ROLE = "arn:aws:iam::123456789012:role/lambda-role"
 def _ric_streaming_image() -> str:
     """aws-lambda-ric's image with the streaming handler added (a layer on top, no rebuild)."""
     base = fi.aws_lambda_ric_image().tag
-    source = HANDLER.read_bytes()
-    digest = hashlib.sha256(base.encode() + source).hexdigest()[:12]
-    tag = f"lambkin-test/aws-lambda-ric-streaming:{digest}"
-    client = docker.from_env()
-    try:
-        client.images.get(tag)
-        return tag
-    except docker.errors.ImageNotFound:
-        pass
-    context = io.BytesIO()
-    with tarfile.open(fileobj=context, mode="w") as tar:
-        for name, data in (
-            ("Dockerfile", f"FROM {base}\nCOPY stream.mjs /var/task/stream.mjs\n".encode()),
-            ("stream.mjs", source),
-        ):
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    context.seek(0)
-    client.images.build(fileobj=context, custom_context=True, tag=tag, pull=False, rm=True)
-    return tag
+    files: dict[str, str | bytes] = {
+        "Dockerfile": f"FROM {base}\nCOPY stream.mjs /var/task/stream.mjs\n",
+        "stream.mjs": HANDLER.read_bytes(),
+    }
+    return build_image(docker.from_env(), "lambkin-test/aws-lambda-ric-streaming", files)
 
 
 @pytest.fixture(scope="module")
