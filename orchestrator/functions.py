@@ -253,7 +253,7 @@ class FunctionService:
             body, self._available_runtimes(), creating=True, package=package
         )
         fields.update(
-            validation.logging_fields(fields.pop("logging", {}), validation.DEFAULT_LOGGING)
+            validation.logging_fields(fields.pop("logging", {}), validation.DEFAULT_LOGGING, name)
         )
         tags = validation.tags(body.get("Tags"))
         validation.tag_count(tags)
@@ -400,7 +400,9 @@ class FunctionService:
             body, self._available_runtimes(), creating=False, package=config.package_type
         )
         if "logging" in fields:
-            fields.update(validation.logging_fields(fields.pop("logging"), config.logging_now()))
+            fields.update(
+                validation.logging_fields(fields.pop("logging"), config.logging_now(), config.name)
+            )
         self._check_revision(config, body)
         if "Layers" in body and not config.is_image:  # (an image's are refused above)
             fields["layers"] = await self._layers.for_function(body["Layers"] or [])

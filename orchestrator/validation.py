@@ -15,6 +15,7 @@ from typing import Any
 from .arns import FunctionRef, parse_create_name
 from .container_images import parse_image_reference, validate_image_config
 from .errors import LambdaError, LambdaErrorCode, constraint, invalid_parameter, validation
+from .log_names import function_of_log_group
 from .runtimes import unbuildable_reason
 
 MEMORY_RANGE = (128, 10240)
@@ -414,10 +415,19 @@ DEFAULT_LOGGING = {
 }
 
 
-def logging_fields(given: dict[str, str], now: dict[str, str]) -> dict[str, str]:
+def logging_fields(given: dict[str, str], now: dict[str, str], function: str) -> dict[str, str]:
     """FunctionConfig's log_* fields after a LoggingConfig (`given`) on top of `now`'s: members
     left out keep their values; levels exist only with JSON (INFO by default), and a level
-    asked for with Text is refused as AWS refuses it."""
+    asked for with Text is refused as AWS refuses it. A custom LogGroup may not be another
+    function's own group (`/aws/lambda/<other>`): the function would write lines into logs its
+    deployer may not touch, for that function's readers to trust."""
+    group = given.get("LogGroup")
+    owner = function_of_log_group(group) if group else None
+    if owner is not None and owner != function:
+        raise invalid_parameter(
+            f"LogGroup {group} is the log group of the function {owner}: name a group of this "
+            f"function's own (e.g. /aws/lambda/{function} or /custom/{function})."
+        )
     log_format = given.get("LogFormat", now["log_format"])
     asks_level = "ApplicationLogLevel" in given or "SystemLogLevel" in given
     if log_format != "JSON":

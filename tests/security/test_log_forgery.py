@@ -18,6 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from orchestrator.log_follow import filter_events
 from tests.security.hostile import deploy, run
+from tests.support.aws_errors import refusal
 from tests.support.server import Server
 
 pytestmark = pytest.mark.docker
@@ -137,3 +138,30 @@ def test_printed_copies_of_platform_records_are_never_the_platforms(server: Serv
     ).stdout.splitlines()  # fmt: skip
     parsed = [tuple(line.split(" ", 3)[2:]) for line in shown]  # time, instance, origin, text
     assert sorted(parsed) == sorted(lines), shown
+
+
+def test_a_function_cannot_log_into_another_functions_log_group(server: Server) -> None:
+    """A custom LogGroup naming another function's own group (`/aws/lambda/<other>`) would let
+    this function's code write lines its deployer may not touch into that function's logs."""
+    victim = deploy(server)
+    lam = server.client()
+    forged = {"LogFormat": "JSON", "LogGroup": f"/aws/lambda/{victim}"}
+    name = f"probe-{uuid.uuid4().hex[:8]}"
+    status, code, message = refusal(
+        lam.create_function, FunctionName=name, Runtime="python3.11",
+        Role="arn:aws:iam::000000000000:role/r", Handler="probe.handler",
+        Code={"ZipFile": b"PK\x05\x06" + bytes(18)}, LoggingConfig=forged,
+    )  # fmt: skip
+    assert (status, code) == (400, "InvalidParameterValueException"), message
+    assert victim in message
+    attacker = deploy(server)
+    status, code, _ = refusal(
+        lam.update_function_configuration, FunctionName=attacker, LoggingConfig=forged
+    )
+    assert (status, code) == (400, "InvalidParameterValueException")
+    # Its own default group and a group of its own naming stay allowed.
+    for own in (f"/aws/lambda/{attacker}", f"/custom/{attacker}"):
+        answer = lam.update_function_configuration(
+            FunctionName=attacker, LoggingConfig={"LogFormat": "JSON", "LogGroup": own}
+        )
+        assert answer["LoggingConfig"]["LogGroup"] == own
