@@ -20,9 +20,11 @@ POLICY = VERSION + "/policy"
 MAX_POLICY_BODY = 64 * 1024
 
 
-def _rendered(request: Request, svc: Services, layer: LayerVersion) -> JSONResponse:
+def _rendered(
+    request: Request, svc: Services, layer: LayerVersion, status: int = 200
+) -> JSONResponse:
     location = str(request.url_for("download_code", sha=layer.code_sha256_hex))
-    return json_response(svc.layers.render(layer, location))
+    return json_response(svc.layers.render(layer, location), status)
 
 
 @router.post(VERSIONS, status_code=201)
@@ -30,9 +32,7 @@ async def publish_layer_version(
     layer_name: str, request: Request, svc: Services = Depends(services)
 ) -> JSONResponse:
     body = parse_json_object(await read_body(request, MAX_CODE_REQUEST, TOO_LARGE_CODE))
-    layer = await svc.layers.publish(layer_name, body)
-    location = str(request.url_for("download_code", sha=layer.code_sha256_hex))
-    return json_response(svc.layers.render(layer, location), 201)
+    return _rendered(request, svc, await svc.layers.publish(layer_name, body), 201)
 
 
 @router.get(VERSIONS)

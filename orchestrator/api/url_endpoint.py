@@ -29,6 +29,8 @@ from .deps import Services
 
 log = logging.getLogger(__name__)
 
+_PATH_PREFIX = urls.PATH_PREFIX.encode()
+_HOST_MARK = ".lambda-url."
 INVOKE_FUNCTION_URL = Action("lambda:InvokeFunctionUrl", ActionKind.INVOKE, False)
 _TIMEOUT_TYPES = (b'"errorType": "Sandbox.Timedout"', b'"errorType":"Sandbox.Timedout"')
 
@@ -91,7 +93,13 @@ class FunctionUrlEndpoint:
             await self.app(scope, receive, send)
             return
         raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
-        target = urls.target_of(_header(scope, b"host"), raw_path)
+        host = _header(scope, b"host")
+        # Every API request passes here (Invoke's hot path too): two substring tests decide for
+        # nearly all of them before the patterns are tried.
+        maybe_url = raw_path.startswith(_PATH_PREFIX) or (
+            host is not None and _HOST_MARK in host.lower()
+        )
+        target = urls.target_of(host, raw_path) if maybe_url else None
         if target is None:
             await self.app(scope, receive, send)
             return
