@@ -4,7 +4,7 @@
 PYTHON ?= python3
 PYTEST_ARGS ?=
 
-.PHONY: install docker host-runtimes wrk compose setup images images-all server-image run serve test test-unit lint clean bench bench-quick
+.PHONY: install docker maven host-runtimes wrk compose setup images images-all server-image run serve test test-unit lint clean bench bench-quick
 
 install:
 	$(PYTHON) -m pip install --disable-pip-version-check -q -e '.[test,dev]'
@@ -31,10 +31,14 @@ setup: install docker host-runtimes compose
 # The Debian 12 runtimes (python3.11, nodejs18.x, ruby3.1, java17, provided.*) unless told:
 # IMAGES='python3.13 java21' for those, IMAGES=--all for every runtime (what `make test` builds).
 IMAGES ?=
-images: install docker
+# Maven: the Java images carry AWS's aws-lambda-java-* jars, fetched by the host's mvn.
+maven:
+	bash scripts/ensure-maven.sh
+
+images: install docker maven
 	$(PYTHON) -m orchestrator.images build $(IMAGES)
 
-images-all: install docker
+images-all: install docker maven
 	$(PYTHON) -m orchestrator.images build --all
 
 # The team stack's images: lambkin/server (the control plane) and lambkin/prometheus, each FROM
