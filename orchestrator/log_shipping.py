@@ -49,6 +49,9 @@ class LogTarget:
 
 # (function name, lines stored, lines dropped): for metrics.
 Counter = Callable[[str, int, int], None]
+# (function name, request id, document): an X-Ray segment the function's SDK sent its agent
+# (runtime-images/agent/xray.go), for the tracer; never stored as a log line.
+SegmentSink = Callable[[str, str, str], None]
 
 
 class LogShipper:
@@ -56,12 +59,14 @@ class LogShipper:
         self,
         store: LogStore,
         counter: Counter | None = None,
+        segments: SegmentSink | None = None,
         max_pending_bytes: int = 8 * 1024 * 1024,
         max_batch_events: int = 20_000,
         linger_s: float = 0.05,
     ) -> None:
         self._store = store
         self._counter = counter
+        self.segments = segments
         self._max_pending = max_pending_bytes
         self._max_batch = max_batch_events
         self._linger_s = linger_s  # gather a few invocations' lines into one transaction
@@ -212,11 +217,23 @@ class StreamFeed:
                 markers += 1
                 marker = DROPPED_MARKER.format(n=gap)
                 rows.append(Row(last + 1, row.ts, row.request_id, marker, platform=True))
-            rows.append(row)
             last = seq
+            if event.get("k") == "xray":  # numbered with the lines, so deduplicated alike
+                self._segment(row.request_id, row.message)
+                continue
+            rows.append(row)
         self.last_seq = last
         if rows or dropped:
             self._shipper._put(self.target, rows, dropped, markers)
+
+    def _segment(self, request_id: str, document: str) -> None:
+        sink = self._shipper.segments
+        if sink is None or not request_id:
+            return
+        try:
+            sink(self.target.function_name, request_id, document)
+        except Exception:  # the tracer's trouble must never cost the logs
+            log.exception("an X-Ray segment of %s was not handed on", self.target.function_name)
 
     def _other(self, line: bytes) -> None:
         """Not a log event (log_files.py starts feeding after the file's header line, and the

@@ -48,16 +48,28 @@ _PR_SET_PDEATHSIG = 1
 
 # (function name, lines stored, lines dropped): the control plane's metrics.
 LineCounter = Callable[[str, int, int], None]
+# X-Ray segments found in the logs, (function name, request id, document) each: the tracer's.
+SegmentsSink = Callable[[list[tuple[str, str, str]]], None]
+# Segments waiting for the next report; beyond this many, new ones are dropped (and counted):
+# a report goes at least every COUNTS_EVERY_S, so only a flood ever reaches it.
+MAX_PENDING_SEGMENTS = 20_000
 
 
 class LogWriter:
     """The control plane's side; what the drivers call (create, finish, recover, close)."""
 
-    def __init__(self, directory: Path, logs_path: Path, counter: LineCounter) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        logs_path: Path,
+        counter: LineCounter,
+        segments: SegmentsSink | None = None,
+    ) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         directory.chmod(0o700)
         self.directory = directory
         self._counter = counter
+        self._segments = segments
         context = multiprocessing.get_context("spawn")  # not fork: the control plane has threads
         self._pipe, child_end = context.Pipe()
         self._send_lock = threading.Lock()
@@ -143,6 +155,11 @@ class LogWriter:
             if kind == "counts":
                 for function, (stored, dropped) in payload.items():
                     self._counter(function, stored, dropped)
+            elif kind == "segments" and self._segments is not None:
+                try:
+                    self._segments(payload)
+                except Exception:  # a tracer's failure must not stop the counts
+                    log.exception("X-Ray segments could not be traced")
 
 
 # -- the writer process -------------------------------------------------------------------------
@@ -167,8 +184,19 @@ def _serve(directory: Path, logs_path: Path, pipe: Connection, parent_pid: int) 
             tally[(function, "stored")] += stored
             tally[(function, "dropped")] += dropped
 
+    segments: list[tuple[str, str, str]] = []
+    segments_dropped = 0
+
+    def collect(function: str, request_id: str, document: str) -> None:
+        nonlocal segments_dropped
+        with tally_lock:
+            if len(segments) < MAX_PENDING_SEGMENTS:
+                segments.append((function, request_id, document))
+            else:
+                segments_dropped += 1
+
     store = LogStore(logs_path)
-    shipper = LogShipper(store, counter=count)
+    shipper = LogShipper(store, counter=count, segments=collect)
 
     def open_feed(function: str, stream: str, instance: str, group: str) -> StreamFeed:
         return shipper.open(LogTarget(function, stream, instance, group))
@@ -176,13 +204,20 @@ def _serve(directory: Path, logs_path: Path, pipe: Connection, parent_pid: int) 
     files = LogFiles(directory, open_feed, sweep_s=SWEEP_S)
 
     def report_counts() -> None:
+        nonlocal segments_dropped
         with tally_lock:
-            if not tally:
-                return
             functions = {f for f, _ in tally}
             counts = {f: (tally[(f, "stored")], tally[(f, "dropped")]) for f in functions}
             tally.clear()
-        pipe.send(("counts", counts))
+            found = segments[:]
+            segments.clear()
+            if segments_dropped:
+                log.warning("%d X-Ray segment(s) dropped: the tracer fell behind", segments_dropped)
+                segments_dropped = 0
+        if counts:
+            pipe.send(("counts", counts))
+        if found:
+            pipe.send(("segments", found))
 
     try:
         while True:

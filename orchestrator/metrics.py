@@ -197,8 +197,32 @@ class Metrics:
         """The async queue's depth, read at scrape time."""
         self.async_queue_depth.set_function(lambda: float(depth()))
 
+    def watch_xray_segments(self, counts: Callable[[], dict[str, int]]) -> None:
+        """X-Ray segment documents from functions, by what the tracer did with them."""
+        self.registry.register(_SegmentCollector(counts))
+
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+class _SegmentCollector(Collector):
+    def __init__(self, counts: Callable[[], dict[str, int]]) -> None:
+        self._counts = counts
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        family = CounterMetricFamily(
+            "lambkin_xray_segments",
+            "X-Ray segment documents functions sent: folded into their invocation's trace, "
+            "refused (invalid, another trace, over the bound) or unexpected (no such sampled "
+            "invocation of that function).",
+            labels=["outcome"],
+        )
+        for outcome, value in sorted(self._counts().items()):
+            family.add_metric([outcome], value)
+        yield family
+
+    def describe(self) -> Iterator[CounterMetricFamily]:
+        return iter(())
 
 
 class _VacancyCollector(Collector):

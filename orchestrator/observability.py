@@ -91,9 +91,13 @@ class Observability:
         if self.settings.store_logs:
             driver.follow_logs(
                 lambda directory: LogWriter(
-                    directory, self.settings.logs_path, self.metrics.log_lines
+                    directory,
+                    self.settings.logs_path,
+                    self.metrics.log_lines,
+                    self.tracing.fold_segments,  # the functions' X-Ray segments ride the logs
                 )
             )
+        self.metrics.watch_xray_segments(lambda: dict(self.tracing.segments))
         pool.on_started.append(self.metrics.instance_started)
         pool.on_stopped.append(self.metrics.instance_stopped)
         self.metrics.watch_instances(pool.instances)

@@ -36,6 +36,8 @@ class Observation:
         self.span_id = new_span_id()
         # What the runtime sees (Lambda-Runtime-Trace-Id, _X_AMZN_TRACE_ID): its parent is us.
         self.runtime_header = context.xray(self.span_id)
+        if context.sampled:  # the X-Ray SDK sends segments only for a sampled trace
+            self._tracing.expect_segments(request_id, function, context.trace_id, self.span_id)
         self._result: AgentResult | None = None
         self._result_ns = 0
         self._outcome = "platform_error"

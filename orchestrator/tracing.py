@@ -17,6 +17,13 @@ traces only what arrives with `Sampled=1`.
 
 Finished spans go to an OTLP/HTTP endpoint when one is configured, and always to a bounded
 in-memory ring of recent traces that `/lambkin/traces` serves.
+
+The X-Ray SDK inside a function sends its segments to the agent's daemon address; they reach us
+through the log writer (runtime-images/agent/xray.go, log_writer.py) tagged with the function
+and request id, and `fold_segments` adds them to that invocation's trace. Only to that one: the
+invocation must be one we are expecting segments for (sampled, recent), of the same function,
+and every span must name its trace. So a function cannot write into another's traces, nor into
+a trace of its own it has no invocation in.
 """
 
 from __future__ import annotations
@@ -34,9 +41,13 @@ from typing import Any
 
 from opentelemetry import trace as otel
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
 from opentelemetry.sdk.trace.id_generator import IdGenerator
+from opentelemetry.sdk.util.instrumentation import InstrumentationScope
+from opentelemetry.trace import Status, StatusCode
+
+from .xray_segments import SegmentError, SegmentSpan, segment_spans
 
 log = logging.getLogger(__name__)
 
@@ -222,8 +233,26 @@ def render_span(span: ReadableSpan) -> dict[str, Any]:
         "endTimeUnixNano": span.end_time,
         "durationMs": round(((span.end_time or 0) - (span.start_time or 0)) / 1e6, 3),
         "status": span.status.status_code.name,
+        "statusMessage": span.status.description,  # why it failed, where that is known
         "attributes": dict(span.attributes or {}),
     }
+
+
+@dataclass
+class _Expected:
+    """A sampled invocation whose function may still send X-Ray segments."""
+
+    function: str
+    trace_id: int
+    span_id: int  # the control plane's span: the runtime's Parent
+    folded: int = 0
+
+
+# Invocations expected to send segments, newest last: enough for the log writer's delay
+# (under a second) at thousands of sampled invocations a second.
+MAX_EXPECTED = 20_000
+MAX_SEGMENTS_PER_INVOCATION = 1000  # as the agent's bound (xray.go)
+_XRAY_SCOPE = InstrumentationScope("aws-xray-sdk")
 
 
 class Tracing:
@@ -237,7 +266,11 @@ class Tracing:
         self._provider = TracerProvider(
             resource=Resource.create({"service.name": service_name}), id_generator=_PresetIds()
         )
-        self._provider.add_span_processor(SimpleSpanProcessor(self.recent))
+        self._processors: list[SpanProcessor] = []
+        self._add(SimpleSpanProcessor(self.recent))
+        self._expected: OrderedDict[str, _Expected] = OrderedDict()
+        self._expected_lock = threading.Lock()
+        self.segments = {"folded": 0, "refused": 0, "unexpected": 0}
         self.exporting = False
         endpoint = (
             otlp_endpoint
@@ -264,9 +297,68 @@ class Tracing:
             if endpoint.rstrip("/").endswith("/v1/traces")
             else endpoint.rstrip("/") + "/v1/traces"
         )
-        self._provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=url)))
+        self._add(BatchSpanProcessor(OTLPSpanExporter(endpoint=url)))
         self.exporting = True
         log.info("exporting traces to %s", url)
+
+    def _add(self, processor: SpanProcessor) -> None:
+        # Kept too, for the spans we build from X-Ray segments rather than start ourselves.
+        self._provider.add_span_processor(processor)
+        self._processors.append(processor)
+
+    def expect_segments(self, request_id: str, function: str, trace_id: int, span_id: int) -> None:
+        """The function may send X-Ray segments for this invocation (it is sampled)."""
+        with self._expected_lock:
+            self._expected[request_id] = _Expected(function, trace_id, span_id)
+            if len(self._expected) > MAX_EXPECTED:
+                self._expected.popitem(last=False)
+
+    def fold_segments(self, segments: Sequence[tuple[str, str, str]]) -> None:
+        """Each (function, request id, document) the log writer found: its spans, in the
+        invocation's trace, or nothing (counted in `segments`) when they may not go there."""
+        now_s = time.time()
+        for function, request_id, document in segments:
+            with self._expected_lock:
+                expected = self._expected.get(request_id)
+            if expected is None or expected.function != function:
+                self.segments["unexpected"] += 1
+                continue
+            try:
+                spans = segment_spans(document, now_s)
+                for span in spans:
+                    if span.trace_id != expected.trace_id:
+                        raise SegmentError("a segment of another trace")
+                    if span.span_id == expected.span_id:
+                        raise SegmentError("a segment with the invocation's own id")
+            except SegmentError as refused:
+                self.segments["refused"] += 1
+                log.info("X-Ray segment of %s refused: %s", function, refused)
+                continue
+            if expected.folded + len(spans) > MAX_SEGMENTS_PER_INVOCATION:
+                self.segments["refused"] += 1
+                continue
+            expected.folded += len(spans)
+            for span in spans:
+                readable = self._readable(span, expected.span_id)
+                for processor in self._processors:
+                    processor.on_end(readable)
+            self.segments["folded"] += 1
+
+    def _readable(self, span: SegmentSpan, invocation_span_id: int) -> ReadableSpan:
+        flags = otel.TraceFlags(otel.TraceFlags.SAMPLED)
+        parent = span.parent_id if span.parent_id is not None else invocation_span_id
+        return ReadableSpan(
+            span.name,
+            context=otel.SpanContext(span.trace_id, span.span_id, False, trace_flags=flags),
+            parent=otel.SpanContext(span.trace_id, parent, False, trace_flags=flags),
+            resource=self._provider.resource,
+            attributes=span.attributes,
+            kind=otel.SpanKind.CLIENT if span.client else otel.SpanKind.INTERNAL,
+            status=Status(StatusCode.ERROR, span.error) if span.error else Status(StatusCode.UNSET),
+            start_time=span.start_ns,
+            end_time=span.end_ns,
+            instrumentation_scope=_XRAY_SCOPE,
+        )
 
     def start_invocation(
         self,

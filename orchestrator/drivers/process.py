@@ -78,6 +78,8 @@ def _agent_settings(log_path: str) -> dict[str, str]:
     return {
         "LAMBKIN_CONTROL_ADDR": "127.0.0.1:0",
         "LAMBKIN_RUNTIME_API_ADDR": "127.0.0.1:0",
+        # Instances share the host's loopback here: each gets its own X-Ray port, not :2000.
+        "LAMBKIN_XRAY_DAEMON_ADDR": "127.0.0.1:0",
         "LAMBKIN_MEMORY_SOURCE": "proc",
         "LAMBKIN_LOG_PATH": log_path,
     }

@@ -28,6 +28,7 @@ type config struct {
 	controlToken   string
 	controlAddr    hostPort
 	runtimeAPIAddr hostPort
+	xrayAddr       hostPort // where the X-Ray SDKs' UDP datagrams are received (xray.go)
 	runtimeEnv     map[string]string
 	runtimeCwd     string
 	instanceID     string
@@ -290,6 +291,9 @@ func loadConfig(lookup func(string) (string, bool)) (*config, error) {
 		return nil, err
 	}
 	if c.runtimeAPIAddr, err = parseAddr(get("LAMBKIN_RUNTIME_API_ADDR", "127.0.0.1:9001"), "LAMBKIN_RUNTIME_API_ADDR"); err != nil {
+		return nil, err
+	}
+	if c.xrayAddr, err = parseAddr(get("LAMBKIN_XRAY_DAEMON_ADDR", xrayDefaultAddr), "LAMBKIN_XRAY_DAEMON_ADDR"); err != nil {
 		return nil, err
 	}
 	c.instanceID = get("LAMBKIN_INSTANCE_ID", "")

@@ -158,6 +158,9 @@ type logCapture struct {
 	collect   bool
 	seq       int64
 	context   string
+	requestID string // the invocation in flight ("" during init): X-Ray segments need one
+	segments  int    // X-Ray documents forwarded for it (xray.go)
+	xray      *udpSocket
 	dropped   int64 // lines lost because stdout is gone
 }
 
@@ -169,6 +172,9 @@ func newLogCapture(out *os.File) *logCapture {
 func (l *logCapture) setContext(requestID, phase string) {
 	l.mu.Lock()
 	l.context = eventContext(requestID, phase)
+	if requestID != l.requestID {
+		l.requestID, l.segments = requestID, 0
+	}
 	l.mu.Unlock()
 }
 
@@ -215,6 +221,7 @@ func (l *logCapture) drain(readers []*pipeReader) {
 		r.readAvailableLocked()
 		r.flushPartialLocked()
 	}
+	l.drainSegmentsLocked()
 	l.mu.Unlock()
 }
 

@@ -81,6 +81,14 @@ func run() int {
 	}
 	logs := newLogCapture(logOut)
 	sb := newSandbox(cfg, logs, newMemoryMeter(cfg.memorySource), reaper, runtimeListener.runtimeAPIAddress())
+	// Without its X-Ray address an instance still serves its function: the SDKs log that they
+	// cannot send, as they do wherever no daemon listens.
+	if xray, err := listenUDP(cfg.xrayAddr); err != nil {
+		logf("X-Ray daemon address: ", err.Error(), "; segments from this instance are not traced")
+	} else {
+		logs.xray, sb.xrayAddress = xray, xray.bound
+		go xray.serve(logs)
+	}
 	control := &controlServer{token: []byte(cfg.controlToken), sandbox: sb}
 	shutdownRequested := make(chan struct{}, 1)
 	control.requestShutdown = func() {

@@ -43,6 +43,8 @@ type sandbox struct {
 	memory     memoryMeter
 	reaper     *reaper
 	runtimeAPI string // host:port for AWS_LAMBDA_RUNTIME_API
+	// Where the X-Ray SDKs send segments (xray.go); port 0 when nothing listens.
+	xrayAddress hostPort
 
 	mu            sync.Mutex
 	changed       chan struct{} // closed (and replaced) by notifyLocked
@@ -383,6 +385,11 @@ func (s *sandbox) spawnLocked() {
 		env[k] = v
 	}
 	env["AWS_LAMBDA_RUNTIME_API"] = s.runtimeAPI
+	for k, v := range s.xrayVariables() {
+		if _, set := env[k]; !set { // the function's own settings win, as on Lambda
+			env[k] = v
+		}
+	}
 	var p *runtimeProcess
 	p, err := s.reaper.start(s.cfg.runtimeCmd, env, s.cfg.runtimeCwd, s.cfg.runtimeUser, s.onExit)
 	if err != nil {
@@ -395,6 +402,20 @@ func (s *sandbox) spawnLocked() {
 	s.output = []*pipeReader{s.log.attach(p.outputFd)}
 	s.oomBaseline, s.oomKnown = s.memory.oomKills()
 	s.initTimer = time.AfterFunc(time.Duration(s.cfg.initTimeoutS*float64(time.Second)), func() { s.onInitTimeout(p) })
+}
+
+// xrayVariables: what Lambda sets for the X-Ray SDKs (the daemon's address three ways, and
+// LOG_ERROR so a subsegment outside an invocation is logged, not thrown).
+func (s *sandbox) xrayVariables() map[string]string {
+	if s.xrayAddress.port == 0 {
+		return nil
+	}
+	return map[string]string{
+		"AWS_XRAY_DAEMON_ADDRESS":  joinHostPort(s.xrayAddress.host, s.xrayAddress.port),
+		"_AWS_XRAY_DAEMON_ADDRESS": s.xrayAddress.host,
+		"_AWS_XRAY_DAEMON_PORT":    strconv.Itoa(s.xrayAddress.port),
+		"AWS_XRAY_CONTEXT_MISSING": xrayContextMissing,
+	}
 }
 
 // restartLocked kills what is left of the runtime and starts a fresh one.

@@ -41,10 +41,12 @@ def create(server: Server, handler: str, **extra: Any) -> str:
     return name
 
 
-def raw_invoke(server: Server, name: str, headers: dict[str, str]) -> tuple[dict[str, str], Any]:
+def raw_invoke(
+    server: Server, name: str, headers: dict[str, str], payload: bytes = b"{}"
+) -> tuple[dict[str, str], Any]:
     request = urllib.request.Request(
         f"{server.endpoint}/2015-03-31/functions/{name}/invocations",
-        data=b"{}",
+        data=payload,
         method="POST",
         headers=headers,
     )

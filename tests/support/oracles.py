@@ -1,7 +1,8 @@
 """The official AWS pieces we test against, fetched from PyPI at test time into a cache folder.
 
 - the Runtime Interface Emulator binary, shipped inside the aws-sam-cli wheel;
-- awslambdaric, AWS's Python runtime client, installed into a folder that can go into a zip.
+- awslambdaric, AWS's Python runtime client, installed into a folder that can go into a zip;
+- AWS's X-Ray SDK for Python, likewise, for functions that send segments.
 
 Nothing here is committed to the repository; the cache lives in $LAMBKIN_CACHE_DIR
 (default ~/.cache/lambkin/oracles).
@@ -74,5 +75,22 @@ def awslambdaric_dir() -> Path:
             partial = cache_dir() / "awslambdaric.partial"
             subprocess.run(["rm", "-rf", str(partial)], check=True)
             _pip("install", "--no-compile", "--target", str(partial), "awslambdaric")
+            partial.rename(target)
+    return target
+
+
+XRAY_SDK = "aws-xray-sdk==2.15.0"
+
+
+def xray_sdk_dir() -> Path:
+    """A folder with AWS's X-Ray SDK for Python and wrapt (pip --target, no botocore: the
+    runtime image carries it), fetched once: what a function zip bundles to send segments."""
+    target = cache_dir() / "aws-xray-sdk"
+    with locked("aws-xray-sdk"):
+        if not (target / "aws_xray_sdk").is_dir():
+            partial = cache_dir() / "aws-xray-sdk.partial"
+            subprocess.run(["rm", "-rf", str(partial)], check=True)
+            _pip("install", "--no-compile", "--no-deps", "--target", str(partial), XRAY_SDK)
+            _pip("install", "--no-compile", "--no-deps", "--target", str(partial), "wrapt")
             partial.rename(target)
     return target
