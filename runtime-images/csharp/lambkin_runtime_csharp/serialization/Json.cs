@@ -384,9 +384,10 @@ namespace Lambkin.Json
             {
                 sb.Append('{');
                 bool first = true;
+                // Null entries are written either way: AWS's options leave out null members
+                // of objects, never a dictionary's null values.
                 foreach (DictionaryEntry entry in dictionary)
                 {
-                    if (entry.Value == null && !options.WriteNulls) continue;
                     if (!first) sb.Append(',');
                     first = false;
                     WriteString(sb, Convert.ToString(entry.Key, CultureInfo.InvariantCulture));
