@@ -31,6 +31,7 @@ def compile_csharp(
     sources: Path, out: Path, assembly: str, references: tuple[str, ...] = REFERENCES
 ) -> Path:
     """mcs -target:library over every .cs file under `sources`: `out/<assembly>.dll`."""
+    sources, out = sources.resolve(), out.resolve()  # docker takes only absolute mounts
     out.mkdir(parents=True, exist_ok=True)
     files = sorted(p.relative_to(sources).as_posix() for p in sources.rglob("*.cs"))
     assert files, f"no C# sources under {sources}"
