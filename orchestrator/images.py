@@ -136,6 +136,21 @@ TRIXIE_BASES = (
     family_base("ruby", "trixie", ("ruby", "ruby3.3")),
     family_base("java21", "trixie", ("openjdk-21-jdk-headless", "libjackson2-databind-java")),
     family_base("java25", "trixie", ("openjdk-25-jdk-headless", "libjackson2-databind-java")),
+    # Mono 6.12 and its C# compiler (mcs): the image compiles our runtime client, and function
+    # code compiled for Lambda references the assemblies these give (System.dll, System.Core.dll,
+    # System.Runtime.Serialization.dll, System.Net.Http.dll).
+    family_base(
+        "mono",
+        "trixie",
+        (
+            "mono-runtime",
+            "mono-mcs",
+            "libmono-system4.0-cil",
+            "libmono-system-core4.0-cil",
+            "libmono-system-runtime-serialization4.0-cil",
+            "libmono-system-net-http4.0-cil",
+        ),
+    ),
 )
 FORKY_BASES = (
     family_base("python", "forky", ("python3", "python3.14")),
@@ -237,6 +252,7 @@ _CLIENTS = {
     "nodejs": "lambkin_runtime_node",
     "ruby": "lambkin_runtime_ruby",
     "java": "lambkin_runtime_java",
+    "csharp": "lambkin_runtime_csharp",
 }
 
 
@@ -291,6 +307,7 @@ RUNTIME_IMAGES: dict[str, RuntimeImage] = {
         _client_image("ruby3.3", "ruby", "lambkin/base-ruby:trixie"),
         _client_image("java21", "java", "lambkin/base-java21:trixie"),
         _client_image("java25", "java", "lambkin/base-java25:trixie"),
+        _client_image("mono6.12", "csharp", "lambkin/base-mono:trixie"),
         RuntimeImage(
             "provided.al2023",
             "lambkin/provided.al2023",

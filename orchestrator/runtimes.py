@@ -186,6 +186,20 @@ RUNTIMES: dict[str, RuntimeSpec] = {
         _java(17, host_any_version=True),
         _java(21),
         _java(25),
+        # .NET code on Mono 6.12 (not .NET 8: Debian packages no .NET), with our client and
+        # our Amazon.Lambda.Core; handler code compiles with mcs against /var/runtime/build.
+        RuntimeSpec(
+            identifier="mono6.12",
+            image="lambkin/mono6.12",
+            command=("mono", "{runtime_dir}/build/LambkinRuntime.exe"),
+            client_dir="csharp",
+            handler_format="Assembly::Namespace.Class::Method (loads Assembly.dll)",
+            handler_example="Function::Example.Function::Handler",
+            version_command=("mono", "--version"),
+            host_binary="mono",
+            process_requires=("build/LambkinRuntime.exe",),
+            version_prefix="Mono JIT compiler version 6.12.",
+        ),
         RuntimeSpec(
             identifier="provided.al2023",
             image="lambkin/provided.al2023",
@@ -211,9 +225,10 @@ README_IMAGE_RECIPES = ".NET and PowerShell as container images"
 _UNBUILDABLE = {
     "dotnet": (
         ".NET runtimes are not available in Lambkin: no .NET runtime or SDK is packaged for "
-        "Debian 12, so none can be built or tested here. Run .NET functions as container-image "
-        "functions instead (PackageType=Image): an image with the .NET runtime and "
-        "Amazon.Lambda.RuntimeSupport, as in the README section "
+        "Debian, so none can be built or tested here. For C# code, use the runtime mono6.12 "
+        "(Mono 6.12, handler Assembly::Namespace.Class::Method, code compiled with mcs); or run "
+        ".NET functions as container-image functions (PackageType=Image): an image with the "
+        ".NET runtime and Amazon.Lambda.RuntimeSupport, as in the README section "
         f'"{README_IMAGE_RECIPES}".'
     ),
     "powershell": (

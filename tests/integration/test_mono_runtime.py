@@ -1,0 +1,113 @@
+"""C# handlers written for Lambda, compiled unchanged with Mono's mcs against our Amazon.Lambda.*
+assemblies, deployed as a zip on `mono6.12` and invoked through boto3 on the docker driver."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.csharp import compile_csharp
+from tests.support.server import Server, start_server
+from tests.support.zips import make_zip
+
+pytestmark = pytest.mark.docker
+
+ROLE = "arn:aws:iam::123456789012:role/mono"
+SOURCES = Path(__file__).parent / "functions" / "csharp"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    srv = start_server("docker", tmp_path_factory.mktemp("mono"))
+    yield srv
+    assert srv.stop() == 0, srv.log()
+
+
+@pytest.fixture(scope="module")
+def code(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    dll = compile_csharp(SOURCES, tmp_path_factory.mktemp("mcs"), "Function")
+    return make_zip({"Function.dll": dll.read_bytes()})
+
+
+def invoke(server: Server, code: bytes, handler: str, event: Any) -> tuple[Any, str | None, str]:
+    """(the decoded answer, FunctionError, the log tail) of one invocation of a new function."""
+    lam = server.client()
+    name = f"mono-{uuid.uuid4().hex[:8]}"
+    lam.create_function(
+        FunctionName=name,
+        Runtime="mono6.12",
+        Role=ROLE,
+        Handler=f"Function::Example.{handler}",
+        Code={"ZipFile": code},
+        Timeout=20,
+    )
+    lam.get_waiter("function_active_v2").wait(FunctionName=name)
+    response = lam.invoke(FunctionName=name, Payload=json.dumps(event), LogType="Tail")
+    payload = response["Payload"].read()
+    tail = base64.b64decode(response["LogResult"]).decode()
+    return (json.loads(payload) if payload else None), response.get("FunctionError"), tail
+
+
+def test_poco_in_and_out_with_context_and_loggers(server: Server, code: bytes) -> None:
+    event = {
+        "name": "Ada",
+        "times": 2,
+        "score": 1.5,
+        "loud": True,
+        "tags": ["a", "b"],
+        "numbers": [1, 2, 3],
+        "counts": {"x": 1},
+        "home": {"city": "Paris", "zip": 75001},
+    }
+    answer, error, tail = invoke(server, code, "Function::Greet", event)
+    assert error is None, answer
+    assert answer["Message"] == "HELLO, ADA!HELLO, ADA!"
+    assert answer["Tags"] == ["a!", "b!"] and answer["Sum"] == 6 and answer["Score"] == 3
+    assert answer["Counts"] == {"x": 1} and answer["Home"] == {"City": "Paris", "Zip": 75001}
+    assert answer["MaybeWasNull"] is True and answer["MemoryLimitInMB"] == 128
+    assert answer["LogGroupName"] == f"/aws/lambda/{answer['FunctionName']}"
+    assert 0 < answer["RemainingMs"] <= 20_000
+    assert "Nothing" not in answer  # SystemTextJson's default: null members are left out
+    assert "greeting Ada from the logger" in tail and "static logger line" in tail
+    assert f"START RequestId: {answer['RequestId']}" in tail
+
+
+@pytest.mark.parametrize(
+    "handler, event, expected",
+    [
+        ("Strings::Shout", "hi", "HI (2)"),  # static, string in and out
+        ("Strings::Ping", None, "pong"),  # no arguments
+        ("Streams::Reverse", "abc", "cba"),  # Stream in and out: the raw bytes
+        ("Async::Sum", {"values": [1, 2.5]}, {"Total": 3.5, "Count": 2}),  # Task<T>
+        ("Async::Nothing", {}, None),  # Task: an empty answer
+    ],
+)
+def test_strings_streams_and_async_handlers(
+    server: Server, code: bytes, handler: str, event: Any, expected: Any
+) -> None:
+    answer, error, _ = invoke(server, code, handler, event)
+    assert error is None, answer
+    assert answer == expected
+
+
+@pytest.mark.parametrize(
+    "handler, event, error_type, message",
+    [
+        ("Thrower::Fail", {"why": "wind"}, "InvalidOperationException", "the fence is down: wind"),
+        ("Async::FailLater", "x", "ArgumentException", "async failure: x"),
+        ("Missing::Nope", {}, "LambdaValidationException", "Unable to load type"),
+    ],
+)
+def test_errors_are_shaped_as_dotnet_runtimes_shape_them(
+    server: Server, code: bytes, handler: str, event: Any, error_type: str, message: str
+) -> None:
+    answer, error, _ = invoke(server, code, handler, event)
+    assert error == "Unhandled"
+    assert answer["errorType"] == error_type and message in answer["errorMessage"]
+    assert isinstance(answer["stackTrace"], list)
