@@ -132,9 +132,18 @@ def test_next_headers_and_runtime_environment(agent: AgentProcess, task_dir: Pat
     assert facts["pgid_is_pid"] is True
     host, port = facts["runtime_api"].split(":")
     assert host == "127.0.0.1" and int(port) > 0
-    # exactly the configured environment plus AWS_LAMBDA_RUNTIME_API (Python adds LC_CTYPE)
+    # exactly the configured environment plus AWS_LAMBDA_RUNTIME_API and the X-Ray daemon's
+    # address, as Lambda sets them (Python adds LC_CTYPE)
     keys = set(facts["env_keys"]) - {"LC_CTYPE"}
-    assert keys == {"FOO", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_RUNTIME_API"}
+    assert keys == {
+        "FOO",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        "AWS_LAMBDA_RUNTIME_API",
+        "AWS_XRAY_DAEMON_ADDRESS",
+        "_AWS_XRAY_DAEMON_ADDRESS",
+        "_AWS_XRAY_DAEMON_PORT",
+        "AWS_XRAY_CONTEXT_MISSING",
+    }
 
 
 def test_content_type_passes_both_ways(agent: AgentProcess) -> None:

@@ -77,6 +77,7 @@ class AgentProcess:
             "LAMBKIN_CONTROL_TOKEN": self.token,
             "LAMBKIN_CONTROL_ADDR": "127.0.0.1:0",
             "LAMBKIN_RUNTIME_API_ADDR": "127.0.0.1:0",
+            "LAMBKIN_XRAY_DAEMON_ADDR": "127.0.0.1:0",  # agents on the host share its loopback
             "LAMBKIN_MEMORY_SOURCE": "proc",
             "LAMBKIN_RUNTIME_CMD": json.dumps(list(cmd)),
             "LAMBKIN_RUNTIME_ENV": json.dumps(dict(runtime_env or {})),
