@@ -92,27 +92,39 @@ func listen(addr hostPort) (*listener, error) {
 	if err == nil {
 		step, err = "listen", syscall.Listen(fd, 65535) // the kernel caps it at somaxconn
 	}
-	var bound syscall.Sockaddr
-	if err == nil {
-		step = "getsockname"
-		bound, err = syscall.Getsockname(fd)
-	}
 	if err != nil {
 		syscall.Close(fd)
 		return nil, errors.New(where + step + ": " + err.Error())
 	}
-	l := &listener{f: os.NewFile(uintptr(fd), "tcp-listener"), v6: v6}
-	if l.rc, err = l.f.SyscallConn(); err != nil {
-		l.f.Close()
+	l := &listener{v6: v6}
+	if l.f, l.rc, l.bound, err = adoptBound(fd, "tcp-listener", where); err != nil {
 		return nil, err
 	}
+	return l, nil
+}
+
+// adoptBound: a bound socket as a file the runtime's poller drives, and the address it got
+// (the port the kernel chose for port 0); the socket is closed on failure.
+func adoptBound(fd int, name, where string) (*os.File, syscall.RawConn, hostPort, error) {
+	bound, err := syscall.Getsockname(fd)
+	if err != nil {
+		syscall.Close(fd)
+		return nil, nil, hostPort{}, errors.New(where + "getsockname: " + err.Error())
+	}
+	f := os.NewFile(uintptr(fd), name)
+	rc, err := f.SyscallConn()
+	if err != nil {
+		f.Close()
+		return nil, nil, hostPort{}, err
+	}
+	var at hostPort
 	switch b := bound.(type) {
 	case *syscall.SockaddrInet4:
-		l.bound = hostPort{formatIPv4(b.Addr), b.Port}
+		at = hostPort{formatIPv4(b.Addr), b.Port}
 	case *syscall.SockaddrInet6:
-		l.bound = hostPort{formatIPv6(b.Addr), b.Port}
+		at = hostPort{formatIPv6(b.Addr), b.Port}
 	}
-	return l, nil
+	return f, rc, at, nil
 }
 
 // accept waits for the next connection (the poller parks us while none is queued).

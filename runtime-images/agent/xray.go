@@ -57,23 +57,13 @@ func listenUDP(addr hostPort) (*udpSocket, error) {
 	if err != nil {
 		return nil, errors.New(where + "socket: " + err.Error())
 	}
-	step, err := "bind", syscall.Bind(fd, &syscall.SockaddrInet4{Port: addr.port, Addr: ip})
-	var bound syscall.Sockaddr
-	if err == nil {
-		step = "getsockname"
-		bound, err = syscall.Getsockname(fd)
-	}
-	if err != nil {
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Port: addr.port, Addr: ip}); err != nil {
 		syscall.Close(fd)
-		return nil, errors.New(where + step + ": " + err.Error())
+		return nil, errors.New(where + "bind: " + err.Error())
 	}
-	s := &udpSocket{f: os.NewFile(uintptr(fd), "udp"), buf: make([]byte, xrayMaxDatagram+1)}
-	if s.rc, err = s.f.SyscallConn(); err != nil {
-		s.f.Close()
+	s := &udpSocket{buf: make([]byte, xrayMaxDatagram+1)}
+	if s.f, s.rc, s.bound, err = adoptBound(fd, "udp", where); err != nil {
 		return nil, err
-	}
-	if b, ok := bound.(*syscall.SockaddrInet4); ok {
-		s.bound = hostPort{formatIPv4(b.Addr), b.Port}
 	}
 	return s, nil
 }
