@@ -18,16 +18,18 @@ ROLE = "arn:aws:iam::123456789012:role/lambda-role"
 PROBE_ZIP = make_zip({"probe.py": (Path(__file__).parent / "probe.py").read_text()})
 
 
-def deploy(server: Server, **config: Any) -> str:
-    """A new function running probe.handler; its name."""
+def deploy(
+    server: Server, code: bytes = PROBE_ZIP, handler: str = "probe.handler", **config: Any
+) -> str:
+    """A new function running probe.handler (or the given code); its name."""
     name = f"probe-{uuid.uuid4().hex[:8]}"
     lam = server.client()
     lam.create_function(
         FunctionName=name,
         Runtime="python3.11",
         Role=ROLE,
-        Handler="probe.handler",
-        Code={"ZipFile": PROBE_ZIP},
+        Handler=handler,
+        Code={"ZipFile": code},
         Timeout=30,
         **config,
     )

@@ -12,13 +12,12 @@ from typing import Any
 import pytest
 
 from tests.integration.test_metrics_and_traces import get_json, raw_invoke
-from tests.security.hostile import deploy as deploy_probe
+from tests.security.hostile import deploy
 from tests.support.server import Server
 from tests.support.zips import make_zip
 
 pytestmark = pytest.mark.docker
 
-ROLE = "arn:aws:iam::123456789012:role/xray-forger"
 FORGER = """\
 import json, os, socket, time
 
@@ -59,21 +58,6 @@ def new_root() -> str:
     return f"1-{uuid.uuid4().hex[:8]}-{uuid.uuid4().hex[:24]}"
 
 
-def deploy_forger(server: Server) -> str:
-    name = f"forger-{uuid.uuid4().hex[:8]}"
-    lam = server.client()
-    lam.create_function(
-        FunctionName=name,
-        Runtime="python3.11",
-        Role=ROLE,
-        Handler="forger.handler",
-        Code={"ZipFile": FORGER_ZIP},
-        Timeout=30,
-    )
-    lam.get_waiter("function_active_v2").wait(FunctionName=name)
-    return name
-
-
 def spans(server: Server, root: str) -> list[dict[str, Any]]:
     trace: list[dict[str, Any]] = get_json(server, f"/lambkin/traces/{root}")["Spans"]
     return trace
@@ -90,7 +74,7 @@ def settled(server: Server, root: str, name: str) -> list[dict[str, Any]]:
 
 
 def test_forged_segments_join_no_other_trace_and_floods_stay_bounded(server: Server) -> None:
-    victim, forger = deploy_probe(server), deploy_forger(server)
+    victim, forger = deploy(server), deploy(server, FORGER_ZIP, "forger.handler")
     victim_root = new_root()
     raw_invoke(server, victim, {"X-Amzn-Trace-Id": f"Root={victim_root};Sampled=1"}, b"{}")
     victim_spans = spans(server, victim_root)
