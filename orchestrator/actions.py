@@ -23,8 +23,16 @@ from .permissions import ActionKind
 LOGS_TARGET_PREFIX = "Logs_20140328."
 # Open to anyone: load balancers and orchestrators probe health without keys.
 PUBLIC_PATHS = frozenset({"/healthz"})
+
+# The web console signs its users in itself (orchestrator/console/) and calls the API in-process,
+# signed as them: its pages are not API calls, and every API call they make is judged here.
+CONSOLE_PREFIX = "/console"
 # Prometheus cannot sign requests: /metrics has a bearer token of its own (api/access.py).
 METRICS_PATH = "/metrics"
+
+
+def is_console_path(path: str) -> bool:
+    return path == CONSOLE_PREFIX or path.startswith(CONSOLE_PREFIX + "/")
 
 
 class Protocol(StrEnum):

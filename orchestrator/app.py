@@ -34,6 +34,7 @@ from .api.url_endpoint import FunctionUrlEndpoint
 from .audit import AuditTrail
 from .code_store import CodeStore
 from .concurrency import ConcurrencyLimiter
+from .console import routes as console
 from .credentials import load as load_credentials
 from .dispatcher import Dispatcher
 from .drivers import load_driver
@@ -214,6 +215,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(admin.router)
     app.include_router(logs_routes.router)
     app.include_router(observability_routes.router)
+    console.install(app, credentials, settings.region, tls=settings.tls_cert is not None)
     gate = (
         Gate(credentials, settings.region, settings.account_id, sessions=sessions)
         if credentials is not None

@@ -5,7 +5,8 @@
 #
 #   node (nodejs), ruby, java + javac (default-jdk-headless), mvn (maven: AWS's Java libraries
 #   for the Java runtime client), go (golang-go), curl, and the en_US.UTF-8 locale that Lambda
-#   sets as LANG (without it the JVM reads every non-ASCII environment variable as '?').
+#   sets as LANG (without it the JVM reads every non-ASCII environment variable as '?');
+#   chromium, the browser the web console's end-to-end tests drive (tests/browser/).
 #
 # Idempotent: installs only what is missing, from the machine's configured apt sources, with
 # `apt-get update` at most once. A host that already has a newer Node.js keeps it.
@@ -24,11 +25,13 @@ command -v ruby >/dev/null 2>&1 || missing+=(ruby)
 command -v javac >/dev/null 2>&1 || missing+=(default-jdk-headless)
 command -v go >/dev/null 2>&1 || missing+=(golang-go)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+# The web console's browser tests drive Debian's Chromium with playwright-core (from npm).
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 has_locale() { locale -a 2>/dev/null | grep -qiE '^en_US\.utf-?8$'; }
 has_locale || missing+=(locales)
 
 if [ "${#missing[@]}" -eq 0 ]; then
-    say "all present (node, npm, mvn, ruby, javac, go, curl, en_US.UTF-8)"
+    say "all present (node, npm, mvn, ruby, javac, go, curl, chromium, en_US.UTF-8)"
     exit 0
 fi
 [ "$(id -u)" -eq 0 ] || die "installing ${missing[*]} needs root: run this script as root (or install them yourself)"

@@ -27,7 +27,15 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..actions import METRICS_PATH, PUBLIC_PATHS, Call, Protocol, needs_body, resolve_logs
+from ..actions import (
+    METRICS_PATH,
+    PUBLIC_PATHS,
+    Call,
+    Protocol,
+    is_console_path,
+    needs_body,
+    resolve_logs,
+)
 from ..actions import resolve_rest as resolve_rest_call
 from ..audit import AuditRecord, AuditTrail
 from ..credentials import Credentials, User
@@ -170,7 +178,7 @@ class AccessControl:
             return
         path: str = scope["path"]
         method: str = scope["method"]
-        if path in PUBLIC_PATHS:
+        if path in PUBLIC_PATHS or is_console_path(path):
             await self.app(scope, receive, send)
             return
         if path == METRICS_PATH:

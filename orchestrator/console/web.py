@@ -1,0 +1,146 @@
+"""What every console page needs: the signed-in session, the CSRF check, the API, and rendering.
+
+A page handler takes a `Page` (FastAPI dependency): it carries the session (a browser without
+one is sent to sign in, or on an open server given an anonymous one), a `ConsoleApi` signed as
+that session's user, and `render` for the page's template. Every request that changes something
+must carry the session's CSRF token (form field or `X-CSRF-Token` header), or it is refused
+before anything happens.
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from ..credentials import User
+from .api_client import ApiError, ConsoleApi
+from .sessions import COOKIE_NAME, CSRF_FIELD, CSRF_HEADER, Session, SessionStore, csrf_matches
+
+PREFIX = "/console"
+HERE = Path(__file__).resolve().parent
+TEMPLATES = Jinja2Templates(directory=HERE / "templates")
+_SAFE_METHODS = frozenset({"GET", "HEAD"})
+
+
+@dataclass
+class ConsoleState:
+    """Put on `app.state.console` by create_app."""
+
+    sessions: SessionStore
+    users_by_key: dict[str, User] | None  # None: an open server, nobody signs in
+    region: str
+    secure_cookies: bool  # the server speaks TLS: cookies only over it
+
+    def user_for(self, access_key_id: str, secret: str) -> User | None:
+        """The user these keys belong to, compared in constant time."""
+        if self.users_by_key is None:
+            return None
+        user = self.users_by_key.get(access_key_id)
+        if user is None or not hmac.compare_digest(
+            user.secret_access_key.encode(), secret.encode()
+        ):
+            return None
+        return user
+
+
+class SignInRequired(Exception):
+    """Raised by the Page dependency; answered with a redirect (or HX-Redirect) to sign-in."""
+
+
+def console_state(request: Request) -> ConsoleState:
+    state: ConsoleState = request.app.state.console
+    return state
+
+
+@dataclass
+class Page:
+    request: Request
+    session: Session
+    api: ConsoleApi
+    new_cookie: bool  # an anonymous session opened by this request: set its cookie
+
+    def render(self, template: str, status_code: int = 200, **values: Any) -> HTMLResponse:
+        response = TEMPLATES.TemplateResponse(
+            self.request,
+            template,
+            {"session": self.session, "csrf_field": CSRF_FIELD, **values},
+            status_code=status_code,
+        )
+        self.keep_cookie(response)
+        return response
+
+    def error(self, status_code: int, text: str) -> HTMLResponse:
+        """A refusal in words, as a whole page or (for htmx) the fragment it swaps in."""
+        fragment = bool(self.request.headers.get("hx-request"))
+        template = "message_fragment.html" if fragment else "message.html"
+        # htmx swaps only 2xx answers by default: a fragment goes back as 200, its words say it
+        return self.render(template, 200 if fragment else status_code, error=text)
+
+    def redirect(self, url: str) -> Response:
+        """After a form post: a plain redirect, or HX-Redirect for an htmx request."""
+        if self.request.headers.get("hx-request"):
+            response: Response = Response(status_code=204, headers={"HX-Redirect": url})
+        else:
+            response = RedirectResponse(url, status_code=303)
+        self.keep_cookie(response)
+        return response
+
+    def keep_cookie(self, response: Response) -> None:
+        if self.new_cookie:
+            set_session_cookie(response, self.session, console_state(self.request).secure_cookies)
+
+
+def set_session_cookie(response: Response, session: Session, secure: bool) -> None:
+    response.set_cookie(
+        COOKIE_NAME,
+        session.id,
+        httponly=True,
+        samesite="strict",
+        secure=secure,
+        path=PREFIX,
+    )
+
+
+async def page(request: Request) -> Page:
+    """The dependency of every page but sign-in itself."""
+    state = console_state(request)
+    session = state.sessions.find(request.cookies.get(COOKIE_NAME))
+    new_cookie = False
+    if session is None:
+        if state.users_by_key is not None:
+            raise SignInRequired()
+        session = state.sessions.open("anonymous", None)  # an open server: nobody signs in
+        new_cookie = True
+    if request.method not in _SAFE_METHODS and not await _csrf_ok(request, session):
+        raise HTTPException(403, "The page was out of date: reload it and try again.")
+    api = ConsoleApi(request.app, session, state.region)
+    return Page(request, session, api, new_cookie)
+
+
+async def _csrf_ok(request: Request, session: Session) -> bool:
+    presented = request.headers.get(CSRF_HEADER)
+    if presented is None:
+        content_type = request.headers.get("content-type", "")
+        if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            form = await request.form()
+            value = form.get(CSRF_FIELD)
+            presented = value if isinstance(value, str) else None
+    return csrf_matches(session, presented)
+
+
+def error_text(error: ApiError) -> str:
+    """AWS's words, and what to do about the usual ones."""
+    advice = {
+        "AccessDeniedException": "Ask an administrator for the permission it names.",
+        "ResourceNotFoundException": "It may have been deleted: go back to the list.",
+        "InvalidParameterValueException": "Correct the value and submit again.",
+        "ResourceConflictException": "Wait for the function's update to finish, then retry.",
+        "TooManyRequestsException": "Wait a moment, then retry.",
+    }.get(error.error_type, "")
+    return " ".join(part for part in (str(error), advice) if part)

@@ -1,0 +1,71 @@
+"""A real browser for the console's end-to-end tests: Debian's Chromium, driven by playwright-core
+(npm), which is fetched at test time into the cache folder and never committed.
+
+`run_browser_script(script, env)` runs one of `tests/browser/*.mjs` under node with the path of
+playwright-core and of the browser in its environment; the script launches Chromium headless with
+a fresh profile and fails on any console error of the pages it visits.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from tests.support.oracles import cache_dir, locked
+
+PLAYWRIGHT_CORE = "playwright-core@1.65.2"
+BROWSER_DIR = Path(__file__).resolve().parents[1] / "browser"
+
+
+def chromium_path() -> str:
+    found = shutil.which("chromium")
+    if found is None:
+        raise RuntimeError("no chromium on this host: run scripts/ensure-host-runtimes.sh")
+    return found
+
+
+def playwright_core() -> Path:
+    """The installed package's folder (its index.mjs is what the scripts import)."""
+    prefix = cache_dir() / PLAYWRIGHT_CORE.replace("@", "-")
+    package = prefix / "node_modules" / "playwright-core"
+    with locked("playwright-core"):
+        if not (package / "index.mjs").is_file():
+            subprocess.run(
+                [
+                    "npm",
+                    "install",
+                    "--prefix",
+                    str(prefix),
+                    "--no-save",
+                    "--no-package-lock",
+                    "--no-audit",
+                    "--no-fund",
+                    "--ignore-scripts",  # its install script would download browsers
+                    PLAYWRIGHT_CORE,
+                ],
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+    return package
+
+
+def run_browser_script(
+    script: str, env: dict[str, str], profile: Path, timeout: float = 240
+) -> subprocess.CompletedProcess[str]:
+    """Run tests/browser/<script> with node; its stdout is the steps it took."""
+    full_env = {
+        **os.environ,
+        **env,
+        "PLAYWRIGHT_CORE": str(playwright_core() / "index.mjs"),
+        "CHROMIUM": chromium_path(),
+        "BROWSER_PROFILE": str(profile),
+    }
+    return subprocess.run(
+        ["node", str(BROWSER_DIR / script)],
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
