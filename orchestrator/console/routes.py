@@ -3,14 +3,20 @@ answer to a browser that is not signed in."""
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Awaitable, Callable
+
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ..actions import is_console_path
 from ..credentials import Credentials
 from . import functions_pages, sign_in
 from .sessions import SessionStore
-from .web import HERE, PREFIX, ConsoleState, SignInRequired
+from .web import HERE, PREFIX, TEMPLATES, ConsoleState, SignInRequired
 
 
 def install(app: FastAPI, credentials: Credentials | None, region: str, tls: bool) -> None:
@@ -24,9 +30,59 @@ def install(app: FastAPI, credentials: Credentials | None, region: str, tls: boo
     app.include_router(functions_pages.router)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="console_static")
 
+    _answer_console_errors_in_html(app)
+
     @app.exception_handler(SignInRequired)
     async def sign_in_first(request: Request, exc: SignInRequired) -> Response:
         target = f"{PREFIX}/sign-in"
         if request.headers.get("hx-request"):
             return Response(status_code=204, headers={"HX-Redirect": target})
         return RedirectResponse(target, status_code=303)
+
+
+def _answer_console_errors_in_html(app: FastAPI) -> None:
+    """A refused form or an unknown page under /console is a page in words, not the API's JSON;
+    everywhere else the API's own handlers (api/errors.py) answer as before."""
+    api_http = app.exception_handlers[StarletteHTTPException]
+    api_validation = app.exception_handlers[RequestValidationError]
+
+    def page(request: Request, status: int, text: str) -> Response:
+        fragment = bool(request.headers.get("hx-request"))
+        return TEMPLATES.TemplateResponse(
+            request,
+            "message_fragment.html" if fragment else "message.html",
+            {"error": text, "session": None},
+            status_code=200 if fragment else status,
+        )
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        if not is_console_path(request.url.path):
+            return await _delegate(api_http, request, exc)
+        assert isinstance(exc, StarletteHTTPException)
+        text = "There is no such page." if exc.status_code == 404 else str(exc.detail)
+        return page(request, exc.status_code, text)
+
+    async def validation_error(request: Request, exc: Exception) -> Response:
+        if not is_console_path(request.url.path):
+            return await _delegate(api_validation, request, exc)
+        assert isinstance(exc, RequestValidationError)
+        fields = ", ".join(
+            str(e["loc"][-1]).replace("_", " ") for e in exc.errors() if e.get("loc")
+        )
+        return page(
+            request,
+            422,
+            f"Some fields are missing or out of range ({fields}): correct them and submit again.",
+        )
+
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+
+
+async def _delegate(
+    handler: Callable[[Request, Exception], Response | Awaitable[Response]],
+    request: Request,
+    exc: Exception,
+) -> Response:
+    answer = handler(request, exc)
+    return await answer if inspect.isawaitable(answer) else answer

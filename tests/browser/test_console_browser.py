@@ -10,6 +10,7 @@ import pytest
 
 from tests.support.browser import run_browser_script
 from tests.support.server import start_server
+from tests.support.signing import ALICE, write_credentials
 from tests.support.zips import make_zip
 
 FUNCTION = """
@@ -17,18 +18,11 @@ def handler(event, context):
     print("console log line", event.get("who"))
     return {"greeting": "hello " + str(event.get("who"))}
 """
-CREDENTIALS = """
-[users.alice]
-access_key_id = "AKIDALICE0000000000"
-secret_access_key = "alice-secret-0123456789"
-permissions = ["admin"]
-"""
 
 
 @pytest.mark.parametrize("driver", [pytest.param("docker", marks=pytest.mark.docker), "process"])
 def test_sign_in_create_invoke_and_edit(driver: str, tmp_path: Path) -> None:
-    credentials = tmp_path / "credentials.toml"
-    credentials.write_text(CREDENTIALS)
+    credentials = write_credentials(tmp_path / "credentials.toml")
     credentials.chmod(0o600)
     server = start_server(driver, tmp_path / "data", args=("--credentials-file", str(credentials)))
     zip_path = tmp_path / "fn.zip"
@@ -39,8 +33,8 @@ def test_sign_in_create_invoke_and_edit(driver: str, tmp_path: Path) -> None:
             "console_flow.mjs",
             {
                 "CONSOLE_URL": server.endpoint,
-                "ACCESS_KEY": "AKIDALICE0000000000",
-                "SECRET_KEY": "alice-secret-0123456789",
+                "ACCESS_KEY": ALICE.access_key,
+                "SECRET_KEY": ALICE.secret_key,
                 "ZIP_PATH": str(zip_path),
                 "FUNCTION_NAME": name,
                 "EXPECT_LOG": "console log line console",
@@ -49,7 +43,7 @@ def test_sign_in_create_invoke_and_edit(driver: str, tmp_path: Path) -> None:
         )
         assert run.returncode == 0, run.stdout + run.stderr
         assert run.stdout.strip().endswith("step: done"), run.stdout
-        lam = server.client(access_key="AKIDALICE0000000000", secret_key="alice-secret-0123456789")
+        lam = server.client(access_key=ALICE.access_key, secret_key=ALICE.secret_key)
         assert lam.get_function_configuration(FunctionName=name)["MemorySize"] == 256
     finally:
         assert server.stop() == 0, server.log()
