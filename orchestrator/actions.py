@@ -174,6 +174,7 @@ ROUTES: tuple[tuple[str, str, Action], ...] = (
     ("GET", "/lambkin/instances", _action("lambkin:ListInstances", READ)),
     ("GET", "/lambkin/vacancies", _action("lambkin:ListVacancies", READ)),
     ("GET", "/lambkin/traces", _action("lambkin:ListTraces", READ)),
+    ("GET", "/lambkin/metrics/history", _action("lambkin:GetMetricHistory", READ)),
     ("GET", "/lambkin/traces/{trace_id}", _action("lambkin:GetTrace", READ)),
     ("GET", "/lambkin/docs", _DOCS),
     ("GET", "/lambkin/openapi.json", _DOCS),

@@ -18,6 +18,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from .instance import Instance, State, StopReason
+from .metric_history import MetricHistory
 
 OUTCOMES = ("success", "function_error", "timeout", "throttle", "platform_error")
 OTHER_FUNCTIONS = "_other"
@@ -59,8 +60,16 @@ def invocation_outcome(agent_outcome: str) -> str:
 
 
 class Metrics:
-    def __init__(self, max_functions: int = 500, registry: CollectorRegistry | None = None) -> None:
+    def __init__(
+        self,
+        max_functions: int = 500,
+        registry: CollectorRegistry | None = None,
+        history: MetricHistory | None = None,
+    ) -> None:
         self.registry = registry or CollectorRegistry(auto_describe=True)
+        # The same figures minute by minute, for the console (fed by the same calls, so the two
+        # views cannot disagree).
+        self.history = history or MetricHistory()
         self._max_functions = max_functions
         self._functions: set[str] = set()
         r = self.registry
@@ -163,9 +172,13 @@ class Metrics:
             self.init_duration.labels(label).observe(init_s)
         if cold:
             self.cold_starts.labels(label).inc()
+        duration_ms = duration_s * 1000 if duration_s is not None else None
+        self.history.invoked(label, outcome != "success", duration_ms, cold)
 
     def throttled(self, function: str) -> None:
-        self.invocations.labels(self.function(function), "throttle").inc()
+        label = self.function(function)
+        self.invocations.labels(label, "throttle").inc()
+        self.history.throttled(label)
 
     # -- instances and logs ---------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from ..metric_history import KEEP_MINUTES, render_point, render_summary
 from ..tracing import parse_traceparent, parse_xray
 from .deps import Services, services
 
@@ -16,6 +17,27 @@ router = APIRouter()
 @router.get("/metrics")
 async def metrics(svc: Services = Depends(services)) -> Response:
     return Response(svc.observability.metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.get("/lambkin/metrics/history")
+async def metric_history(
+    function: str | None = None, minutes: int = 60, svc: Services = Depends(services)
+) -> dict[str, Any]:
+    """Each function's last `minutes` (1-180), minute by minute: what the console charts."""
+    minutes = max(1, min(minutes, KEEP_MINUTES))
+    history = svc.observability.metrics.history
+    names = [function] if function is not None else history.functions()
+    return {
+        "Minutes": minutes,
+        "Functions": [
+            {
+                "FunctionName": name,
+                "Summary": render_summary(history.summary(name, minutes)),
+                "Points": [render_point(p) for p in history.series(name, minutes)],
+            }
+            for name in names
+        ],
+    }
 
 
 @router.get("/lambkin/traces")

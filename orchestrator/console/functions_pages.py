@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from ..runtimes import RUNTIMES
 from .api_client import ApiError, error_of, function_path
+from .charts import chart
 from .report import parse_report
 from .web import PREFIX, Page, error_text, page
 
@@ -53,10 +54,31 @@ async def function_list(current: CurrentPage, q: str = "") -> Response:
     except ApiError as error:
         return current.render("functions.html", functions=[], q=q, error=error_text(error))
     functions.sort(key=lambda f: str(f.get("FunctionName", "")))
+    figures = await _last_hour(current)
     template = "functions_rows.html" if current.request.headers.get("hx-request") else None
     return current.render(
-        template or "functions.html", functions=functions, q=q, runtimes=sorted(RUNTIMES)
+        template or "functions.html",
+        functions=functions,
+        figures=figures,
+        q=q,
+        runtimes=sorted(RUNTIMES),
     )
+
+
+async def _last_hour(current: Page) -> dict[str, dict[str, Any]]:
+    """Each function's last hour: its summary, and its invocations per minute as a chart. A
+    user without the right to read metrics still gets the list, without figures."""
+    try:
+        history = await current.api.call("GET", "/lambkin/metrics/history?minutes=60")
+    except ApiError:
+        return {}
+    return {
+        f["FunctionName"]: {
+            **f["Summary"],
+            "chart": chart([p["Invocations"] for p in f["Points"]], "Invocations per minute"),
+        }
+        for f in history.get("Functions", [])
+    }
 
 
 @router.post("/functions", response_class=HTMLResponse)

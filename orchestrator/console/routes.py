@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..actions import is_console_path
 from ..credentials import Credentials
-from . import functions_pages, sign_in
+from . import async_pages, functions_pages, instances_pages, logs_pages, metrics_pages, sign_in
 from .sessions import SessionStore
 from .web import HERE, PREFIX, TEMPLATES, ConsoleState, SignInRequired
 
@@ -27,7 +27,8 @@ def install(app: FastAPI, credentials: Credentials | None, region: str, tls: boo
         secure_cookies=tls,
     )
     app.include_router(sign_in.router)
-    app.include_router(functions_pages.router)
+    for pages in (functions_pages, instances_pages, logs_pages, metrics_pages, async_pages):
+        app.include_router(pages.router)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="console_static")
 
     _answer_console_errors_in_html(app)

@@ -10,6 +10,7 @@ before anything happens.
 from __future__ import annotations
 
 import hmac
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,15 @@ from .sessions import COOKIE_NAME, CSRF_FIELD, CSRF_HEADER, Session, SessionStor
 PREFIX = "/console"
 HERE = Path(__file__).resolve().parent
 TEMPLATES = Jinja2Templates(directory=HERE / "templates")
+
+
+def _log_time(epoch_ms: int) -> str:
+    return (
+        time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(epoch_ms / 1000)) + f".{epoch_ms % 1000:03d}"
+    )
+
+
+TEMPLATES.env.filters["log_time"] = _log_time
 _SAFE_METHODS = frozenset({"GET", "HEAD"})
 
 

@@ -1,9 +1,12 @@
 // The console end to end in a real browser: sign in, create a function from a zip, invoke it
-// from the Test tab and read its log line and REPORT, change its memory. Any error in the
-// browser's console (or an uncaught page error) fails the run. Each step prints one line.
+// from the Test tab (with a saved test event) and read its log line and REPORT, change its
+// memory, see its instance, follow its logs while another tab invokes it, see its metrics, and
+// replay a dead letter. Any error in the browser's console (or an uncaught page error) fails the
+// run. Each step prints one line.
 //
 // Environment: PLAYWRIGHT_CORE (its index.mjs), CHROMIUM, BROWSER_PROFILE (an empty folder),
-// CONSOLE_URL, ACCESS_KEY, SECRET_KEY, ZIP_PATH, FUNCTION_NAME, EXPECT_LOG, SCREENSHOTS (optional).
+// CONSOLE_URL, ACCESS_KEY, SECRET_KEY, ZIP_PATH, FUNCTION_NAME, EXPECT_LOG, DLQ_FUNCTION,
+// DLQ_REQUEST_ID, SCREENSHOTS (optional).
 import assert from "node:assert/strict";
 import { pathToFileURL } from "node:url";
 
@@ -90,10 +93,75 @@ try {
   assert.match(report, /Max memory used\s*[0-9]+ MB/);
   await shot("console-function-test.png");
 
+  step("save the event, reload, and invoke it again from the saved list");
+  await page.getByLabel("Save this event as").fill("from-console");
+  await page.getByRole("button", { name: "Save event" }).click();
+  await page.reload();
+  await page.getByLabel("Saved test events (kept in this browser)").selectOption("from-console");
+  assert.equal(await page.getByLabel("Event (JSON)").inputValue(), '{"who": "console"}');
+  await page.getByRole("button", { name: "Invoke" }).click();
+  await page.getByLabel("Result").filter({ hasText: "hello console" }).waitFor();
+
+  step("the instances page lists the function's instance, live");
+  await page.getByRole("link", { name: "Instances" }).click();
+  await page.getByRole("heading", { name: "Instances", level: 1 }).waitFor();
+  await page.locator("#instance-rows tr", { hasText: name }).first().waitFor();
+  await shot("console-instances.png");
+  await page.goto(`${base}/console/functions/${name}`);
+
   step("change the memory to 256 MB");
   await page.getByLabel("Memory (MB)").fill("256");
-  await page.getByRole("button", { name: "Save" }).click();
+  await page.getByRole("button", { name: "Save", exact: true }).click();
   await page.locator("#memory").filter({ hasText: "256 MB" }).waitFor();
+
+  step("logs: the function's line, by filter pattern, then followed while another tab invokes");
+  await page.getByRole("link", { name: "Logs" }).click();
+  await page.getByLabel("Function").fill(name);
+  await page.getByLabel(/Filter pattern/).fill('"console log line"');
+  await page.getByRole("button", { name: "Show" }).click();
+  await page.locator("#log-rows tr", { hasText: process.env.EXPECT_LOG }).first().waitFor();
+  assert.equal(await page.locator("#log-rows tr", { hasText: "REPORT" }).count(), 0);
+  await page.getByLabel(/Filter pattern/).fill("");
+  await page.getByLabel(/Follow/).check();
+  await page.getByRole("button", { name: "Show" }).click();
+  await page.getByText("Following…").waitFor();
+  const before = await page.locator("#log-rows tr", { hasText: "REPORT RequestId" }).count();
+  const other = await context.newPage();
+  other.on("console", (m) => m.type() === "error" && problems.push(`tab 2: ${m.text()}`));
+  await other.goto(`${base}/console/functions/${name}`);
+  await other.getByLabel("Event (JSON)").fill('{"who": "second tab"}');
+  await other.getByRole("button", { name: "Invoke" }).click();
+  await other.getByLabel("Result").filter({ hasText: "hello second tab" }).waitFor();
+  await other.close();
+  await page.locator("#log-rows tr", { hasText: "console log line second tab" }).waitFor();
+  await page.waitForFunction(
+    (n) => [...document.querySelectorAll("#log-rows tr")].filter((r) => r.textContent.includes("REPORT RequestId")).length > n,
+    before,
+  );
+  await shot("console-logs.png");
+
+  step("metrics: the function's invocations are charted");
+  await page.goto(`${base}/console/metrics?function=${name}`);
+  const invocations = page.getByRole("img", { name: /^Invocations: peak [1-9]/ });
+  await invocations.waitFor();
+  await page.getByRole("img", { name: /^Duration p99: peak [0-9.]+ ms/ }).waitFor();
+  await shot("console-metrics.png");
+
+  step("the functions list shows the last hour's figures");
+  await page.goto(`${base}/console/functions`);
+  const row = page.locator("#function-rows tr", { hasText: name });
+  assert.ok(Number(await row.locator("td.invocations").textContent()) >= 3);
+
+  step("async: a dead letter is replayed");
+  const dlq = process.env.DLQ_FUNCTION;
+  await page.getByRole("link", { name: "Async" }).click();
+  await page.getByLabel("Function").fill(dlq);
+  await page.getByRole("button", { name: "Show dead letters" }).click();
+  const rid = process.env.DLQ_REQUEST_ID;
+  await page.getByRole("cell", { name: rid, exact: true }).waitFor();
+  await shot("console-async.png");
+  await page.getByRole("button", { name: `Replay ${rid}` }).click();
+  await page.getByRole("status").filter({ hasText: "Replayed 1 event(s)" }).waitFor();
 
   assert.deepEqual(problems, [], "the browser reported errors");
   step("done");

@@ -3,14 +3,15 @@ server with a credentials file, on the process driver and on Docker."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from pathlib import Path
 
 import pytest
 
 from tests.support.browser import run_browser_script
-from tests.support.server import start_server
-from tests.support.signing import ALICE, write_credentials
+from tests.support.server import Server, start_server
+from tests.support.signing import ALICE, send, write_credentials
 from tests.support.zips import make_zip
 
 FUNCTION = """
@@ -18,10 +19,36 @@ def handler(event, context):
     print("console log line", event.get("who"))
     return {"greeting": "hello " + str(event.get("who"))}
 """
+FAILING = "def handler(event, context):\n    raise RuntimeError('goes to the dead letters')\n"
+ROLE = "arn:aws:iam::000000000000:role/orders"
+
+
+def dead_letter(server: Server) -> tuple[str, str]:
+    """A function whose one asynchronous event failed for good: (its name, the request id)."""
+    lam = server.client(access_key=ALICE.access_key, secret_key=ALICE.secret_key)
+    name = f"console-dlq-{uuid.uuid4().hex[:6]}"
+    lam.create_function(
+        FunctionName=name,
+        Runtime="python3.11",
+        Role=ROLE,
+        Handler="app.handler",
+        Code={"ZipFile": make_zip({"app.py": FAILING})},
+    )
+    lam.get_waiter("function_active_v2").wait(FunctionName=name)
+    lam.put_function_event_invoke_config(FunctionName=name, MaximumRetryAttempts=0)
+    invoked = lam.invoke(FunctionName=name, InvocationType="Event", Payload=b"{}")
+    request_id = invoked["ResponseMetadata"]["RequestId"]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        answer = send("GET", f"{server.endpoint}/lambkin/dlq/{name}", user=ALICE)
+        if any(e["RequestId"] == request_id for e in answer.json()["Events"]):
+            return name, request_id
+        time.sleep(0.2)
+    raise AssertionError(f"no dead letter for {request_id}: {server.log()[-2000:]}")
 
 
 @pytest.mark.parametrize("driver", [pytest.param("docker", marks=pytest.mark.docker), "process"])
-def test_sign_in_create_invoke_and_edit(driver: str, tmp_path: Path) -> None:
+def test_the_console_end_to_end(driver: str, tmp_path: Path) -> None:
     credentials = write_credentials(tmp_path / "credentials.toml")
     credentials.chmod(0o600)
     server = start_server(driver, tmp_path / "data", args=("--credentials-file", str(credentials)))
@@ -29,6 +56,7 @@ def test_sign_in_create_invoke_and_edit(driver: str, tmp_path: Path) -> None:
     zip_path.write_bytes(make_zip({"console_fn.py": FUNCTION}))
     name = f"console-{driver}-{uuid.uuid4().hex[:6]}"
     try:
+        dlq_function, dlq_request = dead_letter(server)
         run = run_browser_script(
             "console_flow.mjs",
             {
@@ -38,6 +66,8 @@ def test_sign_in_create_invoke_and_edit(driver: str, tmp_path: Path) -> None:
                 "ZIP_PATH": str(zip_path),
                 "FUNCTION_NAME": name,
                 "EXPECT_LOG": "console log line console",
+                "DLQ_FUNCTION": dlq_function,
+                "DLQ_REQUEST_ID": dlq_request,
             },
             profile=tmp_path / "profile",
         )
@@ -45,5 +75,7 @@ def test_sign_in_create_invoke_and_edit(driver: str, tmp_path: Path) -> None:
         assert run.stdout.strip().endswith("step: done"), run.stdout
         lam = server.client(access_key=ALICE.access_key, secret_key=ALICE.secret_key)
         assert lam.get_function_configuration(FunctionName=name)["MemorySize"] == 256
+        replayed = send("GET", f"{server.endpoint}/lambkin/async", user=ALICE).json()
+        assert replayed["QueueDepth"] >= 0
     finally:
         assert server.stop() == 0, server.log()

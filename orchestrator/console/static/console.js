@@ -10,3 +10,38 @@ document.addEventListener("htmx:afterRequest", (event) => {
   const bar = event.target.querySelector && event.target.querySelector("progress");
   if (bar) bar.hidden = true;
 });
+
+// Saved test events, per function, in this browser's storage: a select fills the payload.
+function savedEvents(fn) {
+  try {
+    return JSON.parse(localStorage.getItem(`lambkin-test-events:${fn}`) || "{}");
+  } catch {
+    return {};
+  }
+}
+
+function listSavedEvents(select) {
+  const events = savedEvents(select.dataset.function);
+  select.replaceChildren(new Option("(choose one)", ""));
+  for (const name of Object.keys(events).sort()) select.add(new Option(name, name));
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  const select = document.getElementById("saved-events");
+  if (!select) return;
+  const payload = document.getElementById("payload");
+  listSavedEvents(select);
+  select.addEventListener("change", () => {
+    const events = savedEvents(select.dataset.function);
+    if (select.value in events) payload.value = events[select.value];
+  });
+  document.getElementById("save-event").addEventListener("click", () => {
+    const name = document.getElementById("event-name").value.trim();
+    if (!name) return;
+    const events = savedEvents(select.dataset.function);
+    events[name] = payload.value;
+    localStorage.setItem(`lambkin-test-events:${select.dataset.function}`, JSON.stringify(events));
+    listSavedEvents(select);
+    select.value = name;
+  });
+});
