@@ -2,8 +2,8 @@
 
 Prometheus keeps history for whoever scrapes `/metrics`; a team without one still wants to see
 what just happened. So the control plane keeps, per function and per minute: invocations,
-errors, throttles, cold starts, the highest concurrency seen, and a bounded sample of durations
-(for p50 / p99). Memory is bounded twice: `keep_minutes` buckets per function, and at most
+errors, throttles, cold starts, the most invocations running at once, and a bounded sample of
+durations (for p50 / p99). Memory is bounded twice: `keep_minutes` buckets per function, and at most
 `max_functions` functions (the least recently active is forgotten first).
 
 Pure apart from the injected clock; `percentile` and `points` are tested with tables.
@@ -123,6 +123,7 @@ class MetricHistory:
         self._rng = rng or random.Random()
         # function -> its buckets, oldest first; the dict itself in least-recent-activity order
         self._functions: OrderedDict[str, list[Bucket]] = OrderedDict()
+        self._running: dict[str, int] = {}  # invocations running now, by function
 
     def now_minute(self) -> int:
         return int(self._clock()) // MINUTE_S
@@ -160,12 +161,16 @@ class MetricHistory:
     def throttled(self, function: str) -> None:
         self._bucket(function).throttles += 1
 
-    def concurrency(self, function: str, busy: int) -> None:
-        """A sample of how many of the function's instances are busy right now."""
-        if busy <= 0 and function not in self._functions:
-            return  # an idle function that never ran: nothing to remember
+    def running(self, function: str, change: int) -> None:
+        """An invocation of `function` started (+1) or ended (-1): each minute keeps the most
+        that ran at once."""
+        now_running = max(0, self._running.get(function, 0) + change)
+        if now_running:
+            self._running[function] = now_running
+        else:
+            self._running.pop(function, None)
         b = self._bucket(function)
-        b.max_concurrency = max(b.max_concurrency, busy)
+        b.max_concurrency = max(b.max_concurrency, now_running)
 
     def functions(self) -> list[str]:
         return sorted(self._functions)

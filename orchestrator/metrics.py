@@ -175,6 +175,10 @@ class Metrics:
         duration_ms = duration_s * 1000 if duration_s is not None else None
         self.history.invoked(label, outcome != "success", duration_ms, cold)
 
+    def running(self, function: str, change: int) -> None:
+        """An invocation got an instance (+1) or ended (-1): the history's concurrency."""
+        self.history.running(self.function(function), change)
+
     def throttled(self, function: str) -> None:
         label = self.function(function)
         self.invocations.labels(label, "throttle").inc()

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .drivers.base import Driver
 from .function_config import FunctionConfig
-from .instance import Instance, State
 from .log_names import function_of_log_group
 from .log_writer import LogWriter
 from .logstore import LogStore
@@ -30,7 +29,6 @@ from .tracing import Tracing
 
 log = logging.getLogger(__name__)
 
-CONCURRENCY_SAMPLE_S = 2.0
 TAG_LOG_RETENTION_DAYS = "lambkin:log-retention-days"
 TAG_LOG_RETENTION_BYTES = "lambkin:log-retention-bytes"
 
@@ -70,8 +68,6 @@ class Observability:
     telemetry: Telemetry
     retention: Callable[[str, int | None], tuple[int | None, int | None]]
     _task: asyncio.Task[None] | None = field(default=None, init=False)
-    _sampler: asyncio.Task[None] | None = field(default=None, init=False)
-    _instances: Callable[[], Iterable[Instance]] = field(default=lambda: (), init=False)
 
     @classmethod
     def build(
@@ -105,26 +101,10 @@ class Observability:
         pool.on_started.append(self.metrics.instance_started)
         pool.on_stopped.append(self.metrics.instance_stopped)
         self.metrics.watch_instances(pool.instances)
-        self._instances = pool.instances
         self.metrics.watch_vacancies(pool.vacancies.ready_count, lambda: pool.vacancies.handed_out)
 
     def start(self) -> None:
-        loop = asyncio.get_running_loop()
-        self._task = loop.create_task(self._retain())
-        self._sampler = loop.create_task(self._sample_concurrency())
-
-    async def _sample_concurrency(self) -> None:
-        """Each function's busy instances, every CONCURRENCY_SAMPLE_S, into the metric history
-        (its per-minute peak is the console's concurrency chart)."""
-        while True:
-            await asyncio.sleep(CONCURRENCY_SAMPLE_S)
-            busy: dict[str, int] = {}
-            for instance in self._instances():
-                running = instance.state in (State.BUSY, State.DRAINING)
-                name = self.metrics.function(instance.function_name)
-                busy[name] = busy.get(name, 0) + running
-            for function, count in busy.items():
-                self.metrics.history.concurrency(function, count)
+        self._task = asyncio.get_running_loop().create_task(self._retain())
 
     async def _retain(self) -> None:
         while True:
@@ -138,8 +118,7 @@ class Observability:
 
     async def close(self) -> None:
         """After the pool stopped (every instance's last line was fed): store the rest, close."""
-        for task in (self._task, self._sampler):
-            if task is not None:
-                task.cancel()
+        if self._task is not None:
+            self._task.cancel()
         self.store.close()
         self.tracing.shutdown()

@@ -42,9 +42,13 @@ class Observation:
         self._result_ns = 0
         self._outcome = "platform_error"
         self._error: str | None = None
+        self._running = False  # between acquired and end: counted in the function's concurrency
 
     def acquired(self, cold: bool) -> None:
         self.cold = cold
+        if not self._running:
+            self._running = True
+            self._metrics.running(self.function, +1)
 
     def completed(self, result: AgentResult) -> None:
         self._result_ns = time.time_ns()
@@ -64,6 +68,9 @@ class Observation:
         self._error = detail[:200]
 
     def end(self) -> None:
+        if self._running:
+            self._running = False
+            self._metrics.running(self.function, -1)
         end_ns = time.time_ns()
         try:
             asyncio.get_running_loop().call_soon(self._record, end_ns)

@@ -28,17 +28,22 @@ def chart(
     step = width / max(1, len(values) - 1)
     segments: list[str] = []
     current: list[str] = []
+
+    def close() -> None:
+        if len(current) == 1:  # a lone minute: drawn as a dot (round caps on a zero-length line)
+            current.append(current[0])
+        if current:
+            segments.append(" ".join(current))
+        current.clear()
+
     for index, value in enumerate(values):
         if value is None:
-            if current:
-                segments.append(" ".join(current))
-                current = []
+            close()
             continue
         x = index * step
         y = height - 1 - (value / scale) * (height - 2)  # 1px margins: a flat zero line shows
         current.append(f"{x:.1f},{y:.1f}")
-    if current:
-        segments.append(" ".join(current))
+    close()
     last = next((v for v in reversed(values) if v is not None), None)
     label = f"{name}: peak {_figure(peak)}{unit}, last {_figure(last)}{unit}"
     return Chart(width, height, tuple(segments), peak, label)

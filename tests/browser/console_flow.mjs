@@ -42,7 +42,24 @@ function step(text) {
 }
 
 async function shot(file) {
+  await everyControlLabelled();
   if (shots) await page.screenshot({ path: `${shots}/${file}`, fullPage: true });
+}
+
+// Every control a keyboard or a screen reader reaches has a name: a <label>, an aria-label, or
+// (a button) its text.
+async function everyControlLabelled() {
+  const unnamed = await page.evaluate(() =>
+    [...document.querySelectorAll("input:not([type=hidden]), select, textarea, button")]
+      .filter(
+        (el) =>
+          !(el.labels && el.labels.length) &&
+          !el.getAttribute("aria-label") &&
+          !(el.tagName === "BUTTON" && el.textContent.trim()),
+      )
+      .map((el) => el.outerHTML.slice(0, 120)),
+  );
+  assert.deepEqual(unnamed, [], `controls without a name on ${page.url()}`);
 }
 
 try {
@@ -57,12 +74,16 @@ try {
   await page.getByRole("alert").filter({ hasText: "not valid here" }).waitFor();
   problems.splice(0); // the 401 of that refusal is the browser's own console line, expected
 
-  step("signing in with the right keys opens the functions list");
-  await page.getByLabel("Access key id").fill(process.env.ACCESS_KEY);
-  await page.getByLabel("Secret access key").fill(process.env.SECRET_KEY);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  step("signing in with the keyboard alone opens the functions list");
+  await everyControlLabelled();
+  await page.getByLabel("Access key id").fill("");
+  await page.getByLabel("Access key id").focus();
+  await page.keyboard.type(process.env.ACCESS_KEY);
+  await page.keyboard.press("Tab");
+  await page.keyboard.type(process.env.SECRET_KEY);
+  await page.keyboard.press("Enter");
   await page.getByRole("heading", { name: "Functions", level: 1 }).waitFor();
-  await shot("console-functions.png");
+  await everyControlLabelled();
 
   step("create a function by uploading its zip");
   await page.getByText("Create a function").click();
@@ -151,6 +172,7 @@ try {
   await page.goto(`${base}/console/functions`);
   const row = page.locator("#function-rows tr", { hasText: name });
   assert.ok(Number(await row.locator("td.invocations").textContent()) >= 3);
+  await shot("console-functions.png");
 
   step("async: a dead letter is replayed");
   const dlq = process.env.DLQ_FUNCTION;

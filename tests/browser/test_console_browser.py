@@ -3,6 +3,7 @@ server with a credentials file, on the process driver and on Docker."""
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from pathlib import Path
@@ -68,6 +69,8 @@ def test_the_console_end_to_end(driver: str, tmp_path: Path) -> None:
                 "EXPECT_LOG": "console log line console",
                 "DLQ_FUNCTION": dlq_function,
                 "DLQ_REQUEST_ID": dlq_request,
+                # the README's pictures: LAMBKIN_CONSOLE_SCREENSHOTS=docs/console make test ...
+                "SCREENSHOTS": os.environ.get("LAMBKIN_CONSOLE_SCREENSHOTS", ""),
             },
             profile=tmp_path / "profile",
         )

@@ -236,3 +236,45 @@ def test_on_an_open_server_the_csrf_token_still_guards_changes(tmp_path: Path) -
         assert lam.get_function_configuration(FunctionName="open-fn")["MemorySize"] == 128
     finally:
         assert srv.stop() == 0, srv.log()
+
+
+def test_replaying_dead_letters_needs_the_token_and_the_right_to_invoke(server: Server) -> None:
+    name = make_function(server)
+    reader, token = signed_in(server, AUDITOR)
+    refused = reader.post("/console/async/replay", data={"function": name, "csrf_token": token})
+    assert "AccessDeniedException" in refused.text and "ReplayDeadLetters" in refused.text
+    admin, _ = signed_in(server, ALICE)
+    assert admin.post("/console/async/replay", data={"function": name}).status_code == 403
+    bad_id = admin.post(
+        "/console/async/replay",
+        data={"function": name, "request_id": "../../x", "csrf_token": signed_in(server, ALICE)[1]},
+    )
+    assert bad_id.status_code in (400, 403)
+
+
+HOSTILE_QUERIES = [
+    "/console/functions?q=" + "%3Cscript%3E" * 50,
+    "/console/functions/..%2F..%2Fetc",
+    "/console/functions/%3Cscript%3E",
+    "/console/functions/" + "a" * 5000,
+    "/console/functions/x/environment?reveal=maybe",
+    "/console/instances?function=../../lambkin/instances",
+    "/console/instances?function=%00%ff",
+    "/console/logs?function=x&filter_pattern=%7B%20%24.a%20%3D%20",  # an unfinished JSON pattern
+    "/console/logs?function=%3Cscript%3E&request_id=%22%20OR%20%22",
+    "/console/logs?function=x&since=999y",
+    "/console/logs/more?function=x&after=not-a-cursor",
+    "/console/logs/more?function=x&after=" + "9" * 400 + "-1-1",
+    "/console/metrics?function=%3Cscript%3E&window=forever",
+    "/console/async?function=..%2Fx&replayed=-5",
+    "/console/async?replayed=notanumber",
+]
+
+
+@pytest.mark.parametrize("path", HOSTILE_QUERIES)
+def test_hostile_queries_get_a_page_not_a_crash(server: Server, path: str) -> None:
+    client, _ = signed_in(server, ALICE)
+    answer = client.get(path)
+    assert answer.status_code < 500, answer.text[:500]
+    assert "Traceback" not in answer.text and "<script>" not in answer.text
+    assert "Internal server error" not in answer.text

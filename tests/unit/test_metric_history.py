@@ -86,14 +86,16 @@ def test_functions_beyond_the_bound_forget_the_least_recently_active() -> None:
 
 
 def test_throttles_and_concurrency_peaks() -> None:
-    history = MetricHistory(Clock())
-    history.concurrency("never-ran", 0)
-    assert history.functions() == []
+    clock = Clock()
+    history = MetricHistory(clock)
     history.throttled("fn")
-    for busy in (1, 4, 2):
-        history.concurrency("fn", busy)
+    for change in (+1, +1, +1, -1, +1, -1, -1, -1, -1):  # 3, then back to 3, then below 0
+        history.running("fn", change)
     point = history.series("fn", 1)[0]
-    assert (point.throttles, point.max_concurrency, point.invocations) == (1, 4, 0)
+    assert (point.throttles, point.max_concurrency, point.invocations) == (1, 3, 0)
+    clock.now += MINUTE_S
+    history.running("fn", +1)
+    assert history.series("fn", 1)[0].max_concurrency == 1  # the count went to 0, not -1
 
 
 def test_the_prometheus_metrics_feed_the_history() -> None:
