@@ -530,9 +530,10 @@ def demo(
         if keep:
             console.print(
                 f"server left running on {endpoint} (pid {server.pid}); "
-                f"stop it with `kill {server.pid}`"
+                f"stop it with `kill {server.pid}`; its web console: {endpoint}/console"
             )
             return
+        console.print(f"(with --keep the server stays up, its web console at {endpoint}/console)")
     except BaseException:
         keep = False
         raise

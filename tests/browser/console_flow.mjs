@@ -123,12 +123,41 @@ try {
   await page.getByRole("button", { name: "Invoke" }).click();
   await page.getByLabel("Result").filter({ hasText: "hello console" }).waitFor();
 
+  step("logs of one request id: its START, printed line, END and REPORT, nothing else");
+  const rid = (await page.getByLabel("Report").locator("dd").first().textContent()).trim();
+  await page.goto(`${base}/console/logs?function=${name}&request_id=${rid}&follow=true`);
+  const lines = page.locator("#log-rows tr");
+  await lines.filter({ hasText: `REPORT RequestId: ${rid}` }).waitFor();
+  const texts = (await lines.allTextContents()).map((t) => t.trim().replace(/\s+/g, " "));
+  // A line the function printed is found by the request id it was printed under (Lambkin's
+  // extension of filter terms), so the request's own four lines and nothing else.
+  assert.equal(texts.length, 4, `${texts}`);
+  assert.ok(texts[1].endsWith("console log line console"), `${texts}`);
+  await page.goto(`${base}/console/functions/${name}`);
+
   step("the instances page lists the function's instance, live");
   await page.getByRole("link", { name: "Instances" }).click();
   await page.getByRole("heading", { name: "Instances", level: 1 }).waitFor();
   await page.locator("#instance-rows tr", { hasText: name }).first().waitFor();
   await shot("console-instances.png");
   await page.goto(`${base}/console/functions/${name}`);
+
+  step("upload new code (4 MB) with progress; the next invocation runs it");
+  await page.evaluate(() => {
+    document.addEventListener("htmx:xhr:progress", (event) => {
+      const seen = JSON.parse(sessionStorage.getItem("progress") || "[]");
+      seen.push(Math.round((100 * event.detail.loaded) / event.detail.total));
+      sessionStorage.setItem("progress", JSON.stringify(seen));
+    });
+  });
+  await page.getByLabel("New code (.zip)").setInputFiles(process.env.NEW_ZIP_PATH);
+  await page.getByRole("button", { name: "Upload" }).click();
+  await page.waitForFunction(() => JSON.parse(sessionStorage.getItem("progress") || "[]").includes(100));
+  await page.getByRole("heading", { name, level: 1 }).waitFor();
+  await page.getByText(/Code size/).waitFor();
+  await page.getByLabel("Event (JSON)").fill('{"who": "v2"}');
+  await page.getByRole("button", { name: "Invoke" }).click();
+  await page.getByLabel("Result").filter({ hasText: "hello again v2" }).waitFor();
 
   step("change the memory to 256 MB");
   await page.getByLabel("Memory (MB)").fill("256");
@@ -152,7 +181,7 @@ try {
   await other.goto(`${base}/console/functions/${name}`);
   await other.getByLabel("Event (JSON)").fill('{"who": "second tab"}');
   await other.getByRole("button", { name: "Invoke" }).click();
-  await other.getByLabel("Result").filter({ hasText: "hello second tab" }).waitFor();
+  await other.getByLabel("Result").filter({ hasText: "hello again second tab" }).waitFor();
   await other.close();
   await page.locator("#log-rows tr", { hasText: "console log line second tab" }).waitFor();
   await page.waitForFunction(
@@ -179,10 +208,10 @@ try {
   await page.getByRole("link", { name: "Async" }).click();
   await page.getByLabel("Function").fill(dlq);
   await page.getByRole("button", { name: "Show dead letters" }).click();
-  const rid = process.env.DLQ_REQUEST_ID;
-  await page.getByRole("cell", { name: rid, exact: true }).waitFor();
+  const dlqRequest = process.env.DLQ_REQUEST_ID;
+  await page.getByRole("cell", { name: dlqRequest, exact: true }).waitFor();
   await shot("console-async.png");
-  await page.getByRole("button", { name: `Replay ${rid}` }).click();
+  await page.getByRole("button", { name: `Replay ${dlqRequest}` }).click();
   await page.getByRole("status").filter({ hasText: "Replayed 1 event(s)" }).waitFor();
 
   assert.deepEqual(problems, [], "the browser reported errors");

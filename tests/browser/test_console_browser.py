@@ -20,6 +20,11 @@ def handler(event, context):
     print("console log line", event.get("who"))
     return {"greeting": "hello " + str(event.get("who"))}
 """
+NEW_CODE = """
+def handler(event, context):
+    print("console log line", event.get("who"))
+    return {"greeting": "hello again " + str(event.get("who"))}
+"""
 FAILING = "def handler(event, context):\n    raise RuntimeError('goes to the dead letters')\n"
 ROLE = "arn:aws:iam::000000000000:role/orders"
 
@@ -55,6 +60,8 @@ def test_the_console_end_to_end(driver: str, tmp_path: Path) -> None:
     server = start_server(driver, tmp_path / "data", args=("--credentials-file", str(credentials)))
     zip_path = tmp_path / "fn.zip"
     zip_path.write_bytes(make_zip({"console_fn.py": FUNCTION}))
+    new_zip = tmp_path / "new.zip"  # 4 MB that do not compress: an upload with progress to see
+    new_zip.write_bytes(make_zip({"console_fn.py": NEW_CODE, "blob.bin": os.urandom(4 << 20)}))
     name = f"console-{driver}-{uuid.uuid4().hex[:6]}"
     try:
         dlq_function, dlq_request = dead_letter(server)
@@ -65,6 +72,7 @@ def test_the_console_end_to_end(driver: str, tmp_path: Path) -> None:
                 "ACCESS_KEY": ALICE.access_key,
                 "SECRET_KEY": ALICE.secret_key,
                 "ZIP_PATH": str(zip_path),
+                "NEW_ZIP_PATH": str(new_zip),
                 "FUNCTION_NAME": name,
                 "EXPECT_LOG": "console log line console",
                 "DLQ_FUNCTION": dlq_function,

@@ -45,3 +45,10 @@ document.addEventListener("DOMContentLoaded", () => {
     select.value = name;
   });
 });
+
+// Following logs: once events arrive, the "No events in this window" row goes.
+document.addEventListener("htmx:afterSwap", (event) => {
+  const rows = event.detail.target;
+  if (rows.id !== "log-rows") return;
+  if (rows.querySelector("tr:not(.empty)")) rows.querySelectorAll("tr.empty").forEach((r) => r.remove());
+});
