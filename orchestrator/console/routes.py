@@ -16,7 +16,7 @@ from ..actions import is_console_path
 from ..credentials import Credentials
 from . import async_pages, functions_pages, instances_pages, logs_pages, metrics_pages, sign_in
 from .sessions import SessionStore
-from .web import HERE, PREFIX, TEMPLATES, ConsoleState, SignInRequired
+from .web import HERE, PREFIX, ConsoleState, SignInRequired, html
 
 
 def install(app: FastAPI, credentials: Credentials | None, region: str, tls: bool) -> None:
@@ -49,11 +49,11 @@ def _answer_console_errors_in_html(app: FastAPI) -> None:
 
     def page(request: Request, status: int, text: str) -> Response:
         fragment = bool(request.headers.get("hx-request"))
-        return TEMPLATES.TemplateResponse(
+        return html(
             request,
             "message_fragment.html" if fragment else "message.html",
             {"error": text, "session": None},
-            status_code=200 if fragment else status,
+            200 if fragment else status,
         )
 
     async def http_error(request: Request, exc: Exception) -> Response:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from .sessions import COOKIE_NAME, Keys
-from .web import PREFIX, TEMPLATES, Page, console_state, page, set_session_cookie
+from .web import PREFIX, Page, console_state, html, page, set_session_cookie
 
 router = APIRouter(prefix=PREFIX)
 HOME = f"{PREFIX}/functions"
@@ -17,9 +18,7 @@ _MAX_SECRET = 256
 
 
 def _form(request: Request, status_code: int = 200, error: str = "") -> HTMLResponse:
-    return TEMPLATES.TemplateResponse(
-        request, "sign_in.html", {"error": error, "session": None}, status_code=status_code
-    )
+    return html(request, "sign_in.html", {"error": error, "session": None}, status_code)
 
 
 @router.get("/sign-in", response_class=HTMLResponse)
@@ -40,7 +39,7 @@ async def sign_in(
     requiring the form's own Origin."""
     state = console_state(request)
     origin = request.headers.get("origin")
-    if origin is not None and origin != _own_origin(request):
+    if origin is not None and not _same_host(origin, request):
         return _form(request, 403, "Sign in from this server's own page.")
     user = state.user_for(access_key_id.strip(), secret_access_key)
     if user is None:
@@ -70,5 +69,6 @@ async def console_home() -> Response:
     return RedirectResponse(HOME, status_code=303)
 
 
-def _own_origin(request: Request) -> str:
-    return f"{request.url.scheme}://{request.headers.get('host', request.url.netloc)}"
+def _same_host(origin: str, request: Request) -> bool:
+    """The Origin names this server (host and port; the scheme may differ behind a TLS proxy)."""
+    return urlsplit(origin).netloc == request.headers.get("host", request.url.netloc)

@@ -35,6 +35,28 @@ def _log_time(epoch_ms: int) -> str:
 
 
 TEMPLATES.env.filters["log_time"] = _log_time
+
+# Pages load only the console's own files: no inline script or style, no framing by another
+# site (clickjacking), forms post only here.
+SECURITY_HEADERS = {
+    "content-security-policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "x-frame-options": "DENY",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "same-origin",
+    "cache-control": "no-store",  # pages hold the CSRF token and the user's data
+}
+
+
+def html(
+    request: Request, template: str, values: dict[str, Any], status_code: int = 200
+) -> HTMLResponse:
+    """Every console page is rendered here, so every one carries SECURITY_HEADERS."""
+    response = TEMPLATES.TemplateResponse(request, template, values, status_code=status_code)
+    response.headers.update(SECURITY_HEADERS)
+    return response
 _SAFE_METHODS = frozenset({"GET", "HEAD"})
 
 
@@ -76,11 +98,11 @@ class Page:
     new_cookie: bool  # an anonymous session opened by this request: set its cookie
 
     def render(self, template: str, status_code: int = 200, **values: Any) -> HTMLResponse:
-        response = TEMPLATES.TemplateResponse(
+        response = html(
             self.request,
             template,
             {"session": self.session, "csrf_field": CSRF_FIELD, **values},
-            status_code=status_code,
+            status_code,
         )
         self.keep_cookie(response)
         return response

@@ -278,3 +278,16 @@ def test_hostile_queries_get_a_page_not_a_crash(server: Server, path: str) -> No
     assert answer.status_code < 500, answer.text[:500]
     assert "Traceback" not in answer.text and "<script>" not in answer.text
     assert "Internal server error" not in answer.text
+
+
+@pytest.mark.parametrize(
+    "path", ["/console/sign-in", "/console/functions", "/console/logs", "/console/nope"]
+)
+def test_pages_forbid_framing_inline_script_and_caching(server: Server, path: str) -> None:
+    client, _ = signed_in(server, ALICE)
+    answer = client.get(path)
+    policy = answer.headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+    assert answer.headers["x-frame-options"] == "DENY"
+    assert answer.headers["cache-control"] == "no-store"
