@@ -13,6 +13,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from orchestrator.console import assets
 from tests.support.oracles import cache_dir, locked
 
 PLAYWRIGHT_CORE = "playwright-core@1.65.2"
@@ -51,10 +52,17 @@ def playwright_core() -> Path:
     return package
 
 
+def console_assets() -> None:
+    """The console's htmx, as `make install` builds it (a checkout tested without it)."""
+    if not assets.HTMX.is_file():
+        assets.build(lambda line: None)
+
+
 def run_browser_script(
     script: str, env: dict[str, str], profile: Path, timeout: float = 240
 ) -> subprocess.CompletedProcess[str]:
     """Run tests/browser/<script> with node; its stdout is the steps it took."""
+    console_assets()
     full_env = {
         **os.environ,
         **env,
