@@ -9,6 +9,7 @@ DEBUG (all), then Text (no JSON at all).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 
@@ -111,3 +112,24 @@ def test_ruby_levels_and_format(server: Server) -> None:
     assert fields == [["timestamp", "level", "message", "requestId"]] * 2
     found = [m.group(1) for m in map(RUBY_TEXT_WARN.fullmatch, text.lines) if m]
     assert found == [text.request_id], text.lines
+
+
+RUBY_FAILS = """
+def handler(event:, context:)
+  raise ArgumentError, "bad input\\nsecond line"
+end
+"""
+
+
+def test_ruby_error_report_in_json_format(server: Server) -> None:
+    """aws_lambda_ric's LambdaLogger.log_error (lambda_logger.rb, commit 70a2045638e5e4356c4a3bd5
+    b6137af73b1f1758), whatever the log format: a line, then the error document pretty-printed,
+    one event (its newlines written as "\\r", JSON whitespace all the same)."""
+    name = deploy(server, "ruby3.1", make_zip({"fails.rb": RUBY_FAILS}), "fails.handler")
+    failed = invoke_with_logging(server, name, {"LogFormat": "JSON"}, fails=True)
+    at = failed.lines.index("Error raised from handler method")
+    document = failed.lines[at + 1]
+    assert document.startswith('{\r  "errorMessage": "bad input\\nsecond line",\r'), document
+    assert json.loads(document) == failed.result
+    assert failed.result["errorType"] == "Function<ArgumentError>"
+    assert failed.result["stackTrace"][0].endswith("/fails.rb:3:in `handler'")
