@@ -34,9 +34,7 @@ module LambkinRuntime
     end
 
     def write(text)
-      body = text.to_s
-      body = body.chomp("\n")
-      @io.write("#{body.tr("\n", "\r")}\n")
+      @io.write("#{text.to_s.chomp("\n").tr("\n", "\r")}\n")
     end
 
     # Logger's LogDevice closes its device on Logger#close: never the process's own stream.
@@ -138,7 +136,8 @@ module LambkinRuntime
   end
 
   # Prepended to Logger: a logger of $stdout, $stderr or nothing gets the settings' formatter
-  # and level (unless given), and $stdout / $stderr are written one event per record.
+  # and level (unless given), and $stdout / $stderr are written one event per record. The
+  # settings live on the module: function code calls Logger.new, there is nothing to inject.
   module LoggerPatch
     class << self
       attr_accessor :settings
