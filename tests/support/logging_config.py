@@ -61,16 +61,23 @@ def deploy(server: Server, runtime: str, code: bytes, handler: str, *, timeout: 
 
 
 def invoke_with_logging(
-    server: Server, name: str, logging_config: dict[str, str], payload: object = None
+    server: Server,
+    name: str,
+    logging_config: dict[str, str],
+    payload: object = None,
+    *,
+    fails: bool = False,
 ) -> LoggedInvocation:
     """Set `logging_config`, invoke once, and return that invocation's lines once its REPORT
-    (text or JSON) has landed; the log group is the config's LogGroup or the function's own."""
+    (text or JSON) has landed; the log group is the config's LogGroup or the function's own.
+    The invocation must succeed, or with `fails`, end in a function error (its document is then
+    the result)."""
     lam = server.client()
     lam.update_function_configuration(FunctionName=name, LoggingConfig=logging_config)
     lam.get_waiter("function_updated_v2").wait(FunctionName=name)
     group = lam.get_function_configuration(FunctionName=name)["LoggingConfig"]["LogGroup"]
     response = lam.invoke(FunctionName=name, Payload=json.dumps(payload or {}))
-    assert "FunctionError" not in response, response["Payload"].read()
+    assert ("FunctionError" in response) == fails, response["Payload"].read()
     result = json.loads(response["Payload"].read() or b"null")
     request_id = response["ResponseMetadata"]["RequestId"]
     logs = server.client("logs")

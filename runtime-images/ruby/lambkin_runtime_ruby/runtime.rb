@@ -6,10 +6,12 @@
 # and behaves like AWS's Ruby runtime (aws_lambda_ric): handler `file.method` (a method of the
 # main object) or `file.Module::Class.method`, called as `handler(event:, context:)`; the context
 # object's methods; error documents `{errorMessage, errorType: "Function<ExceptionClass>",
-# stackTrace}` (`Init<ExceptionClass>` while loading the handler).
+# stackTrace}` (`Init<ExceptionClass>` while loading the handler); the function's loggers as
+# LoggingConfig asks (logging.rb).
 
 require 'json'
 require 'net/http'
+require_relative 'logging'
 
 module LambkinRuntime
   PREFIX = '/2018-06-01/runtime'
@@ -122,19 +124,21 @@ module LambkinRuntime
     address = ENV['AWS_LAMBDA_RUNTIME_API'] or abort('lambkin_runtime_ruby: AWS_LAMBDA_RUNTIME_API is not set')
     $stdout.sync = true
     $stderr.sync = true
+    log_context = RequestLogContext.new
+    install_logger_patch(LogSettings.new(ENV, log_context))
     api = RuntimeApi.new(address)
     begin
       handler = load_handler(ENV['LAMBDA_TASK_ROOT'] || Dir.pwd, ARGV[0] || ENV['_HANDLER'].to_s)
     rescue Exception => e # rubocop:disable Lint/RescueException -- LoadError and SyntaxError too
       doc = error_document(e, 'Init')
-      puts "Init error when loading handler #{ARGV[0] || ENV['_HANDLER']}"
-      puts JSON.generate(doc)
+      log_error("Init error when loading handler #{ARGV[0] || ENV['_HANDLER']}", doc)
       api.post_init_error(doc)
       exit 1
     end
     loop do
       headers, body = api.next_invocation
       request_id = headers['lambda-runtime-aws-request-id']
+      log_context.request_id = request_id
       trace_id = headers['lambda-runtime-trace-id']
       trace_id ? ENV['_X_AMZN_TRACE_ID'] = trace_id : ENV.delete('_X_AMZN_TRACE_ID')
       begin
@@ -143,8 +147,7 @@ module LambkinRuntime
         api.post_response(request_id, JSON.generate(result, quirks_mode: true))
       rescue StandardError, ScriptError, NoMemoryError => e
         doc = error_document(e, 'Function')
-        puts "Error raised from handler method"
-        puts JSON.generate(doc)
+        log_error('Error raised from handler method', doc)
         api.post_error(request_id, doc)
       end
     end
