@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import io
 import json
 import os
 import signal
@@ -12,15 +11,16 @@ import sys
 import time
 import urllib.error
 import urllib.request
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
 
 from .settings import REPO_ROOT
+from .zip_folder import package
 
 app = typer.Typer(
     help="Lambkin: run AWS-Lambda-style functions on your own machine.", no_args_is_help=True
@@ -162,18 +162,6 @@ def runtimes() -> None:
         raise typer.Exit(1) from None
 
 
-def _zip_directory(directory: Path) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(directory.rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
-                info = zipfile.ZipInfo(str(path.relative_to(directory)))
-                info.external_attr = (path.stat().st_mode & 0o777) << 16
-                info.compress_type = zipfile.ZIP_DEFLATED
-                archive.writestr(info, path.read_bytes())
-    return buffer.getvalue()
-
-
 def _call(
     endpoint: str, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
 ) -> tuple[int, dict[str, str], bytes]:
@@ -213,7 +201,7 @@ def _fail_on_error(status: int, headers: dict[str, str], raw: bytes) -> None:
 
 @app.command()
 def deploy(
-    name: str = typer.Argument(..., help="Function name."),
+    name: str | None = typer.Argument(None, help="Function name (without --template)."),
     source: Path | None = typer.Argument(
         None, help="Directory with the function's code (zipped for you) or a .zip."
     ),
@@ -228,8 +216,36 @@ def deploy(
     timeout: int = typer.Option(3, help="Timeout in seconds."),
     env: list[str] = typer.Option([], help="NAME=VALUE environment variable (repeatable)."),
     endpoint: str = typer.Option(DEFAULT_ENDPOINT, envvar="LAMBKIN_ENDPOINT"),
+    template: Path | None = typer.Option(
+        None, "--template", "-t", help="A SAM or CloudFormation template: deploy its resources."
+    ),
+    parameter_overrides: list[str] = typer.Option(
+        [], help="Template parameters: Key=Value (or SAM's ParameterKey=K,ParameterValue=V)."
+    ),
+    stack_name: str | None = typer.Option(
+        None, help="The stack's name (default: the template's folder name)."
+    ),
+    plan_only: bool = typer.Option(False, help="Print the plan, change nothing."),
+    strict: bool = typer.Option(
+        False, help="Refuse a template with resources Lambkin does not create."
+    ),
+    region: str = typer.Option("us-east-1", envvar="AWS_REGION"),
 ) -> None:
-    """Create the function, or update its code and configuration when it exists."""
+    """Create the function, or update its code and configuration when it exists; with
+    --template, a template's functions, layers, versions, aliases, URLs and the rest."""
+    if template is not None:
+        if name is not None or source is not None or image is not None:
+            console.print(
+                "[red]--template deploys the template's functions: give no name or code[/red]"
+            )
+            raise typer.Exit(2)
+        _deploy_template(
+            template, parameter_overrides, stack_name, plan_only, strict, endpoint, region
+        )
+        return
+    if name is None:
+        console.print("[red]give the function's name and its code, or --template[/red]")
+        raise typer.Exit(2)
     if (source is None) == (image is None):
         console.print("[red]give either the code (a directory or a .zip) or --image[/red]")
         raise typer.Exit(2)
@@ -245,7 +261,7 @@ def deploy(
         what = f"image {image}"
     else:
         assert source is not None
-        zip_bytes = source.read_bytes() if source.suffix == ".zip" else _zip_directory(source)
+        zip_bytes = package(source)
         code = {"ZipFile": base64.b64encode(zip_bytes).decode()}
         config |= {"Runtime": runtime, "Handler": handler}
         created = {"Code": code}
@@ -280,6 +296,102 @@ def deploy(
         f"[green]deployed {result['FunctionName']}[/green] "
         f"({kind}, CodeSha256 {result['CodeSha256']})"
     )
+
+
+def _load_stack(template: Path, overrides: list[str], stack_name: str | None, region: str) -> Any:
+    from .stacks import stack_command
+
+    try:
+        return stack_command.load_stack(
+            template,
+            stack_command.stack_name_for(template, stack_name),
+            stack_command.parse_overrides(overrides),
+            region,
+            stack_command.DEFAULT_ACCOUNT,
+        )
+    except stack_command.StackError as exc:
+        console.print(f"[red]{escape(str(exc))}[/red]", highlight=False)
+        raise typer.Exit(2) from None
+
+
+_ACTION_STYLE = {"create": "green", "update": "yellow", "unchanged": "dim", "not created": "red"}
+
+
+def _deploy_template(
+    template: Path,
+    overrides: list[str],
+    stack_name: str | None,
+    plan_only: bool,
+    strict: bool,
+    endpoint: str,
+    region: str,
+) -> None:
+    from .stacks import stack_command
+
+    stack = _load_stack(template, overrides, stack_name, region)
+    client = stack_command.lambda_client(endpoint, region)
+    try:
+        with console.status(f"planning stack {stack.name} ..."):
+            plan = stack_command.run(stack, client, apply=False, say=console.print)
+    except stack_command.StackError as exc:
+        console.print(f"[red]{escape(str(exc))}[/red]", highlight=False)
+        raise typer.Exit(1) from None
+    table = Table(title=f"plan for stack {stack.name}", title_justify="left", expand=True)
+    for column in ("action", "type", "logical id", "what"):
+        table.add_column(column, overflow="fold")
+    for change in plan:
+        style = _ACTION_STYLE.get(change.action, "")
+        table.add_row(
+            f"[{style}]{change.action}[/{style}]",
+            change.type,
+            change.logical_id,
+            escape(change.detail),
+        )
+    console.print(table)
+    skipped = [c for c in plan if c.action == "not created" and c.type != "AWS::IAM::Role"]
+    if skipped:
+        console.print(
+            f"[red]{len(skipped)} resource(s) Lambkin does not create: "
+            f"{', '.join(f'{c.logical_id} ({c.type})' for c in skipped)}[/red]"
+        )
+        if strict:
+            console.print("[red]--strict: nothing deployed; remove them or drop --strict[/red]")
+            raise typer.Exit(1)
+    if plan_only:
+        return
+    if all(c.action in ("unchanged", "not created") for c in plan):
+        console.print("[green]nothing to change[/green]")
+        return
+    try:
+        applied = stack_command.run(
+            stack, client, apply=True, say=lambda line: console.print(f"  {line}")
+        )
+    except stack_command.StackError as exc:
+        console.print(f"[red]{escape(str(exc))}[/red]", highlight=False)
+        raise typer.Exit(1) from None
+    done = [c for c in applied if c.action in ("create", "update")]
+    console.print(f"[green]stack {stack.name}: {len(done)} resource(s) created or updated[/green]")
+
+
+@app.command("delete")
+def delete_stack(
+    template: Path = typer.Option(..., "--template", "-t", help="The template deployed."),
+    parameter_overrides: list[str] = typer.Option([], help="As given to deploy."),
+    stack_name: str | None = typer.Option(None, help="As given to deploy."),
+    endpoint: str = typer.Option(DEFAULT_ENDPOINT, envvar="LAMBKIN_ENDPOINT"),
+    region: str = typer.Option("us-east-1", envvar="AWS_REGION"),
+) -> None:
+    """Remove what `deploy --template` made: the stack's functions and its layers' versions."""
+    from .stacks import stack_command
+
+    stack = _load_stack(template, parameter_overrides, stack_name, region)
+    client = stack_command.lambda_client(endpoint, region)
+    try:
+        removed = stack_command.delete(stack, client, say=lambda line: console.print(f"  {line}"))
+    except stack_command.StackError as exc:
+        console.print(f"[red]{escape(str(exc))}[/red]", highlight=False)
+        raise typer.Exit(1) from None
+    console.print(f"[green]stack {stack.name}: removed {len(removed)} resource(s)[/green]")
 
 
 @app.command()

@@ -57,6 +57,8 @@ def html(
     response = TEMPLATES.TemplateResponse(request, template, values, status_code=status_code)
     response.headers.update(SECURITY_HEADERS)
     return response
+
+
 _SAFE_METHODS = frozenset({"GET", "HEAD"})
 
 
