@@ -42,6 +42,8 @@ from .event_queue import EventQueue
 from .function_credentials import FunctionCredentials, load_or_create_key
 from .function_url_service import FunctionUrlService
 from .functions import FunctionService
+from .hot_reload import HotReload
+from .instance import StopReason
 from .instance_listener import InstanceListener, endpoint, own_listener_port
 from .invoker import Invoker
 from .layer_assembly import LayerAssembly
@@ -90,6 +92,12 @@ async def build_services(settings: Settings) -> Services:
         queue, invoker, registry, settings, function_service.arn, metrics=observability.metrics
     )
     function_service.deleted_hooks.append(queue.drop_function)
+    hot_reload = HotReload(
+        function_service.hot_reload_folders,
+        lambda name: pool.retire_function(name, StopReason.UPDATE),
+    )
+    function_service.code_hooks.append(hot_reload.sync)
+    function_service.deleted_hooks.append(lambda name: hot_reload.sync())
     observability.metrics.watch_queue_depth(queue.depth)
     return Services(
         settings,
@@ -106,6 +114,7 @@ async def build_services(settings: Settings) -> Services:
         AliasService(registry, function_service),
         layers,
         FunctionUrlService(registry, function_service, settings),
+        hot_reload,
     )
 
 
@@ -158,6 +167,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await svc.pool.start_housekeeping()
         svc.dispatcher.start()
         svc.observability.start()
+        svc.hot_reload.start()
         log.info(
             "lambkin ready: driver=%s runtimes=%s data=%s",
             svc.driver.name,
@@ -185,6 +195,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if listener is not None:
                 await listener.stop()
             await svc.dispatcher.stop()
+            await svc.hot_reload.close()
             await svc.pool.shutdown()
             await svc.observability.close()
             svc.queue.close()

@@ -70,6 +70,11 @@ def serve(
     tls_key: Path | None = typer.Option(
         None, envvar="LAMBKIN_TLS_KEY", help="The PEM private key of --tls-cert."
     ),
+    hot_reload_root: list[Path] = typer.Option(
+        [],
+        help="A folder functions may take their code from, live (S3Bucket hot-reload, S3Key "
+        "the code's folder); repeatable. None: hot reload is off.",
+    ),
 ) -> None:
     """Run the control plane (the AWS Lambda API) until SIGTERM or Ctrl-C."""
     import ssl
@@ -109,6 +114,13 @@ def serve(
         "tls_cert": tls_cert,
         "tls_key": tls_key,
     }
+    if hot_reload_root:
+        missing = [str(root) for root in hot_reload_root if not root.is_dir()]
+        if missing:
+            problem = f"--hot-reload-root {', '.join(missing)}: not a folder on this machine"
+            console.print(f"[bold red]lambkin serve:[/] {escape(problem)}", highlight=False)
+            raise typer.Exit(2)
+        overrides["hot_reload_roots"] = tuple(root.resolve() for root in hot_reload_root)
     if data_dir is not None:
         overrides["data_dir"] = data_dir
     settings = Settings(**overrides)

@@ -65,6 +65,9 @@ class FunctionConfig:
     version: str = LATEST
     # Its layers, in order (extracted into /opt, later ones winning).
     layers: tuple[FunctionLayer, ...] = ()
+    # Hot reload (hot_reload.py): the folder on the server's machine that is its code, "" for
+    # a zip.
+    code_folder: str = ""
 
     def updated(self, **changes: Any) -> FunctionConfig:
         """A copy with changes, a new revision and a new LastModified."""

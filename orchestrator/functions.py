@@ -11,6 +11,7 @@ import dataclasses
 import logging
 import random
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Protocol
 
 from . import validation
@@ -28,6 +29,7 @@ from .errors import LambdaError, LambdaErrorCode, constraint, invalid_parameter,
 from .errors import validation as constraint_failure
 from .event_config import event_config_setting
 from .function_config import FunctionConfig
+from .hot_reload import folder_code_sha256, hot_reload_folder
 from .instance import StopReason
 from .layer_service import LayerService
 from .limits import validate_tags
@@ -74,6 +76,8 @@ class FunctionService:
         self._settings = settings
         self._available_runtimes = available_runtimes
         self.deleted_hooks: list[Callable[[str], None]] = []  # e.g. forget its reservation
+        # Code was set or went away (hot reload watches the folders in use).
+        self.code_hooks: list[Callable[[], None]] = []
         # (function, qualifier): a version or an alias is gone; what it had goes with it.
         self.qualifier_deleted_hooks: list[Callable[[str, str], None]] = [
             lambda name, qualifier: registry.set_setting(
@@ -258,10 +262,18 @@ class FunctionService:
         tags = validation.tags(body.get("Tags"))
         validation.tag_count(tags)
         validate_tags(tags)
+        folder: Path | None = None
         if package == "Image":
             uri = validation.image_uri(body.get("Code"))
         else:
-            zip_bytes = validation.zip_file(body.get("Code"))
+            code_body = body.get("Code")
+            if isinstance(code_body, dict):
+                folder = hot_reload_folder(
+                    code_body.get("S3Bucket"),
+                    code_body.get("S3Key"),
+                    self._settings.hot_reload_roots,
+                )
+            zip_bytes = b"" if folder is not None else validation.zip_file(code_body)
             if body.get("Layers"):
                 fields["layers"] = await self._layers.for_function(body["Layers"])
         if self._registry.get(name) is not None:
@@ -278,6 +290,17 @@ class FunctionService:
             except LambdaError:
                 await self._release_if_unused(image.image_id)
                 raise
+        elif folder is not None:
+            sha_hex, sha = folder_code_sha256(folder)
+            config = FunctionConfig(
+                name=name,
+                code_sha256_hex=sha_hex,
+                code_sha256=sha,
+                code_size=0,
+                code_folder=str(folder),
+                tags=tags,
+                **fields,
+            )
         else:
             code = await self._store_code(zip_bytes)
             await self._layers.check_size(code.sha256_hex, fields.get("layers", ()))
@@ -296,6 +319,8 @@ class FunctionService:
                 LambdaErrorCode.RESOURCE_CONFLICT, f"Function already exist: {name}"
             ) from None
         log.info("function created", extra={"function": name})
+        for hook in self.code_hooks:
+            hook()
         if publish:  # AWS answers with the version it published
             return await self.publish_version(FunctionRef(name), {})
         return config
@@ -360,21 +385,38 @@ class FunctionService:
             raise invalid_parameter(
                 "Please don't provide ImageUri when updating a function with packageType Zip."
             )
-        if "ZipFile" not in body:
+        folder = hot_reload_folder(
+            body.get("S3Bucket"), body.get("S3Key"), self._settings.hot_reload_roots
+        )
+        if folder is None and "ZipFile" not in body:
             raise invalid_parameter(
-                "ZipFile is required: this server takes code as a base64 zip only."
+                "ZipFile is required: this server takes code as a base64 zip only "
+                "(or, for hot reloading, S3Bucket hot-reload and S3Key the code's folder)."
             )
-        zip_bytes = validation.decode_zip(body["ZipFile"])
         validation.architectures(body.get("Architectures"))
         publish = validation.publish_flag(body)
-        code = await self._store_code(zip_bytes)
-        await self._layers.check_size(code.sha256_hex, config.layers)
-        if body.get("DryRun"):
-            return config
-        new = config.updated(
-            code_sha256_hex=code.sha256_hex, code_sha256=code.code_sha256, code_size=code.size
-        )
+        if folder is not None:
+            if body.get("DryRun"):
+                return config
+            sha_hex, sha = folder_code_sha256(folder)
+            new = config.updated(
+                code_sha256_hex=sha_hex, code_sha256=sha, code_size=0, code_folder=str(folder)
+            )
+        else:
+            zip_bytes = validation.decode_zip(body["ZipFile"])
+            code = await self._store_code(zip_bytes)
+            await self._layers.check_size(code.sha256_hex, config.layers)
+            if body.get("DryRun"):
+                return config
+            new = config.updated(
+                code_sha256_hex=code.sha256_hex,
+                code_sha256=code.code_sha256,
+                code_size=code.size,
+                code_folder="",
+            )
         new = self._replace(config, new, "code update")
+        for hook in self.code_hooks:
+            hook()
         return await self.publish_version(FunctionRef(new.name), {}) if publish else new
 
     async def _update_image(self, config: FunctionConfig, body: dict[str, Any]) -> FunctionConfig:
@@ -406,7 +448,8 @@ class FunctionService:
         self._check_revision(config, body)
         if "Layers" in body and not config.is_image:  # (an image's are refused above)
             fields["layers"] = await self._layers.for_function(body["Layers"] or [])
-            await self._layers.check_size(config.code_sha256_hex, fields["layers"])
+            if not config.code_folder:  # a folder's size is its own (hot reload)
+                await self._layers.check_size(config.code_sha256_hex, fields["layers"])
         new = config.updated(**fields)
         _require_command(new)
         return self._replace(config, new, "configuration update")
@@ -495,10 +538,24 @@ class FunctionService:
         return dict(self._tagged(arn).tags)
 
     def files_for(self, config: FunctionConfig) -> FunctionFiles:
-        """A zip function's code and merged layers on this host (unpacked again if wiped)."""
-        return FunctionFiles(
-            self._code.get(config.code_sha256_hex).path, self._layers.opt_path(config.layers)
+        """A zip function's code and merged layers on this host (unpacked again if wiped); a
+        hot-reload function's code is its folder."""
+        code = (
+            Path(config.code_folder)
+            if config.code_folder
+            else self._code.get(config.code_sha256_hex).path
         )
+        return FunctionFiles(code, self._layers.opt_path(config.layers))
+
+    def hot_reload_folders(self) -> dict[Path, list[str]]:
+        """Each folder functions (or their versions) are served from -> those functions."""
+        folders: dict[Path, list[str]] = {}
+        for config in self._registry.every_config():
+            if config.code_folder:
+                names = folders.setdefault(Path(config.code_folder), [])
+                if config.name not in names:
+                    names.append(config.name)
+        return folders
 
     def collect_unused_code(self) -> int:
         """Remove stored code no function refers to. Run while no instance uses old code."""

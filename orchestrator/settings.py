@@ -90,6 +90,8 @@ class Settings(BaseSettings):
     # it nothing is authenticated and the server listens on loopback only (serve_safety.py),
     # unless `insecure_no_auth` says the network is trusted.
     credentials_file: Path | None = None
+    # Folders functions may take their code from, live (hot_reload.py); none: hot reload is off.
+    hot_reload_roots: tuple[Path, ...] = ()
     insecure_no_auth: bool = False
     # When set, /metrics answers only `Authorization: Bearer <token>`.
     metrics_token: str | None = None

@@ -15,6 +15,7 @@ from ..errors import LambdaError, LambdaErrorCode
 from ..event_queue import EventQueue
 from ..function_url_service import FunctionUrlService
 from ..functions import FunctionService
+from ..hot_reload import HotReload
 from ..invoker import Invoker
 from ..layer_service import LayerService
 from ..observability import Observability
@@ -40,6 +41,7 @@ class Services:
     aliases: AliasService
     layers: LayerService
     urls: FunctionUrlService
+    hot_reload: HotReload
 
 
 async def services(request: Request) -> Services:
