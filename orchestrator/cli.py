@@ -238,6 +238,11 @@ def deploy(
         None, help="The stack's name (default: the template's folder name)."
     ),
     plan_only: bool = typer.Option(False, help="Print the plan, change nothing."),
+    hot_reload: bool = typer.Option(
+        False,
+        help="With --template: serve the functions' local folders live instead of zips "
+        "(the server needs --hot-reload-root over them).",
+    ),
     strict: bool = typer.Option(
         False, help="Refuse a template with resources Lambkin does not create."
     ),
@@ -251,8 +256,17 @@ def deploy(
                 "[red]--template deploys the template's functions: give no name or code[/red]"
             )
             raise typer.Exit(2)
-        _deploy_template(
-            template, parameter_overrides, stack_name, plan_only, strict, endpoint, region
+        from .stacks.stack_cli import deploy_template
+
+        deploy_template(
+            template,
+            parameter_overrides,
+            stack_name,
+            plan_only,
+            strict,
+            endpoint,
+            region,
+            hot_reload,
         )
         return
     if name is None:
@@ -310,81 +324,6 @@ def deploy(
     )
 
 
-def _load_stack(template: Path, overrides: list[str], stack_name: str | None, region: str) -> Any:
-    from .stacks import stack_command
-
-    try:
-        return stack_command.load_stack(
-            template,
-            stack_command.stack_name_for(template, stack_name),
-            stack_command.parse_overrides(overrides),
-            region,
-            stack_command.DEFAULT_ACCOUNT,
-        )
-    except stack_command.StackError as exc:
-        console.print(f"[red]{escape(str(exc))}[/red]", highlight=False)
-        raise typer.Exit(2) from None
-
-
-_ACTION_STYLE = {"create": "green", "update": "yellow", "unchanged": "dim", "not created": "red"}
-
-
-def _deploy_template(
-    template: Path,
-    overrides: list[str],
-    stack_name: str | None,
-    plan_only: bool,
-    strict: bool,
-    endpoint: str,
-    region: str,
-) -> None:
-    from .stacks import stack_command
-
-    stack = _load_stack(template, overrides, stack_name, region)
-    client = stack_command.lambda_client(endpoint, region)
-    try:
-        with console.status(f"planning stack {stack.name} ..."):
-            plan = stack_command.run(stack, client, apply=False, say=console.print)
-    except stack_command.StackError as exc:
-        console.print(f"[red]{escape(str(exc))}[/red]", highlight=False)
-        raise typer.Exit(1) from None
-    table = Table(title=f"plan for stack {stack.name}", title_justify="left", expand=True)
-    for column in ("action", "type", "logical id", "what"):
-        table.add_column(column, overflow="fold")
-    for change in plan:
-        style = _ACTION_STYLE.get(change.action, "")
-        table.add_row(
-            f"[{style}]{change.action}[/{style}]",
-            change.type,
-            change.logical_id,
-            escape(change.detail),
-        )
-    console.print(table)
-    skipped = [c for c in plan if c.action == "not created" and c.type != "AWS::IAM::Role"]
-    if skipped:
-        console.print(
-            f"[red]{len(skipped)} resource(s) Lambkin does not create: "
-            f"{', '.join(f'{c.logical_id} ({c.type})' for c in skipped)}[/red]"
-        )
-        if strict:
-            console.print("[red]--strict: nothing deployed; remove them or drop --strict[/red]")
-            raise typer.Exit(1)
-    if plan_only:
-        return
-    if all(c.action in ("unchanged", "not created") for c in plan):
-        console.print("[green]nothing to change[/green]")
-        return
-    try:
-        applied = stack_command.run(
-            stack, client, apply=True, say=lambda line: console.print(f"  {line}")
-        )
-    except stack_command.StackError as exc:
-        console.print(f"[red]{escape(str(exc))}[/red]", highlight=False)
-        raise typer.Exit(1) from None
-    done = [c for c in applied if c.action in ("create", "update")]
-    console.print(f"[green]stack {stack.name}: {len(done)} resource(s) created or updated[/green]")
-
-
 @app.command("delete")
 def delete_stack(
     template: Path = typer.Option(..., "--template", "-t", help="The template deployed."),
@@ -394,16 +333,41 @@ def delete_stack(
     region: str = typer.Option("us-east-1", envvar="AWS_REGION"),
 ) -> None:
     """Remove what `deploy --template` made: the stack's functions and its layers' versions."""
-    from .stacks import stack_command
+    from .stacks.stack_cli import delete_template
 
-    stack = _load_stack(template, parameter_overrides, stack_name, region)
-    client = stack_command.lambda_client(endpoint, region)
+    delete_template(template, parameter_overrides, stack_name, endpoint, region)
+
+
+@app.command()
+def dev(
+    template: Path = typer.Option(
+        ..., "--template", "-t", help="The SAM or CloudFormation template."
+    ),
+    parameter_overrides: list[str] = typer.Option([], help="Key=Value template parameters."),
+    stack_name: str | None = typer.Option(None, help="Default: the template's folder name."),
+    build_command: str | None = typer.Option(
+        None,
+        help="Rebuild a function's folder with this on save (default: its resource's "
+        "Metadata BuildCommand; none: the folder is served as it is).",
+    ),
+    endpoint: str = typer.Option(DEFAULT_ENDPOINT, envvar="LAMBKIN_ENDPOINT"),
+    region: str = typer.Option("us-east-1", envvar="AWS_REGION"),
+) -> None:
+    """Deploy the template with hot reload (each function's folder is its code, live), then
+    rebuild compiled functions on save until Ctrl-C. The server needs --hot-reload-root."""
+    from .stacks import stack_cli
+
+    stack = stack_cli.load(template, parameter_overrides, stack_name, region)
+    commands = stack_cli.build_commands(stack, build_command)
+    for folder, command in commands.items():  # built first: the first deploy runs the build
+        stack_cli.run_build(folder, command)
+    stack_cli.deploy_template(
+        template, parameter_overrides, stack_name, False, False, endpoint, region, True
+    )
     try:
-        removed = stack_command.delete(stack, client, say=lambda line: console.print(f"  {line}"))
-    except stack_command.StackError as exc:
-        console.print(f"[red]{escape(str(exc))}[/red]", highlight=False)
-        raise typer.Exit(1) from None
-    console.print(f"[green]stack {stack.name}: removed {len(removed)} resource(s)[/green]")
+        stack_cli.watch_and_build(commands)
+    except KeyboardInterrupt:
+        console.print("stopped; the functions keep their folders as code")
 
 
 @app.command()
@@ -470,7 +434,6 @@ def instances(
     endpoint: str = typer.Option(DEFAULT_ENDPOINT, envvar="LAMBKIN_ENDPOINT"),
 ) -> None:
     """List running instances with their state, age and invocations served."""
-    from rich.table import Table
 
     status, headers, raw = _call(
         endpoint, "GET", "/lambkin/instances" + (f"?function={function}" if function else "")
@@ -506,7 +469,6 @@ def dlq_list(
     endpoint: str = typer.Option(DEFAULT_ENDPOINT, envvar="LAMBKIN_ENDPOINT"),
 ) -> None:
     """Failed asynchronous events of a function: request id, why it failed, attempts."""
-    from rich.table import Table
 
     status, headers, raw = _call(endpoint, "GET", f"/lambkin/dlq/{function}")
     _fail_on_error(status, headers, raw)
@@ -553,8 +515,6 @@ def audit(
 ) -> None:
     """Show the audit trail: every call that changed something, who made it, and its result."""
     from datetime import UTC, datetime
-
-    from rich.table import Table
 
     from . import audit as trail
     from .settings import Settings

@@ -10,8 +10,10 @@ import base64
 import hashlib
 import io
 import zipfile
+from dataclasses import dataclass
 from typing import Any
 
+from ..hot_reload import HOT_RELOAD_BUCKET, folder_code_sha256
 from ..zip_folder import package
 from . import stack_model as model
 from .deploy_walk import Change, Walk, call, get
@@ -56,6 +58,29 @@ def code_zip(code: dict[str, Any], walk: Walk, runtime: str | None, where: str) 
     )
 
 
+@dataclass(frozen=True)
+class FunctionCode:
+    """How a function's code is sent (CreateFunction's Code, UpdateFunctionCode's arguments)
+    and the CodeSha256 the server will report for it."""
+
+    arguments: dict[str, Any]
+    code_sha256: str
+
+
+def function_code(
+    code: dict[str, Any], walk: Walk, runtime: str | None, where: str
+) -> FunctionCode:
+    """A zip, or with `walk.hot_reload` a local folder served as it is (hot_reload.py)."""
+    local = local_code_of(code, walk.local_code)
+    if walk.hot_reload and local is not None and local.is_dir():
+        folder = local.resolve()
+        return FunctionCode(
+            {"S3Bucket": HOT_RELOAD_BUCKET, "S3Key": str(folder)}, folder_code_sha256(folder)[1]
+        )
+    zipped = code_zip(code, walk, runtime, where)
+    return FunctionCode({"ZipFile": zipped}, sha256_b64(zipped))
+
+
 def sha256_b64(data: bytes) -> str:
     return base64.b64encode(hashlib.sha256(data).digest()).decode()
 
@@ -85,7 +110,7 @@ def deploy_function(resource: model.StackResource, props: dict[str, Any], walk: 
     name = props.get("FunctionName") or model.physical_name(walk.stack, resource.logical_id)
     walk.scope.refs[resource.logical_id] = name
     walk.scope.attributes[resource.logical_id] = {"Arn": walk.arn("function", name)}
-    code = code_zip(props.get("Code") or {}, walk, props.get("Runtime"), resource.logical_id)
+    code = function_code(props.get("Code") or {}, walk, props.get("Runtime"), resource.logical_id)
     config = _function_config(props)
     tags = {t["Key"]: t["Value"] for t in props.get("Tags") or [] if isinstance(t, dict)}
     tags |= {STACK_TAG: walk.stack, LOGICAL_ID_TAG: resource.logical_id}
@@ -99,7 +124,7 @@ def deploy_function(resource: model.StackResource, props: dict[str, Any], walk: 
                 f"create {name}",
                 walk.client.create_function,
                 FunctionName=name,
-                Code={"ZipFile": code},
+                Code=code.arguments,
                 Tags=tags,
                 **config,
             )
@@ -110,7 +135,7 @@ def deploy_function(resource: model.StackResource, props: dict[str, Any], walk: 
                 )
         return
     what: list[str] = []
-    if current["Configuration"].get("CodeSha256") != sha256_b64(code):
+    if current["Configuration"].get("CodeSha256") != code.code_sha256:
         what.append("code")
     differing = function_changes(config, current["Configuration"])
     what += differing
@@ -133,7 +158,7 @@ def deploy_function(resource: model.StackResource, props: dict[str, Any], walk: 
             f"update {name}'s code",
             walk.client.update_function_code,
             FunctionName=name,
-            ZipFile=code,
+            **code.arguments,
         )
         waiter.wait(FunctionName=name)
     if differing:

@@ -38,6 +38,7 @@ class Walk:
     local_code: dict[str, Path]
     apply: bool
     say: Callable[[str], None] = lambda line: None
+    hot_reload: bool = False  # functions' local folders served live, not zipped
     changed: set[str] = field(default_factory=set)  # logical ids created or updated
     changes: list[Change] = field(default_factory=list)
 

@@ -108,7 +108,7 @@ def to_cloudformation(
         "AWS::Partition": "aws",
     }
     try:
-        translated = translator.translate(swapped, values)
+        translated = translator.translate(swapped, values, passthrough_metadata=True)
     except (InvalidDocumentException, ExceptionWithMessage) as exc:
         causes = getattr(exc, "causes", None) or [exc]
         raise TemplateError(

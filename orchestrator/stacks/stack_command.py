@@ -138,8 +138,15 @@ def lambda_client(endpoint: str, region: str) -> Any:
     return session.create_client("lambda", region_name=region, endpoint_url=endpoint, config=config)
 
 
-def run(stack: Stack, client: Any, apply: bool, say: Callable[[str], None]) -> list[Change]:
-    """Plan (apply=False) or deploy (apply=True) the stack's resources."""
+def run(
+    stack: Stack,
+    client: Any,
+    apply: bool,
+    say: Callable[[str], None],
+    hot_reload: bool = False,
+) -> list[Change]:
+    """Plan (apply=False) or deploy (apply=True) the stack's resources; with `hot_reload`, the
+    functions' local folders are their code, live (the server must allow them)."""
     scope = Scope(
         dict(stack.scope.parameters),
         dict(stack.scope.conditions),
@@ -148,7 +155,9 @@ def run(stack: Stack, client: Any, apply: bool, say: Callable[[str], None]) -> l
     )
     region = str(scope.parameters["AWS::Region"])
     account = str(scope.parameters["AWS::AccountId"])
-    walk = Walk(client, stack.name, region, account, scope, dict(stack.local_code), apply, say)
+    walk = Walk(
+        client, stack.name, region, account, scope, dict(stack.local_code), apply, say, hot_reload
+    )
     try:
         return walk_resources(stack.resources, walk)
     except (TemplateError, IntrinsicError, DeployError) as exc:

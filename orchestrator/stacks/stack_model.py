@@ -9,7 +9,7 @@ a reference to it evaluates to its logical id, and the plan says so.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .intrinsics import references
@@ -35,6 +35,7 @@ class StackResource:
     properties: dict[str, Any]  # as written: intrinsic functions not evaluated yet
     depends_on: tuple[str, ...]
     condition: str | None
+    metadata: dict[str, Any] = field(default_factory=dict)  # e.g. Lambkin's BuildCommand
 
     @property
     def created(self) -> bool:
@@ -54,6 +55,7 @@ def read_resources(template: dict[str, Any]) -> list[StackResource]:
         if not isinstance(depends, list) or not all(isinstance(d, str) for d in depends):
             raise TemplateError(f"resource {logical_id}: DependsOn must be a name or a list")
         condition = body.get("Condition")
+        metadata = body.get("Metadata")
         out.append(
             StackResource(
                 str(logical_id),
@@ -61,6 +63,7 @@ def read_resources(template: dict[str, Any]) -> list[StackResource]:
                 properties,
                 tuple(depends),
                 condition if isinstance(condition, str) else None,
+                metadata if isinstance(metadata, dict) else {},
             )
         )
     return out

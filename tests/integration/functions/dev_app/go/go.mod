@@ -1,0 +1,3 @@
+module example.com/devapp
+
+go 1.19
