@@ -9,6 +9,7 @@ escaping of what functions contain, and that the console's path prefix opens not
 from __future__ import annotations
 
 import http.client
+import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -138,6 +139,18 @@ def test_changes_need_the_sessions_own_csrf_token(server: Server) -> None:
         f"/console/functions/{name}/configuration", data={**form, "csrf_token": token}
     )
     assert answer.status_code == 303 and memory_of(server, name) == 512
+    # the audit trail names the user who changed it through the console, not the console
+    records = [
+        json.loads(line) for line in (server.data_dir / "audit.jsonl").read_text().splitlines()
+    ]
+    changes = [
+        r
+        for r in records
+        if r["action"] == "lambda:UpdateFunctionConfiguration" and r["resource"].endswith(name)
+    ]
+    assert [(r["principal"], r["access_key_id"], r["status"]) for r in changes] == [
+        ("alice", ALICE.access_key, 200)
+    ]
 
 
 def test_sign_in_from_another_origin_is_refused(server: Server) -> None:
