@@ -595,6 +595,14 @@ def demo(
             timeout=3,
             env=["GREETING=Hello"],
             endpoint=endpoint,
+            # called as a function, not through typer: every option must be given its value
+            template=None,
+            parameter_overrides=[],
+            stack_name=None,
+            plan_only=False,
+            hot_reload=False,
+            strict=False,
+            region="us-east-1",
         )
         for attempt in ("cold", "warm"):
             console.rule(f"invoke #{attempt}")
