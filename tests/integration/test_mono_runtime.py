@@ -101,6 +101,7 @@ def test_strings_streams_and_async_handlers(
     [
         ("Thrower::Fail", {"why": "wind"}, "InvalidOperationException", "the fence is down: wind"),
         ("Async::FailLater", "x", "ArgumentException", "async failure: x"),
+        ("Async::BothFail", "x", "ArgumentException", "first: x"),
         ("Missing::Nope", {}, "LambdaValidationException", "Unable to load type"),
     ],
 )
@@ -111,3 +112,38 @@ def test_errors_are_shaped_as_dotnet_runtimes_shape_them(
     assert error == "Unhandled"
     assert answer["errorType"] == error_type and message in answer["errorMessage"]
     assert isinstance(answer["stackTrace"], list)
+
+
+def test_error_document_is_lambda_json_exception_writers_with_cause_and_log_record(
+    server: Server, code: bytes
+) -> None:
+    """AWS's LambdaJsonExceptionWriter: errorType, errorMessage, stackTrace (a list of frames),
+    then the inner exception as `cause`; the runtime logs the exception as a `fail` record."""
+    answer, error, tail = invoke(server, code, "Thrower::Fail", {"why": "wind"})
+    assert error == "Unhandled"
+    assert list(answer) == ["errorType", "errorMessage", "stackTrace", "cause"]
+    assert answer["stackTrace"] and all(f.startswith("at ") for f in answer["stackTrace"])
+    assert not any("Lambkin" in frame for frame in answer["stackTrace"]), answer["stackTrace"]
+    cause = answer["cause"]
+    assert (cause["errorType"], cause["errorMessage"]) == ("FormatException", "the inner cause")
+    assert isinstance(cause["stackTrace"], list) and "cause" not in cause
+    line = "\tfail\tSystem.InvalidOperationException: the fence is down: wind"
+    assert line in tail, tail
+
+
+def test_an_aggregate_exception_lists_its_causes(server: Server, code: bytes) -> None:
+    answer, error, _ = invoke(server, code, "Thrower::Many", "x")
+    assert error == "Unhandled"
+    assert answer["errorType"] == "AggregateException"
+    assert answer["errorMessage"].startswith("both sides")
+    assert answer["cause"]["errorMessage"] == "left x"  # InnerException: the first
+    assert [(c["errorType"], c["errorMessage"]) for c in answer["causes"]] == [
+        ("KeyNotFoundException", "left x"),
+        ("KeyNotFoundException", "right x"),
+    ]
+
+
+def test_a_handler_that_cannot_load_keeps_the_runtimes_frames(server: Server, code: bytes) -> None:
+    answer, error, _ = invoke(server, code, "Missing::Nope", {})
+    assert error == "Unhandled" and answer["errorType"] == "LambdaValidationException"
+    assert any("Lambkin.Runtime.Handler" in frame for frame in answer["stackTrace"]), answer

@@ -189,14 +189,11 @@ namespace Lambkin.Runtime
             }
         }
 
+        // As AWS's runtime awaits a handler's Task (GetAwaiter().GetResult()): a fault is its
+        // first exception, not the AggregateException around them.
         public static void Wait(Task task)
         {
-            try { task.Wait(); }
-            catch (AggregateException exc)
-            {
-                Exception inner = exc.InnerExceptions.Count == 1 ? exc.InnerExceptions[0] : exc;
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(inner).Throw();
-            }
+            task.GetAwaiter().GetResult();
         }
     }
 }

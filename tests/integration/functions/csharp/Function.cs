@@ -128,6 +128,14 @@ namespace Example
             await Task.Delay(1);
         }
 
+        // Task.WhenAll faults with both exceptions; AWS's runtime reports the first, as await does.
+        public Task BothFail(string input)
+        {
+            return Task.WhenAll(
+                Task.Run(() => { throw new ArgumentException("first: " + input); }),
+                Task.Delay(20).ContinueWith(t => { throw new FormatException("second: " + input); }));
+        }
+
         public async Task<string> FailLater(string input)
         {
             await Task.Delay(5);
@@ -147,6 +155,17 @@ namespace Example
             {
                 throw new InvalidOperationException("the fence is down: " + input["why"], inner);
             }
+        }
+
+        public string Many(string input)
+        {
+            var errors = new List<Exception>();
+            foreach (string why in new[] { "left", "right" })
+            {
+                try { throw new KeyNotFoundException(why + " " + input); }
+                catch (KeyNotFoundException e) { errors.Add(e); }
+            }
+            throw new AggregateException("both sides", errors);
         }
     }
 }
