@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from tests.support.csharp import compile_csharp
 from tests.support.logging_config import deploy, invoke_with_logging
 from tests.support.server import Server, start_server
 from tests.support.zips import make_zip
 
+CSHARP = Path(__file__).parent / "functions" / "csharp_logging"
 ISO_MILLIS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z")
 DRIVERS = [pytest.param("docker", marks=pytest.mark.docker), "process"]
 
@@ -69,3 +72,68 @@ def test_python_levels_and_format(server: Server) -> None:
         line.startswith("[WARNING]\t") and line.endswith(f"\t{text.request_id}\twarn record")
         for line in text.lines
     ), text.lines
+
+
+@pytest.fixture(scope="module")
+def docker_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """For the runtimes that exist only as images (mono6.12)."""
+    srv = start_server("docker", tmp_path_factory.mktemp("logcfg-docker-only"))
+    yield srv
+    assert srv.stop() == 0, srv.log()
+
+
+@pytest.mark.docker
+def test_mono_levels_and_format(
+    docker_server: Server, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Amazon.Lambda.RuntimeSupport's logging: JSON records {timestamp, level (the full name),
+    requestId, traceId, message, a field per template parameter, the exception's errorType,
+    errorMessage and stackTrace}; Console.WriteLine is a record at Information, so WARN drops it;
+    Text is "<time>\t<request id>\t<label>\t<message>"."""
+    dll = compile_csharp(CSHARP, tmp_path_factory.mktemp("mcs-logging"), "Logging")
+    server = docker_server
+    name = deploy(
+        server,
+        "mono6.12",
+        make_zip({"Logging.dll": dll.read_bytes()}),
+        "Logging::Logging.Levels::Handle",
+    )
+    warn = invoke_with_logging(server, name, {"LogFormat": "JSON", "ApplicationLogLevel": "WARN"})
+    records = warn.application_records
+    assert [(r["level"], r["message"]) for r in records] == [
+        ("Warning", "warn record x2"),
+        ("Error", "error record"),
+        ("Critical", "critical record"),
+    ], warn.lines
+    assert all(r["requestId"] == warn.request_id for r in records)
+    assert all(ISO_MILLIS.fullmatch(r["timestamp"]) for r in records)
+    assert (records[0]["what"], records[0]["count"]) == ("record", 2)  # template parameters
+    error = records[1]
+    assert error["errorType"] == "System.InvalidOperationException"
+    assert error["errorMessage"] == "the fence is down"
+    assert error["stackTrace"][0] == "System.InvalidOperationException: the fence is down"
+    assert not any("printed line" in line for line in warn.lines), warn.lines
+
+    debug = invoke_with_logging(server, name, {"LogFormat": "JSON", "ApplicationLogLevel": "DEBUG"})
+    assert [(r["level"], r["message"]) for r in debug.application_records] == [
+        ("Debug", "debug record"),
+        ("Information", "info record"),
+        ("Warning", "warn record x2"),
+        ("Error", "error record"),
+        ("Critical", "critical record"),
+        ("Information", "printed line"),  # Console.WriteLine
+    ], debug.lines
+
+    text = invoke_with_logging(server, name, {"LogFormat": "Text"})
+    assert text.records == [], text.lines
+    prefix = re.compile(rf"^{ISO_MILLIS.pattern}\t{re.escape(text.request_id)}\t")
+    labelled = {
+        line.split("\t", 2)[2]
+        for line in text.lines
+        if prefix.match(line) and line.count("\t") >= 2
+    }
+    assert {"info\tinfo record", "warn\twarn record x2", "info\tprinted line"} <= labelled, (
+        text.lines
+    )
+    assert "fail\terror record" in labelled, text.lines
+    assert not any("debug record" in line for line in text.lines)  # Information by default
