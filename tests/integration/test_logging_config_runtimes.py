@@ -21,6 +21,7 @@ from tests.support.zips import make_zip
 
 CSHARP = Path(__file__).parent / "functions" / "csharp_logging"
 ISO_MILLIS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z")
+RECORD_KEYS = {"timestamp", "level", "requestId", "traceId", "message"}
 DRIVERS = [pytest.param("docker", marks=pytest.mark.docker), "process"]
 
 PYTHON_LEVELS = """
@@ -137,3 +138,44 @@ def test_mono_levels_and_format(
     )
     assert "fail\terror record" in labelled, text.lines
     assert not any("debug record" in line for line in text.lines)  # Information by default
+
+
+@pytest.mark.docker
+def test_mono_message_templates(
+    docker_server: Server, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """RuntimeSupport's templates: positional "{0}", ":format", byte arrays in hex, lists and
+    dictionaries as JSON values (left as "{name}" in the message), "@" serialises the value;
+    a level that is not one of the six reads as Trace and is never filtered, as is LambdaLogger.Log;
+    ILambdaLogger.Log(message) writes the text as it is."""
+    dll = compile_csharp(CSHARP, tmp_path_factory.mktemp("mcs-templates"), "Logging")
+    code = make_zip({"Logging.dll": dll.read_bytes()})
+    name = deploy(docker_server, "mono6.12", code, "Logging::Logging.Templates::Handle")
+    logged = invoke_with_logging(
+        docker_server, name, {"LogFormat": "JSON", "ApplicationLogLevel": "ERROR"}
+    )
+    records = {r["message"]: r for r in logged.application_records}
+    assert list(records) == ["an unknown level", "static logger"], logged.lines
+    assert {r["level"] for r in records.values()} == {"Trace"}
+    assert "written as it is" in logged.lines, logged.lines
+
+    logged = invoke_with_logging(
+        docker_server, name, {"LogFormat": "JSON", "ApplicationLogLevel": "INFO"}
+    )
+    records = {r["message"]: r for r in logged.application_records}
+    fields = {
+        message: {k: v for k, v in r.items() if k not in RECORD_KEYS}
+        for message, r in records.items()
+    }
+    assert fields == {
+        "positional b then a": {"0": "a", "1": "b"},
+        "count 007": {"n": "007"},
+        "bytes 01AB": {"b": "01AB"},
+        "list {items}": {"items": [1, 2]},
+        "product Logging.Product": {"product": {"Name": "Widget", "Inventory": 100}},
+        "plain Widget 100": {"product": "Widget 100"},
+        "escaped {{braces}} and x": {"name": "x"},
+        "fewer 1 {two}": {"one": "1"},
+        "an unknown level": {},
+        "static logger": {},
+    }, logged.lines
