@@ -38,13 +38,17 @@ def handler(event, context):
 """
 
 
+def _serve(driver: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    srv = start_server(driver, tmp_path_factory.mktemp(f"logcfg-{driver}"))
+    yield srv
+    assert srv.stop() == 0, srv.log()
+
+
 @pytest.fixture(scope="module", params=DRIVERS)
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
-    srv = start_server(request.param, tmp_path_factory.mktemp(f"logcfg-{request.param}"))
-    yield srv
-    assert srv.stop() == 0, srv.log()
+    yield from _serve(request.param, tmp_path_factory)
 
 
 def test_python_levels_and_format(server: Server) -> None:
@@ -78,27 +82,23 @@ def test_python_levels_and_format(server: Server) -> None:
 @pytest.fixture(scope="module")
 def docker_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """For the runtimes that exist only as images (mono6.12)."""
-    srv = start_server("docker", tmp_path_factory.mktemp("logcfg-docker-only"))
-    yield srv
-    assert srv.stop() == 0, srv.log()
+    yield from _serve("docker", tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def csharp_code(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    dll = compile_csharp(CSHARP, tmp_path_factory.mktemp("mcs-logging"), "Logging")
+    return make_zip({"Logging.dll": dll.read_bytes()})
 
 
 @pytest.mark.docker
-def test_mono_levels_and_format(
-    docker_server: Server, tmp_path_factory: pytest.TempPathFactory
-) -> None:
+def test_mono_levels_and_format(docker_server: Server, csharp_code: bytes) -> None:
     """Amazon.Lambda.RuntimeSupport's logging: JSON records {timestamp, level (the full name),
     requestId, traceId, message, a field per template parameter, the exception's errorType,
     errorMessage and stackTrace}; Console.WriteLine is a record at Information, so WARN drops it;
     Text is "<time>\t<request id>\t<label>\t<message>"."""
-    dll = compile_csharp(CSHARP, tmp_path_factory.mktemp("mcs-logging"), "Logging")
     server = docker_server
-    name = deploy(
-        server,
-        "mono6.12",
-        make_zip({"Logging.dll": dll.read_bytes()}),
-        "Logging::Logging.Levels::Handle",
-    )
+    name = deploy(server, "mono6.12", csharp_code, "Logging::Logging.Levels::Handle")
     warn = invoke_with_logging(server, name, {"LogFormat": "JSON", "ApplicationLogLevel": "WARN"})
     records = warn.application_records
     assert [(r["level"], r["message"]) for r in records] == [
@@ -141,16 +141,12 @@ def test_mono_levels_and_format(
 
 
 @pytest.mark.docker
-def test_mono_message_templates(
-    docker_server: Server, tmp_path_factory: pytest.TempPathFactory
-) -> None:
+def test_mono_message_templates(docker_server: Server, csharp_code: bytes) -> None:
     """RuntimeSupport's templates: positional "{0}", ":format", byte arrays in hex, lists and
     dictionaries as JSON values (left as "{name}" in the message), "@" serialises the value;
     a level that is not one of the six reads as Trace and is never filtered, as is LambdaLogger.Log;
     ILambdaLogger.Log(message) writes the text as it is."""
-    dll = compile_csharp(CSHARP, tmp_path_factory.mktemp("mcs-templates"), "Logging")
-    code = make_zip({"Logging.dll": dll.read_bytes()})
-    name = deploy(docker_server, "mono6.12", code, "Logging::Logging.Templates::Handle")
+    name = deploy(docker_server, "mono6.12", csharp_code, "Logging::Logging.Templates::Handle")
     logged = invoke_with_logging(
         docker_server, name, {"LogFormat": "JSON", "ApplicationLogLevel": "ERROR"}
     )
