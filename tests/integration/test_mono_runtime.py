@@ -35,7 +35,9 @@ def code(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     return make_zip({"Function.dll": dll.read_bytes()})
 
 
-def invoke(server: Server, code: bytes, handler: str, event: Any) -> tuple[Any, str | None, str]:
+def invoke(
+    server: Server, code: bytes, handler: str, event: Any, **options: Any
+) -> tuple[Any, str | None, str]:
     """(the decoded answer, FunctionError, the log tail) of one invocation of a new function."""
     lam = server.client()
     name = f"mono-{uuid.uuid4().hex[:8]}"
@@ -48,7 +50,7 @@ def invoke(server: Server, code: bytes, handler: str, event: Any) -> tuple[Any, 
         Timeout=20,
     )
     lam.get_waiter("function_active_v2").wait(FunctionName=name)
-    response = lam.invoke(FunctionName=name, Payload=json.dumps(event), LogType="Tail")
+    response = lam.invoke(FunctionName=name, Payload=json.dumps(event), LogType="Tail", **options)
     payload = response["Payload"].read()
     tail = base64.b64decode(response["LogResult"]).decode()
     return (json.loads(payload) if payload else None), response.get("FunctionError"), tail
@@ -147,3 +149,27 @@ def test_a_handler_that_cannot_load_keeps_the_runtimes_frames(server: Server, co
     answer, error, _ = invoke(server, code, "Missing::Nope", {})
     assert error == "Unhandled" and answer["errorType"] == "LambdaValidationException"
     assert any("Lambkin.Runtime.Handler" in frame for frame in answer["stackTrace"]), answer
+
+
+def test_client_context_from_the_invoker_and_never_null_without_one(
+    server: Server, code: bytes
+) -> None:
+    """RuntimeSupport's CognitoClientContext and CognitoIdentity: the header's client, custom and
+    env; without the headers, objects whose members are null (never a null context member)."""
+    client_context = {
+        "client": {"app_title": "Lambkin app", "installation_id": "i-1"},
+        "custom": {"tier": "gold"},
+        "env": {"locale": "fr_FR"},
+    }
+    encoded = base64.b64encode(json.dumps(client_context).encode()).decode()
+    answer, error, _ = invoke(server, code, "Contexts::Describe", {}, ClientContext=encoded)
+    assert error is None, answer
+    assert answer == {
+        "identityId": None,
+        "appTitle": "Lambkin app",
+        "custom": "tier=gold",
+        "env": "locale=fr_FR",
+    }
+    answer, error, _ = invoke(server, code, "Contexts::Describe", {})
+    assert error is None, answer
+    assert answer == {"identityId": None, "appTitle": None, "custom": None, "env": None}

@@ -70,7 +70,7 @@ namespace Lambkin.Runtime
             get
             {
                 long now = (long)(DateTime.UtcNow - new DateTime(1970, 1, 1, 0, 0, 0, DateTimeKind.Utc)).TotalMilliseconds;
-                return TimeSpan.FromMilliseconds(Math.Max(deadlineMs - now, 0));
+                return TimeSpan.FromMilliseconds(deadlineMs - now);  // as AWS's: past the deadline, negative
             }
         }
 
@@ -87,10 +87,11 @@ namespace Lambkin.Runtime
             return map != null && map.TryGetValue(name, out value) && value != null ? value.ToString() : null;
         }
 
+        // As AWS's: never null; without the header, an identity whose members are null.
         private static ICognitoIdentity ParseIdentity(string text)
         {
             Dictionary<string, object> map = ParseObject(text);
-            if (map == null) return null;
+            if (map == null) return new CognitoIdentity();
             return new CognitoIdentity
             {
                 IdentityId = Text(map, "cognitoIdentityId") ?? Text(map, "identityId"),
@@ -108,10 +109,11 @@ namespace Lambkin.Runtime
             return result;
         }
 
+        // As AWS's: never null; without the header, a client context whose members are null.
         private static IClientContext ParseClientContext(string text)
         {
             Dictionary<string, object> map = ParseObject(text);
-            if (map == null) return null;
+            if (map == null) return new ClientContext();
             object client;
             var app = map.TryGetValue("client", out client) ? client as Dictionary<string, object> : null;
             return new ClientContext

@@ -79,6 +79,22 @@ namespace Example
         }
     }
 
+    public class Contexts
+    {
+        // What the context says of the caller: the client context (mobile SDKs') and identity.
+        public Dictionary<string, string> Describe(Dictionary<string, object> input, ILambdaContext context)
+        {
+            IClientContext client = context.ClientContext;
+            return new Dictionary<string, string>
+            {
+                { "identityId", context.Identity.IdentityId },
+                { "appTitle", client.Client == null ? null : client.Client.AppTitle },
+                { "custom", client.Custom == null ? null : string.Join(",", client.Custom.Select(p => p.Key + "=" + p.Value)) },
+                { "env", client.Environment == null ? null : string.Join(",", client.Environment.Select(p => p.Key + "=" + p.Value)) },
+            };
+        }
+    }
+
     public static class Strings
     {
         public static string Shout(string input)
