@@ -175,3 +175,27 @@ def test_mono_message_templates(docker_server: Server, csharp_code: bytes) -> No
         "an unknown level": {},
         "static logger": {},
     }, logged.lines
+
+
+@pytest.mark.docker
+def test_mono_handler_log_settings_come_first(docker_server: Server, csharp_code: bytes) -> None:
+    """RuntimeSupport reads AWS_LAMBDA_HANDLER_LOG_LEVEL / _FORMAT before Lambda's own variables:
+    a function's Unformatted is the bare message (the exception after it), at its own level."""
+    environment = {
+        "AWS_LAMBDA_HANDLER_LOG_LEVEL": "Error",
+        "AWS_LAMBDA_HANDLER_LOG_FORMAT": "Unformatted",
+    }
+    name = deploy(
+        docker_server,
+        "mono6.12",
+        csharp_code,
+        "Logging::Logging.Levels::Handle",
+        environment=environment,
+    )
+    logged = invoke_with_logging(docker_server, name, {"LogFormat": "Text"})
+    body = logged.lines[1:-2]  # between START, and END and REPORT
+    assert body == [
+        "error record",
+        "System.InvalidOperationException: the fence is down",
+        "critical record",
+    ], logged.lines
