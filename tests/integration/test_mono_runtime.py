@@ -173,3 +173,18 @@ def test_client_context_from_the_invoker_and_never_null_without_one(
     answer, error, _ = invoke(server, code, "Contexts::Describe", {})
     assert error is None, answer
     assert answer == {"identityId": None, "appTitle": None, "custom": None, "env": None}
+
+
+def test_error_documents_over_256_kb_are_truncated_as_aws_truncates_them(
+    server: Server, code: bytes
+) -> None:
+    notice = {"errorMessage": "Exception exceeded maximum payload size of 256KB."}
+    answer, error, _ = invoke(server, code, "Thrower::Huge", 300)
+    assert error == "Unhandled"
+    assert (answer["errorType"], answer["errorMessage"]) == (
+        "InvalidOperationException",
+        "outer 300",
+    )
+    assert answer["cause"] == notice  # the inner document alone is too large
+    answer, error, _ = invoke(server, code, "Thrower::HugeOuter", 300)
+    assert error == "Unhandled" and answer == notice

@@ -23,15 +23,17 @@ namespace Lambkin.Runtime
 
         public static string For(Exception exc)
         {
-            var sb = new StringBuilder();
-            Write(sb, exc, 0);
-            string document = sb.ToString();
-            return Encoding.UTF8.GetByteCount(document) > MaxBytes ? Truncated : document;
+            return Write(exc, 0, MaxBytes) ?? Truncated;
         }
 
-        private static void Write(StringBuilder sb, Exception exc, int depth)
+        private static int Bytes(StringBuilder sb) { return Encoding.UTF8.GetByteCount(sb.ToString()); }
+
+        // The document of `exc` in under `room` bytes, or null; as AWS's writer, an inner
+        // exception that does not fit in what is left is replaced by the truncation notice.
+        private static string Write(Exception exc, int depth, int room)
         {
-            sb.Append("{\"errorType\":");
+            if (room <= 0) return null;
+            var sb = new StringBuilder("{\"errorType\":");
             JsonCodec.WriteString(sb, ErrorType(exc));
             if (exc.Message != null)
             {
@@ -54,7 +56,7 @@ namespace Lambkin.Runtime
                 if (exc.InnerException != null)
                 {
                     sb.Append(",\"cause\":");
-                    Write(sb, exc.InnerException, depth + 1);
+                    Inner(sb, exc.InnerException, depth, room);
                 }
                 var aggregate = exc as AggregateException;
                 if (aggregate != null && aggregate.InnerExceptions.Count > 0)
@@ -63,12 +65,22 @@ namespace Lambkin.Runtime
                     for (int i = 0; i < aggregate.InnerExceptions.Count; i++)
                     {
                         if (i > 0) sb.Append(',');
-                        Write(sb, aggregate.InnerExceptions[i], depth + 1);
+                        if (!Inner(sb, aggregate.InnerExceptions[i], depth, room)) break;
                     }
                     sb.Append(']');
                 }
             }
             sb.Append('}');
+            return Bytes(sb) < room ? sb.ToString() : null;
+        }
+
+        private static bool Inner(StringBuilder sb, Exception inner, int depth, int room)
+        {
+            int used = Bytes(sb);
+            string document = Write(inner, depth + 1, room - used);
+            bool fits = document != null && used + Encoding.UTF8.GetByteCount(document) < room;
+            sb.Append(fits ? document : Truncated);
+            return fits;
         }
 
         // The function's frames, one line each: those of the runtime's reflection call and below

@@ -173,6 +173,18 @@ namespace Example
             }
         }
 
+        // An error document over 256 KB: the inner one first gives way, then the whole.
+        public string Huge(int kilobytes)
+        {
+            var inner = new FormatException(new string('i', kilobytes * 1024));
+            throw new InvalidOperationException("outer " + kilobytes, inner);
+        }
+
+        public string HugeOuter(int kilobytes)
+        {
+            throw new InvalidOperationException(new string('o', kilobytes * 1024));
+        }
+
         public string Many(string input)
         {
             var errors = new List<Exception>();
