@@ -225,6 +225,27 @@ VARIANTS: dict[str, Variant] = {
                         "'Conformance': Found no methods matching method name 'Nope'.",
                     ),
                 ),
+                ("Conformance::Conformance.Hidden::Secret", {"a": 1}, {"a": 1, "private": True}),
+                (
+                    "Conformance::Conformance.Overloaded::Run",
+                    {},
+                    Fails(
+                        "LambdaValidationException",
+                        "The method 'Run' in type 'Conformance.Overloaded' appears to have a "
+                        "number of overloads. To call this method please specify a complete "
+                        "method signature. Possible candidates are:\n"
+                        "System.String Run(System.String)",
+                    ),
+                ),
+                (
+                    "Conformance::Conformance.App",
+                    {},
+                    Fails(
+                        "LambdaValidationException",
+                        "Invalid lambda function handler: 'Conformance::Conformance.App'. "
+                        "The valid format is 'ASSEMBLY::TYPE::METHOD'.",
+                    ),
+                ),
                 (
                     "Missing::Conformance.App::Handle",
                     {},

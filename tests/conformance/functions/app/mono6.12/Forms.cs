@@ -1,5 +1,5 @@
 // The .NET handler forms (tests/conformance/variants.py, mono6.12's forms): a POCO in and out,
-// a Stream in and out, and an async Task<T>.
+// a Stream in and out, an async Task<T>, a private method, and overloads (refused).
 using System.Collections.Generic;
 using System.IO;
 using System.Text;
@@ -48,5 +48,21 @@ namespace Conformance
             input["awaited"] = true;
             return input;
         }
+    }
+
+    public class Hidden
+    {
+        // RuntimeSupport looks among non-public methods too
+        private Dictionary<string, object> Secret(Dictionary<string, object> input)
+        {
+            input["private"] = true;
+            return input;
+        }
+    }
+
+    public class Overloaded
+    {
+        public string Run(string input) { return input; }
+        public string Run(string input, ILambdaContext context) { return input; }
     }
 }
