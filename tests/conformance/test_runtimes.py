@@ -249,11 +249,19 @@ def test_stdout_and_stderr_captured_with_the_request_id(app: Function) -> None:
         assert f"REPORT RequestId: {result.request_id}" in result.log
 
 
+def _messages(error: Any) -> Iterator[str]:
+    """The error's message, then its causes' (.NET reports an init failure as the reflection
+    exception around the function's own, its `cause`)."""
+    while isinstance(error, dict):
+        yield str(error.get("errorMessage", ""))
+        error = error.get("cause")
+
+
 def test_init_error(deployments: Deployments, variant: Variant) -> None:
     function = deployments.get(variant, "init_error")
     error = _error(function.invoke({}))
     assert error["errorType"] == variant.init_error_type
-    assert "configuration missing at" in error["errorMessage"]
+    assert any("configuration missing at" in message for message in _messages(error)), error
 
 
 def test_timeout_then_exit_then_recovery(

@@ -203,7 +203,8 @@ VARIANTS: dict[str, Variant] = {
             ],
             error_type="ArgumentException",
             stack_key="stackTrace",
-            init_error_type="InvalidOperationException",
+            # RuntimeSupport's: the constructor's exception is the cause of reflection's
+            init_error_type="TargetInvocationException",
             forms=(
                 ("Conformance::Conformance.Greeter::Greet", {"name": "Ada", "times": 2}, _greeting),
                 ("Conformance::Conformance.Shouter::Shout", {"a": "b"}, b'{"A": "B"}'),

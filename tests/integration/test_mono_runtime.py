@@ -188,3 +188,18 @@ def test_error_documents_over_256_kb_are_truncated_as_aws_truncates_them(
     assert answer["cause"] == notice  # the inner document alone is too large
     answer, error, _ = invoke(server, code, "Thrower::HugeOuter", 300)
     assert error == "Unhandled" and answer == notice
+
+
+def test_a_static_handlers_class_initialiser_runs_and_fails_in_init(
+    server: Server, code: bytes
+) -> None:
+    """RuntimeSupport runs a static handler's class constructor during init: its failure is the
+    init error, a TypeInitializationException whose cause is the function's exception."""
+    answer, error, tail = invoke(server, code, "Unready::Handle", "x")
+    assert error == "Unhandled"
+    assert answer["errorType"] == "TypeInitializationException", answer
+    assert (answer["cause"]["errorType"], answer["cause"]["errorMessage"]) == (
+        "InvalidOperationException",
+        "no setting",
+    )
+    assert "\tfail\tSystem.TypeInitializationException" in tail, tail

@@ -85,7 +85,15 @@ namespace Lambkin.Runtime
                 if (type.IsAbstract || type.GetConstructor(Type.EmptyTypes) == null)
                     throw new LambdaValidationException(string.Format(
                         "Unable to create an instance of type '{0}': it must have a public parameterless constructor.", parts[1]));
-                target = Invoker.Unwrapped(() => Activator.CreateInstance(type));
+                // As RuntimeSupport's: the constructor's failure is reported as reflection throws
+                // it, a TargetInvocationException whose cause is the function's exception.
+                target = Activator.CreateInstance(type);
+            }
+            else
+            {
+                // A static handler's class initialiser runs now, in init, as AWS's runtime runs it
+                // (a failure: TypeInitializationException, the cause inside).
+                System.Runtime.CompilerServices.RuntimeHelpers.RunClassConstructor(type.TypeHandle);
             }
         }
 

@@ -79,6 +79,15 @@ namespace Example
         }
     }
 
+    public static class Unready
+    {
+        private static readonly string Setting = Load();
+
+        private static string Load() { throw new InvalidOperationException("no setting"); }
+
+        public static string Handle(string input) { return Setting + input; }
+    }
+
     public class Contexts
     {
         // What the context says of the caller: the client context (mobile SDKs') and identity.
