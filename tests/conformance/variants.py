@@ -2,7 +2,8 @@
 
 A variant is one way of writing the conformance app: a runtime identifier plus the fixture sources
 in `functions/<scenario>/<variant>/`. Go and shell are both `provided.al2023` custom runtimes.
-Compiled fixtures (Go, Java) are built here at test time, with the host's compilers.
+Compiled fixtures (Go, Java) are built here at test time, with the host's compilers; C# with the
+mono6.12 image's mcs (that runtime exists only as an image: `image_only`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 from orchestrator import images
 from orchestrator.drivers.process import host_version
 from orchestrator.runtimes import RUNTIMES
+from tests.support import csharp
 
 FUNCTIONS = Path(__file__).resolve().parent / "functions"
 REPO = Path(__file__).resolve().parents[2]
@@ -54,6 +56,9 @@ class Variant:
     # The fixtures' folder under functions/<scenario>/ (default: the id): a language's newer
     # runtimes (python3.13, nodejs20.x, java21, ...) run its first runtime's app unchanged.
     fixtures: str = ""
+    # Runs only in its image (no host interpreter): never on the process driver or under RIE,
+    # whatever the host has; its fixtures are compiled in that image.
+    image_only: bool = False
 
     @property
     def sources(self) -> str:
@@ -179,6 +184,83 @@ VARIANTS: dict[str, Variant] = {
             local_command=_java_command,
         ),
         Variant(
+            "mono6.12",
+            "mono6.12",
+            "Conformance::Conformance.App::Handle",
+            # System.Text.Json's forms: decimal, char, DateTime and DateTimeOffset (the
+            # fraction's trailing zeros cut), byte[] (base64), null, long, an enum (its number),
+            # TimeSpan ("c" format)
+            types=[
+                1.5,
+                "c",
+                "1970-01-01T00:00:00Z",
+                "1970-01-01T00:00:00.12+02:00",
+                "aGk=",
+                None,
+                7,
+                1,
+                "00:01:30",
+            ],
+            error_type="ArgumentException",
+            stack_key="stackTrace",
+            # RuntimeSupport's: the constructor's exception is the cause of reflection's
+            init_error_type="TargetInvocationException",
+            forms=(
+                ("Conformance::Conformance.Greeter::Greet", {"name": "Ada", "times": 2}, _greeting),
+                ("Conformance::Conformance.Shouter::Shout", {"a": "b"}, b'{"A": "B"}'),
+                ("Conformance::Conformance.Later::Echo", {"a": 1}, {"a": 1, "awaited": True}),
+                (
+                    "Conformance::Conformance.Nope::Handle",
+                    {},
+                    Fails(
+                        "LambdaValidationException",
+                        "Unable to load type 'Conformance.Nope' from assembly 'Conformance'.",
+                    ),
+                ),
+                (
+                    "Conformance::Conformance.App::Nope",
+                    {},
+                    Fails(
+                        "LambdaValidationException",
+                        "Unable to find method 'Nope' in type 'Conformance.App' from assembly "
+                        "'Conformance': Found no methods matching method name 'Nope'.",
+                    ),
+                ),
+                ("Conformance::Conformance.Hidden::Secret", {"a": 1}, {"a": 1, "private": True}),
+                (
+                    "Conformance::Conformance.Overloaded::Run",
+                    {},
+                    Fails(
+                        "LambdaValidationException",
+                        "The method 'Run' in type 'Conformance.Overloaded' appears to have a "
+                        "number of overloads. To call this method please specify a complete "
+                        "method signature. Possible candidates are:\n"
+                        "System.String Run(System.String)",
+                    ),
+                ),
+                (
+                    "Conformance::Conformance.App",
+                    {},
+                    Fails(
+                        "LambdaValidationException",
+                        "Invalid lambda function handler: 'Conformance::Conformance.App'. "
+                        "The valid format is 'ASSEMBLY::TYPE::METHOD'.",
+                    ),
+                ),
+                (
+                    "Missing::Conformance.App::Handle",
+                    {},
+                    Fails(
+                        "LambdaValidationException",
+                        "Could not find the specified handler assembly with the file name "
+                        "'Missing'",
+                    ),
+                ),
+            ),
+            host_tools=("docker",),
+            image_only=True,
+        ),
+        Variant(
             "go",
             "provided.al2023",
             "bootstrap",
@@ -232,6 +314,20 @@ def runs_on_host(variant: Variant) -> bool:
     return host_version(spec.version_command).startswith(spec.version_prefix)
 
 
+HOST_TARGETS = ("process", "rie")  # the targets that run the host's own interpreters
+
+
+def runs_on_target(variant: Variant, target: str) -> bool:
+    """Whether `target` can run `variant` here at all: the docker target runs every runtime in
+    its image; the host targets never run an image-only one, and others only in the host's
+    exact language version."""
+    if target not in HOST_TARGETS:
+        return True
+    if variant.image_only:  # by definition, not for want of a host interpreter
+        return False
+    return runs_on_host(variant)
+
+
 @dataclass(frozen=True)
 class Built:
     """A variant's task roots, ready to zip (or to run in place under RIE)."""
@@ -244,8 +340,21 @@ def missing_tools(variant: Variant) -> list[str]:
     return [tool for tool in variant.host_tools if shutil.which(tool) is None]
 
 
+def unbuildable(variant: Variant) -> str | None:
+    """Why the variant's fixtures cannot be built here, or None."""
+    missing = missing_tools(variant)
+    if missing:
+        return (
+            f"{variant.id}: missing on this host: {', '.join(missing)} "
+            "(run scripts/ensure-host-runtimes.sh)"
+        )
+    if variant.image_only and not csharp.image_present():
+        return f"{variant.id}: no image {csharp.mono_image()} to compile in (run `make images`)"
+    return None
+
+
 def build(variant: Variant, out: Path) -> Built:
-    """Copy (and for Go and Java, compile) the variant's fixtures into task roots under `out`."""
+    """Copy (for Go, Java and C#: compile) the variant's fixtures into task roots under `out`."""
     app, init_error = out / "app", out / "init_error"
     source_app = FUNCTIONS / "app" / variant.sources
     source_init = FUNCTIONS / "init_error" / variant.sources
@@ -258,6 +367,9 @@ def build(variant: Variant, out: Path) -> Built:
         init_error = app  # the same binary; its handler `init_error` makes init fail
     elif variant.sources == "java17":
         _build_java(source_app, source_init, app, init_error)
+    elif variant.sources == "mono6.12":
+        csharp.compile_csharp(source_app, app, "Conformance")
+        csharp.compile_csharp(source_init, init_error, "Conformance")
     else:
         shutil.copytree(source_app, app)
         shutil.copytree(source_init, init_error)

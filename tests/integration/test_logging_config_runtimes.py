@@ -12,14 +12,18 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from tests.support.csharp import compile_csharp
 from tests.support.logging_config import LoggedInvocation, deploy, invoke_with_logging
 from tests.support.server import Server, start_server
 from tests.support.zips import make_zip
 
+CSHARP = Path(__file__).parent / "functions" / "csharp_logging"
 ISO_MILLIS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z")
+RECORD_KEYS = {"timestamp", "level", "requestId", "traceId", "message"}
 DRIVERS = [pytest.param("docker", marks=pytest.mark.docker), "process"]
 
 PYTHON_LEVELS = """
@@ -50,13 +54,17 @@ end
 """
 
 
+def _serve(driver: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    srv = start_server(driver, tmp_path_factory.mktemp(f"logcfg-{driver}"))
+    yield srv
+    assert srv.stop() == 0, srv.log()
+
+
 @pytest.fixture(scope="module", params=DRIVERS)
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
-    srv = start_server(request.param, tmp_path_factory.mktemp(f"logcfg-{request.param}"))
-    yield srv
-    assert srv.stop() == 0, srv.log()
+    yield from _serve(request.param, tmp_path_factory)
 
 
 def levels_and_format(
@@ -133,3 +141,125 @@ def test_ruby_error_report_in_json_format(server: Server) -> None:
     assert json.loads(document) == failed.result
     assert failed.result["errorType"] == "Function<ArgumentError>"
     assert failed.result["stackTrace"][0].endswith("/fails.rb:3:in `handler'")
+
+
+@pytest.fixture(scope="module")
+def docker_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """For the runtimes that exist only as images (mono6.12)."""
+    yield from _serve("docker", tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def csharp_code(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    dll = compile_csharp(CSHARP, tmp_path_factory.mktemp("mcs-logging"), "Logging")
+    return make_zip({"Logging.dll": dll.read_bytes()})
+
+
+@pytest.mark.docker
+def test_mono_levels_and_format(docker_server: Server, csharp_code: bytes) -> None:
+    """Amazon.Lambda.RuntimeSupport's logging: JSON records {timestamp, level (the full name),
+    requestId, traceId, message, a field per template parameter, the exception's errorType,
+    errorMessage and stackTrace}; Console.WriteLine is a record at Information, so WARN drops it;
+    Text is "<time>\t<request id>\t<label>\t<message>"."""
+    server = docker_server
+    name = deploy(server, "mono6.12", csharp_code, "Logging::Logging.Levels::Handle")
+    warn = invoke_with_logging(server, name, {"LogFormat": "JSON", "ApplicationLogLevel": "WARN"})
+    records = warn.application_records
+    assert [(r["level"], r["message"]) for r in records] == [
+        ("Warning", "warn record x2"),
+        ("Error", "error record"),
+        ("Critical", "critical record"),
+    ], warn.lines
+    assert all(r["requestId"] == warn.request_id for r in records)
+    assert all(ISO_MILLIS.fullmatch(r["timestamp"]) for r in records)
+    assert (records[0]["what"], records[0]["count"]) == ("record", 2)  # template parameters
+    error = records[1]
+    assert error["errorType"] == "System.InvalidOperationException"
+    assert error["errorMessage"] == "the fence is down"
+    assert error["stackTrace"][0] == "System.InvalidOperationException: the fence is down"
+    assert not any("printed line" in line for line in warn.lines), warn.lines
+
+    debug = invoke_with_logging(server, name, {"LogFormat": "JSON", "ApplicationLogLevel": "DEBUG"})
+    assert [(r["level"], r["message"]) for r in debug.application_records] == [
+        ("Debug", "debug record"),
+        ("Information", "info record"),
+        ("Warning", "warn record x2"),
+        ("Error", "error record"),
+        ("Critical", "critical record"),
+        ("Information", "printed line"),  # Console.WriteLine
+    ], debug.lines
+
+    text = invoke_with_logging(server, name, {"LogFormat": "Text"})
+    assert text.records == [], text.lines
+    prefix = re.compile(rf"^{ISO_MILLIS.pattern}\t{re.escape(text.request_id)}\t")
+    labelled = {
+        line.split("\t", 2)[2]
+        for line in text.lines
+        if prefix.match(line) and line.count("\t") >= 2
+    }
+    assert {"info\tinfo record", "warn\twarn record x2", "info\tprinted line"} <= labelled, (
+        text.lines
+    )
+    assert "fail\terror record" in labelled, text.lines
+    assert not any("debug record" in line for line in text.lines)  # Information by default
+
+
+@pytest.mark.docker
+def test_mono_message_templates(docker_server: Server, csharp_code: bytes) -> None:
+    """RuntimeSupport's templates: positional "{0}", ":format", byte arrays in hex, lists and
+    dictionaries as JSON values (left as "{name}" in the message), "@" serialises the value;
+    a level that is not one of the six reads as Trace and is never filtered, as is LambdaLogger.Log;
+    ILambdaLogger.Log(message) writes the text as it is."""
+    name = deploy(docker_server, "mono6.12", csharp_code, "Logging::Logging.Templates::Handle")
+    logged = invoke_with_logging(
+        docker_server, name, {"LogFormat": "JSON", "ApplicationLogLevel": "ERROR"}
+    )
+    records = {r["message"]: r for r in logged.application_records}
+    assert list(records) == ["an unknown level", "static logger"], logged.lines
+    assert {r["level"] for r in records.values()} == {"Trace"}
+    assert "written as it is" in logged.lines, logged.lines
+
+    logged = invoke_with_logging(
+        docker_server, name, {"LogFormat": "JSON", "ApplicationLogLevel": "INFO"}
+    )
+    records = {r["message"]: r for r in logged.application_records}
+    fields = {
+        message: {k: v for k, v in r.items() if k not in RECORD_KEYS}
+        for message, r in records.items()
+    }
+    assert fields == {
+        "positional b then a": {"0": "a", "1": "b"},
+        "count 007": {"n": "007"},
+        "bytes 01AB": {"b": "01AB"},
+        "list {items}": {"items": [1, 2]},
+        "product Logging.Product": {"product": {"Name": "Widget", "Inventory": 100}},
+        "plain Widget 100": {"product": "Widget 100"},
+        "escaped {{braces}} and x": {"name": "x"},
+        "fewer 1 {two}": {"one": "1"},
+        "an unknown level": {},
+        "static logger": {},
+    }, logged.lines
+
+
+@pytest.mark.docker
+def test_mono_handler_log_settings_come_first(docker_server: Server, csharp_code: bytes) -> None:
+    """RuntimeSupport reads AWS_LAMBDA_HANDLER_LOG_LEVEL / _FORMAT before Lambda's own variables:
+    a function's Unformatted is the bare message (the exception after it), at its own level."""
+    environment = {
+        "AWS_LAMBDA_HANDLER_LOG_LEVEL": "Error",
+        "AWS_LAMBDA_HANDLER_LOG_FORMAT": "Unformatted",
+    }
+    name = deploy(
+        docker_server,
+        "mono6.12",
+        csharp_code,
+        "Logging::Logging.Levels::Handle",
+        environment=environment,
+    )
+    logged = invoke_with_logging(docker_server, name, {"LogFormat": "Text"})
+    body = logged.lines[1:-2]  # between START, and END and REPORT
+    assert body == [
+        "error record",
+        "System.InvalidOperationException: the fence is down",
+        "critical record",
+    ], logged.lines

@@ -44,7 +44,15 @@ class LoggedInvocation:
         return [r for r in self.records if not str(r.get("type", "")).startswith("platform.")]
 
 
-def deploy(server: Server, runtime: str, code: bytes, handler: str, *, timeout: int = 30) -> str:
+def deploy(
+    server: Server,
+    runtime: str,
+    code: bytes,
+    handler: str,
+    *,
+    timeout: int = 30,
+    environment: dict[str, str] | None = None,
+) -> str:
     lam = server.client()
     name = f"logcfg-{runtime.replace('.', '')}-{uuid.uuid4().hex[:6]}"
     lam.create_function(
@@ -55,6 +63,7 @@ def deploy(server: Server, runtime: str, code: bytes, handler: str, *, timeout: 
         Code={"ZipFile": code},
         Timeout=timeout,
         MemorySize=256,
+        Environment={"Variables": environment or {}},
     )
     lam.get_waiter("function_active_v2").wait(FunctionName=name)
     return name

@@ -39,7 +39,6 @@ namespace Amazon.Lambda.Core
         Warning = 3,
         Error = 4,
         Critical = 5,
-        None = 6,
     }
 
     public interface ILambdaLogger
@@ -106,14 +105,47 @@ namespace Amazon.Lambda.Core
         public Type SerializerType { get; set; }
     }
 
-    // Static logging for code without a context; the runtime writes each message to stdout, as
-    // AWS's writes it to the function's log.
+    // Static logging for code without a context, as AWS's: the runtime replaces these private
+    // fields (by reflection, as Amazon.Lambda.RuntimeSupport does) with its own log writer, so a
+    // message is filtered by AWS_LAMBDA_LOG_LEVEL and formatted (Text or JSON) like the context
+    // logger's. Without a runtime (a unit test of the function) they write to the console.
     public static class LambdaLogger
     {
+        private static Action<string> _loggingAction = message => Console.WriteLine(message);
+
+        private static Action<string, string, object[]> _loggingWithLevelAction =
+            (level, message, args) => Console.WriteLine(level + ": " + message);
+
+        private static Action<string, Exception, string, object[]> _loggingWithLevelAndExceptionAction =
+            (level, exception, message, args) =>
+            {
+                Console.WriteLine(level + ": " + message);
+                Console.WriteLine(exception);
+            };
+
         public static void Log(string message)
         {
-            Console.Out.Write(message);
-            Console.Out.Flush();
+            _loggingAction(message);
+        }
+
+        public static void Log(string level, string message, params object[] args)
+        {
+            _loggingWithLevelAction(level, message, args);
+        }
+
+        public static void Log(LogLevel level, string message, params object[] args)
+        {
+            Log(level.ToString(), message, args);
+        }
+
+        public static void Log(string level, Exception exception, string message, params object[] args)
+        {
+            _loggingWithLevelAndExceptionAction(level, exception, message, args);
+        }
+
+        public static void Log(LogLevel level, Exception exception, string message, params object[] args)
+        {
+            Log(level.ToString(), exception, message, args);
         }
     }
 }

@@ -51,7 +51,7 @@ namespace Lambkin.Runtime
             MemoryLimitInMB = memory;
             Identity = ParseIdentity(invocation.Header("Lambda-Runtime-Cognito-Identity"));
             ClientContext = ParseClientContext(invocation.Header("Lambda-Runtime-Client-Context"));
-            Logger = new Logger(AwsRequestId);
+            Logger = new Logger();
         }
 
         public string AwsRequestId { get; private set; }
@@ -70,7 +70,7 @@ namespace Lambkin.Runtime
             get
             {
                 long now = (long)(DateTime.UtcNow - new DateTime(1970, 1, 1, 0, 0, 0, DateTimeKind.Utc)).TotalMilliseconds;
-                return TimeSpan.FromMilliseconds(Math.Max(deadlineMs - now, 0));
+                return TimeSpan.FromMilliseconds(deadlineMs - now);  // as AWS's: past the deadline, negative
             }
         }
 
@@ -87,10 +87,11 @@ namespace Lambkin.Runtime
             return map != null && map.TryGetValue(name, out value) && value != null ? value.ToString() : null;
         }
 
+        // As AWS's: never null; without the header, an identity whose members are null.
         private static ICognitoIdentity ParseIdentity(string text)
         {
             Dictionary<string, object> map = ParseObject(text);
-            if (map == null) return null;
+            if (map == null) return new CognitoIdentity();
             return new CognitoIdentity
             {
                 IdentityId = Text(map, "cognitoIdentityId") ?? Text(map, "identityId"),
@@ -108,10 +109,11 @@ namespace Lambkin.Runtime
             return result;
         }
 
+        // As AWS's: never null; without the header, a client context whose members are null.
         private static IClientContext ParseClientContext(string text)
         {
             Dictionary<string, object> map = ParseObject(text);
-            if (map == null) return null;
+            if (map == null) return new ClientContext();
             object client;
             var app = map.TryGetValue("client", out client) ? client as Dictionary<string, object> : null;
             return new ClientContext
@@ -127,80 +129,6 @@ namespace Lambkin.Runtime
                     InstallationId = Text(app, "installation_id"),
                 },
             };
-        }
-    }
-
-    // Log and LogLine write the message as it is; the leveled methods write AWS's .NET text
-    // format, "<UTC time>\t<request id>\t<level>\t<message>", with the template's placeholders
-    // ("{0}" or "{name}") filled from the arguments in order.
-    internal sealed class Logger : ILambdaLogger
-    {
-        private static readonly string[] LevelNames = { "trce", "dbug", "info", "warn", "fail", "crit", "none" };
-        private readonly string requestId;
-
-        public Logger(string requestId) { this.requestId = requestId; }
-
-        public void Log(string message) { Write(message); }
-        public void LogLine(string message) { Write(message + "\n"); }
-        public void Log(string level, string message) { Log(level, null, message, new object[0]); }
-        public void Log(LogLevel level, string message) { Log(level, null, message, new object[0]); }
-        public void Log(string level, string message, params object[] args) { Log(level, null, message, args); }
-        public void Log(LogLevel level, string message, params object[] args) { Log(level, null, message, args); }
-
-        public void Log(string level, Exception exception, string message, params object[] args)
-        {
-            LogLevel parsed;
-            if (!Enum.TryParse(level, true, out parsed)) parsed = LogLevel.Information;
-            Log(parsed, exception, message, args);
-        }
-
-        public void Log(LogLevel level, Exception exception, string message, params object[] args)
-        {
-            if (level == LogLevel.None) return;
-            string text = Format(message, args);
-            if (exception != null) text += "\n" + exception;
-            string time = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
-            Write(string.Format("{0}\t{1}\t{2}\t{3}\n", time, requestId, LevelNames[(int)level], text));
-        }
-
-        public void LogTrace(string message) { Log(LogLevel.Trace, message); }
-        public void LogDebug(string message) { Log(LogLevel.Debug, message); }
-        public void LogInformation(string message) { Log(LogLevel.Information, message); }
-        public void LogWarning(string message) { Log(LogLevel.Warning, message); }
-        public void LogError(string message) { Log(LogLevel.Error, message); }
-        public void LogCritical(string message) { Log(LogLevel.Critical, message); }
-        public void LogTrace(string message, params object[] args) { Log(LogLevel.Trace, message, args); }
-        public void LogDebug(string message, params object[] args) { Log(LogLevel.Debug, message, args); }
-        public void LogInformation(string message, params object[] args) { Log(LogLevel.Information, message, args); }
-        public void LogWarning(string message, params object[] args) { Log(LogLevel.Warning, message, args); }
-        public void LogError(string message, params object[] args) { Log(LogLevel.Error, message, args); }
-        public void LogCritical(string message, params object[] args) { Log(LogLevel.Critical, message, args); }
-        public void LogTrace(Exception e, string message, params object[] args) { Log(LogLevel.Trace, e, message, args); }
-        public void LogDebug(Exception e, string message, params object[] args) { Log(LogLevel.Debug, e, message, args); }
-        public void LogInformation(Exception e, string message, params object[] args) { Log(LogLevel.Information, e, message, args); }
-        public void LogWarning(Exception e, string message, params object[] args) { Log(LogLevel.Warning, e, message, args); }
-        public void LogError(Exception e, string message, params object[] args) { Log(LogLevel.Error, e, message, args); }
-        public void LogCritical(Exception e, string message, params object[] args) { Log(LogLevel.Critical, e, message, args); }
-
-        private static string Format(string message, object[] args)
-        {
-            if (message == null || args == null || args.Length == 0) return message;
-            var sb = new StringBuilder();
-            int next = 0;
-            for (int i = 0; i < message.Length; i++)
-            {
-                int close = message[i] == '{' ? message.IndexOf('}', i) : -1;
-                if (close < 0 || next >= args.Length) { sb.Append(message[i]); continue; }
-                sb.Append(Convert.ToString(args[next++], CultureInfo.InvariantCulture));
-                i = close;
-            }
-            return sb.ToString();
-        }
-
-        private static void Write(string text)
-        {
-            Console.Out.Write(text);
-            Console.Out.Flush();
         }
     }
 }

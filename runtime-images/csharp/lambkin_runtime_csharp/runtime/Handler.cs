@@ -30,35 +30,26 @@ namespace Lambkin.Runtime
 
         public Handler(string taskRoot, string handler)
         {
-            string[] parts = handler.Split(new[] { "::" }, StringSplitOptions.None);
-            if (parts.Length != 3 || parts[0].Length == 0 || parts[1].Length == 0 || parts[2].Length == 0)
-                throw new LambdaValidationException(string.Format(
-                    "Invalid handler string '{0}'. Expected format: 'Assembly::Namespace.Class::Method'.", handler));
+            string[] parts = Parts(handler);
             Assembly assembly = LoadAssembly(taskRoot, parts[0]);
             Type type = assembly.GetType(parts[1], false);
             if (type == null)
                 throw new LambdaValidationException(string.Format(
                     "Unable to load type '{0}' from assembly '{1}'.", parts[1], parts[0]));
-            MethodInfo[] candidates = Array.FindAll(
-                type.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static),
-                m => m.Name == parts[2]);
-            if (candidates.Length == 0)
+            method = FindMethod(type, parts[2]);
+            if (method == null)
                 throw new LambdaValidationException(string.Format(
                     "Unable to find method '{0}' in type '{1}' from assembly '{2}': Found no methods matching method name '{0}'.",
                     parts[2], parts[1], parts[0]));
-            if (candidates.Length > 1)
-                throw new LambdaValidationException(string.Format(
-                    "Unable to find method '{0}' in type '{1}' from assembly '{2}': Found more than one method with name '{0}'.",
-                    parts[2], parts[1], parts[0]));
-            method = candidates[0];
 
             ParameterInfo[] parameters = method.GetParameters();
             if (parameters.Length > 2)
                 throw new LambdaValidationException(string.Format(
-                    "Handler '{0}' has more than 2 parameters.", handler));
+                    "Method '{0}' of type '{1}' is not supported: the method has more than 2 parameters.", method.Name, parts[1]));
             if (parameters.Length == 2 && parameters[1].ParameterType != typeof(ILambdaContext))
                 throw new LambdaValidationException(string.Format(
-                    "Handler '{0}': the second parameter must be of type Amazon.Lambda.Core.ILambdaContext.", handler));
+                    "Method '{0}' of type '{1}' is not supported: the method has 2 parameters, but the second parameter is not of type '{2}'.",
+                    method.Name, parts[1], typeof(ILambdaContext).FullName));
             if (parameters.Length >= 1)
             {
                 if (parameters[0].ParameterType == typeof(ILambdaContext) && parameters.Length == 1)
@@ -81,16 +72,71 @@ namespace Lambkin.Runtime
                 || (outputType != null && !typeof(Stream).IsAssignableFrom(outputType));
             serializer = FindSerializer(assembly, method);
             if (serializer == null && needsSerializer)
-                throw new LambdaValidationException(
-                    "To use types other than System.IO.Stream as input/output parameters, the assembly or Lambda function should be annotated with Amazon.Lambda.LambdaSerializerAttribute.");
+            {
+                bool input = inputType != null && inputType != typeof(Stream);
+                throw new LambdaValidationException(string.Format(
+                    "Could not find the LambdaSerializerAttribute on the assembly '{0}' or method '{1}' while attempting to {2} data of type '{3}'. To use types other than System.IO.Stream as input/output parameters, the assembly or Lambda function should be annotated with {4}.",
+                    parts[0], parts[2], input ? "deserialize input" : "serialize output",
+                    (input ? inputType : outputType).FullName, typeof(LambdaSerializerAttribute).FullName));
+            }
 
             if (!method.IsStatic)
             {
                 if (type.IsAbstract || type.GetConstructor(Type.EmptyTypes) == null)
                     throw new LambdaValidationException(string.Format(
                         "Unable to create an instance of type '{0}': it must have a public parameterless constructor.", parts[1]));
-                target = Invoker.Unwrapped(() => Activator.CreateInstance(type));
+                // As RuntimeSupport's: the constructor's failure is reported as reflection throws
+                // it, a TargetInvocationException whose cause is the function's exception.
+                target = Activator.CreateInstance(type);
             }
+            else
+            {
+                // A static handler's class initialiser runs now, in init, as AWS's runtime runs it
+                // (a failure: TypeInitializationException, the cause inside).
+                System.Runtime.CompilerServices.RuntimeHelpers.RunClassConstructor(type.TypeHandle);
+            }
+        }
+
+        // "ASSEMBLY::TYPE::METHOD", refused with RuntimeSupport's HandlerInfo messages.
+        private static string[] Parts(string handler)
+        {
+            const string format = "The valid format is 'ASSEMBLY::TYPE::METHOD'.";
+            if (string.IsNullOrEmpty(handler))
+                throw new LambdaValidationException("Empty lambda function handler. " + format);
+            string[] parts = handler.Split(new[] { "::" }, 3, StringSplitOptions.None);
+            if (parts.Length != 3)
+                throw new LambdaValidationException(string.Format("Invalid lambda function handler: '{0}'. {1}", handler, format));
+            string[] missing = { "assembly", "type", "method" };
+            for (int i = 0; i < 3; i++)
+                if (string.IsNullOrWhiteSpace(parts[i]))
+                    throw new LambdaValidationException(string.Format(
+                        "Invalid lambda function handler: '{0}', the {1} is missing. {2}", handler, missing[i], format));
+            return parts;
+        }
+
+        // As RuntimeSupport's UserCodeLoader: the methods the type itself declares, public or not,
+        // then its base types'; by name, else by signature ("System.String Run(System.String)").
+        private static MethodInfo FindMethod(Type type, string name)
+        {
+            const BindingFlags declared = BindingFlags.DeclaredOnly | BindingFlags.NonPublic | BindingFlags.Public
+                | BindingFlags.Instance | BindingFlags.Static;
+            foreach (bool bySignature in new[] { false, true })
+            {
+                for (Type t = type; t != null; t = t.BaseType)
+                {
+                    MethodInfo[] found = Array.FindAll(t.GetMethods(declared),
+                        m => bySignature ? m.ToString() == name : m.Name == name);
+                    if (found.Length == 1) return found[0];
+                    if (found.Length > 1)
+                    {
+                        MethodInfo[] candidates = Array.FindAll(t.GetMethods(declared), m => m.Name == name || m.ToString() == name);
+                        throw new LambdaValidationException(string.Format(
+                            "The method '{0}' in type '{1}' appears to have a number of overloads. To call this method please specify a complete method signature. Possible candidates are:\n{2}.",
+                            name, t.FullName, string.Join("\n", Array.ConvertAll(candidates, m => m.ToString()))));
+                    }
+                }
+            }
+            return null;
         }
 
         private static Assembly LoadAssembly(string taskRoot, string name)
@@ -189,14 +235,11 @@ namespace Lambkin.Runtime
             }
         }
 
+        // As AWS's runtime awaits a handler's Task (GetAwaiter().GetResult()): a fault is its
+        // first exception, not the AggregateException around them.
         public static void Wait(Task task)
         {
-            try { task.Wait(); }
-            catch (AggregateException exc)
-            {
-                Exception inner = exc.InnerExceptions.Count == 1 ? exc.InnerExceptions[0] : exc;
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(inner).Throw();
-            }
+            task.GetAwaiter().GetResult();
         }
     }
 }

@@ -1,8 +1,8 @@
 // Lambkin's .NET runtime client on Mono: `mono /var/runtime/build/LambkinRuntime.exe`, the
 // handler from _HANDLER (or the first argument). It loads the handler once (an error there goes
 // to /init/error and ends the process), then takes invocations one at a time from the Runtime
-// API. Errors are documented as AWS's .NET runtime documents them: {"errorType": the exception's
-// short type name, "errorMessage", "stackTrace": [frames], "cause": the inner exception}.
+// API. Errors are documented as AWS's .NET runtime documents them (ErrorDocument.cs) and logged
+// as it logs them: a record at Error with the exception (Logging.cs).
 using System;
 using System.Collections.Generic;
 using System.IO;
@@ -26,6 +26,7 @@ namespace Lambkin.Runtime
             string taskRoot = Environment.GetEnvironmentVariable("LAMBDA_TASK_ROOT") ?? Directory.GetCurrentDirectory();
             string handlerName = argv.Length > 0 ? argv[0] : Environment.GetEnvironmentVariable("_HANDLER") ?? "";
             ResolveFrom(taskRoot, Path.Combine(Environment.GetEnvironmentVariable("LAMBKIN_OPT") ?? "/opt", "lib"));
+            Logs.Install();
             var api = new RuntimeApi(address);
 
             Handler handler;
@@ -35,9 +36,8 @@ namespace Lambkin.Runtime
             }
             catch (Exception exc)
             {
-                string document = ErrorDocument(exc);
-                Console.WriteLine(document);
-                api.PostInitError(document, ShortName(exc));
+                Logs.Line("Error", exc, null, null);
+                api.PostInitError(ErrorDocument.For(exc), ErrorDocument.ErrorType(exc));
                 return 1;
             }
 
@@ -46,6 +46,7 @@ namespace Lambkin.Runtime
                 Invocation invocation = api.Next();
                 string trace = invocation.Header("Lambda-Runtime-Trace-Id");
                 Environment.SetEnvironmentVariable("_X_AMZN_TRACE_ID", trace);
+                Logs.Writer.Begin(invocation.RequestId, trace);
                 byte[] result;
                 try
                 {
@@ -53,9 +54,8 @@ namespace Lambkin.Runtime
                 }
                 catch (Exception exc)
                 {
-                    string document = ErrorDocument(exc);
-                    Console.WriteLine(document);
-                    api.PostError(invocation.RequestId, document, ShortName(exc));
+                    Logs.Line("Error", exc, null, null);
+                    api.PostError(invocation.RequestId, ErrorDocument.For(exc), ErrorDocument.ErrorType(exc));
                     continue;
                 }
                 api.PostResponse(invocation.RequestId, result ?? new byte[0]);
@@ -76,60 +76,6 @@ namespace Lambkin.Runtime
                 }
                 return null;
             };
-        }
-
-        private static string ShortName(Exception exc)
-        {
-            return exc.GetType().Name;
-        }
-
-        public static string ErrorDocument(Exception exc)
-        {
-            var sb = new StringBuilder();
-            WriteError(sb, exc, 0);
-            return sb.ToString();
-        }
-
-        private static void WriteError(StringBuilder sb, Exception exc, int depth)
-        {
-            sb.Append("{\"errorType\":");
-            JsonCodec.WriteString(sb, ShortName(exc));
-            sb.Append(",\"errorMessage\":");
-            JsonCodec.WriteString(sb, exc.Message ?? "");
-            sb.Append(",\"stackTrace\":[");
-            bool first = true;
-            foreach (string frame in Frames(exc))
-            {
-                if (!first) sb.Append(',');
-                first = false;
-                JsonCodec.WriteString(sb, frame);
-            }
-            sb.Append(']');
-            if (exc.InnerException != null && depth < 8)
-            {
-                sb.Append(",\"cause\":");
-                WriteError(sb, exc.InnerException, depth + 1);
-            }
-            sb.Append('}');
-        }
-
-        // The function's frames: those of the runtime's reflection call and below are left out.
-        private static List<string> Frames(Exception exc)
-        {
-            var frames = new List<string>();
-            if (exc.StackTrace == null) return frames;
-            foreach (string line in exc.StackTrace.Split('\n'))
-            {
-                string frame = line.Trim();
-                if (frame.Length == 0) continue;
-                if (frame.StartsWith("at (wrapper managed-to-native) System.Reflection.", StringComparison.Ordinal)
-                    || frame.StartsWith("at Lambkin.Runtime.", StringComparison.Ordinal)
-                    || frame.StartsWith("at System.Reflection.", StringComparison.Ordinal))
-                    break;
-                if (frame.StartsWith("--- End of stack trace", StringComparison.Ordinal)) continue;
-                frames.Add(frame);
-            }
-            return frames;
         }
     }
 }

@@ -375,8 +375,8 @@ namespace Lambkin.Json
             if (value is decimal) { sb.Append(((decimal)value).ToString(CultureInfo.InvariantCulture)); return; }
             if (type.IsPrimitive) { sb.Append(Convert.ToString(value, CultureInfo.InvariantCulture)); return; }
             if (value is Number) { sb.Append(((Number)value).Text); return; }
-            if (value is DateTime) { WriteString(sb, ((DateTime)value).ToString("o", CultureInfo.InvariantCulture)); return; }
-            if (value is DateTimeOffset) { WriteString(sb, ((DateTimeOffset)value).ToString("o", CultureInfo.InvariantCulture)); return; }
+            if (value is DateTime) { WriteString(sb, Iso8601(((DateTime)value).ToString(RoundTrip + "K", CultureInfo.InvariantCulture))); return; }
+            if (value is DateTimeOffset) { WriteString(sb, Iso8601(((DateTimeOffset)value).ToString(RoundTrip + "zzz", CultureInfo.InvariantCulture))); return; }
             if (value is Guid || value is TimeSpan || value is Uri) { WriteString(sb, Convert.ToString(value, CultureInfo.InvariantCulture)); return; }
             if (value is byte[]) { WriteString(sb, Convert.ToBase64String((byte[])value)); return; }
             var dictionary = value as IDictionary;
@@ -439,6 +439,21 @@ namespace Lambkin.Json
                 WriteValue(sb, memberValue, options, depth + 1);
             }
             sb.Append('}');
+        }
+
+        private const string RoundTrip = "yyyy'-'MM'-'dd'T'HH':'mm':'ss'.'fffffff";
+
+        // System.Text.Json's dates: the round-trip form with the fraction's trailing zeros cut,
+        // and no fraction at all when it is zero ("1970-01-01T00:00:00Z").
+        private static string Iso8601(string roundTrip)
+        {
+            int dot = roundTrip.IndexOf('.');
+            int end = dot + 1;
+            while (end < roundTrip.Length && char.IsDigit(roundTrip[end])) end++;
+            int keep = end;
+            while (keep > dot + 1 && roundTrip[keep - 1] == '0') keep--;
+            if (keep == dot + 1) keep = dot;
+            return roundTrip.Substring(0, keep) + roundTrip.Substring(end);
         }
 
         private static void WriteFloat(StringBuilder sb, double value, string format)

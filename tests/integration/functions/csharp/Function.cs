@@ -79,6 +79,31 @@ namespace Example
         }
     }
 
+    public static class Unready
+    {
+        private static readonly string Setting = Load();
+
+        private static string Load() { throw new InvalidOperationException("no setting"); }
+
+        public static string Handle(string input) { return Setting + input; }
+    }
+
+    public class Contexts
+    {
+        // What the context says of the caller: the client context (mobile SDKs') and identity.
+        public Dictionary<string, string> Describe(Dictionary<string, object> input, ILambdaContext context)
+        {
+            IClientContext client = context.ClientContext;
+            return new Dictionary<string, string>
+            {
+                { "identityId", context.Identity.IdentityId },
+                { "appTitle", client.Client == null ? null : client.Client.AppTitle },
+                { "custom", client.Custom == null ? null : string.Join(",", client.Custom.Select(p => p.Key + "=" + p.Value)) },
+                { "env", client.Environment == null ? null : string.Join(",", client.Environment.Select(p => p.Key + "=" + p.Value)) },
+            };
+        }
+    }
+
     public static class Strings
     {
         public static string Shout(string input)
@@ -128,6 +153,14 @@ namespace Example
             await Task.Delay(1);
         }
 
+        // Task.WhenAll faults with both exceptions; AWS's runtime reports the first, as await does.
+        public Task BothFail(string input)
+        {
+            return Task.WhenAll(
+                Task.Run(() => { throw new ArgumentException("first: " + input); }),
+                Task.Delay(20).ContinueWith(t => { throw new FormatException("second: " + input); }));
+        }
+
         public async Task<string> FailLater(string input)
         {
             await Task.Delay(5);
@@ -147,6 +180,29 @@ namespace Example
             {
                 throw new InvalidOperationException("the fence is down: " + input["why"], inner);
             }
+        }
+
+        // An error document over 256 KB: the inner one first gives way, then the whole.
+        public string Huge(int kilobytes)
+        {
+            var inner = new FormatException(new string('i', kilobytes * 1024));
+            throw new InvalidOperationException("outer " + kilobytes, inner);
+        }
+
+        public string HugeOuter(int kilobytes)
+        {
+            throw new InvalidOperationException(new string('o', kilobytes * 1024));
+        }
+
+        public string Many(string input)
+        {
+            var errors = new List<Exception>();
+            foreach (string why in new[] { "left", "right" })
+            {
+                try { throw new KeyNotFoundException(why + " " + input); }
+                catch (KeyNotFoundException e) { errors.Add(e); }
+            }
+            throw new AggregateException("both sides", errors);
         }
     }
 }
