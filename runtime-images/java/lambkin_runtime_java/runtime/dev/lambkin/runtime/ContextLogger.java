@@ -106,12 +106,18 @@ public final class ContextLogger implements LambdaLogger {
 
     /**
      * The runtime's own report of a function error, as AWS's prints it: {@code "<message>: <class>\n<stack
-     * trace>\n"}, at ERROR in JSON, without a level in TEXT.
+     * trace>\n"} (the class name when there is no message), at ERROR in JSON, without a level in TEXT.
      */
-    void logError(Throwable error) {
+    public void logError(Throwable error) {
+        // The runtime's own frames are not the function's (AWS's client drops its own likewise).
+        error.setStackTrace(java.util.Arrays.stream(error.getStackTrace())
+                .filter(frame -> !Errors.isRuntimeFrame(frame.getClassName()))
+                .toArray(StackTraceElement[]::new));
         StringWriter trace = new StringWriter();
         error.printStackTrace(new PrintWriter(trace));
-        String report = String.format("%s: %s\n%s\n", error.getLocalizedMessage(), error.getClass().getName(), trace);
+        String type = error.getClass().getName();
+        String message = error.getLocalizedMessage() == null ? type : error.getLocalizedMessage();
+        String report = String.format("%s: %s\n%s\n", message, type, trace);
         log(report, format == LogFormat.JSON ? LogLevel.ERROR : LogLevel.UNDEFINED);
     }
 

@@ -182,15 +182,18 @@ final class Errors {
     private Errors() {
     }
 
+    static boolean isRuntimeFrame(String className) {
+        return className.startsWith("dev.lambkin.runtime.") || className.startsWith("jdk.internal.reflect.")
+                || className.startsWith("java.lang.reflect.");
+    }
+
     static Map<String, Object> document(Throwable error) {
         Map<String, Object> document = new LinkedHashMap<>();
         document.put("errorMessage", error.getMessage());
         document.put("errorType", error.getClass().getName());
         List<String> trace = new ArrayList<>();
         for (StackTraceElement frame : error.getStackTrace()) {
-            String className = frame.getClassName();
-            if (className.startsWith("dev.lambkin.runtime.") || className.startsWith("jdk.internal.reflect.")
-                    || className.startsWith("java.lang.reflect.")) {
+            if (isRuntimeFrame(frame.getClassName())) {
                 continue;
             }
             trace.add(frame.toString());
