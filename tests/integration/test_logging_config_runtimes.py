@@ -9,10 +9,14 @@ ApplicationLogLevel WARN (only WARN and above), then DEBUG (all), then Text (no 
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from orchestrator import images, java_libs
 from tests.support.logging_config import deploy, invoke_with_logging
 from tests.support.server import Server, start_server
 from tests.support.zips import make_zip
@@ -31,6 +35,29 @@ def handler(event, context):
     log.error("error record")
     print("printed line")
     return "done"
+"""
+
+
+JAVA_LEVELS = """
+package example;
+
+import com.amazonaws.services.lambda.runtime.Context;
+import com.amazonaws.services.lambda.runtime.LambdaLogger;
+import com.amazonaws.services.lambda.runtime.RequestHandler;
+import com.amazonaws.services.lambda.runtime.logging.LogLevel;
+
+public class Levels implements RequestHandler<Object, String> {
+    public String handleRequest(Object event, Context context) {
+        LambdaLogger log = context.getLogger();
+        log.log("debug record\\n", LogLevel.DEBUG);
+        log.log("info record\\n", LogLevel.INFO);
+        log.log("warn record\\n", LogLevel.WARN);
+        log.log("error record\\n", LogLevel.ERROR);
+        log.log("two\\nlines", LogLevel.FATAL);
+        System.out.println("printed line");
+        return "done";
+    }
+}
 """
 
 
@@ -69,3 +96,46 @@ def test_python_levels_and_format(server: Server) -> None:
         line.startswith("[WARNING]\t") and line.endswith(f"\t{text.request_id}\twarn record")
         for line in text.lines
     ), text.lines
+
+
+def _java_levels_zip(tmp: Path) -> bytes:
+    """JAVA_LEVELS compiled against the runtime's aws-lambda-java-core, classes at the zip's root."""
+    assert shutil.which("javac") and shutil.which("mvn"), "needs a JDK and Maven"
+    core = java_libs.jars(images.JAVA_LIBS, lambda line: None)[0]
+    source = tmp / "example" / "Levels.java"
+    source.parent.mkdir(parents=True)
+    source.write_text(JAVA_LEVELS)
+    classes = tmp / "classes"
+    javac = ["javac", "--release", "17", "-nowarn", "-cp", str(core), "-d", str(classes)]
+    subprocess.run([*javac, str(source)], check=True, timeout=120)
+    return make_zip({"example/Levels.class": (classes / "example" / "Levels.class").read_bytes()})
+
+
+def test_java17_levels_and_format(server: Server, tmp_path: Path) -> None:
+    code = _java_levels_zip(tmp_path)
+    name = deploy(server, "java17", code, "example.Levels::handleRequest")
+    warn = invoke_with_logging(server, name, {"LogFormat": "JSON", "ApplicationLogLevel": "WARN"})
+    records = warn.application_records
+    assert [(r["level"], r["message"]) for r in records] == [
+        ("WARN", "warn record\n"),
+        ("ERROR", "error record\n"),
+        ("FATAL", "two\nlines"),  # one record: the newline stays inside it
+    ], warn.lines
+    assert all(list(r) == ["timestamp", "message", "level", "AWSRequestId"] for r in records)
+    assert all(r["AWSRequestId"] == warn.request_id for r in records)
+    assert all(ISO_MILLIS.fullmatch(r["timestamp"]) for r in records)
+    assert "printed line" in warn.lines  # System.out is not the logger: left as it is
+
+    debug = invoke_with_logging(server, name, {"LogFormat": "JSON", "ApplicationLogLevel": "DEBUG"})
+    assert [r["message"] for r in debug.application_records] == [
+        "debug record\n",
+        "info record\n",
+        "warn record\n",
+        "error record\n",
+        "two\nlines",
+    ], debug.lines
+
+    text = invoke_with_logging(server, name, {"LogFormat": "Text"})
+    assert text.records == [], text.lines
+    assert "[WARN] warn record" in text.lines, text.lines  # AWS's "[LEVEL] " prefix, no more
+    assert "[DEBUG] debug record" in text.lines, text.lines  # no level filter in Text
