@@ -70,6 +70,14 @@ def server(
     assert srv.stop() == 0, srv.log()
 
 
+def _messages_at_debug(server: Server, name: str) -> list[str]:
+    """The messages of one invocation's application records at ApplicationLogLevel DEBUG."""
+    debug = invoke_with_logging(server, name, {"LogFormat": "JSON", "ApplicationLogLevel": "DEBUG"})
+    records = debug.application_records
+    assert records, debug.lines
+    return [str(r["message"]) for r in records]
+
+
 def test_python_levels_and_format(server: Server) -> None:
     name = deploy(server, "python3.11", make_zip({"levels.py": PYTHON_LEVELS}), "levels.handler")
     warn = invoke_with_logging(server, name, {"LogFormat": "JSON", "ApplicationLogLevel": "WARN"})
@@ -82,13 +90,12 @@ def test_python_levels_and_format(server: Server) -> None:
     assert all(ISO_MILLIS.fullmatch(r["timestamp"]) for r in records)
     assert "printed line" in warn.lines  # print is not a logger: left as it is
 
-    debug = invoke_with_logging(server, name, {"LogFormat": "JSON", "ApplicationLogLevel": "DEBUG"})
-    assert [r["message"] for r in debug.application_records] == [
+    assert _messages_at_debug(server, name) == [
         "debug record",
         "info record",
         "warn record",
         "error record",
-    ], debug.lines
+    ]
 
     text = invoke_with_logging(server, name, {"LogFormat": "Text"})
     assert text.records == [], text.lines
@@ -99,7 +106,7 @@ def test_python_levels_and_format(server: Server) -> None:
 
 
 def _java_levels_zip(tmp: Path) -> bytes:
-    """JAVA_LEVELS compiled against the runtime's aws-lambda-java-core, classes at the zip's root."""
+    """JAVA_LEVELS compiled against the runtime's aws-lambda-java-core, classes at the root."""
     assert shutil.which("javac") and shutil.which("mvn"), "needs a JDK and Maven"
     core = java_libs.jars(images.JAVA_LIBS, lambda line: None)[0]
     source = tmp / "example" / "Levels.java"
@@ -126,14 +133,13 @@ def test_java17_levels_and_format(server: Server, tmp_path: Path) -> None:
     assert all(ISO_MILLIS.fullmatch(r["timestamp"]) for r in records)
     assert "printed line" in warn.lines  # System.out is not the logger: left as it is
 
-    debug = invoke_with_logging(server, name, {"LogFormat": "JSON", "ApplicationLogLevel": "DEBUG"})
-    assert [r["message"] for r in debug.application_records] == [
+    assert _messages_at_debug(server, name) == [
         "debug record\n",
         "info record\n",
         "warn record\n",
         "error record\n",
         "two\nlines",
-    ], debug.lines
+    ]
 
     text = invoke_with_logging(server, name, {"LogFormat": "Text"})
     assert text.records == [], text.lines
