@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from orchestrator import images, java_libs
 from tests.support.csharp import compile_csharp
 from tests.support.logging_config import LoggedInvocation, deploy, invoke_with_logging
 from tests.support.server import Server, start_server
@@ -60,11 +63,42 @@ def _serve(driver: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Se
     assert srv.stop() == 0, srv.log()
 
 
+JAVA_LEVELS = """
+package example;
+
+import com.amazonaws.services.lambda.runtime.Context;
+import com.amazonaws.services.lambda.runtime.LambdaLogger;
+import com.amazonaws.services.lambda.runtime.RequestHandler;
+import com.amazonaws.services.lambda.runtime.logging.LogLevel;
+
+public class Levels implements RequestHandler<Object, String> {
+    public String handleRequest(Object event, Context context) {
+        LambdaLogger log = context.getLogger();
+        log.log("debug record\\n", LogLevel.DEBUG);
+        log.log("info record\\n", LogLevel.INFO);
+        log.log("warn record\\n", LogLevel.WARN);
+        log.log("error record\\n", LogLevel.ERROR);
+        log.log("two\\nlines", LogLevel.FATAL);
+        System.out.println("printed line");
+        return "done";
+    }
+}
+"""
+
+
 @pytest.fixture(scope="module", params=DRIVERS)
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
     yield from _serve(request.param, tmp_path_factory)
+
+
+def _messages_at_debug(server: Server, name: str) -> list[str]:
+    """The messages of one invocation's application records at ApplicationLogLevel DEBUG."""
+    debug = invoke_with_logging(server, name, {"LogFormat": "JSON", "ApplicationLogLevel": "DEBUG"})
+    records = debug.application_records
+    assert records, debug.lines
+    return [str(r["message"]) for r in records]
 
 
 def levels_and_format(
@@ -82,13 +116,12 @@ def levels_and_format(
     assert all(ISO_MILLIS.fullmatch(r["timestamp"]) for r in records)
     assert "printed line" in warn.lines  # print is not a logger: left as it is
 
-    debug = invoke_with_logging(server, name, {"LogFormat": "JSON", "ApplicationLogLevel": "DEBUG"})
-    assert [r["message"] for r in debug.application_records] == [
+    assert _messages_at_debug(server, name) == [
         "debug record",
         "info record",
         "warn record",
         "error record",
-    ], debug.lines
+    ]
 
     text = invoke_with_logging(server, name, {"LogFormat": "Text"})
     assert text.records == [], text.lines
@@ -263,3 +296,45 @@ def test_mono_handler_log_settings_come_first(docker_server: Server, csharp_code
         "System.InvalidOperationException: the fence is down",
         "critical record",
     ], logged.lines
+
+
+def _java_levels_zip(tmp: Path) -> bytes:
+    """JAVA_LEVELS compiled against the runtime's aws-lambda-java-core, classes at the root."""
+    assert shutil.which("javac") and shutil.which("mvn"), "needs a JDK and Maven"
+    core = java_libs.jars(images.JAVA_LIBS, lambda line: None)[0]
+    source = tmp / "example" / "Levels.java"
+    source.parent.mkdir(parents=True)
+    source.write_text(JAVA_LEVELS)
+    classes = tmp / "classes"
+    javac = ["javac", "--release", "17", "-nowarn", "-cp", str(core), "-d", str(classes)]
+    subprocess.run([*javac, str(source)], check=True, timeout=120)
+    return make_zip({"example/Levels.class": (classes / "example" / "Levels.class").read_bytes()})
+
+
+def test_java17_levels_and_format(server: Server, tmp_path: Path) -> None:
+    code = _java_levels_zip(tmp_path)
+    name = deploy(server, "java17", code, "example.Levels::handleRequest")
+    warn = invoke_with_logging(server, name, {"LogFormat": "JSON", "ApplicationLogLevel": "WARN"})
+    records = warn.application_records
+    assert [(r["level"], r["message"]) for r in records] == [
+        ("WARN", "warn record\n"),
+        ("ERROR", "error record\n"),
+        ("FATAL", "two\nlines"),  # one record: the newline stays inside it
+    ], warn.lines
+    assert all(list(r) == ["timestamp", "message", "level", "AWSRequestId"] for r in records)
+    assert all(r["AWSRequestId"] == warn.request_id for r in records)
+    assert all(ISO_MILLIS.fullmatch(r["timestamp"]) for r in records)
+    assert "printed line" in warn.lines  # System.out is not the logger: left as it is
+
+    assert _messages_at_debug(server, name) == [
+        "debug record\n",
+        "info record\n",
+        "warn record\n",
+        "error record\n",
+        "two\nlines",
+    ]
+
+    text = invoke_with_logging(server, name, {"LogFormat": "Text"})
+    assert text.records == [], text.lines
+    assert "[WARN] warn record" in text.lines, text.lines  # AWS's "[LEVEL] " prefix, no more
+    assert "[DEBUG] debug record" in text.lines, text.lines  # no level filter in Text

@@ -204,6 +204,13 @@ def _node_client() -> Files:
     return [("client/node_modules", root / "node_modules")]
 
 
+def java_ric_jars() -> Path:
+    """AWS's Java runtime client with aws-lambda-java-core and their dependencies, as a folder of
+    jars fetched with mvn into the oracle cache: the oracle for behaviour our Java client copies."""
+    with locked("function-images"):
+        return _java_jars()
+
+
 def _java_jars() -> Path:
     """The Java client, aws-lambda-java-core and their dependencies, as a folder of jars."""
 

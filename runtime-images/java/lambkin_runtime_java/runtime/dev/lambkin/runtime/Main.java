@@ -32,6 +32,8 @@ public final class Main {
         // Line-flushed UTF-8 output: the agent attributes lines to the invocation running when they arrive.
         System.setOut(new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true, StandardCharsets.UTF_8));
         System.setErr(new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.err), true, StandardCharsets.UTF_8));
+        ContextLogger logger = ContextLogger.fromEnvironment();
+        logger.install();
         RuntimeApiClient api = new RuntimeApiClient(address);
         ObjectMapper mapper = Serialisation.mapper();
         String handlerName = args.length > 0 ? args[0] : System.getenv().getOrDefault("_HANDLER", "");
@@ -42,7 +44,7 @@ public final class Main {
         } catch (Throwable error) {
             Throwable reported = error instanceof ExceptionInInitializerError && error.getCause() != null ? error.getCause() : error;
             byte[] document = mapper.writeValueAsBytes(Errors.document(reported));
-            System.err.println(new String(document, StandardCharsets.UTF_8));
+            report(logger, reported, document);
             api.postInitError(document, null);
             System.exit(1);
             return;
@@ -51,6 +53,7 @@ public final class Main {
             RuntimeApiClient.Invocation invocation = api.next();
             String requestId = invocation.header("Lambda-Runtime-Aws-Request-Id");
             String traceId = invocation.header("Lambda-Runtime-Trace-Id");
+            logger.setRequestId(requestId);
             if (traceId != null) {
                 System.setProperty("com.amazonaws.xray.traceHeader", traceId);
             } else {
@@ -68,13 +71,22 @@ public final class Main {
                 response = handler.invoke(invocation.body, context);
             } catch (Throwable error) {
                 byte[] document = mapper.writeValueAsBytes(Errors.document(error));
-                System.err.println(new String(document, StandardCharsets.UTF_8));
+                report(logger, error, document);
                 flushOutput();
                 api.postError(requestId, document, null);
                 continue;
             }
             flushOutput(); // a partial line the handler printed belongs to this invocation
             api.postResponse(requestId, response);
+        }
+    }
+
+    /** A function error's log line: AWS's ERROR record in JSON; the error document on stderr in TEXT. */
+    private static void report(ContextLogger logger, Throwable error, byte[] document) {
+        if (logger.getLogFormat() == com.amazonaws.services.lambda.runtime.logging.LogFormat.JSON) {
+            logger.logError(error);
+        } else {
+            System.err.println(new String(document, StandardCharsets.UTF_8));
         }
     }
 
@@ -170,15 +182,18 @@ final class Errors {
     private Errors() {
     }
 
+    static boolean isRuntimeFrame(String className) {
+        return className.startsWith("dev.lambkin.runtime.") || className.startsWith("jdk.internal.reflect.")
+                || className.startsWith("java.lang.reflect.");
+    }
+
     static Map<String, Object> document(Throwable error) {
         Map<String, Object> document = new LinkedHashMap<>();
         document.put("errorMessage", error.getMessage());
         document.put("errorType", error.getClass().getName());
         List<String> trace = new ArrayList<>();
         for (StackTraceElement frame : error.getStackTrace()) {
-            String className = frame.getClassName();
-            if (className.startsWith("dev.lambkin.runtime.") || className.startsWith("jdk.internal.reflect.")
-                    || className.startsWith("java.lang.reflect.")) {
+            if (isRuntimeFrame(frame.getClassName())) {
                 continue;
             }
             trace.add(frame.toString());
