@@ -169,18 +169,21 @@ def vacancy_cold_starts(lk: Lambkin, samples: int, warmup: int = 1) -> dict[str,
 def java_warm_reuse(lk: Lambkin, warm_samples: int) -> dict[str, Any]:
     """Java's slow start is where warm reuse pays: a java17 function's first invocation (JVM
     start, class loading, JIT) against its warm ones. Uses the conformance suite's fixture."""
+    return first_vs_warm(lk, "java17", warm_samples)
+
+
+def first_vs_warm(lk: Lambkin, variant_id: str, warm_samples: int) -> dict[str, Any]:
+    """A runtime's first invocation (its start, loading, JIT) against its warm ones, with the
+    conformance suite's app for that runtime (java17: the JVM; mono6.12: Mono, docker only)."""
     import tempfile
     from pathlib import Path
 
-    from tests.conformance.variants import VARIANTS, build, missing_tools
+    from tests.conformance.variants import VARIANTS, build, unbuildable
 
-    variant = VARIANTS["java17"]
-    missing = missing_tools(variant)
-    if missing:
-        return {
-            "skipped": f"missing on this host: {', '.join(missing)} "
-            "(scripts/ensure-host-runtimes.sh)"
-        }
+    variant = VARIANTS[variant_id]
+    reason = unbuildable(variant)
+    if reason:
+        return {"skipped": reason}
     with tempfile.TemporaryDirectory() as tmp:
         built = build(variant, Path(tmp))
         files = {
@@ -188,8 +191,8 @@ def java_warm_reuse(lk: Lambkin, warm_samples: int) -> dict[str, Any]:
             for p in built.app.rglob("*")
             if p.is_file()
         }
-    name = f"bench-java-{lk.driver}-{uuid.uuid4().hex[:6]}"
-    lk.deploy(name, files, runtime="java17", handler="example.App", memory_mb=512)
+    name = f"bench-{variant_id.replace('.', '')}-{lk.driver}-{uuid.uuid4().hex[:6]}"
+    lk.deploy(name, files, runtime=variant.runtime, handler=variant.handler, memory_mb=512)
     try:
         payload = json.dumps({"op": "count"}).encode()
         first = lk.invoke_with_report(name, payload)

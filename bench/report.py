@@ -309,12 +309,14 @@ def markdown(report: dict[str, Any]) -> str:
         row = ["cold start p50, the same hello world as a container-image function"]
         row += [_fmt(image_cold), f"floor {_fmt(floor)}", "", "", "", ""]
         lines.append("| " + " | ".join(row) + " |")
-    java = report.get("java_warm_reuse", {})
-    if java:
-        row = ["java17: first invocation / warm p50 (speed-up)"]
+    for key, runtime in (("java_warm_reuse", "java17"), ("mono_warm_reuse", "mono6.12")):
+        reuse = report.get(key, {})
+        if not reuse:
+            continue
+        row = [f"{runtime}: first invocation / warm p50 (speed-up)"]
         for group in GROUPS:
-            first, warm = _get(java, group, "first_ms"), _get(java, group, "warm", "p50_ms")
-            speedup = _get(java, group, "speedup_first_over_warm_p50")
+            first, warm = _get(reuse, group, "first_ms"), _get(reuse, group, "warm", "p50_ms")
+            speedup = _get(reuse, group, "speedup_first_over_warm_p50")
             row += [
                 f"{_fmt(first, 0)} / {_fmt(warm)} ({_fmt(speedup, 0)}x)" if first else "",
                 "",

@@ -211,6 +211,15 @@ class Bench:
 
             await self.section(f"{driver}: java17 first vs warm", java)
 
+            if driver == "docker":  # mono6.12 exists only as an image
+
+                async def mono() -> None:
+                    r.setdefault("mono_warm_reuse", {})[driver] = cold.first_vs_warm(
+                        lk, "mono6.12", max(5, p.cold_samples)
+                    )
+
+                await self.section(f"{driver}: mono6.12 first vs warm", mono)
+
             async def grow_and_snapshot(n: int) -> None:
                 others = lk.live_instances() - lk.live_instances("echo")
                 await warm.grow(echo, n - others, lambda: lk.live_instances("echo"))
