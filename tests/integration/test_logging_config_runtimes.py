@@ -33,6 +33,17 @@ def handler(event, context):
     return "done"
 """
 
+NODE_LEVELS = """
+exports.handler = async () => {
+  console.debug("debug record");
+  console.info("info record");
+  console.warn("warn record");
+  console.error("error record");
+  process.stdout.write("printed line\\n");
+  return "done";
+};
+"""
+
 
 @pytest.fixture(scope="module", params=DRIVERS)
 def server(
@@ -69,3 +80,39 @@ def test_python_levels_and_format(server: Server) -> None:
         line.startswith("[WARNING]\t") and line.endswith(f"\t{text.request_id}\twarn record")
         for line in text.lines
     ), text.lines
+
+
+@pytest.mark.parametrize("runtime", ["nodejs18.x"])
+def test_node_levels_and_format(server: Server, runtime: str) -> None:
+    name = deploy(server, runtime, make_zip({"levels.js": NODE_LEVELS}), "levels.handler")
+    warn = invoke_with_logging(server, name, {"LogFormat": "JSON", "ApplicationLogLevel": "WARN"})
+    records = warn.application_records
+    assert [(r["level"], r["message"]) for r in records] == [
+        ("WARN", "warn record"),
+        ("ERROR", "error record"),
+    ], warn.lines
+    for record in records:  # aws-lambda-ric's fields, in its order
+        assert list(record) == ["timestamp", "level", "requestId", "message"], record
+        assert record["requestId"] == warn.request_id
+        assert ISO_MILLIS.fullmatch(record["timestamp"])
+    assert "printed line" in warn.lines  # not console: left as it is
+
+    debug = invoke_with_logging(server, name, {"LogFormat": "JSON", "ApplicationLogLevel": "DEBUG"})
+    assert [(r["level"], r["message"]) for r in debug.application_records] == [
+        ("DEBUG", "debug record"),
+        ("INFO", "info record"),
+        ("WARN", "warn record"),
+        ("ERROR", "error record"),
+    ], debug.lines
+
+    text = invoke_with_logging(server, name, {"LogFormat": "Text"})
+    assert text.records == [], text.lines
+    stamped = [line.split("\t") for line in text.lines if f"\t{text.request_id}\t" in line]
+    assert [(level, message) for _, _, level, message in stamped] == [
+        ("DEBUG", "debug record"),
+        ("INFO", "info record"),
+        ("WARN", "warn record"),
+        ("ERROR", "error record"),
+    ], text.lines
+    assert all(ISO_MILLIS.fullmatch(time) for time, *_ in stamped)
+    assert "printed line" in text.lines
