@@ -82,7 +82,7 @@ def test_python_levels_and_format(server: Server) -> None:
     ), text.lines
 
 
-@pytest.mark.parametrize("runtime", ["nodejs18.x"])
+@pytest.mark.parametrize("runtime", ["nodejs18.x", "nodejs20.x"])
 def test_node_levels_and_format(server: Server, runtime: str) -> None:
     name = deploy(server, runtime, make_zip({"levels.js": NODE_LEVELS}), "levels.handler")
     warn = invoke_with_logging(server, name, {"LogFormat": "JSON", "ApplicationLogLevel": "WARN"})
