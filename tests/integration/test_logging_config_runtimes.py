@@ -1,7 +1,8 @@
 """LoggingConfig honoured by each runtime's own client: JSON records in AWS's shape for that
 runtime, and ApplicationLogLevel filtering what the function's logger lets through.
 
-The Python client's record shape is tested in depth in test_logs.py; here every language's
+The Python client's record shape is tested in depth in test_logs.py, the Node.js client's
+against aws-lambda-ric's own in tests/conformance/test_node_log_patch.py; here every language's
 client is held to the same scenario: one record per level, then a plain print, at
 ApplicationLogLevel WARN (only WARN and above), then DEBUG (all), then Text (no JSON at all).
 """
