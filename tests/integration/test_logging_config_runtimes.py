@@ -2,9 +2,11 @@
 runtime, and ApplicationLogLevel filtering what the function's logger lets through.
 
 The Python client's record shape is tested in depth in test_logs.py, the Ruby client's in
-tests/unit/test_ruby_logs.py; here every language's client is held to the same scenario: one
-record per level, then a plain print, at ApplicationLogLevel WARN (only WARN and above), then
-DEBUG (all), then Text (no JSON at all).
+tests/unit/test_ruby_logs.py, the Node.js client's against aws-lambda-ric's own in
+tests/conformance/test_node_log_patch.py, the Java client's against AWS's Java RIC in
+tests/conformance/test_java_log_format_oracle.py, the C# client's in test_mono_runtime.py; here
+every language's client is held to the same scenario: one record per level, then a plain print,
+at ApplicationLogLevel WARN (only WARN and above), then DEBUG (all), then Text (no JSON at all).
 """
 
 from __future__ import annotations
@@ -41,6 +43,18 @@ def handler(event, context):
     print("printed line")
     return "done"
 """
+
+NODE_LEVELS = """
+exports.handler = async () => {
+  console.debug("debug record");
+  console.info("info record");
+  console.warn("warn record");
+  console.error("error record");
+  process.stdout.write("printed line\\n");
+  return "done";
+};
+"""
+
 
 RUBY_LEVELS = """
 require 'logger'
@@ -338,3 +352,39 @@ def test_java17_levels_and_format(server: Server, tmp_path: Path) -> None:
     assert text.records == [], text.lines
     assert "[WARN] warn record" in text.lines, text.lines  # AWS's "[LEVEL] " prefix, no more
     assert "[DEBUG] debug record" in text.lines, text.lines  # no level filter in Text
+
+
+@pytest.mark.parametrize("runtime", ["nodejs18.x", "nodejs20.x"])
+def test_node_levels_and_format(server: Server, runtime: str) -> None:
+    name = deploy(server, runtime, make_zip({"levels.js": NODE_LEVELS}), "levels.handler")
+    warn = invoke_with_logging(server, name, {"LogFormat": "JSON", "ApplicationLogLevel": "WARN"})
+    records = warn.application_records
+    assert [(r["level"], r["message"]) for r in records] == [
+        ("WARN", "warn record"),
+        ("ERROR", "error record"),
+    ], warn.lines
+    for record in records:  # aws-lambda-ric's fields, in its order
+        assert list(record) == ["timestamp", "level", "requestId", "message"], record
+        assert record["requestId"] == warn.request_id
+        assert ISO_MILLIS.fullmatch(record["timestamp"])
+    assert "printed line" in warn.lines  # not console: left as it is
+
+    debug = invoke_with_logging(server, name, {"LogFormat": "JSON", "ApplicationLogLevel": "DEBUG"})
+    assert [(r["level"], r["message"]) for r in debug.application_records] == [
+        ("DEBUG", "debug record"),
+        ("INFO", "info record"),
+        ("WARN", "warn record"),
+        ("ERROR", "error record"),
+    ], debug.lines
+
+    text = invoke_with_logging(server, name, {"LogFormat": "Text"})
+    assert text.records == [], text.lines
+    stamped = [line.split("\t") for line in text.lines if f"\t{text.request_id}\t" in line]
+    assert [(level, message) for _, _, level, message in stamped] == [
+        ("DEBUG", "debug record"),
+        ("INFO", "info record"),
+        ("WARN", "warn record"),
+        ("ERROR", "error record"),
+    ], text.lines
+    assert all(ISO_MILLIS.fullmatch(time) for time, *_ in stamped)
+    assert "printed line" in text.lines

@@ -1,5 +1,4 @@
-// Error documents and log lines, shaped as AWS's Node.js runtime shapes them.
-import util from "node:util";
+// Error documents, shaped as AWS's Node.js runtime shapes them (its log lines: logs.mjs).
 
 // {errorType, errorMessage, trace}: an Error's name, message and stack lines; anything else
 // thrown is reported under its type ("string", "number", ...).
@@ -15,21 +14,13 @@ export function errorDocument(error) {
   return { errorType: typeof error, errorMessage: String(error), trace: [] };
 }
 
-function logLine(log, level, message) {
-  const text = `${new Date().toISOString()}\t${log.requestId || "undefined"}\t${level}\t${message.replace(/\n/g, "\r")}\n`;
-  process.stdout.write(text);
-}
-
-// console.* write one line each, stamped like AWS's: `<ISO time>\t<request id>\t<LEVEL>\t<text>`.
-export function installConsole() {
-  const log = { requestId: "" };
-  const levels = { log: "INFO", info: "INFO", warn: "WARN", error: "ERROR", debug: "DEBUG", trace: "TRACE" };
-  for (const [method, level] of Object.entries(levels)) {
-    console[method] = (...args) => logLine(log, level, util.format(...args));
+// Its name and message as aws-lambda-ric's: `new Error(reason)` named Runtime.UnhandledPromiseRejection,
+// keeping the reason and the promise (which its error log shows).
+export class UnhandledPromiseRejection extends Error {
+  constructor(reason, promise) {
+    super(reason);
+    this.reason = reason;
+    this.promise = promise;
   }
-  return log;
 }
-
-export function logError(phase, doc, log) {
-  logLine(log, "ERROR", `${phase} \t${JSON.stringify(doc)}`);
-}
+UnhandledPromiseRejection.prototype.name = "Runtime.UnhandledPromiseRejection";

@@ -4,11 +4,13 @@
 // $AWS_LAMBDA_RUNTIME_API and behaves, as seen from the API and the logs, like AWS's Node.js
 // runtime: handler `file.export` (also `dir/file.a.b`), async and callback handlers
 // (context.callbackWaitsForEmptyEventLoop), CommonJS and ES modules, AWS's context object,
-// error documents `{errorType, errorMessage, trace}`, log lines `<time>\t<request id>\tINFO\t...`.
+// error documents `{errorType, errorMessage, trace}`, console lines and LoggingConfig JSON records
+// as aws-lambda-ric writes them (logs.mjs).
 import { loadHandler } from "./loader.mjs";
 import { RuntimeApi } from "./runtime_api.mjs";
 import { makeContext } from "./context.mjs";
-import { errorDocument, installConsole, logError } from "./errors.mjs";
+import { errorDocument, UnhandledPromiseRejection } from "./errors.mjs";
+import { installConsole, logContext } from "./logs.mjs";
 import { createResponseStream, handlerMetadata, installAwsLambdaGlobal } from "./streaming.mjs";
 
 const TRACE_ID = "_X_AMZN_TRACE_ID";
@@ -20,16 +22,17 @@ async function main() {
     process.exit(2);
   }
   const api = new RuntimeApi(address);
-  const log = installConsole();
+  const logError = installConsole();
   installAwsLambdaGlobal(); // before the function's module is loaded, as AWS's runtime does
   const current = { requestId: null, failed: false };
   // As aws-lambda-ric: a promise rejected with no handler fails the running invocation (or init)
   // as Runtime.UnhandledPromiseRejection, and the process exits 128; the next event starts anew.
-  process.on("unhandledRejection", (reason) => {
+  process.on("unhandledRejection", (reason, promise) => {
     if (current.failed) return;
     current.failed = true;
-    const doc = errorDocument(new UnhandledPromiseRejection(reason));
-    logError("Unhandled Promise Rejection", doc, log);
+    const error = new UnhandledPromiseRejection(reason, promise);
+    logError("Unhandled Promise Rejection", error);
+    const doc = errorDocument(error);
     const posted = current.requestId ? api.postError(current.requestId, doc) : api.postInitError(doc);
     posted.finally(() => process.exit(128));
   });
@@ -39,35 +42,37 @@ async function main() {
     handler = await loadHandler(process.env.LAMBDA_TASK_ROOT || process.cwd(), process.argv[2] || process.env._HANDLER || "");
     metadata = handlerMetadata(handler);
   } catch (error) {
+    // aws-lambda-ric's failed load rejects its top-level await: an uncaught exception.
+    logError("Uncaught Exception", error);
     const doc = errorDocument(error);
-    logError("Init Error", doc, log);
     await api.postInitError(doc);
     process.exit(1);
   }
   for (;;) {
     const invocation = await api.next();
     current.requestId = invocation.requestId;
-    log.requestId = invocation.requestId;
+    logContext.requestId = invocation.requestId;
+    logContext.tenantId = invocation.tenantId;
     if (invocation.traceId) process.env[TRACE_ID] = invocation.traceId;
     else delete process.env[TRACE_ID];
     if (metadata.streaming) {
-      await invokeStreaming(api, handler, invocation, metadata, log);
+      await invokeStreaming(api, handler, invocation, metadata, logError);
       continue;
     }
     const outcome = await invoke(handler, invocation);
     if (current.failed) return; // an unhandled rejection answered this invocation
     if (outcome.error !== undefined) {
+      logError("Invoke Error", outcome.error);
       const doc = errorDocument(outcome.error);
-      logError("Invoke Error", doc, log);
       await api.postError(invocation.requestId, doc);
     } else {
       let body;
       try {
         body = encodeResult(outcome.value);
       } catch (error) {
+        logError("Invoke Error", error);
         const doc = errorDocument(error);
         doc.errorType = "Runtime.MarshalError";
-        logError("Invoke Error", doc, log);
         await api.postError(invocation.requestId, doc);
         continue;
       }
@@ -115,11 +120,11 @@ function invoke(handler, invocation) {
 // context) and must be async; whatever it throws, or a stream it leaves unfinished, ends the
 // stream with the error trailers. The next event is fetched once the Runtime API answered (and,
 // unless context.callbackWaitsForEmptyEventLoop is false, once the event loop is empty).
-async function invokeStreaming(api, handler, invocation, metadata, log) {
+async function invokeStreaming(api, handler, invocation, metadata, logError) {
   const { stream, fail, done } = createResponseStream(api, invocation.requestId, metadata.highWaterMark);
   const context = makeContext(invocation, () => {});
   const failWith = (error) => {
-    logError("Invoke Error", errorDocument(error), log);
+    logError("Invoke Error", error);
     fail(error);
   };
   try {
@@ -142,15 +147,6 @@ async function invokeStreaming(api, handler, invocation, metadata, log) {
   }
   if (context.callbackWaitsForEmptyEventLoop) await new Promise((resolve) => process.once("beforeExit", resolve));
 }
-
-// Its name and message as aws-lambda-ric's: `new Error(reason)` named Runtime.UnhandledPromiseRejection.
-class UnhandledPromiseRejection extends Error {
-  constructor(reason) {
-    super(reason);
-    this.reason = reason;
-  }
-}
-UnhandledPromiseRejection.prototype.name = "Runtime.UnhandledPromiseRejection";
 
 function decodeEvent(body) {
   try {

@@ -26,6 +26,7 @@ export class RuntimeApi {
       traceId: headers["lambda-runtime-trace-id"],
       clientContext: headers["lambda-runtime-client-context"],
       cognitoIdentity: headers["lambda-runtime-cognito-identity"],
+      tenantId: headers["lambda-runtime-aws-tenant-id"],
       body,
     };
   }
