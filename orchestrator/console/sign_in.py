@@ -41,14 +41,26 @@ async def sign_in(
     origin = request.headers.get("origin")
     if origin is not None and not _same_host(origin, request):
         return _form(request, 403, "Sign in from this server's own page.")
+    address = request.client.host if request.client else ""
+    wait = state.throttle.wait_s(address)
+    if wait:
+        refused = _form(
+            request,
+            429,
+            f"Too many wrong sign-ins from this address: try again in {int(wait) + 1} s.",
+        )
+        refused.headers["retry-after"] = str(int(wait) + 1)
+        return refused
     user = state.user_for(access_key_id.strip(), secret_access_key)
     if user is None:
+        state.throttle.failed(address)
         return _form(
             request,
             401,
             "Those keys are not valid here: use an access key id and secret from the "
             "server's credentials file (ask its administrator for yours).",
         )
+    state.throttle.succeeded(address)
     session = state.sessions.open(user.name, Keys(user.access_key_id, secret_access_key))
     response = RedirectResponse(HOME, status_code=303)
     set_session_cookie(response, session, state.secure_cookies)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hmac
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from fastapi.templating import Jinja2Templates
 from ..credentials import User
 from .api_client import ApiError, ConsoleApi
 from .sessions import COOKIE_NAME, CSRF_FIELD, CSRF_HEADER, Session, SessionStore, csrf_matches
+from .sign_in_throttle import SignInThrottle
 
 PREFIX = "/console"
 HERE = Path(__file__).resolve().parent
@@ -70,6 +71,7 @@ class ConsoleState:
     users_by_key: dict[str, User] | None  # None: an open server, nobody signs in
     region: str
     secure_cookies: bool  # the server speaks TLS: cookies only over it
+    throttle: SignInThrottle = field(default_factory=SignInThrottle)
 
     def user_for(self, access_key_id: str, secret: str) -> User | None:
         """The user these keys belong to, compared in constant time."""

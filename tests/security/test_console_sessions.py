@@ -304,3 +304,27 @@ def test_pages_forbid_framing_inline_script_and_caching(server: Server, path: st
     assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
     assert answer.headers["x-frame-options"] == "DENY"
     assert answer.headers["cache-control"] == "no-store"
+
+
+def test_guessing_secrets_is_cut_off_after_ten_wrong_sign_ins(tmp_path: Path) -> None:
+    credentials = write_credentials(tmp_path / "credentials.toml")
+    credentials.chmod(0o600)
+    srv = start_server("process", tmp_path / "data", args=("--credentials-file", str(credentials)))
+    try:
+        client = browser(srv)
+        for attempt in range(10):
+            wrong = {
+                "access_key_id": ALICE.access_key,
+                "secret_access_key": f"guess-{attempt:04d}-x",
+            }
+            assert client.post("/console/sign-in", data=wrong).status_code == 401
+        right = {"access_key_id": ALICE.access_key, "secret_access_key": ALICE.secret_key}
+        cut_off = client.post("/console/sign-in", data=right)
+        assert cut_off.status_code == 429 and "set-cookie" not in cut_off.headers
+        assert 1 <= int(cut_off.headers["retry-after"]) <= 301
+        assert "Too many wrong sign-ins" in cut_off.text
+        # the API itself is not the console's: signed requests still work meanwhile
+        lam = srv.client(access_key=ALICE.access_key, secret_key=ALICE.secret_key)
+        assert lam.list_functions()["Functions"] == []
+    finally:
+        assert srv.stop() == 0, srv.log()

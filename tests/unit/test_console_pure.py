@@ -157,3 +157,26 @@ FUNCTION = {"FunctionName": "orders-api", "Runtime": "python3.11", "Description"
 )
 def test_search(query: str, found: bool) -> None:
     assert _matches(FUNCTION, query) is found
+
+
+def test_sign_in_throttle_bounds_failures_per_address_in_a_window() -> None:
+    from orchestrator.console import sign_in_throttle as throttle_rules
+    from orchestrator.console.sign_in_throttle import SignInThrottle
+
+    clock = Clock()
+    throttle = SignInThrottle(clock)
+    for _ in range(throttle_rules.MAX_FAILURES - 1):
+        throttle.failed("10.0.0.1")
+    assert throttle.wait_s("10.0.0.1") == 0  # one try left
+    throttle.failed("10.0.0.1")
+    assert throttle.wait_s("10.0.0.1") == pytest.approx(throttle_rules.WINDOW_S)
+    assert throttle.wait_s("10.0.0.2") == 0  # another address is not locked out
+    clock.now += 100
+    assert throttle.wait_s("10.0.0.1") == pytest.approx(throttle_rules.WINDOW_S - 100)
+    clock.now += throttle_rules.WINDOW_S - 100
+    assert throttle.wait_s("10.0.0.1") == 0  # the failures left the window
+    throttle.failed("10.0.0.3")
+    throttle.succeeded("10.0.0.3")
+    for _ in range(throttle_rules.MAX_FAILURES - 1):
+        throttle.failed("10.0.0.3")
+    assert throttle.wait_s("10.0.0.3") == 0  # a success forgets earlier failures
