@@ -8,6 +8,7 @@ PYTEST_ARGS ?=
 
 install:
 	$(PYTHON) -m pip install --disable-pip-version-check -q -e '.[test,dev]'
+	bash scripts/ensure-npm.sh
 	$(PYTHON) -m orchestrator.console.assets
 
 docker:
