@@ -101,13 +101,16 @@ class HotReload:
         self._retire = retire
         self._changed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._watched: frozenset[Path] = frozenset()  # what the running watcher covers
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     def sync(self) -> None:
-        """The set of folders may have changed (a function created, updated or deleted)."""
-        self._changed.set()
+        """The set of folders may have changed (a function created, updated or deleted): the
+        watcher restarts only if it did."""
+        if frozenset(self._folders()) != self._watched:
+            self._changed.set()
 
     async def close(self) -> None:
         if self._task is not None:
@@ -120,7 +123,9 @@ class HotReload:
     async def _run(self) -> None:
         while True:
             self._changed.clear()
-            folders = {f: names for f, names in self._folders().items() if _is_folder(f)}
+            every = self._folders()
+            self._watched = frozenset(every)
+            folders = {f: names for f, names in every.items() if _is_folder(f)}
             if not folders:
                 await self._changed.wait()
                 continue
@@ -132,7 +137,9 @@ class HotReload:
                     step=20,
                     recursive=True,
                 ):
-                    for name in sorted(owners_of((path for _, path in changes), folders)):
+                    # today's owners: a function may have joined a folder already watched
+                    owners = owners_of((path for _, path in changes), self._folders())
+                    for name in sorted(owners):
                         log.info("hot reload: code changed", extra={"function": name})
                         self._retire(name)
             except Exception:

@@ -27,6 +27,27 @@ def cache_dir() -> Path:
     return root / "console-assets" / HTMX_PACKAGE.replace("@", "-")
 
 
+def npm_install(prefix: Path, spec: str) -> None:
+    """`npm install <spec>` into `prefix`, as a build step: no package.json or lock file written
+    (they would name the registry), no install scripts run, no audit or funding calls."""
+    subprocess.run(
+        [
+            "npm",
+            "install",
+            "--prefix",
+            str(prefix),
+            "--no-save",
+            "--no-package-lock",
+            "--no-audit",
+            "--no-fund",
+            "--ignore-scripts",
+            spec,
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
 def build(say: Callable[[str], None] = print) -> Path:
     """Fetch (once) and copy htmx into static/vendor; returns the copied file."""
     cache = cache_dir()
@@ -39,22 +60,7 @@ def build(say: Callable[[str], None] = print) -> Path:
             )
         cache.mkdir(parents=True, exist_ok=True)
         say(f"console assets: fetching {HTMX_PACKAGE} with npm into {cache}")
-        subprocess.run(
-            [
-                "npm",
-                "install",
-                "--prefix",
-                str(cache),
-                "--no-save",
-                "--no-package-lock",
-                "--no-audit",
-                "--no-fund",
-                "--ignore-scripts",
-                HTMX_PACKAGE,
-            ],
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
+        npm_install(cache, HTMX_PACKAGE)
     VENDOR.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, HTMX)
     say(f"console assets: {HTMX.relative_to(VENDOR.parents[2])} ready")

@@ -16,7 +16,7 @@ from ..actions import is_console_path
 from ..credentials import Credentials
 from . import async_pages, functions_pages, instances_pages, logs_pages, metrics_pages, sign_in
 from .sessions import SessionStore
-from .web import HERE, PREFIX, ConsoleState, SignInRequired, html
+from .web import HERE, PREFIX, ConsoleState, SignInRequired, message_page
 
 
 def install(app: FastAPI, credentials: Credentials | None, region: str, tls: bool) -> None:
@@ -47,21 +47,12 @@ def _answer_console_errors_in_html(app: FastAPI) -> None:
     api_http = app.exception_handlers[StarletteHTTPException]
     api_validation = app.exception_handlers[RequestValidationError]
 
-    def page(request: Request, status: int, text: str) -> Response:
-        fragment = bool(request.headers.get("hx-request"))
-        return html(
-            request,
-            "message_fragment.html" if fragment else "message.html",
-            {"error": text, "session": None},
-            200 if fragment else status,
-        )
-
     async def http_error(request: Request, exc: Exception) -> Response:
         if not is_console_path(request.url.path):
             return await _delegate(api_http, request, exc)
         assert isinstance(exc, StarletteHTTPException)
         text = "There is no such page." if exc.status_code == 404 else str(exc.detail)
-        return page(request, exc.status_code, text)
+        return message_page(request, exc.status_code, text)
 
     async def validation_error(request: Request, exc: Exception) -> Response:
         if not is_console_path(request.url.path):
@@ -70,7 +61,7 @@ def _answer_console_errors_in_html(app: FastAPI) -> None:
         fields = ", ".join(
             str(e["loc"][-1]).replace("_", " ") for e in exc.errors() if e.get("loc")
         )
-        return page(
+        return message_page(
             request,
             422,
             f"Some fields are missing or out of range ({fields}): correct them and submit again.",

@@ -21,6 +21,7 @@ from fastapi.templating import Jinja2Templates
 
 from ..credentials import User
 from .api_client import ApiError, ConsoleApi
+from .assets import HTMX
 from .sessions import COOKIE_NAME, CSRF_FIELD, CSRF_HEADER, Session, SessionStore, csrf_matches
 from .sign_in_throttle import SignInThrottle
 
@@ -36,6 +37,8 @@ def _log_time(epoch_ms: int) -> str:
 
 
 TEMPLATES.env.filters["log_time"] = _log_time
+# A checkout not built with `make install` has no htmx: every page says so (assets.py).
+TEMPLATES.env.globals["htmx_missing"] = lambda: not HTMX.is_file()
 
 # Pages load only the console's own files: no inline script or style, no framing by another
 # site (clickjacking), forms post only here.
@@ -113,10 +116,9 @@ class Page:
 
     def error(self, status_code: int, text: str) -> HTMLResponse:
         """A refusal in words, as a whole page or (for htmx) the fragment it swaps in."""
-        fragment = bool(self.request.headers.get("hx-request"))
-        template = "message_fragment.html" if fragment else "message.html"
-        # htmx swaps only 2xx answers by default: a fragment goes back as 200, its words say it
-        return self.render(template, 200 if fragment else status_code, error=text)
+        response = message_page(self.request, status_code, text, self.session)
+        self.keep_cookie(response)
+        return response
 
     def redirect(self, url: str) -> Response:
         """After a form post: a plain redirect, or HX-Redirect for an htmx request."""
@@ -130,6 +132,20 @@ class Page:
     def keep_cookie(self, response: Response) -> None:
         if self.new_cookie:
             set_session_cookie(response, self.session, console_state(self.request).secure_cookies)
+
+
+def message_page(
+    request: Request, status_code: int, text: str, session: Session | None = None
+) -> HTMLResponse:
+    """Words for the user, as a whole page or, for an htmx request, the fragment it swaps in
+    (htmx swaps only 2xx answers by default: a fragment goes back as 200, its words say it)."""
+    fragment = bool(request.headers.get("hx-request"))
+    return html(
+        request,
+        "message_fragment.html" if fragment else "message.html",
+        {"error": text, "session": session, "csrf_field": CSRF_FIELD},
+        200 if fragment else status_code,
+    )
 
 
 def set_session_cookie(response: Response, session: Session, secure: bool) -> None:

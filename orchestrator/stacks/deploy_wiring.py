@@ -5,6 +5,7 @@ creating (its roles and their permissions live in its credentials file)."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from . import stack_model as model
@@ -18,6 +19,30 @@ def _function_of(reference: str) -> tuple[str, str | None]:
         return parts[6], parts[7] if len(parts) > 7 else None
     name, _, qualifier = reference.partition(":")
     return name, qualifier or None
+
+
+@dataclass(frozen=True)
+class Target:
+    """The function (and qualifier) a resource acts on, as API arguments and as a label."""
+
+    name: str
+    qualifier: str | None
+
+    @classmethod
+    def of(cls, props: dict[str, Any], key: str) -> Target:
+        name, qualifier = _function_of(str(props[key]))
+        return cls(name, str(props["Qualifier"]) if props.get("Qualifier") else qualifier)
+
+    @property
+    def arguments(self) -> dict[str, str]:
+        # $LATEST is the unqualified function (the API refuses it as a qualifier of some calls)
+        if self.qualifier is None or self.qualifier == "$LATEST":
+            return {"FunctionName": self.name}
+        return {"FunctionName": self.name, "Qualifier": self.qualifier}
+
+    @property
+    def label(self) -> str:
+        return self.name + (f":{self.qualifier}" if self.qualifier else "")
 
 
 def deploy_version(resource: model.StackResource, props: dict[str, Any], walk: Walk) -> None:
@@ -120,16 +145,13 @@ def deploy_alias(resource: model.StackResource, props: dict[str, Any], walk: Wal
 
 
 def deploy_url(resource: model.StackResource, props: dict[str, Any], walk: Walk) -> None:
-    name, qualifier = _function_of(str(props["TargetFunctionArn"]))
-    if props.get("Qualifier"):
-        qualifier = str(props["Qualifier"])
-    target = {"FunctionName": name, **({"Qualifier": qualifier} if qualifier else {})}
+    target = Target.of(props, "TargetFunctionArn")
     desired = {"AuthType": props.get("AuthType", "AWS_IAM")}
     for key in ("Cors", "InvokeMode"):
         if key in props:
             desired[key] = props[key]
-    current = get(walk.client.get_function_url_config, **target)
-    label = name + (f":{qualifier}" if qualifier else "")
+    current = get(walk.client.get_function_url_config, **target.arguments)
+    label = target.label
     if current is not None:
         walk.scope.attributes[resource.logical_id] = {
             "FunctionUrl": current["FunctionUrl"],
@@ -149,7 +171,7 @@ def deploy_url(resource: model.StackResource, props: dict[str, Any], walk: Walk)
             call(
                 f"update the URL of {label}",
                 walk.client.update_function_url_config,
-                **target,
+                **target.arguments,
                 **desired,
             )
         return
@@ -160,7 +182,7 @@ def deploy_url(resource: model.StackResource, props: dict[str, Any], walk: Walk)
         url = call(
             f"create the URL of {label}",
             walk.client.create_function_url_config,
-            **target,
+            **target.arguments,
             **desired,
         )["FunctionUrl"]
     walk.scope.attributes[resource.logical_id] = {
@@ -182,12 +204,11 @@ _PERMISSION_KEYS = (
 
 
 def deploy_permission(resource: model.StackResource, props: dict[str, Any], walk: Walk) -> None:
-    name, qualifier = _function_of(str(props["FunctionName"]))
-    target = {"FunctionName": name, **({"Qualifier": qualifier} if qualifier else {})}
+    target = Target.of(props, "FunctionName")
     sid = resource.logical_id
-    policy = get(walk.client.get_policy, **target)
+    policy = get(walk.client.get_policy, **target.arguments)
     statements = json.loads(policy["Policy"])["Statement"] if policy else []
-    label = f"{name}" + (f":{qualifier}" if qualifier else "") + f" {sid}"
+    label = f"{target.label} {sid}"
     if any(s.get("Sid") == sid for s in statements):
         walk.record(Change(resource.logical_id, resource.type, "unchanged", label))
         return
@@ -198,7 +219,7 @@ def deploy_permission(resource: model.StackResource, props: dict[str, Any], walk
             f"add permission {sid}",
             walk.client.add_permission,
             StatementId=sid,
-            **target,
+            **target.arguments,
             **{k: props[k] for k in _PERMISSION_KEYS if k in props},
         )
 
@@ -206,20 +227,14 @@ def deploy_permission(resource: model.StackResource, props: dict[str, Any], walk
 def deploy_event_invoke_config(
     resource: model.StackResource, props: dict[str, Any], walk: Walk
 ) -> None:
-    name, qualifier = _function_of(str(props["FunctionName"]))
-    if props.get("Qualifier"):
-        qualifier = str(props["Qualifier"])
-    target = {
-        "FunctionName": name,
-        **({"Qualifier": qualifier} if qualifier and qualifier != "$LATEST" else {}),
-    }
+    target = Target.of(props, "FunctionName")
     desired: dict[str, Any] = {
         k: props[k] for k in ("MaximumRetryAttempts", "MaximumEventAgeInSeconds") if k in props
     }
     if props.get("DestinationConfig"):
         desired["DestinationConfig"] = props["DestinationConfig"]
-    current = get(walk.client.get_function_event_invoke_config, **target)
-    label = name + (f":{qualifier}" if qualifier else "")
+    current = get(walk.client.get_function_event_invoke_config, **target.arguments)
+    label = target.label
     if current is not None and all(current.get(k) == v for k, v in desired.items()):
         walk.record(Change(resource.logical_id, resource.type, "unchanged", label))
         return
@@ -231,7 +246,7 @@ def deploy_event_invoke_config(
         call(
             f"event invoke config of {label}",
             walk.client.put_function_event_invoke_config,
-            **target,
+            **target.arguments,
             **desired,
         )
 

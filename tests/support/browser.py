@@ -33,22 +33,7 @@ def playwright_core() -> Path:
     package = prefix / "node_modules" / "playwright-core"
     with locked("playwright-core"):
         if not (package / "index.mjs").is_file():
-            subprocess.run(
-                [
-                    "npm",
-                    "install",
-                    "--prefix",
-                    str(prefix),
-                    "--no-save",
-                    "--no-package-lock",
-                    "--no-audit",
-                    "--no-fund",
-                    "--ignore-scripts",  # its install script would download browsers
-                    PLAYWRIGHT_CORE,
-                ],
-                check=True,
-                stdout=subprocess.DEVNULL,
-            )
+            assets.npm_install(prefix, PLAYWRIGHT_CORE)  # its install script would fetch browsers
     return package
 
 

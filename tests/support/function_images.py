@@ -43,6 +43,7 @@ from typing import Any
 import docker
 from docker.errors import ImageNotFound
 
+from orchestrator.console.assets import npm_install
 from tests.support.oracles import cache_dir, locked
 from tests.support.zips import make_zip
 
@@ -195,10 +196,7 @@ def aws_lambda_ric_source() -> str:
 def _node_client() -> Files:
     def install(out: Path) -> None:
         # Scripts off: the native addon is compiled in the image (see its Dockerfile).
-        _run(
-            ["npm", "install", "--ignore-scripts", "--no-audit", "--no-fund", "--no-save"]
-            + ["--prefix", str(out), f"aws-lambda-ric@{AWS_LAMBDA_RIC_VERSION}"]
-        )
+        npm_install(out, f"aws-lambda-ric@{AWS_LAMBDA_RIC_VERSION}")
 
     root = _cached(f"aws-lambda-ric-{AWS_LAMBDA_RIC_VERSION}", install)
     return [("client/node_modules", root / "node_modules")]
