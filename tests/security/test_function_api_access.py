@@ -173,3 +173,41 @@ def test_each_instance_has_credentials_of_its_own(guarded: Server) -> None:
         lam = guarded.client("lambda", ALICE.access_key, ALICE.secret_key)
         keys.add(json.loads(lam.invoke(FunctionName=name)["Payload"].read()))
     assert len(keys) == 2 and all(k.startswith("ASIA") for k in keys)
+
+
+CONSOLE_PROBE = """
+import os, urllib.error, urllib.parse, urllib.request
+
+def post(url, fields):
+    data = urllib.parse.urlencode(fields).encode()
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, data=data), timeout=10) as r:
+            return [r.status, r.headers.get("set-cookie") or "", r.geturl()]
+    except urllib.error.HTTPError as exc:
+        return [exc.code, exc.headers.get("set-cookie") or "", exc.geturl()]
+
+def handler(event, context):
+    console = os.environ["AWS_ENDPOINT_URL_LAMBDA"].rstrip("/") + "/console"
+    own = "/functions/" + context.function_name + "/configuration"
+    keys = {"access_key_id": os.environ["AWS_ACCESS_KEY_ID"],
+            "secret_access_key": os.environ["AWS_SECRET_ACCESS_KEY"]}
+    return {
+        "sign_in": post(console + "/sign-in", keys),
+        "change_unsigned": post(console + own,
+                                {"memory_size": "512", "timeout": "3"}),
+    }
+"""
+
+
+def test_a_functions_own_credentials_do_not_open_the_console(guarded: Server) -> None:
+    """The console signs in users of the credentials file only: a function's temporary keys
+    (and no keys at all) get no session, and no change through it."""
+    name = f"orders-console-probe-{uuid.uuid4().hex[:6]}"
+    deploy(guarded, name, CONSOLE_PROBE, ORDERS_ROLE)
+    out = invoke(guarded, name, {})
+    assert out["sign_in"][0] == 401 and "lambkin_console" not in out["sign_in"][1], out
+    status, cookie, landed = out["change_unsigned"]
+    assert (status, landed.rsplit("/console", 1)[-1]) == (200, "/sign-in"), out  # sent to sign in
+    assert "lambkin_console" not in cookie
+    admin = guarded.client("lambda", ALICE.access_key, ALICE.secret_key)
+    assert admin.get_function_configuration(FunctionName=name)["MemorySize"] == 128
