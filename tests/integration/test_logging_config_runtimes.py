@@ -144,7 +144,11 @@ def levels_and_format(
 
 
 def test_python_levels_and_format(server: Server) -> None:
-    name = deploy(server, "python3.11", make_zip({"levels.py": PYTHON_LEVELS}), "levels.handler")
+    python_scenario(server, "python3.11")
+
+
+def python_scenario(server: Server, runtime: str) -> None:
+    name = deploy(server, runtime, make_zip({"levels.py": PYTHON_LEVELS}), "levels.handler")
     _, text = levels_and_format(server, name, "WARNING")
     assert any(
         line.startswith("[WARNING]\t") and line.endswith(f"\t{text.request_id}\twarn record")
@@ -158,10 +162,14 @@ RUBY_TEXT_WARN = re.compile(
 
 
 def test_ruby_levels_and_format(server: Server) -> None:
+    ruby_scenario(server, "ruby3.1")
+
+
+def ruby_scenario(server: Server, runtime: str) -> None:
     """aws_lambda_ric's Logger records (lambda_log_formatter.rb and logger_patch.rb at commit
     176656015c59a867479446f94db70e57dd8c6bf3): JSON fields timestamp, level (Logger's
     severity), message, requestId; its text line `W, [<time> #<pid>]  WARN <id> -- : ...`."""
-    name = deploy(server, "ruby3.1", make_zip({"levels.rb": RUBY_LEVELS}), "levels.handler")
+    name = deploy(server, runtime, make_zip({"levels.rb": RUBY_LEVELS}), "levels.handler")
     warn, text = levels_and_format(server, name, "WARN")
     fields = [list(record) for record in warn.application_records]
     assert fields == [["timestamp", "level", "message", "requestId"]] * 2
@@ -326,8 +334,12 @@ def _java_levels_zip(tmp: Path) -> bytes:
 
 
 def test_java17_levels_and_format(server: Server, tmp_path: Path) -> None:
+    java_scenario(server, "java17", tmp_path)
+
+
+def java_scenario(server: Server, runtime: str, tmp_path: Path) -> None:
     code = _java_levels_zip(tmp_path)
-    name = deploy(server, "java17", code, "example.Levels::handleRequest")
+    name = deploy(server, runtime, code, "example.Levels::handleRequest")
     warn = invoke_with_logging(server, name, {"LogFormat": "JSON", "ApplicationLogLevel": "WARN"})
     records = warn.application_records
     assert [(r["level"], r["message"]) for r in records] == [
@@ -356,6 +368,10 @@ def test_java17_levels_and_format(server: Server, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("runtime", ["nodejs18.x", "nodejs20.x"])
 def test_node_levels_and_format(server: Server, runtime: str) -> None:
+    node_scenario(server, runtime)
+
+
+def node_scenario(server: Server, runtime: str) -> None:
     name = deploy(server, runtime, make_zip({"levels.js": NODE_LEVELS}), "levels.handler")
     warn = invoke_with_logging(server, name, {"LogFormat": "JSON", "ApplicationLogLevel": "WARN"})
     records = warn.application_records
@@ -388,3 +404,22 @@ def test_node_levels_and_format(server: Server, runtime: str) -> None:
     ], text.lines
     assert all(ISO_MILLIS.fullmatch(time) for time, *_ in stamped)
     assert "printed line" in text.lines
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize(
+    "runtime", ["python3.13", "python3.14", "nodejs24.x", "ruby3.3", "java21", "java25"]
+)
+def test_newer_runtimes_log_as_their_languages_first(
+    docker_server: Server, runtime: str, tmp_path: Path
+) -> None:
+    """Every other offered runtime, in its image (the host has not their language versions):
+    the same client, held to its language's scenario above."""
+    if runtime.startswith("python"):
+        python_scenario(docker_server, runtime)
+    elif runtime.startswith("nodejs"):
+        node_scenario(docker_server, runtime)
+    elif runtime.startswith("ruby"):
+        ruby_scenario(docker_server, runtime)
+    else:
+        java_scenario(docker_server, runtime, tmp_path)
