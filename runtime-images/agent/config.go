@@ -40,6 +40,13 @@ type config struct {
 	// vacant: started with no function (LAMBKIN_VACANT=1); runtimeCmd, runtimeEnv, runtimeCwd
 	// and initTimeoutS arrive once, over the control channel (POST /specialise).
 	vacant bool
+	// fileRoots (LAMBKIN_FILE_ROOTS, a JSON object: name -> directory): where PUT /files/<name>
+	// unpacks a tar while the instance is vacant (files.go). Empty: no such route. For drivers
+	// whose instances run where the control plane's files are not (the swarm driver).
+	fileRoots map[string]string
+	// logServe (LAMBKIN_LOG_SERVE=1): GET /logs streams the log file (logserve.go), for a
+	// control plane that cannot read the file itself.
+	logServe bool
 }
 
 // vacantVariable starts the agent with no function, so the control plane can keep it ready and
@@ -304,5 +311,19 @@ func loadConfig(lookup func(string) (string, bool)) (*config, error) {
 		return nil, err
 	}
 	c.logPath = get("LAMBKIN_LOG_PATH", "")
+	if roots := get("LAMBKIN_FILE_ROOTS", ""); roots != "" {
+		if c.fileRoots = jsonStringMap(roots); c.fileRoots == nil {
+			return nil, errors.New("LAMBKIN_FILE_ROOTS: a JSON object of names to directories")
+		}
+		for name, dir := range c.fileRoots {
+			if !strings.HasPrefix(dir, "/") || name == "" || strings.Contains(name, "/") {
+				return nil, errors.New("LAMBKIN_FILE_ROOTS: each a name (no slash) and an absolute directory, got " + pyRepr(name) + ": " + pyRepr(dir))
+			}
+		}
+	}
+	c.logServe = get("LAMBKIN_LOG_SERVE", "") == "1"
+	if c.logServe && c.logPath == "" {
+		return nil, errors.New("LAMBKIN_LOG_SERVE needs LAMBKIN_LOG_PATH: the file to serve")
+	}
 	return c, nil
 }

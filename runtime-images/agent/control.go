@@ -4,7 +4,7 @@ package main
 //
 // Every request, on any route, must carry the instance's token (Lambkin-Token), compared in
 // constant time; without it the answer is 401, the connection is closed and nothing else
-// happens. Then: GET /health, POST /specialise (a vacant instance's function, once), POST /invoke
+// happens. Then: GET /health, GET /logs (logserve.go), PUT /files/<root> (files.go), POST /specialise (a vacant instance's function, once), POST /invoke
 // (one at a time, 409 otherwise), POST /shutdown.
 // The control plane keeps one keep-alive connection per instance, so nothing else here
 // closes a connection on its own.
@@ -28,6 +28,8 @@ const (
 
 type controlServer struct {
 	token           []byte
+	fileRoots       map[string]string // PUT /files/<name> (files.go); none: no such route
+	logPath         string            // GET /logs (logserve.go); "": no such route
 	sandbox         *sandbox
 	accepted        int64
 	requestShutdown func()
@@ -42,7 +44,13 @@ func (c *controlServer) serve(w *response, r *request) {
 	}
 	path := latin1(r.requestURI)
 	switch r.method {
+	case "PUT":
+		c.putFiles(w, r, path)
 	case "GET":
+		if strings.HasPrefix(path, "/logs") && c.logPath != "" {
+			c.serveLogs(w, r, path)
+			return
+		}
 		if path != "/health" {
 			replyError(w, 404, "NotFound", "no route for GET "+path)
 			return

@@ -89,7 +89,10 @@ func run() int {
 		logs.xray, sb.xrayAddress = xray, xray.bound
 		go xray.serve(logs)
 	}
-	control := &controlServer{token: []byte(cfg.controlToken), sandbox: sb}
+	control := &controlServer{token: []byte(cfg.controlToken), sandbox: sb, fileRoots: cfg.fileRoots}
+	if cfg.logServe {
+		control.logPath = cfg.logPath
+	}
 	shutdownRequested := make(chan struct{}, 1)
 	control.requestShutdown = func() {
 		select {

@@ -147,6 +147,17 @@ func (s *sandbox) specialise(f functionPart) error {
 	return nil
 }
 
+// whileVacant runs f while the instance has no function (its files arriving, files.go); the
+// function cannot be given meanwhile.
+func (s *sandbox) whileVacant(f func() error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.machine.state != stateVacant {
+		return errNotVacant
+	}
+	return f()
+}
+
 // invoke runs one invocation to its end, or, for a streaming one whose runtime began a
 // streamed response, until then: the caller reads the stream (consumeStream) to the end.
 func (s *sandbox) invoke(request invokeRequest) (*invokeResult, *responseStream, error) {
