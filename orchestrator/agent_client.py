@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from collections.abc import AsyncIterator, Sequence
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -300,11 +301,15 @@ class _Connection(asyncio.Protocol):
 
 TOKEN_HEADER = "Lambkin-Token"
 
+# Opens a connection to (host, port) by other means than a direct one (drivers/tunnel.py).
+Dial = Callable[[str, int], Awaitable[socket.socket]]
+
 
 class AgentClient:
-    def __init__(self, host: str, port: int, token: str) -> None:
+    def __init__(self, host: str, port: int, token: str, dial: Dial | None = None) -> None:
         self.base_url = f"http://{host}:{port}"
         self._host, self._port = host, port
+        self._dial = dial
         # The instance's secret goes on every request (the agent refuses any without it).
         self._head = _header_lines([("Host", f"{host}:{port}"), (TOKEN_HEADER, token)])
         self._connection: _Connection | None = None
@@ -327,12 +332,8 @@ class AgentClient:
         head = f"{method} {path} HTTP/1.1\r\n{self._head}Content-Length: {len(body)}\r\n"
         raw = (head + _header_lines(headers) + "\r\n").encode("ascii") + body
         try:
-            if self._connection is None or self._connection.closed:
-                loop = asyncio.get_running_loop()
-                _, self._connection = await loop.create_connection(
-                    _Connection, self._host, self._port
-                )
-            return await asyncio.wait_for(self._connection.request(raw), timeout_s)
+            connection = await self._connected()
+            return await asyncio.wait_for(connection.request(raw), timeout_s)
         except TimeoutError:
             if self._connection is not None:
                 self._connection.close()  # a late answer must not be read as the next one's
@@ -352,7 +353,13 @@ class AgentClient:
         """The instance's connection, opened on first use (or after it broke)."""
         if self._connection is None or self._connection.closed:
             loop = asyncio.get_running_loop()
-            _, self._connection = await loop.create_connection(_Connection, self._host, self._port)
+            if self._dial is None:
+                _, self._connection = await loop.create_connection(
+                    _Connection, self._host, self._port
+                )
+            else:
+                sock = await self._dial(self._host, self._port)
+                _, self._connection = await loop.create_connection(_Connection, sock=sock)
         return self._connection
 
     async def wait_ready(self, timeout_s: float) -> None:
@@ -428,6 +435,13 @@ class AgentClient:
         status, _, answer = await self._request("POST", "/specialise", headers, body, timeout_s=5)
         if status != 200:
             raise AgentUnreachable(f"agent refused its function ({status}): {answer[:200]!r}")
+
+    async def put_files(self, root: str, tar: bytes) -> None:
+        """Unpack `tar` into the vacant agent's `root` (its LAMBKIN_FILE_ROOTS names them)."""
+        headers = [("Content-Type", "application/x-tar")]
+        status, _, answer = await self._request("PUT", f"/files/{root}", headers, tar, 60)
+        if status != 200:
+            raise AgentUnreachable(f"agent refused its files ({status}): {answer[:200]!r}")
 
     async def shutdown(self) -> None:
         try:

@@ -41,7 +41,9 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(9000, help="Port to listen on."),
     driver: str = typer.Option(
-        "auto", help="auto | docker | process (auto: docker when an engine answers)."
+        "auto",
+        help="auto | docker | process | swarm (auto: docker when an engine answers; swarm: "
+        "the cluster LAMBKIN_SWARM_ENGINE names).",
     ),
     data_dir: Path | None = typer.Option(
         None, help="Where functions and code are stored (default ~/.lambkin)."
@@ -88,8 +90,8 @@ def serve(
     from .serve_safety import refusal
     from .settings import Settings
 
-    if driver not in ("auto", "docker", "process"):
-        raise typer.BadParameter("choose auto, docker or process", param_hint="--driver")
+    if driver not in ("auto", "docker", "process", "swarm"):
+        raise typer.BadParameter("choose auto, docker, process or swarm", param_hint="--driver")
     refused = refusal(host, credentials_file, insecure_no_auth, tls_cert, tls_key)
     if refused:
         console.print(f"[bold red]lambkin serve:[/] {escape(refused)}", highlight=False)

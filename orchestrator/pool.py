@@ -77,7 +77,7 @@ class Pool:
         server_id: str,
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
-        agent_factory: Callable[[str, int, str], AgentClient] = AgentClient,
+        agent_factory: Callable[..., AgentClient] = AgentClient,
     ) -> None:
         self._driver = driver
         self._settings = settings
@@ -321,7 +321,9 @@ class Pool:
                     raise StartFailed(f"instance stopped while starting ({instance.stop_reason})")
                 instance.handle = handle
                 placed = self._clock()
-                instance.agent = self._agent_factory(handle.host, handle.port, handle.token)
+                instance.agent = self._agent_factory(
+                    handle.host, handle.port, handle.token, dial=handle.dial
+                )
                 await instance.agent.wait_ready(max(1.0, timeout - (self._clock() - started)))
             # Cold-start phases as the platform sees them (ms), reported with the invocation.
             instance.start_phases_ms = {

@@ -10,7 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .container_images import MAX_IMAGE_BYTES
 
-DriverName = Literal["auto", "docker", "process"]
+DriverName = Literal["auto", "docker", "process", "swarm"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -69,6 +69,14 @@ class Settings(BaseSettings):
     # The runtime images' repository prefix: `<prefix>/python3.11`, ... (built by
     # `lambkin images build` under the same setting).
     image_prefix: str = Field(default="lambkin", pattern=r"^[a-z0-9]+([._-][a-z0-9]+)*$")
+    # The swarm driver (drivers/swarm.py; scripts/swarm-cluster.sh env prints these for the test
+    # cluster): the manager's Engine API, the registry as this host pushes to it and as the
+    # nodes pull from it, and the overlay networks' address pool (Swarm's default-addr-pool),
+    # the only addresses the gateway connects to.
+    swarm_engine: str | None = None
+    swarm_push_registry: str | None = None
+    swarm_pull_registry: str | None = None
+    swarm_address_pool: str = Field(default="10.0.0.0/8", pattern=r"^[0-9./,]+$")
     # Container-image functions: the largest image accepted (AWS: 10 GiB, uncompressed).
     max_image_bytes: int = MAX_IMAGE_BYTES
     # What instances may reach on this host itself (docker driver; drivers/host_firewall.py):

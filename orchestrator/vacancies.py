@@ -72,7 +72,7 @@ class Vacancies:
         start_timeout_s: float,
         stop_timeout_s: float,
         clock: Callable[[], float] = time.monotonic,
-        agent_factory: Callable[[str, int, str], AgentClient] = AgentClient,
+        agent_factory: Callable[..., AgentClient] = AgentClient,
     ) -> None:
         self._driver = driver
         self._limits = limits
@@ -137,8 +137,9 @@ class Vacancies:
             vacancy.handle = await asyncio.wait_for(
                 self._driver.start_vacant(vacancy.spec), self._start_timeout_s
             )
+            handle = vacancy.handle
             vacancy.agent = self._agent_factory(
-                vacancy.handle.host, vacancy.handle.port, vacancy.handle.token
+                handle.host, handle.port, handle.token, dial=handle.dial
             )
             await vacancy.agent.wait_ready(self._start_timeout_s)
         except (StartFailed, AgentUnreachable, TimeoutError, OSError) as exc:

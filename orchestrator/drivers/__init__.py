@@ -11,8 +11,13 @@ log = logging.getLogger(__name__)
 
 
 def load_driver(settings: Settings, server_id: str) -> Driver:
-    """The driver named in the settings; `auto` prefers docker when an engine answers."""
+    """The driver named in the settings; `auto` prefers docker when an engine answers (never
+    swarm: a cluster is used only when named)."""
     name = settings.driver
+    if name == "swarm":
+        from .swarm import SwarmDriver
+
+        return SwarmDriver(settings, server_id)
     if name in ("auto", "docker"):
         from .docker import DockerDriver
 

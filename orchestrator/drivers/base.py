@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..agent_client import Dial
 from ..container_images import (
     ImageUnavailable,
     ResolvedImage,
@@ -283,6 +284,9 @@ class InstanceHandle:
     port: int
     ref: Any = None
     token: str = field(default="", repr=False)
+    # How to open a connection to host:port when it cannot be reached directly (the swarm
+    # driver's gateway, tunnel.py); None: directly.
+    dial: Dial | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)

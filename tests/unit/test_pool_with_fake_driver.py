@@ -62,7 +62,7 @@ class FakeDriver(Driver):
 
 
 class FakeAgent:
-    def __init__(self, host: str, port: int, token: str) -> None:
+    def __init__(self, host: str, port: int, token: str, dial: object = None) -> None:
         self.closed = False
 
     async def wait_ready(self, timeout_s: float) -> None:

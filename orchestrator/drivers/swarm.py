@@ -1,0 +1,500 @@
+"""The swarm driver: each instance a Docker Swarm service of one task, placed by Swarm.
+
+The control plane runs on a host outside the swarm and talks to the manager's Engine API
+(LAMBKIN_SWARM_ENGINE, a unix socket in the test cluster: no TCP API anywhere). The answers
+to the three questions a cluster asks (docs/architecture.md, "The swarm driver"):
+
+- Code: the nodes do not share this host's disk, so an instance starts vacant (no function)
+  and the driver pushes the unpacked code and layers to its agent's control port as tar streams
+  (PUT /files/task, /files/opt: tmpfs mounts the function reads but cannot write), then hands it
+  its function (POST /specialise). The agent reaches out to nothing; the images come from the
+  registry (swarm_images.py), the agent inside them.
+- Reach: each instance has an overlay network of its own, so no instance shares a network
+  with another; one gateway container on the manager (swarm_gateway.py) is attached to every
+  one and relays CONNECTs from the control plane, with a token, to agents' control ports only
+  (tunnel.py); the agent client speaks its protocol through the tunnel as on a direct socket.
+- Logs: the agent writes its events to a tmpfs file and serves it; a follower per instance
+  streams it into the instance's log file here (swarm_logs.py), which the same reader as the
+  docker driver's ingests.
+
+Deaths: Swarm has no event stream for tasks on other nodes, so a watcher polls the tasks and
+nodes (every WATCH_INTERVAL_S): a task that ended, or a node that went down, is its
+instances' death.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import secrets
+import tarfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import docker
+import docker.errors
+
+from ..agent_binary import agent_binary
+from ..agent_client import AgentClient, AgentUnreachable
+from ..runtimes import RUNTIMES
+from ..settings import Settings
+from .base import (
+    AGENT_CONTROL_PORT,
+    LABEL_FUNCTION,
+    LABEL_INSTANCE,
+    LABEL_MANAGED,
+    LABEL_SERVER,
+    Driver,
+    DriverMisconfigured,
+    DriverUnavailable,
+    ExitListener,
+    InstanceHandle,
+    InstanceSpec,
+    OwnedInstance,
+    StartFailed,
+    specialisation,
+)
+from .docker_launch import container_launch
+from .swarm_images import PublishFailed, Registry, publish
+from .swarm_logs import LogFollower
+from .swarm_spec import (
+    ENDED_STATES,
+    Placement,
+    agent_environment,
+    newest_task,
+    service_spec,
+    task_view,
+)
+from .tunnel import Gateway
+
+log = logging.getLogger(__name__)
+
+GATEWAY_SOURCE = Path(__file__).with_name("swarm_gateway.py")
+GATEWAY_PORT = 9100
+WATCH_INTERVAL_S = 1.0
+TASK_POLL_S = 0.1
+NETWORK_REMOVE_TRIES = 50  # a task's endpoint lingers a moment after its service is removed
+
+
+@dataclass
+class ServiceRef:
+    """The driver's reference to one instance: its service, network and node."""
+
+    service_id: str
+    network_id: str
+    node_id: str = ""
+
+
+class SwarmDriver(Driver):
+    name = "swarm"
+
+    def __init__(self, settings: Settings, server_id: str) -> None:
+        self._settings = settings
+        self._server_id = server_id
+        if not settings.swarm_engine:
+            raise DriverUnavailable(
+                "the swarm driver needs LAMBKIN_SWARM_ENGINE (the manager's Engine API, e.g. "
+                "unix:///run/lkswarm/docker.sock from scripts/swarm-cluster.sh env)"
+            )
+        try:
+            self._client = docker.DockerClient(base_url=settings.swarm_engine, timeout=60)
+            info = self._client.info()
+            # The SDK's low-level API (services, tasks, nodes) has no type hints.
+            self._api: Any = self._client.api
+            self._containers: Any = self._client.containers
+            self._local = docker.from_env(timeout=300)  # where the runtime images are built
+            self._local.ping()
+        except Exception as exc:
+            raise DriverUnavailable(
+                f"cannot reach the swarm's manager at {settings.swarm_engine} or this host's "
+                f"engine ({exc}): bring the cluster up (scripts/swarm-cluster.sh up)"
+            ) from None
+        swarm = info.get("Swarm") or {}
+        if not swarm.get("ControlAvailable"):
+            raise DriverMisconfigured(
+                f"{settings.swarm_engine} is not a swarm manager (Swarm: "
+                f"{swarm.get('LocalNodeState')}): point LAMBKIN_SWARM_ENGINE at a manager's API"
+            )
+        if not (settings.swarm_push_registry and settings.swarm_pull_registry):
+            raise DriverMisconfigured(
+                "the swarm driver needs LAMBKIN_SWARM_PUSH_REGISTRY (where this host pushes) and "
+                "LAMBKIN_SWARM_PULL_REGISTRY (where the nodes pull)"
+            )
+        self._registry = Registry(settings.swarm_push_registry, settings.swarm_pull_registry)
+        self._manager_address = str(swarm.get("NodeAddr") or "")
+        self.log_dir = settings.instances_dir / "logs" / "swarm"
+        self._agent = agent_binary(log.info)
+        self._published: dict[str, str] = {}  # runtime image id -> reference on the nodes
+        self._publish_lock = threading.Lock()
+        self._followers: dict[str, LogFollower] = {}
+        self._refs: dict[str, ServiceRef] = {}  # instance id -> ref, for the watcher
+        self._stopping: set[str] = set()
+        self._watcher: asyncio.Task[None] | None = None
+        self._gateway = self._ensure_gateway()
+
+    # -- the gateway -----------------------------------------------------------------------------
+
+    def _gateway_name(self) -> str:
+        return f"lambkin-gateway-{self._server_id}"
+
+    def _ensure_gateway(self) -> Gateway:
+        """This server's gateway on the manager (started unless running), from the Python
+        runtime's image: every node pulls it anyway."""
+        name = self._gateway_name()
+        try:
+            container = self._client.containers.get(name)
+            if container.status == "running":
+                env = dict(e.split("=", 1) for e in container.attrs["Config"]["Env"])
+                return Gateway(self._manager_address, GATEWAY_PORT, env["LAMBKIN_GATEWAY_TOKEN"])
+            container.remove(force=True)
+        except docker.errors.NotFound:
+            pass
+        token = secrets.token_hex(32)
+        image = self._image_for(RUNTIMES["python3.11"].image_for(self._settings.image_prefix))
+        try:
+            self._containers.run(
+                image,
+                ["python3", "-c", GATEWAY_SOURCE.read_text()],
+                name=name,
+                detach=True,
+                labels={LABEL_MANAGED: "true", LABEL_SERVER: self._server_id},
+                environment={
+                    "LAMBKIN_GATEWAY_TOKEN": token,
+                    "LAMBKIN_GATEWAY_ALLOW": self._settings.swarm_address_pool,
+                    "LAMBKIN_GATEWAY_AGENT_PORT": str(AGENT_CONTROL_PORT),
+                    "LAMBKIN_GATEWAY_PORT": str(GATEWAY_PORT),
+                },
+                ports={f"{GATEWAY_PORT}/tcp": (self._manager_address, GATEWAY_PORT)},
+                user="65534:65534",
+                cap_drop=["ALL"],
+                read_only=True,
+                security_opt=["no-new-privileges"],
+                mem_limit="128m",
+                restart_policy={"Name": "unless-stopped"},
+            )
+        except docker.errors.APIError as exc:
+            raise DriverMisconfigured(
+                f"cannot start the swarm gateway on the manager: {exc.explanation or exc}"
+            ) from None
+        self._wait_gateway_listening(name)
+        return Gateway(self._manager_address, GATEWAY_PORT, token)
+
+    def _wait_gateway_listening(self, name: str) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            logs = self._api.logs(name, stdout=True, stderr=True)
+            if b"listening" in logs:
+                return
+            time.sleep(0.1)
+        raise DriverMisconfigured(f"the swarm gateway did not start: {logs[-500:]!r}")
+
+    # -- images ----------------------------------------------------------------------------------
+
+    def _image_for(self, runtime_image: str) -> str:
+        """The runtime image with the agent, as the nodes pull it (published once per build)."""
+        with self._publish_lock:
+            try:
+                image_id = str(self._local.images.get(runtime_image).id)
+            except docker.errors.ImageNotFound:
+                raise StartFailed(
+                    f"runtime image {runtime_image} is missing: build it with `make images`"
+                ) from None
+            if image_id not in self._published:
+                try:
+                    self._published[image_id] = publish(
+                        self._local, self._registry, runtime_image, self._agent
+                    )
+                except PublishFailed as exc:
+                    raise StartFailed(str(exc)) from None
+            return self._published[image_id]
+
+    def available_runtimes(self) -> list[str]:
+        prefix = self._settings.image_prefix
+        present = {
+            tag for image in self._local.images.list(name=f"{prefix}/*") for tag in image.tags
+        }
+        return sorted(
+            r
+            for r, spec in RUNTIMES.items()
+            if f"{spec.image_for(prefix)}:latest" in present and r.startswith("python")
+        )
+
+    # -- starting --------------------------------------------------------------------------------
+
+    async def start(self, spec: InstanceSpec) -> InstanceHandle:
+        if spec.runtime is None or spec.code_path is None:
+            raise StartFailed("the swarm driver runs zip functions only (for now)")
+        image = await asyncio.to_thread(
+            self._image_for, spec.runtime.image_for(self._settings.image_prefix)
+        )
+        ref = ServiceRef("", "")
+        self._refs[spec.instance_id] = ref
+        try:
+            handle = await asyncio.to_thread(self._place, spec, image, ref)
+            await self._hand_over(handle, spec)
+        except BaseException:
+            await self.stop(InstanceHandle(spec.instance_id, "", 0, ref=ref))
+            raise
+        return handle
+
+    def _place(self, spec: InstanceSpec, image: str, ref: ServiceRef) -> InstanceHandle:
+        """Network, gateway attached, service; returns once the task runs and has an address."""
+        name = f"lambkin-{spec.config.name[:30]}-{spec.instance_id}"
+        labels = spec.labels
+        try:
+            network = self._client.networks.create(
+                f"lambkin-{spec.instance_id}", driver="overlay", attachable=True, labels=labels
+            )
+            ref.network_id = str(network.id)
+            network.connect(self._gateway_name())
+            placement = Placement(
+                name=name,
+                image=image,
+                labels=labels,
+                memory_mb=spec.config.memory_size,
+                ephemeral_storage_mb=spec.config.ephemeral_storage,
+                network_id=ref.network_id,
+            )
+            body = service_spec(
+                placement,
+                agent_environment(spec.instance_id, self._server_id, spec.control_token),
+            )
+            created = self._api.create_service(
+                body["TaskTemplate"],
+                name=body["Name"],
+                labels=body["Labels"],
+                mode=body["Mode"],
+                endpoint_spec=body["EndpointSpec"],
+            )
+            ref.service_id = str(created["ID"])
+        except docker.errors.APIError as exc:
+            raise StartFailed(
+                f"swarm could not start the instance: {exc.explanation or exc}"
+            ) from None
+        while True:
+            task = newest_task(self._api.tasks(filters={"service": ref.service_id}))
+            if task is not None:
+                view = task_view(task, ref.network_id)
+                if view.state in ENDED_STATES:
+                    raise StartFailed(f"swarm task {view.state}: {view.error}")
+                if view.state == "running" and view.address:
+                    ref.node_id = view.node_id
+                    return InstanceHandle(
+                        spec.instance_id,
+                        view.address,
+                        AGENT_CONTROL_PORT,
+                        ref,
+                        spec.control_token,
+                        dial=self._gateway.dial,
+                    )
+            time.sleep(TASK_POLL_S)
+
+    async def _hand_over(self, handle: InstanceHandle, spec: InstanceSpec) -> None:
+        """The code, the layers, the log follower, then the function: init begins."""
+        assert spec.code_path is not None
+        agent = AgentClient(handle.host, handle.port, handle.token, dial=handle.dial)
+        try:
+            await agent.wait_ready(self._settings.instance_start_timeout_s)
+            await agent.put_files("task", await asyncio.to_thread(tar_of, spec.code_path))
+            if spec.layers_path is not None:
+                await agent.put_files("opt", await asyncio.to_thread(tar_of, spec.layers_path))
+            if self.log_files is not None:
+                path = self.log_files.create(
+                    spec.config.name, spec.log_stream_name, spec.instance_id, spec.config.log_group
+                )
+                follower = LogFollower(handle.host, handle.port, handle.token, handle.dial, path)
+                self._followers[spec.instance_id] = follower
+                follower.start()
+            launch = container_launch(spec, self._settings.image_prefix)
+            await agent.specialise(
+                specialisation(launch.command, launch.env, launch.cwd, spec.init_timeout_s)
+            )
+        except AgentUnreachable as exc:
+            raise StartFailed(f"the instance's agent did not take its function: {exc}") from None
+        finally:
+            await agent.close()
+
+    # -- stopping --------------------------------------------------------------------------------
+
+    async def stop(self, handle: InstanceHandle) -> None:
+        instance_id = handle.instance_id
+        if instance_id in self._stopping:
+            return
+        self._stopping.add(instance_id)
+        try:
+            follower = self._followers.pop(instance_id, None)
+            if follower is not None:
+                await follower.drain(timeout_s=2.0)
+                follower.close()
+            ref = handle.ref if isinstance(handle.ref, ServiceRef) else self._refs.get(instance_id)
+            if ref is not None:
+                await asyncio.to_thread(self._remove, ref)
+            if self.log_files is not None:
+                await asyncio.to_thread(self.log_files.finish, instance_id)
+        finally:
+            self._refs.pop(instance_id, None)
+            self._stopping.discard(instance_id)
+
+    def _remove(self, ref: ServiceRef) -> None:
+        """The service (Swarm removes its task's container on its node), then its network."""
+        if ref.service_id:
+            try:
+                self._api.remove_service(ref.service_id)
+            except docker.errors.NotFound:
+                pass
+        if ref.network_id:
+            self._remove_network(ref.network_id)
+
+    def _remove_network(self, network_id: str) -> None:
+        try:
+            self._api.disconnect_container_from_network(
+                self._gateway_name(), network_id, force=True
+            )
+        except docker.errors.APIError:
+            pass  # not attached (or the gateway is gone)
+        for _ in range(NETWORK_REMOVE_TRIES):
+            try:
+                self._api.remove_network(network_id)
+                return
+            except docker.errors.NotFound:
+                return
+            except docker.errors.APIError:
+                time.sleep(0.2)  # the task's endpoint is still being torn down
+        log.warning("network %s still in use; the next reap removes it", network_id)
+
+    # -- what we own -----------------------------------------------------------------------------
+
+    def _owned_services(self) -> list[dict[str, Any]]:
+        services: list[dict[str, Any]] = self._api.services(
+            filters={"label": [f"{LABEL_MANAGED}=true", f"{LABEL_SERVER}={self._server_id}"]}
+        )
+        return services
+
+    async def list_owned(self) -> list[OwnedInstance]:
+        services = await asyncio.to_thread(self._owned_services)
+        owned = []
+        for service in services:
+            labels = service["Spec"].get("Labels") or {}
+            network = (service["Spec"]["TaskTemplate"].get("Networks") or [{}])[0]
+            owned.append(
+                OwnedInstance(
+                    labels.get(LABEL_INSTANCE, ""),
+                    labels.get(LABEL_FUNCTION, ""),
+                    ref=ServiceRef(service["ID"], str(network.get("Target") or "")),
+                )
+            )
+        return owned
+
+    async def reap_owned(self) -> int:
+        """Every service and network of ours on the cluster (whatever node they are on)."""
+        owned = await self.list_owned()
+        await asyncio.gather(
+            *(self.stop(InstanceHandle(o.instance_id, "", 0, ref=o.ref)) for o in owned)
+        )
+
+        def networks() -> None:
+            for network in self._api.networks(
+                filters={"label": [f"{LABEL_SERVER}={self._server_id}"]}
+            ):
+                self._remove_network(network["Id"])
+
+        await asyncio.to_thread(networks)
+        if self.log_files is not None:
+            await asyncio.to_thread(self.log_files.recover)
+        return len(owned)
+
+    # -- deaths ----------------------------------------------------------------------------------
+
+    async def watch(self, listener: ExitListener) -> None:
+        self._watcher = asyncio.get_running_loop().create_task(self._watch(listener))
+
+    async def _watch(self, listener: ExitListener) -> None:
+        reported: set[str] = set()
+        while True:
+            await asyncio.sleep(WATCH_INTERVAL_S)
+            try:
+                dead = await asyncio.to_thread(self._dead_instances)
+            except Exception:  # the manager did not answer this time; ask again
+                log.info("swarm watch: the manager did not answer", exc_info=True)
+                continue
+            for instance_id, reason in dead.items():
+                if instance_id not in reported and instance_id not in self._stopping:
+                    reported.add(instance_id)
+                    listener(instance_id, reason)
+            reported &= set(self._refs)
+
+    def _dead_instances(self) -> dict[str, str | None]:
+        """Instances whose task ended or whose node is down, with why (None: it exited)."""
+        down = {
+            n["ID"] for n in self._api.nodes() if (n.get("Status") or {}).get("State") != "ready"
+        }
+        dead: dict[str, str | None] = {}
+        for instance_id, ref in list(self._refs.items()):
+            if not ref.service_id or not ref.node_id:
+                continue  # still starting: start() sees its failures
+            if ref.node_id in down:
+                dead[instance_id] = "node lost"
+                continue
+            task = newest_task(self._api.tasks(filters={"service": ref.service_id}))
+            if task is None or task_view(task, ref.network_id).state in ENDED_STATES:
+                dead[instance_id] = None
+        return dead
+
+    async def exit_reason(self, handle: InstanceHandle) -> str | None:
+        return None  # a task's status does not say OOM; the agent's report does
+
+    def node_of(self, handle: InstanceHandle) -> str:
+        """The hostname of the node the instance runs on ("" when unknown)."""
+        ref = handle.ref
+        if not isinstance(ref, ServiceRef) or not ref.node_id:
+            return ""
+        try:
+            node = self._api.inspect_node(ref.node_id)
+        except docker.errors.APIError:
+            return ""
+        return str((node.get("Description") or {}).get("Hostname") or "")
+
+    # -- the platform's API ----------------------------------------------------------------------
+
+    def api_host_for_instances(self) -> str:
+        raise DriverMisconfigured(
+            "the swarm driver does not let functions call the platform's API yet: run the "
+            "server without a credentials file, or use --driver docker"
+        )
+
+    async def allow_api_port(self, port: int) -> None:
+        return None
+
+    async def close(self) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
+        for follower in self._followers.values():
+            await follower.cancel()
+            follower.close()
+        self._followers.clear()
+        try:
+            await asyncio.to_thread(self._api.remove_container, self._gateway_name(), force=True)
+        except docker.errors.APIError:
+            pass
+        await asyncio.to_thread(self._client.close)
+        await asyncio.to_thread(self._local.close)
+        self.close_logs()
+
+
+def tar_of(folder: Path) -> bytes:
+    """The folder as a tar stream (owners dropped: the agent's user owns what it unpacks)."""
+
+    def owned_by_root(info: tarfile.TarInfo) -> tarfile.TarInfo:
+        info.uid = info.gid = 0
+        info.uname = info.gname = ""
+        return info
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for path in sorted(folder.iterdir()):  # links are stored as links, never followed
+            tar.add(str(path), arcname=path.name, filter=owned_by_root)
+    return buffer.getvalue()
