@@ -70,10 +70,12 @@ class Settings(BaseSettings):
     # `lambkin images build` under the same setting).
     image_prefix: str = Field(default="lambkin", pattern=r"^[a-z0-9]+([._-][a-z0-9]+)*$")
     # The swarm driver (drivers/swarm.py; scripts/swarm-cluster.sh env prints these for the test
-    # cluster): the manager's Engine API, the registry as this host pushes to it and as the
-    # nodes pull from it, and the overlay networks' address pool (Swarm's default-addr-pool),
-    # the only addresses the gateway connects to.
+    # cluster): the manager's Engine API, every node's (a template on {hostname}: the gateways,
+    # drivers/swarm_gateways.py), the registry as this host pushes to it and as the nodes pull
+    # from it, and the overlay networks' address pool (Swarm's default-addr-pool), the only
+    # addresses the gateways connect to.
     swarm_engine: str | None = None
+    swarm_node_engine: str | None = None
     swarm_push_registry: str | None = None
     swarm_pull_registry: str | None = None
     swarm_address_pool: str = Field(default="10.0.0.0/8", pattern=r"^[0-9./,]+$")

@@ -20,8 +20,9 @@
 #   lkswarm-registry-push   the same storage, writable, on the host's loopback only
 #                           (127.0.0.1:$LKSWARM_PUSH_PORT): where the control plane pushes
 #
-# The manager's Docker API is a unix socket in $LKSWARM_RUN_DIR, bind-mounted from the host: the
-# control plane reaches it; nothing on the network does (no TCP API on any node).
+# Each node's Docker API is a unix socket in $LKSWARM_RUN_DIR/<node>/, bind-mounted from the
+# host: the control plane reaches them (the manager's for Swarm, every node's for the swarm
+# driver's gateways); nothing on the network does (no TCP API on any node).
 #
 # Nodes run without --privileged (these machines lack CAP_SYS_RESOURCE): every capability but
 # SYS_RESOURCE, no seccomp or AppArmor profile, the host's cgroup namespace, and each node's
@@ -35,6 +36,9 @@ PUSH_PORT=${LKSWARM_PUSH_PORT:-5605}
 RUN_DIR=${LKSWARM_RUN_DIR:-/run/lkswarm}
 REGISTRY_VOLUME=lkswarm-registry-data
 PULL_REGISTRY=lkswarm-registry:5000
+# The overlay networks' addresses (one /24 per instance): a pool of its own, so that a rule on
+# every node (fence_pool) can refuse what an instance sends there through its default route.
+ADDRESS_POOL=${LKSWARM_ADDRESS_POOL:-10.213.0.0/16}
 HERE=$(cd "$(dirname "$0")" && pwd)
 started=$(date +%s)
 
@@ -84,11 +88,10 @@ start_node() { # $1: node number
         docker start "$name" >/dev/null
         return
     fi
-    local extra=() hosts=(-H unix:///var/run/docker.sock)
-    if [ "$n" = 1 ]; then
-        extra=(-v "$RUN_DIR:/run/lkswarm")
-        hosts+=(-H unix:///run/lkswarm/docker.sock)
-    fi
+    # Each node's API also on a unix socket in $RUN_DIR/<node>/: the control plane runs the
+    # swarm driver's gateway on every node (drivers/swarm_gateways.py).
+    mkdir -p "$RUN_DIR/$name"
+    local extra=(-v "$RUN_DIR/$name:/run/lkswarm") hosts=(-H unix:///var/run/docker.sock -H unix:///run/lkswarm/docker.sock)
     docker run -d --name "$name" --hostname "$name" --network "$NETWORK" \
         --cap-add ALL --cap-drop SYS_RESOURCE \
         --security-opt seccomp=unconfined --security-opt apparmor=unconfined \
@@ -142,7 +145,8 @@ up() {
         say "$(node "$n"): engine up at $(node_ip "$n")"
     done
     if [ "$(swarm_state 1)" != active ]; then
-        in_node 1 docker swarm init --advertise-addr "$(node_ip 1)" >/dev/null ||
+        in_node 1 docker swarm init --advertise-addr "$(node_ip 1)" \
+            --default-addr-pool "$ADDRESS_POOL" --default-addr-pool-mask-length 24 >/dev/null ||
             die "docker swarm init failed in $(node 1)"
     fi
     local token manager_ip
@@ -160,9 +164,25 @@ up() {
     stale=$(in_node 1 docker node ls --filter role=worker --format '{{.ID}} {{.Status}}' | awk '$2 == "Down" {print $1}')
     if [ -n "$stale" ]; then in_node 1 docker node rm --force $stale >/dev/null || true; fi
     wait_ready
-    [ -S "$RUN_DIR/docker.sock" ] || die "the manager's socket $RUN_DIR/docker.sock is missing"
+    for n in $(seq 1 "$NODES"); do fence_pool "$n"; done
+    for n in $(seq 1 "$NODES"); do
+        [ -S "$RUN_DIR/$(node "$n")/docker.sock" ] || die "$RUN_DIR/$(node "$n")/docker.sock is missing"
+    done
     wait_registry
-    say "up: $NODES nodes ready; the manager's API is unix://$RUN_DIR/docker.sock"
+    say "up: $NODES nodes ready; the manager's API is unix://$RUN_DIR/$(node 1)/docker.sock"
+}
+
+# An instance's own overlay is its only way to other overlay addresses; another instance's
+# address, tried through the default route (the node's NAT), is refused here, on the node,
+# instead of leaving the machine. (Overlay traffic itself is VXLAN between node addresses.)
+fence_pool() {
+    local n=$1 rule
+    for rule in "-j REJECT" "-p tcp -j REJECT --reject-with tcp-reset"; do  # (tcp first)
+        # shellcheck disable=SC2086
+        in_node "$n" iptables -C DOCKER-USER -d "$ADDRESS_POOL" $rule 2>/dev/null ||
+            in_node "$n" iptables -I DOCKER-USER -d "$ADDRESS_POOL" $rule ||
+            die "cannot fence the overlay pool on $(node "$n")"
+    done
 }
 
 wait_ready() {
@@ -228,9 +248,11 @@ status() {
 }
 
 env_out() {
-    echo "LAMBKIN_SWARM_ENGINE=unix://$RUN_DIR/docker.sock"
+    echo "LAMBKIN_SWARM_ENGINE=unix://$RUN_DIR/$(node 1)/docker.sock"
+    echo "LAMBKIN_SWARM_NODE_ENGINE=unix://$RUN_DIR/{hostname}/docker.sock"
     echo "LAMBKIN_SWARM_PUSH_REGISTRY=127.0.0.1:$PUSH_PORT"
     echo "LAMBKIN_SWARM_PULL_REGISTRY=$PULL_REGISTRY"
+    echo "LAMBKIN_SWARM_ADDRESS_POOL=$ADDRESS_POOL"
 }
 
 case "${1:-}" in

@@ -10,9 +10,10 @@ to the three questions a cluster asks (docs/architecture.md, "The swarm driver")
   its function (POST /specialise). The agent reaches out to nothing; the images come from the
   registry (swarm_images.py), the agent inside them.
 - Reach: each instance has an overlay network of its own, so no instance shares a network
-  with another; one gateway container on the manager (swarm_gateway.py) is attached to every
-  one and relays CONNECTs from the control plane, with a token, to agents' control ports only
-  (tunnel.py); the agent client speaks its protocol through the tunnel as on a direct socket.
+  with another; a gateway container on its node (swarm_gateways.py) is attached to it and
+  relays CONNECTs from the control plane, with a token, to agents' control ports only
+  (swarm_gateway.py, tunnel.py); the agent client speaks its protocol through the tunnel as on
+  a direct socket.
 - Logs: the agent writes its events to a tmpfs file and serves it; a follower per instance
   streams it into the instance's log file here (swarm_logs.py), which the same reader as the
   docker driver's ingests.
@@ -27,7 +28,6 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-import secrets
 import tarfile
 import threading
 import time
@@ -59,6 +59,7 @@ from .base import (
     specialisation,
 )
 from .docker_launch import container_launch
+from .swarm_gateways import Gateways
 from .swarm_images import PublishFailed, Registry, publish
 from .swarm_logs import LogFollower
 from .swarm_spec import (
@@ -69,14 +70,12 @@ from .swarm_spec import (
     service_spec,
     task_view,
 )
-from .tunnel import Gateway
 
 log = logging.getLogger(__name__)
 
-GATEWAY_SOURCE = Path(__file__).with_name("swarm_gateway.py")
-GATEWAY_PORT = 9100
 WATCH_INTERVAL_S = 1.0
 TASK_POLL_S = 0.1
+TASK_GONE_TIMEOUT_S = 15.0
 NETWORK_REMOVE_TRIES = 50  # a task's endpoint lingers a moment after its service is removed
 
 
@@ -87,6 +86,7 @@ class ServiceRef:
     service_id: str
     network_id: str
     node_id: str = ""
+    task_id: str = ""
 
 
 class SwarmDriver(Driver):
@@ -119,13 +119,17 @@ class SwarmDriver(Driver):
                 f"{settings.swarm_engine} is not a swarm manager (Swarm: "
                 f"{swarm.get('LocalNodeState')}): point LAMBKIN_SWARM_ENGINE at a manager's API"
             )
-        if not (settings.swarm_push_registry and settings.swarm_pull_registry):
+        if not (
+            settings.swarm_push_registry
+            and settings.swarm_pull_registry
+            and settings.swarm_node_engine
+        ):
             raise DriverMisconfigured(
-                "the swarm driver needs LAMBKIN_SWARM_PUSH_REGISTRY (where this host pushes) and "
-                "LAMBKIN_SWARM_PULL_REGISTRY (where the nodes pull)"
+                "the swarm driver needs LAMBKIN_SWARM_PUSH_REGISTRY (where this host pushes), "
+                "LAMBKIN_SWARM_PULL_REGISTRY (where the nodes pull) and LAMBKIN_SWARM_NODE_ENGINE "
+                "(each node's Engine API, {hostname} in it): scripts/swarm-cluster.sh env"
             )
         self._registry = Registry(settings.swarm_push_registry, settings.swarm_pull_registry)
-        self._manager_address = str(swarm.get("NodeAddr") or "")
         self.log_dir = settings.instances_dir / "logs" / "swarm"
         self._agent = agent_binary(log.info)
         self._published: dict[str, str] = {}  # runtime image id -> reference on the nodes
@@ -134,63 +138,10 @@ class SwarmDriver(Driver):
         self._refs: dict[str, ServiceRef] = {}  # instance id -> ref, for the watcher
         self._stopping: set[str] = set()
         self._watcher: asyncio.Task[None] | None = None
-        self._gateway = self._ensure_gateway()
-
-    # -- the gateway -----------------------------------------------------------------------------
-
-    def _gateway_name(self) -> str:
-        return f"lambkin-gateway-{self._server_id}"
-
-    def _ensure_gateway(self) -> Gateway:
-        """This server's gateway on the manager (started unless running), from the Python
-        runtime's image: every node pulls it anyway."""
-        name = self._gateway_name()
-        try:
-            container = self._client.containers.get(name)
-            if container.status == "running":
-                env = dict(e.split("=", 1) for e in container.attrs["Config"]["Env"])
-                return Gateway(self._manager_address, GATEWAY_PORT, env["LAMBKIN_GATEWAY_TOKEN"])
-            container.remove(force=True)
-        except docker.errors.NotFound:
-            pass
-        token = secrets.token_hex(32)
-        image = self._image_for(RUNTIMES["python3.11"].image_for(self._settings.image_prefix))
-        try:
-            self._containers.run(
-                image,
-                ["python3", "-c", GATEWAY_SOURCE.read_text()],
-                name=name,
-                detach=True,
-                labels={LABEL_MANAGED: "true", LABEL_SERVER: self._server_id},
-                environment={
-                    "LAMBKIN_GATEWAY_TOKEN": token,
-                    "LAMBKIN_GATEWAY_ALLOW": self._settings.swarm_address_pool,
-                    "LAMBKIN_GATEWAY_AGENT_PORT": str(AGENT_CONTROL_PORT),
-                    "LAMBKIN_GATEWAY_PORT": str(GATEWAY_PORT),
-                },
-                ports={f"{GATEWAY_PORT}/tcp": (self._manager_address, GATEWAY_PORT)},
-                user="65534:65534",
-                cap_drop=["ALL"],
-                read_only=True,
-                security_opt=["no-new-privileges"],
-                mem_limit="128m",
-                restart_policy={"Name": "unless-stopped"},
-            )
-        except docker.errors.APIError as exc:
-            raise DriverMisconfigured(
-                f"cannot start the swarm gateway on the manager: {exc.explanation or exc}"
-            ) from None
-        self._wait_gateway_listening(name)
-        return Gateway(self._manager_address, GATEWAY_PORT, token)
-
-    def _wait_gateway_listening(self, name: str) -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            logs = self._api.logs(name, stdout=True, stderr=True)
-            if b"listening" in logs:
-                return
-            time.sleep(0.1)
-        raise DriverMisconfigured(f"the swarm gateway did not start: {logs[-500:]!r}")
+        self._gateways = Gateways(
+            settings.swarm_node_engine or "", server_id, settings.swarm_address_pool
+        )
+        self._nodes: dict[str, tuple[str, str]] = {}  # node id -> (hostname, address)
 
     # -- images ----------------------------------------------------------------------------------
 
@@ -250,7 +201,6 @@ class SwarmDriver(Driver):
                 f"lambkin-{spec.instance_id}", driver="overlay", attachable=True, labels=labels
             )
             ref.network_id = str(network.id)
-            network.connect(self._gateway_name())
             placement = Placement(
                 name=name,
                 image=image,
@@ -282,16 +232,33 @@ class SwarmDriver(Driver):
                 if view.state in ENDED_STATES:
                     raise StartFailed(f"swarm task {view.state}: {view.error}")
                 if view.state == "running" and view.address:
-                    ref.node_id = view.node_id
+                    ref.node_id, ref.task_id = view.node_id, str(task["ID"])
+                    hostname, address = self._node(view.node_id)
+                    try:
+                        gateway = self._gateways.attach(hostname, address, image, ref.network_id)
+                    except docker.errors.APIError as exc:
+                        raise StartFailed(
+                            f"cannot reach the instance on {hostname}: {exc.explanation or exc}"
+                        ) from None
                     return InstanceHandle(
                         spec.instance_id,
                         view.address,
                         AGENT_CONTROL_PORT,
                         ref,
                         spec.control_token,
-                        dial=self._gateway.dial,
+                        dial=gateway.dial,
                     )
             time.sleep(TASK_POLL_S)
+
+    def _node(self, node_id: str) -> tuple[str, str]:
+        """A node's hostname and address (where its gateway is published)."""
+        if node_id not in self._nodes:
+            node = self._api.inspect_node(node_id)
+            self._nodes[node_id] = (
+                str(node["Description"]["Hostname"]),
+                str(node["Status"]["Addr"]),
+            )
+        return self._nodes[node_id]
 
     async def _hand_over(self, handle: InstanceHandle, spec: InstanceSpec) -> None:
         """The code, the layers, the log follower, then the function: init begins."""
@@ -346,16 +313,26 @@ class SwarmDriver(Driver):
                 self._api.remove_service(ref.service_id)
             except docker.errors.NotFound:
                 pass
+        if ref.task_id:
+            self._wait_task_gone(ref.task_id)
         if ref.network_id:
-            self._remove_network(ref.network_id)
+            self._remove_network(ref.network_id, ref.node_id)
 
-    def _remove_network(self, network_id: str) -> None:
-        try:
-            self._api.disconnect_container_from_network(
-                self._gateway_name(), network_id, force=True
-            )
-        except docker.errors.APIError:
-            pass  # not attached (or the gateway is gone)
+    def _wait_task_gone(self, task_id: str) -> None:
+        """Swarm removes a service's task once its node reports the container stopped: only then
+        is the agent gone (and its log file complete). A node that is down never reports: the
+        task goes when the node is declared down."""
+        deadline = time.monotonic() + TASK_GONE_TIMEOUT_S
+        while time.monotonic() < deadline:
+            tasks = self._api.tasks(filters={"id": task_id})
+            if not tasks or task_view(tasks[0], "").state in ENDED_STATES:
+                return
+            time.sleep(TASK_POLL_S)
+        log.warning("task %s still runs %.0f s after its removal", task_id, TASK_GONE_TIMEOUT_S)
+
+    def _remove_network(self, network_id: str, node_id: str = "") -> None:
+        if node_id in self._nodes:
+            self._gateways.detach(self._nodes[node_id][0], network_id)
         for _ in range(NETWORK_REMOVE_TRIES):
             try:
                 self._api.remove_network(network_id)
@@ -403,6 +380,9 @@ class SwarmDriver(Driver):
                 self._remove_network(network["Id"])
 
         await asyncio.to_thread(networks)
+        nodes = await asyncio.to_thread(self._api.nodes)
+        hostnames = [str(n["Description"]["Hostname"]) for n in nodes]
+        await asyncio.to_thread(self._gateways.remove_everywhere, hostnames)
         if self.log_files is not None:
             await asyncio.to_thread(self.log_files.recover)
         return len(owned)
@@ -439,7 +419,10 @@ class SwarmDriver(Driver):
             if ref.node_id in down:
                 dead[instance_id] = "node lost"
                 continue
-            task = newest_task(self._api.tasks(filters={"service": ref.service_id}))
+            try:
+                task = newest_task(self._api.tasks(filters={"service": ref.service_id}))
+            except docker.errors.NotFound:  # removed meanwhile (by a stop, or by hand)
+                task = None
             if task is None or task_view(task, ref.network_id).state in ENDED_STATES:
                 dead[instance_id] = None
         return dead
@@ -476,10 +459,7 @@ class SwarmDriver(Driver):
             await follower.cancel()
             follower.close()
         self._followers.clear()
-        try:
-            await asyncio.to_thread(self._api.remove_container, self._gateway_name(), force=True)
-        except docker.errors.APIError:
-            pass
+        await asyncio.to_thread(self._gateways.close)
         await asyncio.to_thread(self._client.close)
         await asyncio.to_thread(self._local.close)
         self.close_logs()

@@ -1,0 +1,248 @@
+"""The swarm driver on a real 3-node swarm (scripts/swarm-cluster.sh: Docker-in-Docker nodes on
+this machine): invocations through boto3, a burst placed over every node, the isolation of
+instances from one another and from the registry's push side, and nothing left behind.
+
+The cluster comes up once per session (about 5 s with its image built, a minute more to build
+it); with LAMBKIN_REQUIRE_DOCKER=1 a cluster that cannot come up fails these tests.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import docker_required
+from tests.support.server import Client, Server, start_server
+from tests.support.swarm_cluster import Cluster, ClusterUnavailable, bring_up, tear_down
+from tests.support.zips import make_zip
+
+pytestmark = pytest.mark.docker
+
+ROLE = "arn:aws:iam::123456789012:role/lambda-role"
+NODES = {"lkswarm-node-1", "lkswarm-node-2", "lkswarm-node-3"}
+APP = make_zip(
+    {
+        "app.py": '''
+import json, os, socket, time, urllib.error, urllib.request
+
+def hello(event, context):
+    print("hello from", socket.gethostname())
+    return {"event": event, "task": os.environ["LAMBDA_TASK_ROOT"],
+            "files": sorted(os.listdir(os.environ["LAMBDA_TASK_ROOT"]))}
+
+def sleep(event, context):
+    time.sleep(event.get("seconds", 2))
+    return socket.gethostname()
+
+def connect(address, port, send=b""):
+    """What a probe of address:port gets: the first bytes of the answer, or the error."""
+    try:
+        with socket.create_connection((address, port), timeout=2) as s:
+            s.sendall(send)
+            s.settimeout(2)
+            return "answered: " + s.recv(200).decode(errors="replace")
+    except OSError as exc:
+        return "failed: " + type(exc).__name__
+
+def probe(event, context):
+    if "targets" not in event:
+        return {}  # (a first call, to start the instance)
+    results = {name: connect(a, p, send.encode())
+               for name, (a, p, send) in event["targets"].items()}
+    request = urllib.request.Request(
+        f"http://{event['registry']}/v2/lambkin/python3.11/blobs/uploads/", method="POST")
+    try:
+        urllib.request.urlopen(request, timeout=5)
+        results["push"] = "accepted"
+    except urllib.error.HTTPError as exc:
+        results["push"] = f"refused {exc.code}"
+    except OSError as exc:
+        results["push"] = "failed: " + type(exc).__name__
+    return results
+'''
+    }
+)
+
+
+@pytest.fixture(scope="session")
+def cluster() -> Iterator[Cluster]:
+    try:
+        found = bring_up()
+    except ClusterUnavailable as exc:
+        if docker_required():
+            pytest.fail(f"LAMBKIN_REQUIRE_DOCKER=1 and the swarm cluster cannot come up: {exc}")
+        pytest.skip(f"no swarm cluster here: {exc}")
+    print(f"swarm cluster up in {found.up_seconds:.1f} s")
+    yield found
+    tear_down(found)
+
+
+@pytest.fixture(scope="module")
+def server(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    srv = start_server(
+        "swarm",
+        tmp_path_factory.mktemp("swarm"),
+        env={**cluster.env, "LAMBKIN_MAINTENANCE_INTERVAL_S": "0.2"},
+    )
+    yield srv
+    assert srv.stop() == 0, srv.log()
+
+
+@pytest.fixture(scope="module")
+def lam(server: Server) -> Client:
+    return server.client(max_pool_connections=16)
+
+
+def create(lam: Client, handler: str, memory: int = 128) -> str:
+    name = f"sw-{uuid.uuid4().hex[:10]}"
+    lam.create_function(
+        FunctionName=name,
+        Runtime="python3.11",
+        Role=ROLE,
+        Handler=f"app.{handler}",
+        Code={"ZipFile": APP},
+        MemorySize=memory,
+        Timeout=30,
+    )
+    lam.get_waiter("function_active_v2").wait(FunctionName=name)
+    return name
+
+
+def invoke(lam: Client, name: str, event: Any) -> Any:
+    response = lam.invoke(FunctionName=name, Payload=json.dumps(event))
+    body = json.loads(response["Payload"].read())
+    assert "FunctionError" not in response, body
+    return body
+
+
+def server_id(server: Server) -> str:
+    return str(server.health()["server_id"])
+
+
+def test_an_invocation_runs_on_a_node_with_its_code_and_its_logs_come_back(
+    server: Server, lam: Client
+) -> None:
+    name = create(lam, "hello")
+    started = time.monotonic()
+    body = invoke(lam, name, {"n": 1})
+    cold = time.monotonic() - started
+    assert body == {"event": {"n": 1}, "task": "/var/task", "files": ["app.py"]}
+    started = time.monotonic()
+    assert invoke(lam, name, {"n": 2})["event"] == {"n": 2}
+    warm = time.monotonic() - started
+    print(f"swarm: cold {cold * 1000:.0f} ms, warm {warm * 1000:.1f} ms (through boto3)")
+    messages = server.log_messages(name, "hello from")
+    assert any(m.startswith("hello from") for m in messages), messages
+    assert sum(m.startswith("REPORT RequestId") for m in messages) >= 1, messages
+
+
+def test_a_burst_starts_instances_on_every_node(
+    server: Server, lam: Client, cluster: Cluster
+) -> None:
+    name = create(lam, "sleep")
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(lambda _: invoke(lam, name, {"seconds": 3}), range(6)))
+    assert len(set(answers)) == 6, answers  # six instances, one invocation each
+    placed = cluster.node_of_instances(server_id(server))
+    assert set(placed.values()) == NODES, placed
+
+
+def test_instances_reach_neither_one_another_nor_the_gateway_nor_the_push_side(
+    server: Server, lam: Client, cluster: Cluster
+) -> None:
+    other = create(lam, "hello")
+    invoke(lam, other, {})
+    prober = create(lam, "probe")
+    invoke(lam, prober, {})  # started: now find the other instance's address
+    client = cluster.manager()
+    try:
+        [service] = client.services.list(filters={"label": f"org.lambkin.function={other}"})
+        [task] = [t for t in service.tasks() if t["Status"]["State"] == "running"]
+        other_address = task["NetworksAttachments"][0]["Addresses"][0].split("/")[0]
+    finally:
+        client.close()
+    host_address = _inspect("network", "{{(index .IPAM.Config 0).Gateway}}", "lkswarm-net")
+    registry = _inspect(
+        "container",
+        '{{(index .NetworkSettings.Networks "lkswarm-net").IPAddress}}',
+        "lkswarm-registry",
+    )
+    health = "GET /health HTTP/1.1\r\n\r\n"
+    connect = f"CONNECT {other_address}:9002 HTTP/1.1\r\n\r\n"
+    results = invoke(
+        lam,
+        prober,
+        {
+            "targets": {
+                "other agent": [other_address, 9002, health],
+                "gateway": [*cluster.gateways(server_id(server))[0], connect],
+                "push side": [host_address, 5605, ""],  # this host, as the nodes see it
+            },
+            "registry": f"{registry}:5000",
+        },
+    )
+    # Refused on the node (the pool's fence), not answered by the agent (a 401 naming its token).
+    assert results["other agent"] == "failed: ConnectionRefusedError", results
+    # The gateway's port is reachable through the node's NAT; without the token it refuses.
+    assert results["gateway"].startswith("answered: HTTP/1.1 407"), results
+    assert results["push side"].startswith("failed"), results
+    assert results["push"] == "refused 405", results  # the nodes' registry is read-only
+
+
+def test_a_stopped_server_leaves_nothing_on_any_node(cluster: Cluster, tmp_path: Path) -> None:
+    srv = start_server("swarm", tmp_path / "data", env=cluster.env)
+    lam = srv.client()
+    name = create(lam, "hello")
+    invoke(lam, name, {})
+    owner = server_id(srv)
+    assert srv.stop() == 0, srv.log()
+    client = cluster.manager()
+    try:
+        label = f"org.lambkin.server={owner}"
+        assert client.services.list(filters={"label": label}) == []
+        assert client.networks.list(filters={"label": label}) == []
+    finally:
+        client.close()
+    deadline = time.monotonic() + 20  # a task's container goes once its node has seen it stop
+    while True:
+        left = {node: _containers_on(node, owner) for node in sorted(NODES)}
+        if not any(left.values()) or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert not any(left.values()), left
+
+
+def _inspect(kind: str, template: str, name: str) -> str:
+    return subprocess.run(
+        ["docker", kind, "inspect", "-f", template, name],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
+def _containers_on(node: str, owner: str) -> list[str]:
+    listed = subprocess.run(
+        [
+            "docker",
+            "exec",
+            node,
+            "docker",
+            "ps",
+            "-aq",
+            "--filter",
+            f"label=org.lambkin.server={owner}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return listed.stdout.split()

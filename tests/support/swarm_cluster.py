@@ -1,0 +1,93 @@
+"""The test cluster (scripts/swarm-cluster.sh): brought up once per session, torn down after
+unless it was already up (a developer's cluster is left as it was found)."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from tests.support.server import REPO_ROOT
+
+SCRIPT = REPO_ROOT / "scripts" / "swarm-cluster.sh"
+UP_TIMEOUT_S = 900  # the first `up` builds the node image (about a minute here)
+
+
+class ClusterUnavailable(Exception):
+    """The cluster could not be brought up; the message holds the script's output."""
+
+
+@dataclass
+class Cluster:
+    env: dict[str, str]
+    up_seconds: float
+    started_here: bool
+
+    def manager(self) -> Any:
+        import docker
+
+        return docker.DockerClient(base_url=self.env["LAMBKIN_SWARM_ENGINE"], timeout=30)
+
+    def node_of_instances(self, server_id: str) -> dict[str, str]:
+        """instance id -> hostname of the node its task runs on, as Swarm says."""
+        client = self.manager()
+        try:
+            hostnames = {n.id: n.attrs["Description"]["Hostname"] for n in client.nodes.list()}
+            placed = {}
+            for service in client.services.list(
+                filters={"label": f"org.lambkin.server={server_id}"}
+            ):
+                for task in service.tasks():
+                    if task["Status"]["State"] == "running":
+                        instance = service.attrs["Spec"]["Labels"]["org.lambkin.instance"]
+                        placed[instance] = hostnames.get(task.get("NodeID", ""), "")
+            return placed
+        finally:
+            client.close()
+
+    def gateways(self, server_id: str) -> list[tuple[str, int]]:
+        """(address, port) of each node's gateway of that server."""
+        import docker
+
+        found = []
+        manager = self.manager()
+        try:
+            for node in manager.nodes.list():
+                hostname = node.attrs["Description"]["Hostname"]
+                engine = self.env["LAMBKIN_SWARM_NODE_ENGINE"].format(hostname=hostname)
+                client = docker.DockerClient(base_url=engine, timeout=10)
+                try:
+                    state = client.api.inspect_container(f"lambkin-gateway-{server_id}")
+                except docker.errors.NotFound:
+                    continue
+                finally:
+                    client.close()
+                [binding] = state["NetworkSettings"]["Ports"]["9100/tcp"]
+                found.append((node.attrs["Status"]["Addr"], int(binding["HostPort"])))
+        finally:
+            manager.close()
+        return found
+
+
+def _run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["bash", str(SCRIPT), *args], capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+def bring_up() -> Cluster:
+    already = _run("status").returncode == 0
+    started = time.monotonic()
+    done = _run("up", timeout=UP_TIMEOUT_S)
+    if done.returncode != 0:
+        raise ClusterUnavailable(f"scripts/swarm-cluster.sh up failed:\n{done.stdout}{done.stderr}")
+    up_seconds = time.monotonic() - started
+    env = dict(line.split("=", 1) for line in _run("env").stdout.splitlines() if "=" in line)
+    return Cluster(env, up_seconds, started_here=not already)
+
+
+def tear_down(cluster: Cluster) -> None:
+    if cluster.started_here:
+        done = _run("down")
+        assert done.returncode == 0, done.stdout + done.stderr
