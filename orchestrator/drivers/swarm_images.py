@@ -46,9 +46,6 @@ class Registry:
     push: str  # host:port the control plane pushes to
     pull: str  # host:port the nodes pull from
 
-    def repository(self, side: str, image: str) -> str:
-        return f"{self.push if side == 'push' else self.pull}/{image.split(':')[0]}"
-
 
 def published_tag(runtime_image_id: str, agent_digest: str) -> str:
     return f"{runtime_image_id.removeprefix('sha256:')[:16]}-{agent_digest[:16]}"
