@@ -62,6 +62,7 @@ from .docker_launch import container_launch
 from .swarm_gateways import Gateways
 from .swarm_images import PublishFailed, Registry, publish
 from .swarm_logs import LogFollower
+from .swarm_nodes import NodeHealth
 from .swarm_spec import (
     ENDED_STATES,
     Placement,
@@ -76,6 +77,7 @@ log = logging.getLogger(__name__)
 WATCH_INTERVAL_S = 1.0
 TASK_POLL_S = 0.1
 TASK_GONE_TIMEOUT_S = 15.0
+SWEEP_INTERVAL_S = 10.0
 NETWORK_REMOVE_TRIES = 50  # a task's endpoint lingers a moment after its service is removed
 
 
@@ -142,6 +144,7 @@ class SwarmDriver(Driver):
             settings.swarm_node_engine or "", server_id, settings.swarm_address_pool
         )
         self._nodes: dict[str, tuple[str, str]] = {}  # node id -> (hostname, address)
+        self._health = NodeHealth(time.monotonic)
 
     # -- images ----------------------------------------------------------------------------------
 
@@ -208,6 +211,7 @@ class SwarmDriver(Driver):
                 memory_mb=spec.config.memory_size,
                 ephemeral_storage_mb=spec.config.ephemeral_storage,
                 network_id=ref.network_id,
+                avoid_nodes=tuple(self._health.lost()),
             )
             body = service_spec(
                 placement,
@@ -313,15 +317,15 @@ class SwarmDriver(Driver):
                 self._api.remove_service(ref.service_id)
             except docker.errors.NotFound:
                 pass
-        if ref.task_id:
+        if ref.task_id and ref.node_id not in self._health.lost():
             self._wait_task_gone(ref.task_id)
         if ref.network_id:
             self._remove_network(ref.network_id, ref.node_id)
 
     def _wait_task_gone(self, task_id: str) -> None:
         """Swarm removes a service's task once its node reports the container stopped: only then
-        is the agent gone (and its log file complete). A node that is down never reports: the
-        task goes when the node is declared down."""
+        is the agent gone (and its log file complete). (A node that is down never reports: its
+        tasks' containers died with it and go when it comes back.)"""
         deadline = time.monotonic() + TASK_GONE_TIMEOUT_S
         while time.monotonic() < deadline:
             tasks = self._api.tasks(filters={"id": task_id})
@@ -394,10 +398,14 @@ class SwarmDriver(Driver):
 
     async def _watch(self, listener: ExitListener) -> None:
         reported: set[str] = set()
+        swept = time.monotonic()
         while True:
             await asyncio.sleep(WATCH_INTERVAL_S)
             try:
                 dead = await asyncio.to_thread(self._dead_instances)
+                if time.monotonic() - swept > SWEEP_INTERVAL_S:
+                    await asyncio.to_thread(self._sweep)
+                    swept = time.monotonic()
             except Exception:  # the manager did not answer this time; ask again
                 log.info("swarm watch: the manager did not answer", exc_info=True)
                 continue
@@ -407,11 +415,26 @@ class SwarmDriver(Driver):
                     listener(instance_id, reason)
             reported &= set(self._refs)
 
+    def _lost_nodes(self) -> set[str]:
+        """Nodes the manager says are down, or whose gateway stopped answering (sooner: the
+        manager takes a few missed heartbeats, ~12 s here); their gateways are forgotten."""
+        reachable = self._gateways.probe()
+        for node in self._api.nodes():
+            ready = (node.get("Status") or {}).get("State") == "ready"
+            hostname = str((node.get("Description") or {}).get("Hostname") or "")
+            self._health.observe(str(node["ID"]), ready, reachable.get(hostname))
+        lost = self._health.lost()
+        for node_id in lost & set(self._nodes):  # its gateway went with it
+            self._gateways.forget(self._nodes[node_id][0])
+        return lost
+
     def _dead_instances(self) -> dict[str, str | None]:
-        """Instances whose task ended or whose node is down, with why (None: it exited)."""
-        down = {
-            n["ID"] for n in self._api.nodes() if (n.get("Status") or {}).get("State") != "ready"
-        }
+        """Instances whose task ended or whose node is down, with why (None: it exited); one
+        look at the nodes and one at the tasks, however many instances there are."""
+        down = self._lost_nodes()
+        tasks: dict[str, list[dict[str, Any]]] = {}
+        for task in self._api.tasks():
+            tasks.setdefault(str(task.get("ServiceID")), []).append(task)
         dead: dict[str, str | None] = {}
         for instance_id, ref in list(self._refs.items()):
             if not ref.service_id or not ref.node_id:
@@ -419,13 +442,27 @@ class SwarmDriver(Driver):
             if ref.node_id in down:
                 dead[instance_id] = "node lost"
                 continue
-            try:
-                task = newest_task(self._api.tasks(filters={"service": ref.service_id}))
-            except docker.errors.NotFound:  # removed meanwhile (by a stop, or by hand)
-                task = None
+            task = newest_task(tasks.get(ref.service_id, []))
             if task is None or task_view(task, ref.network_id).state in ENDED_STATES:
                 dead[instance_id] = None
         return dead
+
+    def _sweep(self) -> None:
+        """What outlived its instance: a network whose task was on a node that died (it could
+        not be removed then), a gateway on a node that came back."""
+        live = {ref.network_id for ref in self._refs.values()}
+        for network in self._api.networks(filters={"label": [f"{LABEL_SERVER}={self._server_id}"]}):
+            if network["Id"] not in live:
+                try:
+                    self._api.remove_network(network["Id"])
+                except docker.errors.APIError:
+                    pass  # still held by a task on a node that is down; next time
+        ready = [
+            str(n["Description"]["Hostname"])
+            for n in self._api.nodes()
+            if (n.get("Status") or {}).get("State") == "ready"
+        ]
+        self._gateways.remove_everywhere(ready)  # (but the ones in use)
 
     async def exit_reason(self, handle: InstanceHandle) -> str | None:
         return None  # a task's status does not say OOM; the agent's report does

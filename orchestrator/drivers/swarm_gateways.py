@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 GATEWAY_SOURCE = Path(__file__).with_name("swarm_gateway.py")
 GATEWAY_PORT = 9100
 START_TIMEOUT_S = 30.0
+PROBE_TIMEOUT_S = 0.5
 
 
 @dataclass
@@ -137,6 +139,19 @@ class Gateways:
             time.sleep(0.05)
         raise StartFailed(f"the swarm gateway on {address} did not start: {logs[-500:]!r}")
 
+    def probe(self) -> dict[str, bool]:
+        """Whether each gateway in use accepts a connection now (hostname -> answered)."""
+        with self._lock:
+            gateways = {h: n.gateway for h, n in self._nodes.items()}
+        answered = {}
+        for hostname, gateway in gateways.items():
+            try:
+                socket.create_connection((gateway.host, gateway.port), PROBE_TIMEOUT_S).close()
+                answered[hostname] = True
+            except OSError:
+                answered[hostname] = False
+        return answered
+
     def forget(self, hostname: str) -> None:
         """A node went down: its gateway went with it (a new one starts when it is back)."""
         with self._lock:
@@ -156,22 +171,26 @@ class Gateways:
             node.client.close()
 
     def remove_everywhere(self, hostnames: list[str]) -> None:
-        """Gateways a previous run left on these nodes (a crash, kill -9)."""
-        for hostname in hostnames:
-            if hostname in self._nodes:
-                continue
-            try:
-                client = docker.DockerClient(
-                    base_url=self._template.format(hostname=hostname), timeout=10
-                )
-            except (docker.errors.DockerException, OSError):
-                continue
-            try:
-                client.api.remove_container(self.name, force=True)
-            except (docker.errors.APIError, OSError):
-                pass
-            finally:
-                client.close()
+        """Gateways of ours on these nodes that no instance uses: a previous run's (a crash,
+        kill -9), or one from before its node went down and came back."""
+        with self._lock:  # not while _node starts one
+            for hostname in hostnames:
+                if hostname not in self._nodes:
+                    self._remove_on(hostname)
+
+    def _remove_on(self, hostname: str) -> None:
+        try:
+            client = docker.DockerClient(
+                base_url=self._template.format(hostname=hostname), timeout=10
+            )
+        except (docker.errors.DockerException, OSError):
+            return  # the node's API does not answer (yet)
+        try:
+            client.api.remove_container(self.name, force=True)
+        except (docker.errors.APIError, OSError):
+            pass  # none there
+        finally:
+            client.close()
 
 
 def _published_port(state: dict[str, Any]) -> int:

@@ -47,6 +47,8 @@ class Placement:
     memory_mb: int
     ephemeral_storage_mb: int
     network_id: str
+    # Nodes the control plane lost (swarm_nodes.py) that Swarm still counts: never placed on.
+    avoid_nodes: tuple[str, ...] = ()
 
 
 def agent_environment(instance_id: str, server_id: str, token: str) -> dict[str, str]:
@@ -108,6 +110,7 @@ def service_spec(placement: Placement, env: dict[str, str]) -> dict[str, Any]:
                 "Reservations": {"MemoryBytes": memory},
             },
             "RestartPolicy": {"Condition": "none", "MaxAttempts": 0},
+            "Placement": {"Constraints": [f"node.id!={n}" for n in sorted(placement.avoid_nodes)]},
             "Networks": [{"Target": placement.network_id}],
             "LogDriver": {"Name": "json-file", "Options": {"max-size": "1m", "max-file": "1"}},
         },

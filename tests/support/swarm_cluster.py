@@ -3,15 +3,19 @@ unless it was already up (a developer's cluster is left as it was found)."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from tests.support.server import REPO_ROOT
+from tests.support.server import REPO_ROOT, Client
 
 SCRIPT = REPO_ROOT / "scripts" / "swarm-cluster.sh"
 UP_TIMEOUT_S = 900  # the first `up` builds the node image (about a minute here)
+ROLE = "arn:aws:iam::123456789012:role/lambda-role"
+NODES = {"lkswarm-node-1", "lkswarm-node-2", "lkswarm-node-3"}
 
 
 class ClusterUnavailable(Exception):
@@ -91,3 +95,46 @@ def tear_down(cluster: Cluster) -> None:
     if cluster.started_here:
         done = _run("down")
         assert done.returncode == 0, done.stdout + done.stderr
+
+
+def create(lam: Client, code: bytes, handler: str, memory: int = 128) -> str:
+    """A python3.11 function of `code` (handler `app.<handler>`), Active."""
+    name = f"sw-{uuid.uuid4().hex[:10]}"
+    lam.create_function(
+        FunctionName=name,
+        Runtime="python3.11",
+        Role=ROLE,
+        Handler=f"app.{handler}",
+        Code={"ZipFile": code},
+        MemorySize=memory,
+        Timeout=30,
+    )
+    lam.get_waiter("function_active_v2").wait(FunctionName=name)
+    return name
+
+
+def invoke(lam: Client, name: str, event: Any) -> Any:
+    """The function's answer, which must not be an error."""
+    response = lam.invoke(FunctionName=name, Payload=json.dumps(event))
+    body = json.loads(response["Payload"].read())
+    assert "FunctionError" not in response, body
+    return body
+
+
+def containers_on(node: str, server_id: str) -> list[str]:
+    """The containers of that server on one node, as the node's own engine lists them."""
+    label = f"label=org.lambkin.server={server_id}"
+    listed = subprocess.run(
+        ["docker", "exec", node, "docker", "ps", "-aq", "--filter", label],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return listed.stdout.split()
+
+
+def bring_back(node: str) -> None:
+    """A node that was killed, started again and back in the swarm (`up` is idempotent)."""
+    done = _run("up", timeout=UP_TIMEOUT_S)
+    if done.returncode != 0:
+        raise ClusterUnavailable(f"bringing {node} back failed:\n{done.stdout}{done.stderr}")

@@ -8,26 +8,20 @@ it); with LAMBKIN_REQUIRE_DOCKER=1 a cluster that cannot come up fails these tes
 
 from __future__ import annotations
 
-import json
 import subprocess
 import time
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.conftest import docker_required
 from tests.support.server import Client, Server, start_server
-from tests.support.swarm_cluster import Cluster, ClusterUnavailable, bring_up, tear_down
+from tests.support.swarm_cluster import NODES, Cluster, containers_on, create, invoke
 from tests.support.zips import make_zip
 
 pytestmark = pytest.mark.docker
 
-ROLE = "arn:aws:iam::123456789012:role/lambda-role"
-NODES = {"lkswarm-node-1", "lkswarm-node-2", "lkswarm-node-3"}
 APP = make_zip(
     {
         "app.py": '''
@@ -72,19 +66,6 @@ def probe(event, context):
 )
 
 
-@pytest.fixture(scope="session")
-def cluster() -> Iterator[Cluster]:
-    try:
-        found = bring_up()
-    except ClusterUnavailable as exc:
-        if docker_required():
-            pytest.fail(f"LAMBKIN_REQUIRE_DOCKER=1 and the swarm cluster cannot come up: {exc}")
-        pytest.skip(f"no swarm cluster here: {exc}")
-    print(f"swarm cluster up in {found.up_seconds:.1f} s")
-    yield found
-    tear_down(found)
-
-
 @pytest.fixture(scope="module")
 def server(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     srv = start_server(
@@ -101,36 +82,10 @@ def lam(server: Server) -> Client:
     return server.client(max_pool_connections=16)
 
 
-def create(lam: Client, handler: str, memory: int = 128) -> str:
-    name = f"sw-{uuid.uuid4().hex[:10]}"
-    lam.create_function(
-        FunctionName=name,
-        Runtime="python3.11",
-        Role=ROLE,
-        Handler=f"app.{handler}",
-        Code={"ZipFile": APP},
-        MemorySize=memory,
-        Timeout=30,
-    )
-    lam.get_waiter("function_active_v2").wait(FunctionName=name)
-    return name
-
-
-def invoke(lam: Client, name: str, event: Any) -> Any:
-    response = lam.invoke(FunctionName=name, Payload=json.dumps(event))
-    body = json.loads(response["Payload"].read())
-    assert "FunctionError" not in response, body
-    return body
-
-
-def server_id(server: Server) -> str:
-    return str(server.health()["server_id"])
-
-
 def test_an_invocation_runs_on_a_node_with_its_code_and_its_logs_come_back(
     server: Server, lam: Client
 ) -> None:
-    name = create(lam, "hello")
+    name = create(lam, APP, "hello")
     started = time.monotonic()
     body = invoke(lam, name, {"n": 1})
     cold = time.monotonic() - started
@@ -147,20 +102,20 @@ def test_an_invocation_runs_on_a_node_with_its_code_and_its_logs_come_back(
 def test_a_burst_starts_instances_on_every_node(
     server: Server, lam: Client, cluster: Cluster
 ) -> None:
-    name = create(lam, "sleep")
+    name = create(lam, APP, "sleep")
     with ThreadPoolExecutor(6) as pool:
         answers = list(pool.map(lambda _: invoke(lam, name, {"seconds": 3}), range(6)))
     assert len(set(answers)) == 6, answers  # six instances, one invocation each
-    placed = cluster.node_of_instances(server_id(server))
+    placed = cluster.node_of_instances(server.health()["server_id"])
     assert set(placed.values()) == NODES, placed
 
 
 def test_instances_reach_neither_one_another_nor_the_gateway_nor_the_push_side(
     server: Server, lam: Client, cluster: Cluster
 ) -> None:
-    other = create(lam, "hello")
+    other = create(lam, APP, "hello")
     invoke(lam, other, {})
-    prober = create(lam, "probe")
+    prober = create(lam, APP, "probe")
     invoke(lam, prober, {})  # started: now find the other instance's address
     client = cluster.manager()
     try:
@@ -183,7 +138,7 @@ def test_instances_reach_neither_one_another_nor_the_gateway_nor_the_push_side(
         {
             "targets": {
                 "other agent": [other_address, 9002, health],
-                "gateway": [*cluster.gateways(server_id(server))[0], connect],
+                "gateway": [*cluster.gateways(server.health()["server_id"])[0], connect],
                 "push side": [host_address, 5605, ""],  # this host, as the nodes see it
             },
             "registry": f"{registry}:5000",
@@ -200,9 +155,9 @@ def test_instances_reach_neither_one_another_nor_the_gateway_nor_the_push_side(
 def test_a_stopped_server_leaves_nothing_on_any_node(cluster: Cluster, tmp_path: Path) -> None:
     srv = start_server("swarm", tmp_path / "data", env=cluster.env)
     lam = srv.client()
-    name = create(lam, "hello")
+    name = create(lam, APP, "hello")
     invoke(lam, name, {})
-    owner = server_id(srv)
+    owner = srv.health()["server_id"]
     assert srv.stop() == 0, srv.log()
     client = cluster.manager()
     try:
@@ -213,7 +168,7 @@ def test_a_stopped_server_leaves_nothing_on_any_node(cluster: Cluster, tmp_path:
         client.close()
     deadline = time.monotonic() + 20  # a task's container goes once its node has seen it stop
     while True:
-        left = {node: _containers_on(node, owner) for node in sorted(NODES)}
+        left = {node: containers_on(node, owner) for node in sorted(NODES)}
         if not any(left.values()) or time.monotonic() > deadline:
             break
         time.sleep(0.5)
@@ -227,22 +182,3 @@ def _inspect(kind: str, template: str, name: str) -> str:
         text=True,
         check=True,
     ).stdout.strip()
-
-
-def _containers_on(node: str, owner: str) -> list[str]:
-    listed = subprocess.run(
-        [
-            "docker",
-            "exec",
-            node,
-            "docker",
-            "ps",
-            "-aq",
-            "--filter",
-            f"label=org.lambkin.server={owner}",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return listed.stdout.split()

@@ -1,0 +1,175 @@
+"""Failure is normal on a cluster: a node killed (its Docker-in-Docker container) takes its
+instances with it, and a control plane killed with SIGKILL leaves services that its successor
+removes. The manager (lkswarm-node-1) is drained for the node-loss test, so that the instances
+land on the two workers and killing one leaves the cluster's API up."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.server import Client, start_server
+from tests.support.swarm_cluster import Cluster, bring_back, containers_on, create, invoke
+from tests.support.zips import make_zip
+
+pytestmark = pytest.mark.docker
+
+APP = make_zip(
+    {
+        "app.py": """
+import socket, time
+
+def sleep(event, context):
+    print("attempt on", socket.gethostname(), flush=True)
+    time.sleep(event.get("seconds", 0))
+    return socket.gethostname()
+"""
+    }
+)
+MANAGER = "lkswarm-node-1"
+
+
+@pytest.fixture
+def drained_manager(cluster: Cluster) -> Iterator[None]:
+    _availability(MANAGER, "drain")
+    try:
+        yield
+    finally:
+        _availability(MANAGER, "active")
+
+
+def _availability(node: str, availability: str) -> None:
+    subprocess.run(
+        ["docker", "exec", node, "docker", "node", "update", "--availability", availability, node],
+        capture_output=True,
+        check=True,
+    )
+
+
+def _wait_for(what: str, predicate: Any, timeout: float) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        found = predicate()
+        if found or time.monotonic() > deadline:
+            assert found, f"{what}: not within {timeout:.0f} s"
+            return found
+        time.sleep(0.2)
+
+
+def _call(lam: Client, name: str, event: Any) -> tuple[float, dict[str, Any], bytes]:
+    response = lam.invoke(FunctionName=name, Payload=json.dumps(event))
+    return time.monotonic(), response, response["Payload"].read()
+
+
+def test_a_node_killed_fails_its_invocations_promptly_and_the_work_goes_on(
+    cluster: Cluster, tmp_path: Path, drained_manager: None
+) -> None:
+    srv = start_server(
+        "swarm",
+        tmp_path / "data",
+        env={**cluster.env, "LAMBKIN_ASYNC_RETRY_DELAYS_S": "[1, 1]"},
+    )
+    owner = str(srv.health()["server_id"])
+    try:
+        lam = srv.client(max_pool_connections=8)
+        sync_fn, async_fn = create(lam, APP, "sleep"), create(lam, APP, "sleep")
+        with ThreadPoolExecutor(2) as pool:
+            calls: list[Future[tuple[float, dict[str, Any], bytes]]] = [
+                pool.submit(_call, lam, sync_fn, {"seconds": 20}) for _ in range(2)
+            ]
+            _wait_for("two instances", lambda: len(cluster.node_of_instances(owner)) == 2, 60)
+            lam.invoke(FunctionName=async_fn, InvocationType="Event", Payload=b'{"seconds": 6}')
+            victim = _wait_for("the event's instance", lambda: _instance_of(cluster, async_fn), 60)
+            assert victim != MANAGER
+            killed = time.monotonic()
+            subprocess.run(["docker", "kill", victim], capture_output=True, check=True)
+            outcomes = [call.result(timeout=60) for call in calls]
+        failed = [(at - killed, r, body) for at, r, body in outcomes if "FunctionError" in r]
+        succeeded = [body for _, r, body in outcomes if "FunctionError" not in r]
+        # The node held one of the two synchronous invocations: it fails, and soon.
+        assert len(failed) == 1 and len(succeeded) == 1, outcomes
+        after, _, body = failed[0]
+        assert after < 8, f"the invocation on {victim} failed {after:.1f} s after the kill"
+        assert b"Runtime.ExitError" in body, body
+        print(f"in-flight invocation on the killed node failed {after:.1f} s after the kill")
+        # New work starts instances on the surviving node only; the event is retried there.
+        with ThreadPoolExecutor(2) as pool:
+            for answer in pool.map(lambda _: invoke(lam, sync_fn, {"seconds": 1}), range(2)):
+                assert answer
+        assert _nodes_started_since(cluster, sync_fn, killed) - {victim}, "a new instance"
+        assert victim not in _nodes_started_since(cluster, sync_fn, killed)
+        attempts = _wait_for(
+            "the event's retry on another instance",
+            lambda: len(set(srv.log_messages(async_fn, "attempt on", timeout=1))) >= 2,
+            40,
+        )
+        assert attempts
+    finally:
+        bring_back(victim)
+        assert srv.stop() == 0, srv.log()
+    # Back in the swarm, the node runs nothing of ours: Swarm removed the tasks, the sweep (or
+    # the server's shutdown) the gateway.
+    _wait_for("no container of ours on the node", lambda: not containers_on(victim, owner), 30)
+
+
+def _nodes_started_since(cluster: Cluster, function: str, since: float) -> set[str]:
+    """The nodes of the function's tasks created after `since` (time.monotonic)."""
+    ago = time.monotonic() - since
+    cutoff = time.time() - ago
+    client = cluster.manager()
+    try:
+        hostnames = {n.id: n.attrs["Description"]["Hostname"] for n in client.nodes.list()}
+        nodes = set()
+        for service in client.services.list(filters={"label": f"org.lambkin.function={function}"}):
+            for task in service.tasks():
+                created = task["CreatedAt"][:26].rstrip("Z")
+                stamp = datetime.fromisoformat(created).replace(tzinfo=UTC).timestamp()
+                if stamp > cutoff:
+                    nodes.add(str(hostnames.get(task.get("NodeID", ""), "")))
+        return nodes
+    finally:
+        client.close()
+
+
+def _instance_of(cluster: Cluster, function: str) -> str:
+    """The node of the function's running instance ("" until it runs)."""
+    client = cluster.manager()
+    try:
+        hostnames = {n.id: n.attrs["Description"]["Hostname"] for n in client.nodes.list()}
+        for service in client.services.list(filters={"label": f"org.lambkin.function={function}"}):
+            for task in service.tasks():
+                if task["Status"]["State"] == "running":
+                    return str(hostnames.get(task.get("NodeID", ""), ""))
+    finally:
+        client.close()
+    return ""
+
+
+def test_a_control_plane_killed_leaves_nothing_its_successor_does_not_remove(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    first = start_server("swarm", data, env=cluster.env)
+    owner = str(first.health()["server_id"])
+    lam = first.client()
+    name = create(lam, APP, "sleep")
+    invoke(lam, name, {})
+    assert cluster.node_of_instances(owner), "an instance runs"
+    first.stop(signal.SIGKILL)
+    assert cluster.node_of_instances(owner), "SIGKILL removes nothing"
+    second = start_server("swarm", data, env=cluster.env)  # same data: same server id
+    try:
+        assert str(second.health()["server_id"]) == owner
+        assert cluster.node_of_instances(owner) == {}, "the successor removed the old instances"
+        assert invoke(second.client(), name, {})  # and serves the function anew
+    finally:
+        assert second.stop() == 0, second.log()
