@@ -190,7 +190,7 @@ fence_pool() {
 wait_ready() {
     local i ready
     for i in $(seq 1 120); do
-        ready=$(in_node 1 docker node ls --format '{{.Status}} {{.Availability}}' | grep -c '^Ready Active$' || true)
+        ready=$(in_node 1 docker node ls --format '{{.Status}}' | grep -c '^Ready$' || true)
         if [ "$ready" -ge "$NODES" ]; then return 0; fi
         sleep 0.5
     done

@@ -32,6 +32,7 @@ import tarfile
 import threading
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -297,27 +298,41 @@ class SwarmDriver(Driver):
             return
         self._stopping.add(instance_id)
         try:
+            ref = handle.ref if isinstance(handle.ref, ServiceRef) else self._refs.get(instance_id)
+            # An instance whose node does not answer is gone with it: nothing to drain or wait
+            # for (and the caller, an invocation that failed, should not wait either).
+            reachable = ref is not None and await asyncio.to_thread(self._reachable, ref)
             follower = self._followers.pop(instance_id, None)
             if follower is not None:
-                await follower.drain(timeout_s=2.0)
+                if reachable:
+                    await follower.drain(timeout_s=2.0)
+                else:
+                    await follower.cancel()
                 follower.close()
-            ref = handle.ref if isinstance(handle.ref, ServiceRef) else self._refs.get(instance_id)
             if ref is not None:
-                await asyncio.to_thread(self._remove, ref)
+                await asyncio.to_thread(self._remove, ref, reachable)
             if self.log_files is not None:
                 await asyncio.to_thread(self.log_files.finish, instance_id)
         finally:
             self._refs.pop(instance_id, None)
             self._stopping.discard(instance_id)
 
-    def _remove(self, ref: ServiceRef) -> None:
+    def _reachable(self, ref: ServiceRef) -> bool:
+        """Whether the instance's node answers: its gateway takes a connection (a node that was
+        just killed refuses or drops it at once; Swarm would take seconds to say so)."""
+        if ref.node_id in self._health.lost():
+            return False
+        hostname = self._nodes.get(ref.node_id, ("", ""))[0]
+        return not hostname or self._gateways.probe_one(hostname) is not False
+
+    def _remove(self, ref: ServiceRef, reachable: bool = True) -> None:
         """The service (Swarm removes its task's container on its node), then its network."""
         if ref.service_id:
             try:
                 self._api.remove_service(ref.service_id)
             except docker.errors.NotFound:
                 pass
-        if ref.task_id and ref.node_id not in self._health.lost():
+        if ref.task_id and reachable:
             self._wait_task_gone(ref.task_id)
         if ref.network_id:
             self._remove_network(ref.network_id, ref.node_id)
@@ -425,7 +440,9 @@ class SwarmDriver(Driver):
             self._health.observe(str(node["ID"]), ready, reachable.get(hostname))
         lost = self._health.lost()
         for node_id in lost & set(self._nodes):  # its gateway went with it
-            self._gateways.forget(self._nodes[node_id][0])
+            hostname = self._nodes[node_id][0]
+            if self._gateways.forget(hostname):
+                log.warning("lost node %s: its instances are gone", hostname)
         return lost
 
     def _dead_instances(self) -> dict[str, str | None]:
@@ -450,9 +467,11 @@ class SwarmDriver(Driver):
     def _sweep(self) -> None:
         """What outlived its instance: a network whose task was on a node that died (it could
         not be removed then), a gateway on a node that came back."""
+        networks = self._api.networks(filters={"label": [f"{LABEL_SERVER}={self._server_id}"]})
         live = {ref.network_id for ref in self._refs.values()}
-        for network in self._api.networks(filters={"label": [f"{LABEL_SERVER}={self._server_id}"]}):
-            if network["Id"] not in live:
+        young = datetime.now(UTC) - timedelta(seconds=SWEEP_INTERVAL_S)
+        for network in networks:
+            if network["Id"] not in live and _created(network) < young:  # (not one starting)
                 try:
                     self._api.remove_network(network["Id"])
                 except docker.errors.APIError:
@@ -500,6 +519,15 @@ class SwarmDriver(Driver):
         await asyncio.to_thread(self._client.close)
         await asyncio.to_thread(self._local.close)
         self.close_logs()
+
+
+def _created(network: dict[str, Any]) -> datetime:
+    """When a network was made (the Engine API gives nanoseconds: cut to microseconds)."""
+    stamp = str(network.get("Created") or "")
+    try:
+        return datetime.fromisoformat(stamp[:26].rstrip("Z")).replace(tzinfo=UTC)
+    except ValueError:
+        return datetime.now(UTC)  # unknown: young, kept this time
 
 
 def tar_of(folder: Path) -> bytes:

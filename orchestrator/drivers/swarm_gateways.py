@@ -142,22 +142,30 @@ class Gateways:
     def probe(self) -> dict[str, bool]:
         """Whether each gateway in use accepts a connection now (hostname -> answered)."""
         with self._lock:
-            gateways = {h: n.gateway for h, n in self._nodes.items()}
-        answered = {}
-        for hostname, gateway in gateways.items():
-            try:
-                socket.create_connection((gateway.host, gateway.port), PROBE_TIMEOUT_S).close()
-                answered[hostname] = True
-            except OSError:
-                answered[hostname] = False
-        return answered
+            hostnames = list(self._nodes)
+        return {h: answered for h in hostnames if (answered := self.probe_one(h)) is not None}
 
-    def forget(self, hostname: str) -> None:
-        """A node went down: its gateway went with it (a new one starts when it is back)."""
+    def probe_one(self, hostname: str) -> bool | None:
+        """Whether the node's gateway accepts a connection (None: no gateway there)."""
+        node = self._nodes.get(hostname)
+        if node is None:
+            return None
+        try:
+            address = (node.gateway.host, node.gateway.port)
+            socket.create_connection(address, PROBE_TIMEOUT_S).close()
+            return True
+        except OSError:
+            return False
+
+    def forget(self, hostname: str) -> bool:
+        """A node went down: its gateway went with it (a new one starts when it is back).
+        Whether it was known."""
         with self._lock:
             node = self._nodes.pop(hostname, None)
-        if node is not None:
-            node.client.close()
+        if node is None:
+            return False
+        node.client.close()
+        return True
 
     def close(self) -> None:
         """Remove every gateway of ours (on the nodes that answer)."""
@@ -175,20 +183,21 @@ class Gateways:
         kill -9), or one from before its node went down and came back."""
         with self._lock:  # not while _node starts one
             for hostname in hostnames:
-                if hostname not in self._nodes:
-                    self._remove_on(hostname)
+                if hostname not in self._nodes and self._remove_on(hostname):
+                    log.info("removed an unused gateway on %s", hostname)
 
-    def _remove_on(self, hostname: str) -> None:
+    def _remove_on(self, hostname: str) -> bool:
         try:
             client = docker.DockerClient(
                 base_url=self._template.format(hostname=hostname), timeout=10
             )
         except (docker.errors.DockerException, OSError):
-            return  # the node's API does not answer (yet)
+            return False  # the node's API does not answer (yet)
         try:
             client.api.remove_container(self.name, force=True)
+            return True
         except (docker.errors.APIError, OSError):
-            pass  # none there
+            return False  # none there
         finally:
             client.close()
 
