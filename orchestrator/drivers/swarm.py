@@ -320,10 +320,19 @@ class SwarmDriver(Driver):
     def _reachable(self, ref: ServiceRef) -> bool:
         """Whether the instance's node answers: its gateway takes a connection (a node that was
         just killed refuses or drops it at once; Swarm would take seconds to say so)."""
+        if not ref.node_id:
+            return True  # never placed: nothing runs anywhere
         if ref.node_id in self._health.lost():
             return False
-        hostname = self._nodes.get(ref.node_id, ("", ""))[0]
-        return not hostname or self._gateways.probe_one(hostname) is not False
+        try:
+            hostname, _ = self._node(ref.node_id)
+        except docker.errors.APIError:
+            return False  # a node the swarm no longer knows
+        answered = self._gateways.probe_one(hostname)
+        if answered is None:  # no gateway of ours there (a previous run's instance): ask Swarm
+            node = self._api.inspect_node(ref.node_id)
+            return bool((node.get("Status") or {}).get("State") == "ready")
+        return answered
 
     def _remove(self, ref: ServiceRef, reachable: bool = True) -> None:
         """The service (Swarm removes its task's container on its node), then its network."""
@@ -372,21 +381,29 @@ class SwarmDriver(Driver):
 
     async def list_owned(self) -> list[OwnedInstance]:
         services = await asyncio.to_thread(self._owned_services)
+        tasks: dict[str, list[dict[str, Any]]] = {}
+        for task in await asyncio.to_thread(self._api.tasks) if services else []:
+            tasks.setdefault(str(task.get("ServiceID")), []).append(task)
         owned = []
         for service in services:
             labels = service["Spec"].get("Labels") or {}
             network = (service["Spec"]["TaskTemplate"].get("Networks") or [{}])[0]
+            ref = ServiceRef(service["ID"], str(network.get("Target") or ""))
+            task = newest_task(tasks.get(ref.service_id, []))
+            if task is not None:  # (so that a stop waits for it, then frees its network)
+                ref.node_id, ref.task_id = str(task.get("NodeID") or ""), str(task["ID"])
             owned.append(
-                OwnedInstance(
-                    labels.get(LABEL_INSTANCE, ""),
-                    labels.get(LABEL_FUNCTION, ""),
-                    ref=ServiceRef(service["ID"], str(network.get("Target") or "")),
-                )
+                OwnedInstance(labels.get(LABEL_INSTANCE, ""), labels.get(LABEL_FUNCTION, ""), ref)
             )
         return owned
 
     async def reap_owned(self) -> int:
-        """Every service and network of ours on the cluster (whatever node they are on)."""
+        """Every service and network of ours on the cluster (whatever node they are on), and
+        the gateways no instance of this process uses (first: a network is not removed while
+        a previous run's gateway is still attached to it)."""
+        nodes = await asyncio.to_thread(self._api.nodes)
+        hostnames = [str(n["Description"]["Hostname"]) for n in nodes]
+        await asyncio.to_thread(self._gateways.remove_everywhere, hostnames)
         owned = await self.list_owned()
         await asyncio.gather(
             *(self.stop(InstanceHandle(o.instance_id, "", 0, ref=o.ref)) for o in owned)
@@ -399,9 +416,6 @@ class SwarmDriver(Driver):
                 self._remove_network(network["Id"])
 
         await asyncio.to_thread(networks)
-        nodes = await asyncio.to_thread(self._api.nodes)
-        hostnames = [str(n["Description"]["Hostname"]) for n in nodes]
-        await asyncio.to_thread(self._gateways.remove_everywhere, hostnames)
         if self.log_files is not None:
             await asyncio.to_thread(self.log_files.recover)
         return len(owned)
