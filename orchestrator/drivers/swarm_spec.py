@@ -66,6 +66,8 @@ def agent_environment(instance_id: str, server_id: str, token: str) -> dict[str,
         "LAMBKIN_LOG_PATH": LOG_PATH,
         "LAMBKIN_LOG_SERVE": "1",
         "LAMBKIN_FILE_ROOTS": FILE_ROOTS,
+        # Swarm's API (1.41) has no no-new-privileges: the agent sets it on itself.
+        "LAMBKIN_NO_NEW_PRIVS": "1",
     }
 
 

@@ -19,6 +19,13 @@ import (
 
 const shutdownGrace = 2 * time.Second
 
+// noNewPrivsVariable (LAMBKIN_NO_NEW_PRIVS=1) makes the agent set PR_SET_NO_NEW_PRIVS
+// (linux/prctl.h: 38) on itself before it starts anything.
+const (
+	noNewPrivsVariable = "LAMBKIN_NO_NEW_PRIVS"
+	prSetNoNewPrivs    = 38
+)
+
 func main() {
 	// One P: the agent does a few syscalls per invocation, one invocation at a time, and every
 	// further P costs memory (its own caches and spans, more threads) that grows with the
@@ -59,6 +66,17 @@ func run() int {
 	}
 	// Out of reach of anything we start (the runtime gets LAMBKIN_RUNTIME_ENV only anyway).
 	os.Unsetenv(tokenVariable)
+	if os.Getenv(noNewPrivsVariable) == "1" {
+		// Where the engine cannot set no-new-privileges (a Swarm service), the agent sets it on
+		// itself: everything it starts inherits it, so a setuid binary in the image gives the
+		// function's user nothing. (The agent's own setuid to that user is a syscall, not an
+		// exec, and still works.)
+		// On every thread (the attribute is a thread's, and any thread may start the runtime).
+		if _, _, errno := syscall.AllThreadsSyscall(syscall.SYS_PRCTL, prSetNoNewPrivs, 1, 0); errno != 0 {
+			fail("PR_SET_NO_NEW_PRIVS: ", errno)
+			return 1
+		}
+	}
 
 	stop := make(chan os.Signal, 2)
 	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)

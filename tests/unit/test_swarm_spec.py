@@ -64,6 +64,7 @@ def test_the_agent_starts_vacant_and_takes_its_files_and_serves_its_log() -> Non
     assert env["LAMBKIN_CONTROL_TOKEN"] == "secret"
     assert json.loads(env["LAMBKIN_FILE_ROOTS"]) == {"task": "/var/task", "opt": "/opt"}
     assert env["LAMBKIN_LOG_SERVE"] == "1"
+    assert env["LAMBKIN_NO_NEW_PRIVS"] == "1"  # Swarm's API cannot set it
     assert env["LAMBKIN_LOG_PATH"].startswith("/var/lambkin/log/")
     assert "LAMBKIN_RUNTIME_CMD" not in env  # the function comes over the control port
 

@@ -29,8 +29,13 @@ import json, os, socket, time, urllib.error, urllib.request
 
 def hello(event, context):
     print("hello from", socket.gethostname())
+    status = dict(line.split(":\t", 1) for line in open("/proc/self/status").read().splitlines())
     return {"event": event, "task": os.environ["LAMBDA_TASK_ROOT"],
-            "files": sorted(os.listdir(os.environ["LAMBDA_TASK_ROOT"]))}
+            "files": sorted(os.listdir(os.environ["LAMBDA_TASK_ROOT"])),
+            "uid": os.getuid(), "no_new_privs": status["NoNewPrivs"].strip(),
+            "capabilities": status["CapEff"].strip(),
+            "log_dir": os.access("/var/lambkin/log", os.R_OK),
+            "task_writable": os.access("/var/task/app.py", os.W_OK)}
 
 def sleep(event, context):
     time.sleep(event.get("seconds", 2))
@@ -89,7 +94,16 @@ def test_an_invocation_runs_on_a_node_with_its_code_and_its_logs_come_back(
     started = time.monotonic()
     body = invoke(lam, name, {"n": 1})
     cold = time.monotonic() - started
-    assert body == {"event": {"n": 1}, "task": "/var/task", "files": ["app.py"]}
+    assert body == {
+        "event": {"n": 1},
+        "task": "/var/task",
+        "files": ["app.py"],
+        "uid": 993,  # the function's user, as on the docker driver
+        "no_new_privs": "1",
+        "capabilities": "0000000000000000",
+        "log_dir": False,  # the platform's log is not the function's to read
+        "task_writable": False,
+    }
     started = time.monotonic()
     assert invoke(lam, name, {"n": 2})["event"] == {"n": 2}
     warm = time.monotonic() - started
