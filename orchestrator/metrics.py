@@ -12,6 +12,7 @@ are closed lists.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -19,6 +20,9 @@ from prometheus_client.registry import Collector
 
 from .instance import Instance, State, StopReason
 from .metric_history import MetricHistory
+
+if TYPE_CHECKING:
+    from .drivers.base import InstanceHandle
 
 OUTCOMES = ("success", "function_error", "timeout", "throttle", "platform_error")
 OTHER_FUNCTIONS = "_other"
@@ -202,9 +206,14 @@ class Metrics:
         if dropped:
             self.log_lines_dropped.labels(label).inc(dropped)
 
-    def watch_instances(self, instances: Callable[[], Iterable[Instance]]) -> None:
-        """Instances by state and concurrent executions, read from the pool at scrape time."""
-        self.registry.register(_InstanceCollector(instances, self.function))
+    def watch_instances(
+        self,
+        instances: Callable[[], Iterable[Instance]],
+        node_of: Callable[[InstanceHandle], str] | None = None,
+    ) -> None:
+        """Instances by state and concurrent executions, read from the pool at scrape time;
+        with `node_of` (the driver's), also by the node each runs on."""
+        self.registry.register(_InstanceCollector(instances, self.function, node_of))
 
     def watch_vacancies(self, ready: Callable[[], int], taken: Callable[[], int]) -> None:
         """Vacant instances waiting, and how many cold starts took one, read at scrape time."""
@@ -265,20 +274,28 @@ class _VacancyCollector(Collector):
 
 class _InstanceCollector(Collector):
     def __init__(
-        self, instances: Callable[[], Iterable[Instance]], label: Callable[[str], str]
+        self,
+        instances: Callable[[], Iterable[Instance]],
+        label: Callable[[str], str],
+        node_of: Callable[[InstanceHandle], str] | None = None,
     ) -> None:
         self._instances = instances
         self._label = label
+        self._node_of = node_of
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         by_state: dict[tuple[str, str], int] = {}
         busy: dict[str, int] = {}
+        by_node: dict[tuple[str, str], int] = {}
         for instance in self._instances():
             function = self._label(instance.function_name)
             key = (function, instance.state.value)
             by_state[key] = by_state.get(key, 0) + 1
             if instance.state in (State.BUSY, State.DRAINING):
                 busy[function] = busy.get(function, 0) + 1
+            node = self._node_of(instance.handle) if self._node_of and instance.handle else ""
+            if node:
+                by_node[(function, node)] = by_node.get((function, node), 0) + 1
         states = GaugeMetricFamily(
             "lambkin_instances", "Instances by function and state.", labels=["function", "state"]
         )
@@ -293,6 +310,15 @@ class _InstanceCollector(Collector):
         for function, count in sorted(busy.items()):
             concurrent.add_metric([function], count)
         yield concurrent
+        if self._node_of is not None:
+            nodes = GaugeMetricFamily(
+                "lambkin_instances_by_node",
+                "Instances by function and the node they run on (drivers of several machines).",
+                labels=["function", "node"],
+            )
+            for (function, node), count in sorted(by_node.items()):
+                nodes.add_metric([function, node], count)
+            yield nodes
 
     def describe(self) -> Iterator[GaugeMetricFamily]:
         return iter(())

@@ -100,7 +100,7 @@ class Observability:
         self.metrics.watch_xray_segments(lambda: dict(self.tracing.segments))
         pool.on_started.append(self.metrics.instance_started)
         pool.on_stopped.append(self.metrics.instance_stopped)
-        self.metrics.watch_instances(pool.instances)
+        self.metrics.watch_instances(pool.instances, driver.node_of)
         self.metrics.watch_vacancies(pool.vacancies.ready_count, lambda: pool.vacancies.handed_out)
 
     def start(self) -> None:

@@ -379,6 +379,11 @@ class Driver(abc.ABC):
     async def release_image(self, image_id: str) -> None:  # noqa: B027 (nothing to drop here)
         """No function runs `image_id` any more: drop the pin `resolve_image` made."""
 
+    def node_of(self, handle: InstanceHandle) -> str:
+        """The machine the instance runs on, for drivers that place instances on several (the
+        swarm driver: the node's hostname); "" for a driver of one machine. Never waits."""
+        return ""
+
     @abc.abstractmethod
     def api_host_for_instances(self) -> str:
         """This host's address as the driver's instances see it: where the platform's API

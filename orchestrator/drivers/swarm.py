@@ -501,15 +501,11 @@ class SwarmDriver(Driver):
         return None  # a task's status does not say OOM; the agent's report does
 
     def node_of(self, handle: InstanceHandle) -> str:
-        """The hostname of the node the instance runs on ("" when unknown)."""
+        """The hostname of the node the instance runs on (known since it started)."""
         ref = handle.ref
-        if not isinstance(ref, ServiceRef) or not ref.node_id:
+        if not isinstance(ref, ServiceRef):
             return ""
-        try:
-            node = self._api.inspect_node(ref.node_id)
-        except docker.errors.APIError:
-            return ""
-        return str((node.get("Description") or {}).get("Hostname") or "")
+        return self._nodes.get(ref.node_id, ("", ""))[0]
 
     # -- the platform's API ----------------------------------------------------------------------
 

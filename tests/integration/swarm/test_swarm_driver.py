@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import subprocess
 import time
+import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -122,6 +123,15 @@ def test_a_burst_starts_instances_on_every_node(
     assert len(set(answers)) == 6, answers  # six instances, one invocation each
     placed = cluster.node_of_instances(server.health()["server_id"])
     assert set(placed.values()) == NODES, placed
+    # /metrics says the same, with the node as a label.
+    with urllib.request.urlopen(f"{server.endpoint}/metrics", timeout=5) as response:
+        lines = response.read().decode().splitlines()
+    by_node = {
+        line.split('node="')[1].split('"')[0]: float(line.rsplit(" ", 1)[1])
+        for line in lines
+        if line.startswith("lambkin_instances_by_node{") and f'function="{name}"' in line
+    }
+    assert by_node == {node: list(placed.values()).count(node) for node in NODES}, by_node
 
 
 def test_instances_reach_neither_one_another_nor_the_gateway_nor_the_push_side(
