@@ -99,13 +99,10 @@ class LogFollower:
             log.info("could not read the rest of %s's log: %s", self._host, exc)
 
     async def cancel(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.wait([task])  # (it ends cancelled: nothing to re-raise)
 
     def close(self) -> None:
         os.close(self._fd)

@@ -95,6 +95,21 @@ def tear_down(cluster: Cluster) -> None:
     if cluster.started_here:
         done = _run("down")
         assert done.returncode == 0, done.stdout + done.stderr
+        assert leftovers() == [], "swarm-cluster.sh down left these behind"
+
+
+def leftovers() -> list[str]:
+    """What of the cluster is in the host's engine: containers, volumes, networks (lkswarm-*)."""
+    found = []
+    for kind, template in (
+        ("ps", "{{.Names}}"),
+        ("volume", "{{.Name}}"),
+        ("network", "{{.Name}}"),
+    ):
+        command = ["docker", kind, *(["-a"] if kind == "ps" else ["ls"]), "--format", template]
+        listed = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+        found += [f"{kind} {name}" for name in listed.split() if name.startswith("lkswarm-")]
+    return found
 
 
 def create(lam: Client, code: bytes, handler: str, memory: int = 128) -> str:
