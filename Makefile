@@ -4,7 +4,7 @@
 PYTHON ?= python3
 PYTEST_ARGS ?=
 
-.PHONY: install docker maven host-runtimes wrk compose setup images images-all server-image run serve test test-unit lint clean bench bench-quick
+.PHONY: install docker maven host-runtimes wrk compose setup images images-all server-image run serve test test-unit lint clean bench bench-quick bench-swarm
 
 install:
 	$(PYTHON) -m pip install --disable-pip-version-check -q -e '.[test,dev]'
@@ -75,6 +75,12 @@ BENCH_RUNS ?= 3
 bench: images wrk host-runtimes
 	$(PYTHON) -m pip install --disable-pip-version-check -q -e '.[test,bench]'
 	$(PYTHON) -m bench.run --profile full --runs $(BENCH_RUNS)
+	$(PYTHON) -m bench.swarm
+
+# The swarm driver beside the docker driver (cold start, warm p50) on the 3-node test swarm
+# (scripts/swarm-cluster.sh): bench/results/swarm.{json,md}.
+bench-swarm: images
+	$(PYTHON) -m bench.swarm
 
 bench-quick: images wrk host-runtimes
 	$(PYTHON) -m pip install --disable-pip-version-check -q -e '.[test,bench]'
