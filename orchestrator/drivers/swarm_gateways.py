@@ -12,7 +12,8 @@ one attachment per instance: the ranking is what it would be without them.
 The price: the control plane needs every node's Engine API (LAMBKIN_SWARM_NODE_ENGINE, a
 template on the node's hostname), not the manager's alone. A gateway starts on a node the
 first time an instance runs there, from the image that instance runs (so the node has it);
-each gateway has a token of its own.
+each gateway has a token of its own. (The same per-node access lets the driver have every node
+pull a newly published image ahead of its first instance there: `pull`.)
 """
 
 from __future__ import annotations
@@ -156,6 +157,19 @@ class Gateways:
             return True
         except OSError:
             return False
+
+    def pull(self, hostname: str, reference: str) -> None:
+        """Have the node pull an image (best effort: Swarm pulls it anyway when it needs it)."""
+        try:
+            client = docker.DockerClient(
+                base_url=self._template.format(hostname=hostname), timeout=300
+            )
+            try:
+                client.api.pull(reference)
+            finally:
+                client.close()
+        except (docker.errors.DockerException, OSError) as exc:
+            log.info("%s could not pull %s ahead: %s", hostname, reference, exc)
 
     def forget(self, hostname: str) -> bool:
         """A node went down: its gateway went with it (a new one starts when it is back).
