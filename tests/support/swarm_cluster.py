@@ -33,15 +33,17 @@ class Cluster:
 
         return docker.DockerClient(base_url=self.env["LAMBKIN_SWARM_ENGINE"], timeout=30)
 
-    def node_of_instances(self, server_id: str) -> dict[str, str]:
-        """instance id -> hostname of the node its task runs on, as Swarm says."""
+    def node_of_instances(self, server_id: str, function: str = "") -> dict[str, str]:
+        """instance id -> hostname of the node its task runs on, as Swarm says (the server's
+        instances, or only the function's)."""
         client = self.manager()
+        labels = [f"org.lambkin.server={server_id}"]
+        if function:
+            labels.append(f"org.lambkin.function={function}")
         try:
             hostnames = {n.id: n.attrs["Description"]["Hostname"] for n in client.nodes.list()}
             placed = {}
-            for service in client.services.list(
-                filters={"label": f"org.lambkin.server={server_id}"}
-            ):
+            for service in client.services.list(filters={"label": labels}):
                 for task in service.tasks():
                     if task["Status"]["State"] == "running":
                         instance = service.attrs["Spec"]["Labels"]["org.lambkin.instance"]

@@ -114,15 +114,20 @@ def test_an_invocation_runs_on_a_node_with_its_code_and_its_logs_come_back(
     assert sum(m.startswith("REPORT RequestId") for m in messages) >= 1, messages
 
 
+# Swarm spreads by the nodes' task counts, which other instances (and their gateways'
+# attachments) already tilt: a burst of six once missed a node; nine have reached all three.
+BURST = 9
+
+
 def test_a_burst_starts_instances_on_every_node(
     server: Server, lam: Client, cluster: Cluster
 ) -> None:
     name = create(lam, APP, "sleep")
-    with ThreadPoolExecutor(6) as pool:
-        answers = list(pool.map(lambda _: invoke(lam, name, {"seconds": 3}), range(6)))
-    assert len(set(answers)) == 6, answers  # six instances, one invocation each
-    placed = cluster.node_of_instances(server.health()["server_id"])
-    assert set(placed.values()) == NODES, placed
+    with ThreadPoolExecutor(BURST) as pool:
+        answers = list(pool.map(lambda _: invoke(lam, name, {"seconds": 3}), range(BURST)))
+    assert len(set(answers)) == BURST, answers  # an instance each
+    placed = cluster.node_of_instances(server.health()["server_id"], name)
+    assert len(placed) == BURST and set(placed.values()) == NODES, placed
     # /metrics says the same, with the node as a label.
     with urllib.request.urlopen(f"{server.endpoint}/metrics", timeout=5) as response:
         lines = response.read().decode().splitlines()
