@@ -40,6 +40,9 @@ type config struct {
 	// vacant: started with no function (LAMBKIN_VACANT=1); runtimeCmd, runtimeEnv, runtimeCwd
 	// and initTimeoutS arrive once, over the control channel (POST /specialise).
 	vacant bool
+	// debugPort: the port a debugger listens on in this instance (debugger.go); 0: none. While
+	// a client is connected to it, the function's timeout does not run.
+	debugPort int
 }
 
 // vacantVariable starts the agent with no function, so the control plane can keep it ready and
@@ -304,5 +307,8 @@ func loadConfig(lookup func(string) (string, bool)) (*config, error) {
 		return nil, err
 	}
 	c.logPath = get("LAMBKIN_LOG_PATH", "")
+	if c.debugPort, err = parseDebugPort(get(debugPortVariable, "")); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
