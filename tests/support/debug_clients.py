@@ -5,30 +5,42 @@ handshake (Java)."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import socket
 import time
 import urllib.request
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from websockets.sync.client import ClientConnection, connect
 
 Message = dict[str, Any]
+T = TypeVar("T")
 
 
-def wait_for_port(port: int, timeout: float = 90) -> socket.socket:
-    """A connection to the debugger on loopback, once the instance listens (it starts on the
-    invocation). Retries, since the port is published before the debugger binds it."""
+class DebuggerNotUp(Exception):
+    """The connection closed before the debugger answered."""
+
+
+def until_up(port: int, exchange: Callable[[], T], timeout: float = 90) -> T:
+    """`exchange()`'s answer once the debugger answers on loopback: the instance starts on the
+    invocation, and Docker accepts on a published port before anything listens behind it (then
+    closes), so a refused or closed first exchange is tried again."""
     deadline = time.monotonic() + timeout
-    last: Exception | None = None
-    while time.monotonic() < deadline:
+    while True:
         try:
-            return socket.create_connection(("127.0.0.1", port), timeout=5)
-        except OSError as exc:
-            last = exc
+            return exchange()
+        except (OSError, http.client.HTTPException, DebuggerNotUp) as exc:
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"no debugger answered on 127.0.0.1:{port} within {timeout} s: {exc!r}"
+                ) from None
             time.sleep(0.2)
-    raise AssertionError(f"no debugger answered on 127.0.0.1:{port} within {timeout} s: {last}")
+
+
+def _connect(port: int) -> socket.socket:
+    return socket.create_connection(("127.0.0.1", port), timeout=5)
 
 
 class _Messages:
@@ -86,7 +98,7 @@ class DapClient(_Messages):
     def _recv(self) -> None:
         chunk = self._sock.recv(65536)
         if not chunk:
-            raise AssertionError("the debug adapter closed the connection")
+            raise DebuggerNotUp("the debug adapter closed the connection")
         self._buffer += chunk
 
     def send(self, command: str, **arguments: Any) -> int:
@@ -111,11 +123,25 @@ class DapClient(_Messages):
         self._sock.close()
 
 
+def debugpy_session(port: int) -> DapClient:
+    """A DAP session with debugpy's adapter, past its initialize exchange."""
+
+    def initialize() -> DapClient:
+        client = DapClient(_connect(port))
+        try:
+            response = client.request("initialize", adapterID="debugpy", clientID="lambkin-tests")
+        except BaseException:
+            client.close()
+            raise
+        assert response["success"], response
+        return client
+
+    return until_up(port, initialize)
+
+
 def debugpy_attach(port: int, source: str, line: int) -> DapClient:
     """Attach as VS Code does and set one breakpoint; the debuggee runs on once this returns."""
-    client = DapClient(wait_for_port(port))
-    response = client.request("initialize", adapterID="debugpy", clientID="lambkin-tests")
-    assert response["success"], response
+    client = debugpy_session(port)
     # attach answers only after configurationDone: send it, then do the configuration.
     attach_seq = client.send("attach", justMyCode=True)
     client.event("initialized")
@@ -134,9 +160,13 @@ class InspectorClient(_Messages):
 
     def __init__(self, port: int, timeout: float = 90) -> None:
         super().__init__()
-        wait_for_port(port, timeout).close()
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as answer:
-            targets = json.loads(answer.read())
+
+        def targets_list() -> list[dict[str, Any]]:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as got:
+                found: list[dict[str, Any]] = json.loads(got.read())
+                return found
+
+        targets = until_up(port, targets_list, timeout)
         # The inspector names the address it listens on; we reach it through loopback.
         url = targets[0]["webSocketDebuggerUrl"].split("//", 1)[1].split("/", 1)[1]
         self._ws: ClientConnection = connect(
@@ -171,17 +201,19 @@ class InspectorClient(_Messages):
 
 def jdwp_attach(port: int) -> socket.socket:
     """A JDWP connection past its handshake: a debugger attached, as far as the JVM knows."""
-    sock = wait_for_port(port)
-    sock.settimeout(30)
-    sock.sendall(b"JDWP-Handshake")
-    answer = b""
-    while len(answer) < 14:
-        chunk = sock.recv(14 - len(answer))
-        if not chunk:
-            raise AssertionError("the JVM closed the JDWP connection during the handshake")
-        answer += chunk
-    assert answer == b"JDWP-Handshake", answer
-    return sock
+
+    def handshake() -> socket.socket:
+        sock = _connect(port)
+        try:
+            sock.settimeout(30)
+            sock.sendall(b"JDWP-Handshake")
+            assert _recv_exactly(sock, 14) == b"JDWP-Handshake"
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+
+    return until_up(port, handshake)
 
 
 def _recv_exactly(sock: socket.socket, count: int) -> bytes:
@@ -189,7 +221,7 @@ def _recv_exactly(sock: socket.socket, count: int) -> bytes:
     while len(data) < count:
         chunk = sock.recv(count - len(data))
         if not chunk:
-            raise AssertionError("the JVM closed the JDWP connection")
+            raise DebuggerNotUp("the JVM closed the JDWP connection")
         data += chunk
     return data
 
