@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -177,7 +178,12 @@ def runtimes() -> None:
 
 
 def _call(
-    endpoint: str, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+    endpoint: str,
+    method: str,
+    path: str,
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+    timeout_s: float = 960,
 ) -> tuple[int, dict[str, str], bytes]:
     data = (
         body
@@ -191,7 +197,7 @@ def _call(
     signed = signed_headers(method, url, data, headers or {}, service)
     request = urllib.request.Request(url, data=data, method=method, headers=signed)
     try:
-        with urllib.request.urlopen(request, timeout=960) as response:
+        with urllib.request.urlopen(request, timeout=timeout_s) as response:
             return response.status, dict(response.headers), response.read()
     except urllib.error.HTTPError as exc:
         return exc.code, dict(exc.headers), exc.read()
@@ -377,13 +383,26 @@ def invoke(
     name: str = typer.Argument(..., help="Function name or ARN."),
     payload: str = typer.Option("{}", help="JSON payload."),
     log_tail: bool = typer.Option(True, help="Print the invocation's log tail."),
+    debug: bool = typer.Option(
+        False,
+        "--debug",
+        help="Start the instance with its debugger (debugpy, node's inspector or JDWP) on a "
+        "loopback port and wait for you to attach; the timeout stops while you are attached.",
+    ),
+    debug_port: int | None = typer.Option(
+        None, help="The debugger's port (default: 5678 Python, 9229 Node.js, 5005 Java)."
+    ),
     endpoint: str = typer.Option(DEFAULT_ENDPOINT, envvar="LAMBKIN_ENDPOINT"),
 ) -> None:
     """Invoke a function and print its response (and its log tail)."""
     headers = {"X-Amz-Log-Type": "Tail"} if log_tail else {}
-    status, response_headers, raw = _call(
-        endpoint, "POST", f"/2015-03-31/functions/{name}/invocations", payload.encode(), headers
-    )
+    path = f"/2015-03-31/functions/{name}/invocations"
+    if debug or debug_port is not None:
+        status, response_headers, raw = _invoke_debugged(
+            endpoint, name, path, payload.encode(), headers, debug_port
+        )
+    else:
+        status, response_headers, raw = _call(endpoint, "POST", path, payload.encode(), headers)
     _fail_on_error(status, response_headers, raw)
     tail = response_headers.get("X-Amz-Log-Result") or response_headers.get("x-amz-log-result")
     if tail:
@@ -396,6 +415,46 @@ def invoke(
     print(raw.decode(errors="replace"))
     if function_error:
         raise typer.Exit(1)
+
+
+def _invoke_debugged(
+    endpoint: str,
+    name: str,
+    path: str,
+    payload: bytes,
+    headers: dict[str, str],
+    port: int | None,
+) -> tuple[int, dict[str, str], bytes]:
+    """One invocation under the debugger: the function is tagged lambkin:debug for it (its
+    instances restart with the debugger), and untagged afterwards unless it was tagged before."""
+    from .debugging import TAG_DEBUG, debug_setup, vscode_attach
+
+    status, got_headers, raw = _call(endpoint, "GET", f"/2015-03-31/functions/{name}")
+    _fail_on_error(status, got_headers, raw)
+    function = json.loads(raw)
+    arn, runtime = function["Configuration"]["FunctionArn"], function["Configuration"]["Runtime"]
+    tags_path = f"/2017-03-31/tags/{urllib.parse.quote(arn, safe='')}"
+    before = (function.get("Tags") or {}).get(TAG_DEBUG)
+    wanted = str(port) if port is not None else (before or "on")
+    setup = debug_setup({TAG_DEBUG: wanted}, runtime or "")
+    if wanted != before:
+        status, got_headers, raw = _call(endpoint, "POST", tags_path, {"Tags": {TAG_DEBUG: wanted}})
+        _fail_on_error(status, got_headers, raw)
+    assert setup is not None  # the server refused the tag otherwise
+    console.print(
+        f"[bold]{name}[/bold] waits for a debugger ({setup.debugger}) on "
+        f"127.0.0.1:{setup.port}; its timeout stops while one is attached. VS Code's "
+        "launch.json entry:",
+        markup=True,
+    )
+    print(json.dumps(vscode_attach(setup), indent=2), flush=True)
+    try:
+        return _call(endpoint, "POST", path, payload, headers, timeout_s=24 * 3600)
+    finally:
+        if before is None:
+            _call(endpoint, "DELETE", f"{tags_path}?tagKeys={urllib.parse.quote(TAG_DEBUG)}")
+        elif wanted != before:
+            _call(endpoint, "POST", tags_path, {"Tags": {TAG_DEBUG: before}})
 
 
 @app.command()
@@ -614,6 +673,8 @@ def demo(
                     name="hello",
                     payload=json.dumps({"name": "Lambkin"}),
                     log_tail=True,
+                    debug=False,
+                    debug_port=None,
                     endpoint=endpoint,
                 )
             finally:

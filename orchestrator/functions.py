@@ -24,6 +24,7 @@ from .container_images import (
     describe_missing_command,
     runtime_command,
 )
+from .debugging import DebugTagInvalid, debug_setup, validate_debug_tag
 from .drivers.base import FunctionFiles
 from .errors import LambdaError, LambdaErrorCode, constraint, invalid_parameter, not_found
 from .errors import validation as constraint_failure
@@ -262,6 +263,7 @@ class FunctionService:
         tags = validation.tags(body.get("Tags"))
         validation.tag_count(tags)
         validate_tags(tags)
+        _check_debug_tag(tags, "" if package == "Image" else str(fields.get("runtime", "")))
         folder: Path | None = None
         if package == "Image":
             uri = validation.image_uri(body.get("Code"))
@@ -520,19 +522,24 @@ class FunctionService:
         tags = {**config.tags, **validation.tags(body["Tags"])}
         validation.tag_count(tags)
         validate_tags(tags)
-        # Tags are not part of the function's revision: instances keep running.
-        self._registry.replace(
-            dataclasses.replace(config, tags=tags), expected_revision=config.revision_id
-        )
+        _check_debug_tag(tags, config.runtime)
+        self._retag(config, tags)
 
     def untag(self, arn: str, keys: list[str]) -> None:
         config = self._tagged(arn)
         if not keys:
             raise constraint(None, "tagKeys", "Member must not be null")
-        tags = {k: v for k, v in config.tags.items() if k not in keys}
+        self._retag(config, {k: v for k, v in config.tags.items() if k not in keys})
+
+    def _retag(self, config: FunctionConfig, tags: dict[str, str]) -> None:
+        # Tags are not part of the function's revision: instances keep running, but for the
+        # debugger's, which instances start with (debugging.py): idle ones go now, busy ones
+        # once they finish, so the next invocation starts with the debugger, or without it.
         self._registry.replace(
             dataclasses.replace(config, tags=tags), expected_revision=config.revision_id
         )
+        if debug_setup(tags, config.runtime) != debug_setup(config.tags, config.runtime):
+            self._pool.retire_function(config.name, reason=StopReason.UPDATE)
 
     def tags(self, arn: str) -> dict[str, str]:
         return dict(self._tagged(arn).tags)
@@ -564,3 +571,10 @@ class FunctionService:
         for sha in unused:
             self._code.remove(sha)
         return len(unused)
+
+
+def _check_debug_tag(tags: dict[str, str], runtime: str) -> None:
+    try:
+        validate_debug_tag(tags, runtime)
+    except DebugTagInvalid as exc:
+        raise invalid_parameter(str(exc)) from None

@@ -18,6 +18,7 @@ from .arns import LATEST, FunctionRef
 from .client_context import runtime_json_header
 from .code_store import CodeStore
 from .concurrency import ConcurrencyLimiter, ThrottleReason
+from .debugging import debug_setup
 from .drivers.base import StartFailed
 from .errors import LambdaError, LambdaErrorCode, invalid_parameter
 from .function_config import FunctionConfig
@@ -348,7 +349,9 @@ class Invoker:
 
     def _wait_s(self, config: FunctionConfig) -> float:
         """The agent enforces the timeout itself; this bound only catches a dead or wedged
-        agent."""
+        agent. A debugger may hold the invocation for the whole debug session (debugging.py)."""
+        if debug_setup(config.tags, config.runtime) is not None:
+            return self._settings.debug_session_s
         return config.timeout + self._settings.init_timeout_s + self._settings.agent_grace_s
 
     @staticmethod

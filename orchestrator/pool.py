@@ -22,6 +22,7 @@ from typing import Any
 
 from . import policy
 from .agent_client import AgentClient, AgentUnreachable
+from .debugging import DebugSetup, debug_setup
 from .drivers.base import (
     ApiAccess,
     Driver,
@@ -87,6 +88,7 @@ class Pool:
         self._agent_factory = agent_factory
         self._by_function: dict[str, list[Instance]] = {}
         self._by_id: dict[str, Instance] = {}
+        self._debug_turns: dict[str, asyncio.Lock] = {}  # function name -> its debugger's turn
         self._start_slots = asyncio.Semaphore(settings.max_concurrent_starts)
         self._api_access: tuple[FunctionCredentials, str] | None = None
         self._background: set[asyncio.Task[object]] = set()
@@ -121,10 +123,28 @@ class Pool:
         `code_path` is only called on a cold start: a warm invocation never touches the disk.
         Raises StartFailed (nothing leased) when no instance could be started.
         """
-        instance, cold = await self._acquire(config, code_path)
-        lease = Lease(self, instance, cold)
+        async with self._debug_turn(config):
+            instance, cold = await self._acquire(config, code_path)
+            lease = Lease(self, instance, cold)
+            async with self._leased(instance, lease):
+                yield lease
+
+    @asynccontextmanager
+    async def _debug_turn(self, config: FunctionConfig) -> AsyncIterator[None]:
+        """A debugged function's invocations take turns: its one instance holds the debugger's
+        port, so a second at once would wait for a second instance that cannot start."""
+        if debug_setup(config.tags, config.runtime) is None:
+            yield
+            return
+        # By name: every version and alias of it would listen on the same port.
+        turn = self._debug_turns.setdefault(config.name, asyncio.Lock())
+        async with turn:
+            yield
+
+    @asynccontextmanager
+    async def _leased(self, instance: Instance, lease: Lease) -> AsyncIterator[None]:
         try:
-            yield lease
+            yield
         except BaseException:
             if not lease.ended:
                 # Whatever escaped, the instance's state is unknown: it must not serve again.
@@ -141,7 +161,9 @@ class Pool:
         if instance is not None:
             instance.fire(Event.CLAIM)  # no await since choosing: nobody else took it
             return instance, False
-        vacancy = self.vacancies.take(config)
+        # A vacancy was started without the debugger's port and settings.
+        debugged = debug_setup(config.tags, config.runtime) is not None
+        vacancy = None if debugged else self.vacancies.take(config)
         instance = None
         if vacancy is not None:
             instance = await self._specialise(vacancy, config, code_path)
@@ -193,8 +215,23 @@ class Pool:
 
     # -- starting and stopping ---------------------------------------------------------------
 
-    def _timeouts(self, config: FunctionConfig, idle_timeout_s: float) -> Timeouts:
+    @staticmethod
+    def _debug_for(config: FunctionConfig, provisioned: bool) -> DebugSetup | None:
+        """Provisioned instances are many, and the debugger's port is one: they run undebugged."""
+        return None if provisioned else debug_setup(config.tags, config.runtime)
+
+    def _timeouts(self, config: FunctionConfig, idle_timeout_s: float, debugged: bool) -> Timeouts:
         s = self._settings
+        if debugged:
+            # A debugger may hold an init or an invocation for as long as someone steps through
+            # it; the agent stops counting the timeout while it is attached.
+            return Timeouts(
+                starting=s.instance_start_timeout_s,
+                initializing=s.debug_session_s,
+                idle=idle_timeout_s,
+                busy=s.debug_session_s,
+                stopping=s.instance_stop_timeout_s,
+            )
         return Timeouts(
             starting=s.instance_start_timeout_s,
             initializing=s.init_timeout_s + s.agent_grace_s,
@@ -219,7 +256,9 @@ class Pool:
             id=instance_id or new_instance_id(),
             clock=self._clock,
             provisioned=provisioned,
-            timeouts=self._timeouts(config, limits.idle_timeout_s),
+            timeouts=self._timeouts(
+                config, limits.idle_timeout_s, self._debug_for(config, provisioned) is not None
+            ),
             lifetime_s=lifetime_s,
             max_invocations=limits.max_invocations,
             version=config.version,
@@ -243,6 +282,7 @@ class Pool:
             init_timeout_s=self._settings.init_timeout_s,
             initialization_type="provisioned-concurrency" if instance.provisioned else "on-demand",
             api_access=self._access_for(instance, config),
+            debug=self._debug_for(config, instance.provisioned),
         )
 
     def grant_api_access(self, credentials: FunctionCredentials, endpoint: str) -> None:

@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     # Extra time the control plane waits for an agent beyond the function timeout before it
     # declares the instance broken (the agent enforces the timeout itself).
     agent_grace_s: float = 5.0
+    # How long an instance under a debugger (debugging.py) may wait for its client and stay in
+    # one init or invocation: the bound that replaces the function's timeout there.
+    debug_session_s: float = Field(default=3600.0, gt=0)
     # Scaling and recycling (per function overridable with the tags in limits.py).
     idle_timeout_s: float = 600.0
     max_lifetime_s: float = 4 * 3600.0

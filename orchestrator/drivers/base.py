@@ -26,6 +26,7 @@ from ..container_images import (
     runtime_command,
     working_directory,
 )
+from ..debugging import AGENT_DEBUG_PORT, DebugSetup, debugged_launch
 from ..function_config import FunctionConfig
 from ..function_credentials import SessionCredentials
 from ..log_files import InstanceLogs
@@ -116,6 +117,8 @@ class InstanceSpec:
     api_access: ApiAccess | None = field(default=None, repr=False)
     # Its layers merged (layer_assembly.py): /opt in a container. None without layers.
     layers_path: Path | None = None
+    # The debugger it starts with (debugging.py); None for an ordinary instance.
+    debug: DebugSetup | None = None
 
     @property
     def labels(self) -> dict[str, str]:
@@ -162,6 +165,16 @@ class InstanceSpec:
         ):
             return [f"{opt}/bootstrap"]
         return command
+
+    def debugged(
+        self, command: list[str], env: dict[str, str], listen_host: str, python_hook_dir: str
+    ) -> tuple[list[str], dict[str, str], dict[str, str]]:
+        """The runtime's command and environment with its debugger, when it has one, plus
+        what the agent needs to know of it: (command, environment, agent settings)."""
+        if self.debug is None:
+            return command, env, {}
+        command, env = debugged_launch(self.debug, command, env, listen_host, python_hook_dir)
+        return command, env, {AGENT_DEBUG_PORT: str(self.debug.port)}
 
     def image_launch(self, path: str) -> tuple[ResolvedImage, list[str], dict[str, str], str]:
         """An image function's instance: (image, command, environment, working directory).

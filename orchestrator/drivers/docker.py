@@ -44,6 +44,8 @@ from docker.types import LogConfig
 
 from ..agent_binary import agent_binary
 from ..container_images import ResolvedImage
+from ..debugging import Debugger
+from ..debugpy_files import hook_folder
 from ..runtimes import RUNTIMES
 from ..settings import Settings
 from .base import (
@@ -83,6 +85,8 @@ AGENT_CAPABILITIES = ["SETUID", "SETGID", "KILL"]
 SHM_SIZE = "64m"
 # Where the agent binary is mounted (read-only) in every container.
 AGENT_PATH = "/var/lambkin/agent/lambkin-agent"
+# Where a debugged Python function's debugpy and its start-up hook are mounted (read-only).
+DEBUG_HOOK_PATH = "/var/lambkin/debugpy"
 ICC_OPTION = "com.docker.network.bridge.enable_icc"
 BRIDGE_NAME_OPTION = "com.docker.network.bridge.name"
 
@@ -265,8 +269,12 @@ class DockerDriver(Driver):
         # read an empty value as unset), so an image cannot tune GODEBUG, GOMAXPROCS or any
         # LAMBKIN_ setting of the agent. The runtime gets the image's ENV from LAMBKIN_RUNTIME_ENV.
         environment = dict.fromkeys(launch.image_env, "")
+        command, runtime_env, debug_settings = spec.debugged(
+            launch.command, launch.env, "0.0.0.0", DEBUG_HOOK_PATH
+        )
+        ports = self._debug_mounts(spec, volumes)
         environment |= spec.agent_environment(
-            launch.command, launch.env, launch.cwd, **self._agent_settings(log_path)
+            command, runtime_env, launch.cwd, **self._agent_settings(log_path), **debug_settings
         )
         try:
             container_id, address = self._run_container(
@@ -278,12 +286,24 @@ class DockerDriver(Driver):
                 tmpfs=_tmpfs(spec.config.ephemeral_storage, launch.volumes),
                 memory_mb=spec.config.memory_size,
                 missing=launch.missing,
+                ports=ports,
             )
         except BaseException:
             self._finish_log(spec.instance_id)
             raise
         token = spec.control_token
         return InstanceHandle(spec.instance_id, address, AGENT_CONTROL_PORT, container_id, token)
+
+    def _debug_mounts(
+        self, spec: InstanceSpec, volumes: dict[str, dict[str, str]]
+    ) -> dict[str, tuple[str, int]]:
+        """A debugged instance's port, published on the host's loopback only (other instances
+        cannot reach it: inter-container traffic is off), and debugpy, mounted read-only."""
+        if spec.debug is None:
+            return {}
+        if spec.debug.debugger is Debugger.DEBUGPY:
+            volumes[str(hook_folder(log.info))] = {"bind": DEBUG_HOOK_PATH, "mode": "ro"}
+        return {f"{spec.debug.port}/tcp": ("127.0.0.1", spec.debug.port)}
 
     def _agent_settings(self, log_path: str) -> dict[str, str]:
         return {
@@ -305,6 +325,7 @@ class DockerDriver(Driver):
         tmpfs: dict[str, str],
         memory_mb: int,
         missing: str,
+        ports: dict[str, tuple[str, int]] | None = None,
     ) -> tuple[str, str]:
         """Run one instance's container, the agent its entrypoint: (container id, address)."""
         memory = f"{memory_mb}m"
@@ -333,6 +354,7 @@ class DockerDriver(Driver):
                 cpu_shares=max(2, 1024 * memory_mb // 1769),
                 pids_limit=1024,
                 network=self._settings.docker_network,
+                ports=ports or {},
                 log_config=LOG_CONFIG,
                 # An image's HEALTHCHECK would run its command as the agent's user (root).
                 healthcheck={"test": ["NONE"]},
@@ -340,9 +362,14 @@ class DockerDriver(Driver):
         except docker.errors.ImageNotFound:
             raise StartFailed(missing) from None
         except docker.errors.APIError as exc:
-            raise StartFailed(
-                f"docker could not start the instance: {exc.explanation or exc}"
-            ) from None
+            explanation = str(exc.explanation or exc)
+            if ports and ("port is already allocated" in explanation or "in use" in explanation):
+                raise StartFailed(
+                    f"the debugger's port ({', '.join(str(p[1]) for p in ports.values())}) is "
+                    "taken on this host: free it, or tag the function lambkin:debug=<another "
+                    "port>"
+                ) from None
+            raise StartFailed(f"docker could not start the instance: {explanation}") from None
         container.reload()
         container_id = container.id
         assert container_id is not None  # a created container always has one

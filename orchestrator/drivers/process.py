@@ -19,6 +19,8 @@ import sys
 from pathlib import Path
 
 from ..agent_binary import agent_binary
+from ..debugging import Debugger
+from ..debugpy_files import hook_folder
 from ..runtimes import RUNTIMES, RuntimeSpec
 from ..settings import Settings
 from .base import (
@@ -166,7 +168,16 @@ class ProcessDriver(Driver):
                     spec.config.log_group,
                 )
             )
-        env = spec.agent_environment(command, runtime_env, **_agent_settings(log_path))
+        hook = ""
+        if spec.debug is not None and spec.debug.debugger is Debugger.DEBUGPY:
+            hook = str(await asyncio.to_thread(hook_folder, log.info))
+        # No port to publish: the debugger listens on this host's loopback itself.
+        command, runtime_env, debug_settings = spec.debugged(
+            command, runtime_env, "127.0.0.1", hook
+        )
+        env = spec.agent_environment(
+            command, runtime_env, **_agent_settings(log_path), **debug_settings
+        )
         return await self._spawn(spec.instance_id, env, spec.control_token)
 
     def _runtime_launch(self, spec: InstanceSpec) -> tuple[list[str], dict[str, str]]:

@@ -47,6 +47,9 @@ type config struct {
 	// logServe (LAMBKIN_LOG_SERVE=1): GET /logs streams the log file (logserve.go), for a
 	// control plane that cannot read the file itself.
 	logServe bool
+	// debugPort: the port a debugger listens on in this instance (debugger.go); 0: none. While
+	// a client is connected to it, the function's timeout does not run.
+	debugPort int
 }
 
 // vacantVariable starts the agent with no function, so the control plane can keep it ready and
@@ -324,6 +327,9 @@ func loadConfig(lookup func(string) (string, bool)) (*config, error) {
 	c.logServe = get("LAMBKIN_LOG_SERVE", "") == "1"
 	if c.logServe && c.logPath == "" {
 		return nil, errors.New("LAMBKIN_LOG_SERVE needs LAMBKIN_LOG_PATH: the file to serve")
+	}
+	if c.debugPort, err = parseDebugPort(get(debugPortVariable, "")); err != nil {
+		return nil, err
 	}
 	return c, nil
 }

@@ -191,7 +191,7 @@ func (c *controlServer) relay(w *response, stream *responseStream) {
 	w.set(controlModeHdr, streamingMode)
 	w.set("Trailer", streamTrailerNames)
 	w.startChunked(200)
-	deadline := time.NewTimer(time.Until(inv.deadlineAt))
+	deadline := time.NewTimer(c.sandbox.debugWait(time.Until(inv.deadlineAt)))
 	defer deadline.Stop()
 	for {
 		select {
@@ -202,7 +202,9 @@ func (c *controlServer) relay(w *response, stream *responseStream) {
 			w.endChunked(streamTrailers(inv.result))
 			return
 		case <-deadline.C:
-			c.sandbox.expire(inv)
+			if again, ended := c.sandbox.expire(inv); !ended {
+				deadline.Reset(again)
+			}
 		}
 	}
 }

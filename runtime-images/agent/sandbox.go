@@ -62,6 +62,7 @@ type sandbox struct {
 	oomBaseline   int64
 	oomKnown      bool
 	release       *idleRelease
+	debug         *debugClock // nil unless a debugger listens (debugger.go)
 }
 
 func newSandbox(cfg *config, log *logCapture, memory memoryMeter, r *reaper, runtimeAPI string) *sandbox {
@@ -69,11 +70,15 @@ func newSandbox(cfg *config, log *logCapture, memory memoryMeter, r *reaper, run
 	if cfg.vacant {
 		first = stateVacant
 	}
-	return &sandbox{
+	s := &sandbox{
 		cfg: cfg, log: log, memory: memory, reaper: r, runtimeAPI: runtimeAPI,
 		changed: make(chan struct{}), machine: stateMachine{first},
 		release: newIdleRelease(),
 	}
+	if cfg.debugPort != 0 {
+		s.debug = &debugClock{port: cfg.debugPort, attached: debuggerAttached}
+	}
+	return s
 }
 
 func (s *sandbox) notifyLocked() {
@@ -182,9 +187,10 @@ func (s *sandbox) invoke(request invokeRequest) (*invokeResult, *responseStream,
 		if inv.stream != nil {
 			return nil, inv.stream, nil
 		}
+		s.debug.credit(inv, time.Now())
 		limit, bounded := s.waitLimitLocked(inv)
 		if !bounded {
-			s.waitLocked(context.Background(), -1)
+			s.waitLocked(context.Background(), s.debugWait(-1))
 			continue
 		}
 		remaining := time.Until(limit)
@@ -193,19 +199,35 @@ func (s *sandbox) invoke(request invokeRequest) (*invokeResult, *responseStream,
 			s.restartLocked()
 			break
 		}
-		s.waitLocked(context.Background(), remaining)
+		s.waitLocked(context.Background(), s.debugWait(remaining))
 	}
 	return inv.result, nil, nil
 }
 
-// expire ends a streamed invocation still running at its deadline, as invoke's own wait does.
-func (s *sandbox) expire(inv *invocation) {
+// debugWait: a debugged instance's waiter wakes at least every debugPoll, to credit the time
+// a debugger was attached; -1 (no limit) otherwise stays as it is.
+func (s *sandbox) debugWait(d time.Duration) time.Duration {
+	if s.debug != nil && (d < 0 || d > debugPoll) {
+		return debugPoll
+	}
+	return d
+}
+
+// expire ends a streamed invocation still running at its deadline, as invoke's own wait does,
+// unless a debugger moved the deadline on: then it says when to look again.
+func (s *sandbox) expire(inv *invocation) (time.Duration, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if inv.result == nil && s.current == inv {
-		s.finishLocked(inv, timeoutEnding(inv.request.requestID, inv.request.timeoutMs), nil)
-		s.restartLocked()
+	if inv.result != nil || s.current != inv {
+		return 0, true
 	}
+	s.debug.credit(inv, time.Now())
+	if remaining := time.Until(inv.deadlineAt); remaining > 0 {
+		return s.debugWait(remaining), false
+	}
+	s.finishLocked(inv, timeoutEnding(inv.request.requestID, inv.request.timeoutMs), nil)
+	s.restartLocked()
+	return 0, true
 }
 
 func (s *sandbox) shutdown(grace time.Duration) {
@@ -412,7 +434,9 @@ func (s *sandbox) spawnLocked() {
 	s.process = p
 	s.output = []*pipeReader{s.log.attach(p.outputFd)}
 	s.oomBaseline, s.oomKnown = s.memory.oomKills()
-	s.initTimer = time.AfterFunc(time.Duration(s.cfg.initTimeoutS*float64(time.Second)), func() { s.onInitTimeout(p) })
+	if s.debug == nil { // a debugged runtime waits for its client first (debugger.go)
+		s.initTimer = time.AfterFunc(time.Duration(s.cfg.initTimeoutS*float64(time.Second)), func() { s.onInitTimeout(p) })
+	}
 }
 
 // xrayVariables: what Lambda sets for the X-Ray SDKs (the daemon's address three ways, and

@@ -1,7 +1,7 @@
 """`lambkin dev --template` against a real server on each driver: the template's functions are
 deployed with their folders as code; an edit of an interpreted function is live a second after
-the save; a compiled one (Go, its resource's Metadata BuildCommand) is rebuilt on save and its
-next invocation runs the new binary."""
+the save; a compiled one (Go and Java, each its resource's Metadata BuildCommand) is rebuilt on
+save and its next invocation runs what was built."""
 
 from __future__ import annotations
 
@@ -60,11 +60,12 @@ def test_lambkin_dev_serves_folders_and_rebuilds_on_save(
     output = app.parent / "dev.log"
     try:
         wait_for(
-            lambda: "watching 1 folder(s)" in output.read_text() or dev.poll() is not None, 120
+            lambda: "watching 2 folder(s)" in output.read_text() or dev.poll() is not None, 180
         )
         assert dev.poll() is None, output.read_text()
         assert says(server, "devapp-Interpreted") == "python v1"
         assert says(server, "devapp-Compiled") == "go v1"
+        assert says(server, "devapp-CompiledJava") == "java v1"
         config = server.client().get_function_configuration(FunctionName="devapp-Interpreted")
         assert config["CodeSize"] == 0  # its folder, not a zip
 
@@ -82,6 +83,15 @@ def test_lambkin_dev_serves_folders_and_rebuilds_on_save(
         builds = output.read_text().count("built go")
         time.sleep(1.5)  # the binary the build wrote is not an edit: no second build
         assert output.read_text().count("built go") == builds
+
+        source = app / "java" / "example" / "Handler.java"
+        source.write_text(source.read_text().replace("java v1", "java v2"))
+        wait_for(lambda: "built java" in output.read_text().split("watching", 1)[1], 120)
+        time.sleep(1.0)
+        assert says(server, "devapp-CompiledJava") == "java v2", output.read_text()
+        builds = output.read_text().count("built java")
+        time.sleep(1.5)  # nor are the classes javac wrote
+        assert output.read_text().count("built java") == builds
     finally:
         dev.send_signal(signal.SIGINT)
         assert dev.wait(timeout=30) == 0, output.read_text()

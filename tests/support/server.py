@@ -68,9 +68,8 @@ class Server:
             aws_access_key_id=access_key,
             aws_secret_access_key=secret_key,
             verify=str(self.ca_file) if self.ca_file else None,
-            config=Config(
-                retries={"total_max_attempts": 1}, read_timeout=120, **config
-            ),  # no retries: tests see every answer
+            # No retries: tests see every answer.
+            config=Config(**{"retries": {"total_max_attempts": 1}, "read_timeout": 120, **config}),
         )
 
     def instances(self, function: str | None = None) -> list[dict[str, Any]]:
