@@ -205,6 +205,10 @@ class SwarmDriver(Driver):
     async def start(self, spec: InstanceSpec) -> InstanceHandle:
         if spec.runtime is None or spec.code_path is None:
             raise StartFailed("the swarm driver runs zip functions only (for now)")
+        if spec.debug is not None:
+            raise StartFailed(
+                "the swarm driver does not attach debuggers (yet): debug on --driver docker"
+            )
         image = await asyncio.to_thread(
             self._image_for, spec.runtime.image_for(self._settings.image_prefix)
         )
