@@ -37,7 +37,7 @@ RUN_DIR=${LKSWARM_RUN_DIR:-/run/lkswarm}
 REGISTRY_VOLUME=lkswarm-registry-data
 PULL_REGISTRY=lkswarm-registry:5000
 # The overlay networks' addresses (one /24 per instance): a pool of its own, so that a rule on
-# every node (fence_pool) can refuse what an instance sends there through its default route.
+# every node (fence_node) can refuse what an instance sends there through its default route.
 ADDRESS_POOL=${LKSWARM_ADDRESS_POOL:-10.213.0.0/16}
 HERE=$(cd "$(dirname "$0")" && pwd)
 started=$(date +%s)
@@ -166,7 +166,10 @@ up() {
     stale=$(in_node 1 docker node ls --filter role=worker --format '{{.ID}} {{.Status}}' | awk '$2 == "Down" {print $1}')
     if [ -n "$stale" ]; then in_node 1 docker node rm --force $stale >/dev/null || true; fi
     wait_ready
-    for n in $(seq 1 "$NODES"); do fence_pool "$n"; done
+    local subnet
+    subnet=$(docker network inspect -f '{{(index .IPAM.Config 0).Subnet}}' "$NETWORK")
+    for n in $(seq 1 "$NODES"); do fence_node "$n" "$subnet"; done
+    fence_input "$(host_bridge)" || die "cannot fence this host from the nodes (iptables, as root)"
     for n in $(seq 1 "$NODES"); do
         [ -S "$RUN_DIR/$(node "$n")/docker.sock" ] || die "$RUN_DIR/$(node "$n")/docker.sock is missing"
     done
@@ -174,18 +177,50 @@ up() {
     say "up: $NODES nodes ready; the manager's API is unix://$RUN_DIR/$(node 1)/docker.sock"
 }
 
-# An instance's own overlay is its only way to other overlay addresses; another instance's
-# address, tried through the default route (the node's NAT), is refused here, on the node,
-# instead of leaving the machine. (Overlay traffic itself is VXLAN between node addresses.)
-fence_pool() {
-    local n=$1 rule
-    for rule in "-j REJECT" "-p tcp -j REJECT --reject-with tcp-reset"; do  # (tcp first)
-        # shellcheck disable=SC2086
-        in_node "$n" iptables -C DOCKER-USER -d "$ADDRESS_POOL" $rule 2>/dev/null ||
-            in_node "$n" iptables -I DOCKER-USER -d "$ADDRESS_POOL" $rule ||
-            die "cannot fence the overlay pool on $(node "$n")"
-    done
+# What an instance may reach beyond its own overlay: the outside world, nothing of the cluster.
+# On every node (rebuilt whole on each `up`):
+#   DOCKER-USER (forwarded traffic): refused to the overlay pool (another instance's address,
+#     tried through the default route) and, from the instances' bridge (docker_gwbridge), to
+#     the cluster's network: the other nodes' swarm ports (2377, 7946, and VXLAN's 4789, where
+#     a forged packet would land on another instance's overlay), their gateways, the registry,
+#     the host's bridge address;
+#   LKSWARM-IN (from INPUT, for the instances' bridge): new connections to the node itself.
+# On the host: LKSWARM-IN (from INPUT, for lkswarm-net's bridge): new connections to any of
+# the host's addresses from a node (an instance's traffic leaves its node masqueraded).
+REJECTS=("-p tcp -j REJECT --reject-with tcp-reset" "-j REJECT")
+
+fence_node() {
+    local n=$1 subnet=$2 r
+    {
+        in_node "$n" iptables -F DOCKER-USER &&
+            for r in "${REJECTS[@]}"; do in_node "$n" iptables -A DOCKER-USER -d "$ADDRESS_POOL" $r; done &&
+            for r in "${REJECTS[@]}"; do
+                in_node "$n" iptables -A DOCKER-USER -i docker_gwbridge -d "$subnet" $r
+            done &&
+            in_node "$n" iptables -A DOCKER-USER -j RETURN &&
+            fence_input in_node "$n" docker_gwbridge
+    } || die "cannot fence the instances on $(node "$n")"
 }
+
+fence_input() { # [in_node N] <interface>: refuse new connections arriving on it
+    local run=() r
+    if [ "$1" = in_node ]; then run=(in_node "$2"); shift 2; fi
+    local interface=$1
+    "${run[@]}" iptables -N LKSWARM-IN 2>/dev/null || "${run[@]}" iptables -F LKSWARM-IN
+    "${run[@]}" iptables -A LKSWARM-IN -m conntrack --ctstate ESTABLISHED,RELATED -j RETURN
+    for r in "${REJECTS[@]}"; do "${run[@]}" iptables -A LKSWARM-IN $r; done
+    "${run[@]}" iptables -C INPUT -i "$interface" -j LKSWARM-IN 2>/dev/null ||
+        "${run[@]}" iptables -I INPUT -i "$interface" -j LKSWARM-IN
+}
+
+unfence_host() {
+    local interface
+    interface=$(host_bridge 2>/dev/null) || return 0
+    iptables -D INPUT -i "$interface" -j LKSWARM-IN 2>/dev/null || true
+    iptables -F LKSWARM-IN 2>/dev/null && iptables -X LKSWARM-IN 2>/dev/null || true
+}
+
+host_bridge() { echo "br-$(docker network inspect -f '{{.Id}}' "$NETWORK" | cut -c1-12)"; }
 
 wait_ready() {
     local i ready
@@ -227,7 +262,10 @@ down() {
         exists container "$c" && docker rm -f -v "$c" >/dev/null
     done
     exists volume "$REGISTRY_VOLUME" && docker volume rm "$REGISTRY_VOLUME" >/dev/null
-    exists network "$NETWORK" && docker network rm "$NETWORK" >/dev/null
+    if exists network "$NETWORK"; then
+        unfence_host
+        docker network rm "$NETWORK" >/dev/null
+    fi
     rm -rf "$RUN_DIR"
     if [ "${1:-}" = --images ]; then
         exists image "$NODE_IMAGE" && docker rmi "$NODE_IMAGE" >/dev/null

@@ -8,6 +8,7 @@ it); with LAMBKIN_REQUIRE_DOCKER=1 a cluster that cannot come up fails these tes
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import time
 import urllib.request
@@ -139,7 +140,7 @@ def test_a_burst_starts_instances_on_every_node(
     assert by_node == {node: list(placed.values()).count(node) for node in NODES}, by_node
 
 
-def test_instances_reach_neither_one_another_nor_the_gateway_nor_the_push_side(
+def test_instances_reach_neither_one_another_nor_the_cluster_nor_the_host(
     server: Server, lam: Client, cluster: Cluster
 ) -> None:
     other = create(lam, APP, "hello")
@@ -151,9 +152,12 @@ def test_instances_reach_neither_one_another_nor_the_gateway_nor_the_push_side(
         [service] = client.services.list(filters={"label": f"org.lambkin.function={other}"})
         [task] = [t for t in service.tasks() if t["Status"]["State"] == "running"]
         other_address = task["NetworksAttachments"][0]["Addresses"][0].split("/")[0]
+        nodes = [n.attrs["Status"]["Addr"] for n in client.nodes.list()]
     finally:
         client.close()
     host_address = _inspect("network", "{{(index .IPAM.Config 0).Gateway}}", "lkswarm-net")
+    listener = socket.create_server(("0.0.0.0", 0))  # a port of this host that answers
+    listener.listen()
     registry = _inspect(
         "container",
         '{{(index .NetworkSettings.Networks "lkswarm-net").IPAddress}}',
@@ -161,24 +165,50 @@ def test_instances_reach_neither_one_another_nor_the_gateway_nor_the_push_side(
     )
     health = "GET /health HTTP/1.1\r\n\r\n"
     connect = f"CONNECT {other_address}:9002 HTTP/1.1\r\n\r\n"
-    results = invoke(
-        lam,
-        prober,
-        {
-            "targets": {
-                "other agent": [other_address, 9002, health],
-                "gateway": [*cluster.gateways(server.health()["server_id"])[0], connect],
-                "push side": [host_address, 5605, ""],  # this host, as the nodes see it
-            },
-            "registry": f"{registry}:5000",
-        },
-    )
+    gateways = cluster.gateways(server.health()["server_id"])
+    targets = {
+        "other agent": [other_address, 9002, health],
+        "push side": [host_address, 5605, ""],  # this host, as the nodes see it
+        "this host": [host_address, listener.getsockname()[1], ""],
+        **{f"gateway {a}:{p}": [a, p, connect] for a, p in gateways},
+        **{f"swarm port of {a}": [a, 7946, ""] for a in nodes},  # (and VXLAN's 4789, alike)
+    }
+    try:
+        results = invoke(lam, prober, {"targets": targets, "registry": f"{registry}:5000"})
+    finally:
+        listener.close()
+    refused = "failed: ConnectionRefusedError"
     # Refused on the node (the pool's fence), not answered by the agent (a 401 naming its token).
-    assert results["other agent"] == "failed: ConnectionRefusedError", results
-    # The gateway's port is reachable through the node's NAT; without the token it refuses.
-    assert results["gateway"].startswith("answered: HTTP/1.1 407"), results
-    assert results["push side"].startswith("failed"), results
-    assert results["push"] == "refused 405", results  # the nodes' registry is read-only
+    assert results["other agent"] == refused, results
+    for name in targets:
+        if name.startswith("gateway"):
+            # The node's own gateway is reached through its NAT, and refuses without the token;
+            # the others' nodes are fenced off.
+            assert results[name] in (
+                refused,
+                "answered: HTTP/1.1 407 Proxy Authentication Required\r\nConnection: close\r\n\r\n",
+            ), results
+        elif name != "other agent":
+            assert results[name] == refused, (name, results)
+    assert results["push"] == "failed: URLError", results  # the registry is fenced off too
+
+
+def test_the_nodes_registry_is_read_only(server: Server, lam: Client) -> None:
+    """Even a node (say, one whose engine a function took) cannot push where the others pull."""
+    invoke(lam, create(lam, APP, "hello"), {})  # an image on some node
+    for node in sorted(NODES):
+        images = subprocess.run(
+            ["docker", "exec", node, "docker", "images", "-q"], capture_output=True, text=True
+        ).stdout.split()
+        if images:
+            break
+    tag = "lkswarm-registry:5000/lkswarm/forged:1"
+    subprocess.run(["docker", "exec", node, "docker", "tag", images[0], tag], check=True)
+    pushed = subprocess.run(
+        ["docker", "exec", node, "docker", "push", tag], capture_output=True, text=True
+    )
+    subprocess.run(["docker", "exec", node, "docker", "rmi", tag], capture_output=True)
+    assert pushed.returncode != 0 and "405" in pushed.stdout + pushed.stderr, pushed
 
 
 def test_a_stopped_server_leaves_nothing_on_any_node(cluster: Cluster, tmp_path: Path) -> None:
