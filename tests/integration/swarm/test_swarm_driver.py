@@ -40,6 +40,7 @@ def hello(event, context):
             "task_writable": os.access("/var/task/app.py", os.W_OK)}
 
 def sleep(event, context):
+    print("sleeping on", socket.gethostname())
     time.sleep(event.get("seconds", 2))
     return socket.gethostname()
 
@@ -138,6 +139,15 @@ def test_a_burst_starts_instances_on_every_node(
         if line.startswith("lambkin_instances_by_node{") and f'function="{name}"' in line
     }
     assert by_node == {node: list(placed.values()).count(node) for node in NODES}, by_node
+    # Every instance's log, whatever its node, is in the one store.
+    last = f"sleeping on {answers[-1]}"
+    printed = {m.strip() for m in server.log_messages(name, last) if m.startswith("sleeping on")}
+    wanted = {f"sleeping on {host}" for host in answers}
+    deadline = time.monotonic() + 15
+    while printed != wanted and time.monotonic() < deadline:
+        time.sleep(0.5)
+        printed = {m.strip() for m in server.log_messages(name, last) if m.startswith("sleeping")}
+    assert printed == wanted
 
 
 def test_instances_reach_neither_one_another_nor_the_cluster_nor_the_host(
