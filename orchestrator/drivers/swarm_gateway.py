@@ -26,6 +26,10 @@ import socket
 
 TOKEN_HEADER = b"lambkin-gateway-token"
 MAX_HEAD_BYTES = 4096
+# Connections that have not shown the token yet, at most: an instance on this node can reach
+# the port, and must not be able to fill the gateway with idle handshakes.
+MAX_PENDING = 64
+HEAD_TIMEOUT_S = 5
 COPY_BYTES = 256 * 1024
 
 
@@ -69,13 +73,20 @@ async def _copy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
 class Gateway:
     def __init__(self, token: bytes, allowed: list[ipaddress.IPv4Network], port: int) -> None:
         self._token, self._allowed, self._port = token, allowed, port
+        self._pending = 0
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self._pending >= MAX_PENDING:
+            writer.close()
+            return
+        self._pending += 1
         try:
-            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), HEAD_TIMEOUT_S)
         except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError, OSError):
             writer.close()
             return
+        finally:
+            self._pending -= 1
         target = target_of(head[:-4], self._token, self._allowed, self._port)
         if isinstance(target, bytes):
             writer.write(b"HTTP/1.1 " + target + b"\r\nConnection: close\r\n\r\n")

@@ -53,3 +53,21 @@ async def test_a_tunnel_carries_bytes_both_ways_and_a_refusal_is_an_error() -> N
             await Gateway("127.0.0.1", port, "nope").dial("127.0.0.1", agent_port)
         with pytest.raises(TunnelFailed, match="403"):
             await Gateway("127.0.0.1", port, "t0ken").dial("127.0.0.1", agent_port + 1)
+
+
+async def test_idle_handshakes_are_bounded() -> None:
+    """Connections that never send their CONNECT hold a slot each; past MAX_PENDING, the next
+    one is closed at once (and a slot frees when one of them goes)."""
+    from orchestrator.drivers.swarm_gateway import MAX_PENDING
+
+    gateway = GatewayServer(TOKEN, POOL, 9002)
+    server = await asyncio.start_server(gateway.handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        idle = [await asyncio.open_connection("127.0.0.1", port) for _ in range(MAX_PENDING)]
+        await asyncio.sleep(0.1)
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        assert await asyncio.wait_for(reader.read(10), 2) == b""  # closed, unread
+        writer.close()
+        for _, w in idle:
+            w.close()
