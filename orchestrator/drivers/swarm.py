@@ -18,9 +18,7 @@ to the three questions a cluster asks (docs/architecture.md, "The swarm driver")
   streams it into the instance's log file here (swarm_logs.py), which the same reader as the
   docker driver's ingests.
 
-Deaths: Swarm has no event stream for tasks on other nodes, so a watcher polls the tasks and
-nodes (every WATCH_INTERVAL_S): a task that ended, or a node that went down, is its
-instances' death.
+Deaths: Swarm has no event stream for tasks on other nodes; swarm_watch.py polls.
 """
 
 from __future__ import annotations
@@ -31,8 +29,6 @@ import logging
 import tarfile
 import threading
 import time
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -61,38 +57,27 @@ from .base import (
 )
 from .docker_launch import container_launch
 from .swarm_gateways import Gateways
-from .swarm_images import PublishFailed, Registry, publish
+from .swarm_images import Publisher, PublishFailed, Registry
 from .swarm_logs import LogFollower
-from .swarm_nodes import NodeHealth
 from .swarm_spec import (
     ENDED_STATES,
     Placement,
+    ServiceRef,
     agent_environment,
     newest_task,
     service_spec,
     task_view,
 )
+from .swarm_watch import SwarmWatch
 
 log = logging.getLogger(__name__)
 
-WATCH_INTERVAL_S = 1.0
 TASK_POLL_S = 0.1
 TASK_GONE_TIMEOUT_S = 15.0
-SWEEP_INTERVAL_S = 10.0
 # The runtimes run (and tested) on a swarm so far; the others need only their images published
 # the same way (and a look at what their first start costs).
 SWARM_RUNTIMES = frozenset({"python3.11"})
 NETWORK_REMOVE_TRIES = 50  # a task's endpoint lingers a moment after its service is removed
-
-
-@dataclass
-class ServiceRef:
-    """The driver's reference to one instance: its service, network and node."""
-
-    service_id: str
-    network_id: str
-    node_id: str = ""
-    task_id: str = ""
 
 
 class SwarmDriver(Driver):
@@ -135,11 +120,9 @@ class SwarmDriver(Driver):
                 "LAMBKIN_SWARM_PULL_REGISTRY (where the nodes pull) and LAMBKIN_SWARM_NODE_ENGINE "
                 "(each node's Engine API, {hostname} in it): scripts/swarm-cluster.sh env"
             )
-        self._registry = Registry(settings.swarm_push_registry, settings.swarm_pull_registry)
         self.log_dir = settings.instances_dir / "logs" / "swarm"
-        self._agent = agent_binary(log.info)
-        self._published: dict[str, str] = {}  # runtime image id -> reference on the nodes
-        self._publish_lock = threading.Lock()
+        registry = Registry(settings.swarm_push_registry, settings.swarm_pull_registry)
+        self._publisher = Publisher(self._local, registry, agent_binary(log.info), self._prefetch)
         self._followers: dict[str, LogFollower] = {}
         self._refs: dict[str, ServiceRef] = {}  # instance id -> ref, for the watcher
         self._stopping: set[str] = set()
@@ -147,8 +130,7 @@ class SwarmDriver(Driver):
         self._gateways = Gateways(
             settings.swarm_node_engine or "", server_id, settings.swarm_address_pool
         )
-        self._nodes: dict[str, tuple[str, str]] = {}  # node id -> (hostname, address)
-        self._health = NodeHealth(time.monotonic)
+        self._watch = SwarmWatch(self._api, self._gateways, server_id)
         # Published now, at start-up, not on the first cold start: pushing to an empty registry
         # takes seconds that an instance's start timeout should not pay.
         for runtime in self.available_runtimes():
@@ -161,22 +143,10 @@ class SwarmDriver(Driver):
 
     def _image_for(self, runtime_image: str) -> str:
         """The runtime image with the agent, as the nodes pull it (published once per build)."""
-        with self._publish_lock:
-            try:
-                image_id = str(self._local.images.get(runtime_image).id)
-            except docker.errors.ImageNotFound:
-                raise StartFailed(
-                    f"runtime image {runtime_image} is missing: build it with `make images`"
-                ) from None
-            if image_id not in self._published:
-                try:
-                    self._published[image_id] = publish(
-                        self._local, self._registry, runtime_image, self._agent
-                    )
-                except PublishFailed as exc:
-                    raise StartFailed(str(exc)) from None
-                self._prefetch(self._published[image_id])
-            return self._published[image_id]
+        try:
+            return self._publisher.image_for(runtime_image)
+        except PublishFailed as exc:
+            raise StartFailed(str(exc)) from None
 
     def _prefetch(self, reference: str) -> None:
         """Have every ready node pull a newly published image now, in the background: the first
@@ -238,7 +208,7 @@ class SwarmDriver(Driver):
                 memory_mb=spec.config.memory_size,
                 ephemeral_storage_mb=spec.config.ephemeral_storage,
                 network_id=ref.network_id,
-                avoid_nodes=tuple(self._health.lost()),
+                avoid_nodes=tuple(self._watch.health.lost()),
             )
             body = service_spec(
                 placement,
@@ -264,7 +234,7 @@ class SwarmDriver(Driver):
                     raise StartFailed(f"swarm task {view.state}: {view.error}")
                 if view.state == "running" and view.address:
                     ref.node_id, ref.task_id = view.node_id, str(task["ID"])
-                    hostname, address = self._node(view.node_id)
+                    hostname, address = self._watch.node(view.node_id)
                     try:
                         gateway = self._gateways.attach(hostname, address, image, ref.network_id)
                     except docker.errors.APIError as exc:
@@ -280,16 +250,6 @@ class SwarmDriver(Driver):
                         dial=gateway.dial,
                     )
             time.sleep(TASK_POLL_S)
-
-    def _node(self, node_id: str) -> tuple[str, str]:
-        """A node's hostname and address (where its gateway is published)."""
-        if node_id not in self._nodes:
-            node = self._api.inspect_node(node_id)
-            self._nodes[node_id] = (
-                str(node["Description"]["Hostname"]),
-                str(node["Status"]["Addr"]),
-            )
-        return self._nodes[node_id]
 
     async def _hand_over(self, handle: InstanceHandle, spec: InstanceSpec) -> None:
         """The code, the layers, the log follower, then the function: init begins."""
@@ -348,10 +308,10 @@ class SwarmDriver(Driver):
         just killed refuses or drops it at once; Swarm would take seconds to say so)."""
         if not ref.node_id:
             return True  # never placed: nothing runs anywhere
-        if ref.node_id in self._health.lost():
+        if ref.node_id in self._watch.health.lost():
             return False
         try:
-            hostname, _ = self._node(ref.node_id)
+            hostname, _ = self._watch.node(ref.node_id)
         except docker.errors.APIError:
             return False  # a node the swarm no longer knows
         answered = self._gateways.probe_one(hostname)
@@ -385,8 +345,8 @@ class SwarmDriver(Driver):
         log.warning("task %s still runs %.0f s after its removal", task_id, TASK_GONE_TIMEOUT_S)
 
     def _remove_network(self, network_id: str, node_id: str = "") -> None:
-        if node_id in self._nodes:
-            self._gateways.detach(self._nodes[node_id][0], network_id)
+        if node_id in self._watch.nodes:
+            self._gateways.detach(self._watch.nodes[node_id][0], network_id)
         for _ in range(NETWORK_REMOVE_TRIES):
             try:
                 self._api.remove_network(network_id)
@@ -449,79 +409,9 @@ class SwarmDriver(Driver):
     # -- deaths ----------------------------------------------------------------------------------
 
     async def watch(self, listener: ExitListener) -> None:
-        self._watcher = asyncio.get_running_loop().create_task(self._watch(listener))
-
-    async def _watch(self, listener: ExitListener) -> None:
-        reported: set[str] = set()
-        swept = time.monotonic()
-        while True:
-            await asyncio.sleep(WATCH_INTERVAL_S)
-            try:
-                dead = await asyncio.to_thread(self._dead_instances)
-                if time.monotonic() - swept > SWEEP_INTERVAL_S:
-                    await asyncio.to_thread(self._sweep)
-                    swept = time.monotonic()
-            except Exception:  # the manager did not answer this time; ask again
-                log.info("swarm watch: the manager did not answer", exc_info=True)
-                continue
-            for instance_id, reason in dead.items():
-                if instance_id not in reported and instance_id not in self._stopping:
-                    reported.add(instance_id)
-                    listener(instance_id, reason)
-            reported &= set(self._refs)
-
-    def _lost_nodes(self) -> set[str]:
-        """Nodes the manager says are down, or whose gateway stopped answering (sooner: the
-        manager takes a few missed heartbeats, ~12 s here); their gateways are forgotten."""
-        reachable = self._gateways.probe()
-        for node in self._api.nodes():
-            ready = (node.get("Status") or {}).get("State") == "ready"
-            hostname = str((node.get("Description") or {}).get("Hostname") or "")
-            self._health.observe(str(node["ID"]), ready, reachable.get(hostname))
-        lost = self._health.lost()
-        for node_id in lost & set(self._nodes):  # its gateway went with it
-            hostname = self._nodes[node_id][0]
-            if self._gateways.forget(hostname):
-                log.warning("lost node %s: its instances are gone", hostname)
-        return lost
-
-    def _dead_instances(self) -> dict[str, str | None]:
-        """Instances whose task ended or whose node is down, with why (None: it exited); one
-        look at the nodes and one at the tasks, however many instances there are."""
-        down = self._lost_nodes()
-        tasks: dict[str, list[dict[str, Any]]] = {}
-        for task in self._api.tasks():
-            tasks.setdefault(str(task.get("ServiceID")), []).append(task)
-        dead: dict[str, str | None] = {}
-        for instance_id, ref in list(self._refs.items()):
-            if not ref.service_id or not ref.node_id:
-                continue  # still starting: start() sees its failures
-            if ref.node_id in down:
-                dead[instance_id] = "node lost"
-                continue
-            task = newest_task(tasks.get(ref.service_id, []))
-            if task is None or task_view(task, ref.network_id).state in ENDED_STATES:
-                dead[instance_id] = None
-        return dead
-
-    def _sweep(self) -> None:
-        """What outlived its instance: a network whose task was on a node that died (it could
-        not be removed then), a gateway on a node that came back."""
-        networks = self._api.networks(filters={"label": [f"{LABEL_SERVER}={self._server_id}"]})
-        live = {ref.network_id for ref in self._refs.values()}
-        young = datetime.now(UTC) - timedelta(seconds=SWEEP_INTERVAL_S)
-        for network in networks:
-            if network["Id"] not in live and _created(network) < young:  # (not one starting)
-                try:
-                    self._api.remove_network(network["Id"])
-                except docker.errors.APIError:
-                    pass  # still held by a task on a node that is down; next time
-        ready = [
-            str(n["Description"]["Hostname"])
-            for n in self._api.nodes()
-            if (n.get("Status") or {}).get("State") == "ready"
-        ]
-        self._gateways.remove_everywhere(ready)  # (but the ones in use)
+        self._watcher = asyncio.get_running_loop().create_task(
+            self._watch.run(self._refs, self._stopping, listener)
+        )
 
     async def exit_reason(self, handle: InstanceHandle) -> str | None:
         return None  # a task's status does not say OOM; the agent's report does
@@ -531,7 +421,7 @@ class SwarmDriver(Driver):
         ref = handle.ref
         if not isinstance(ref, ServiceRef):
             return ""
-        return self._nodes.get(ref.node_id, ("", ""))[0]
+        return self._watch.nodes.get(ref.node_id, ("", ""))[0]
 
     # -- the platform's API ----------------------------------------------------------------------
 
@@ -555,15 +445,6 @@ class SwarmDriver(Driver):
         await asyncio.to_thread(self._client.close)
         await asyncio.to_thread(self._local.close)
         self.close_logs()
-
-
-def _created(network: dict[str, Any]) -> datetime:
-    """When a network was made (the Engine API gives nanoseconds: cut to microseconds)."""
-    stamp = str(network.get("Created") or "")
-    try:
-        return datetime.fromisoformat(stamp[:26].rstrip("Z")).replace(tzinfo=UTC)
-    except ValueError:
-        return datetime.now(UTC)  # unknown: young, kept this time
 
 
 def tar_of(folder: Path) -> bytes:

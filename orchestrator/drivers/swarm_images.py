@@ -18,8 +18,10 @@ import io
 import json
 import logging
 import tarfile
+import threading
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -134,3 +136,34 @@ def _events(line: bytes | str) -> list[dict[str, str]]:
         except ValueError:
             continue
     return events
+
+
+class Publisher:
+    """Publishes each runtime image once per build (by its id), and says so to `published`
+    (the driver has every node pull it ahead)."""
+
+    def __init__(
+        self,
+        client: docker.DockerClient,
+        registry: Registry,
+        agent: Path,
+        published: Callable[[str], None],
+    ) -> None:
+        self._client, self._registry, self._agent = client, registry, agent
+        self._published = published
+        self._references: dict[str, str] = {}  # runtime image id -> reference on the nodes
+        self._lock = threading.Lock()
+
+    def image_for(self, runtime_image: str) -> str:
+        with self._lock:
+            try:
+                image_id = str(self._client.images.get(runtime_image).id)
+            except docker.errors.ImageNotFound:
+                raise PublishFailed(
+                    f"runtime image {runtime_image} is missing: build it with `make images`"
+                ) from None
+            if image_id not in self._references:
+                reference = publish(self._client, self._registry, runtime_image, self._agent)
+                self._references[image_id] = reference
+                self._published(reference)
+            return self._references[image_id]

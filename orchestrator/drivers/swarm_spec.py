@@ -37,6 +37,16 @@ ENDED_STATES = frozenset({"complete", "shutdown", "failed", "rejected", "orphane
 FILE_ROOTS = json.dumps({"task": TASK_ROOT, "opt": OPT_ROOT})
 
 
+@dataclass
+class ServiceRef:
+    """The driver's reference to one instance: its service, network and node."""
+
+    service_id: str
+    network_id: str
+    node_id: str = ""
+    task_id: str = ""
+
+
 @dataclass(frozen=True)
 class Placement:
     """What one instance needs from Swarm."""
