@@ -213,10 +213,12 @@ fence_input() { # [in_node N] <interface>: refuse new connections arriving on it
         "${run[@]}" iptables -I INPUT -i "$interface" -j LKSWARM-IN
 }
 
-unfence_host() {
-    local interface
-    interface=$(host_bridge 2>/dev/null) || return 0
-    iptables -D INPUT -i "$interface" -j LKSWARM-IN 2>/dev/null || true
+unfence_host() { # every jump to LKSWARM-IN (whichever bridge it was made for), then the chain
+    local rule
+    iptables -S INPUT 2>/dev/null | grep -e '-j LKSWARM-IN$' | while read -r rule; do
+        # shellcheck disable=SC2086
+        iptables ${rule/-A /-D } || true
+    done
     iptables -F LKSWARM-IN 2>/dev/null && iptables -X LKSWARM-IN 2>/dev/null || true
 }
 
@@ -262,10 +264,8 @@ down() {
         exists container "$c" && docker rm -f -v "$c" >/dev/null
     done
     exists volume "$REGISTRY_VOLUME" && docker volume rm "$REGISTRY_VOLUME" >/dev/null
-    if exists network "$NETWORK"; then
-        unfence_host
-        docker network rm "$NETWORK" >/dev/null
-    fi
+    unfence_host
+    exists network "$NETWORK" && docker network rm "$NETWORK" >/dev/null
     rm -rf "$RUN_DIR"
     if [ "${1:-}" = --images ]; then
         exists image "$NODE_IMAGE" && docker rmi "$NODE_IMAGE" >/dev/null

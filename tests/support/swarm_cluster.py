@@ -101,7 +101,8 @@ def tear_down(cluster: Cluster) -> None:
 
 
 def leftovers() -> list[str]:
-    """What of the cluster is in the host's engine: containers, volumes, networks (lkswarm-*)."""
+    """What of the cluster is on this host: containers, volumes, networks (lkswarm-*) in its
+    engine, and its firewall's rules (LKSWARM-IN)."""
     found = []
     for kind, template in (
         ("ps", "{{.Names}}"),
@@ -111,6 +112,8 @@ def leftovers() -> list[str]:
         command = ["docker", kind, *(["-a"] if kind == "ps" else ["ls"]), "--format", template]
         listed = subprocess.run(command, capture_output=True, text=True, check=True).stdout
         found += [f"{kind} {name}" for name in listed.split() if name.startswith("lkswarm-")]
+    rules = subprocess.run(["iptables", "-S"], capture_output=True, text=True).stdout
+    found += [f"iptables {rule}" for rule in rules.splitlines() if "LKSWARM" in rule]
     return found
 
 
