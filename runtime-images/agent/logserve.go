@@ -69,10 +69,10 @@ func (c *controlServer) serveLogs(w *response, r *request, path string) {
 
 // parseLogQuery reads "/logs?from=N" and an optional "&follow=1".
 func parseLogQuery(path string) (from int64, follow bool, ok bool) {
-	rest, found := strings.CutPrefix(path, "/logs?")
-	if !found {
+	if !strings.HasPrefix(path, "/logs?") { // (no strings.CutPrefix: the agent builds with Go 1.19)
 		return 0, false, false
 	}
+	rest := strings.TrimPrefix(path, "/logs?")
 	seen := false
 	for _, part := range strings.Split(rest, "&") {
 		name, value, _ := strings.Cut(part, "=")
