@@ -101,13 +101,14 @@ def tear_down(cluster: Cluster) -> None:
 
 
 def leftovers() -> list[str]:
-    """What of the cluster is on this host: containers, volumes, networks (lkswarm-*) in its
-    engine, and its firewall's rules (LKSWARM-IN)."""
+    """What of the cluster is on this host: containers, volumes, networks, images (lkswarm-*)
+    in its engine, and its firewall's rules (LKSWARM-IN)."""
     found = []
     for kind, template in (
         ("ps", "{{.Names}}"),
         ("volume", "{{.Name}}"),
         ("network", "{{.Name}}"),
+        ("image", "{{.Repository}}"),
     ):
         command = ["docker", kind, *(["-a"] if kind == "ps" else ["ls"]), "--format", template]
         listed = subprocess.run(command, capture_output=True, text=True, check=True).stdout
