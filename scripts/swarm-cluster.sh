@@ -216,7 +216,7 @@ fence_input() { # [in_node N] <interface>: refuse new connections arriving on it
 
 unfence_host() { # every jump to LKSWARM-IN (whichever bridge it was made for), then the chain
     local rule
-    iptables -S INPUT 2>/dev/null | grep -e '-j LKSWARM-IN$' | while read -r rule; do
+    { iptables -S INPUT 2>/dev/null | grep -e '-j LKSWARM-IN$' || true; } | while read -r rule; do
         # shellcheck disable=SC2086
         iptables ${rule/-A /-D } || true
     done
