@@ -199,8 +199,23 @@ fence_node() {
                 in_node "$n" iptables -A DOCKER-USER -i docker_gwbridge -d "$subnet" $r
             done &&
             in_node "$n" iptables -A DOCKER-USER -j RETURN &&
+            fence_mangle "$n" "$subnet" &&
             fence_input in_node "$n" docker_gwbridge
     } || die "cannot fence the instances on $(node "$n")"
+}
+
+# The same two walls once more, where the engine never rewrites its rules: a probe once got
+# past DOCKER-USER to the outside (not to an instance), most likely while dockerd rebuilt
+# FORWARD's jump to it for a network being made. In mangle's PREROUTING a packet can only be
+# dropped (no reset): slower to fail, but it fails.
+fence_mangle() {
+    local n=$1 subnet=$2 target
+    in_node "$n" iptables -t mangle -N LKSWARM-FENCE 2>/dev/null || in_node "$n" iptables -t mangle -F LKSWARM-FENCE
+    for target in "$ADDRESS_POOL" "$subnet"; do
+        in_node "$n" iptables -t mangle -A LKSWARM-FENCE -d "$target" -j DROP
+    done
+    in_node "$n" iptables -t mangle -C PREROUTING -i docker_gwbridge -j LKSWARM-FENCE 2>/dev/null ||
+        in_node "$n" iptables -t mangle -I PREROUTING -i docker_gwbridge -j LKSWARM-FENCE
 }
 
 fence_input() { # [in_node N] <interface>: refuse new connections arriving on it

@@ -47,9 +47,9 @@ def sleep(event, context):
 def connect(address, port, send=b""):
     """What a probe of address:port gets: the first bytes of the answer, or the error."""
     try:
-        with socket.create_connection((address, port), timeout=2) as s:
+        with socket.create_connection((address, port), timeout=1) as s:
             s.sendall(send)
-            s.settimeout(2)
+            s.settimeout(1)
             return "answered: " + s.recv(200).decode(errors="replace")
     except OSError as exc:
         return "failed: " + type(exc).__name__
@@ -62,7 +62,7 @@ def probe(event, context):
     request = urllib.request.Request(
         f"http://{event['registry']}/v2/lambkin/python3.11/blobs/uploads/", method="POST")
     try:
-        urllib.request.urlopen(request, timeout=5)
+        urllib.request.urlopen(request, timeout=2)
         results["push"] = "accepted"
     except urllib.error.HTTPError as exc:
         results["push"] = f"refused {exc.code}"
@@ -187,20 +187,16 @@ def test_instances_reach_neither_one_another_nor_the_cluster_nor_the_host(
         results = invoke(lam, prober, {"targets": targets, "registry": f"{registry}:5000"})
     finally:
         listener.close()
-    refused = "failed: ConnectionRefusedError"
-    # Refused on the node (the pool's fence), not answered by the agent (a 401 naming its token).
-    assert results["other agent"] == refused, results
+    # Every probe fails on the node's fence (refused, or dropped: a timeout), none answered
+    # (an agent would have said 401, naming its token); but the node's own gateway, reached
+    # through its NAT, which refuses without the token.
+    denied = "answered: HTTP/1.1 407 Proxy Authentication Required\r\nConnection: close\r\n\r\n"
     for name in targets:
         if name.startswith("gateway"):
-            # The node's own gateway is reached through its NAT, and refuses without the token;
-            # the others' nodes are fenced off.
-            assert results[name] in (
-                refused,
-                "answered: HTTP/1.1 407 Proxy Authentication Required\r\nConnection: close\r\n\r\n",
-            ), results
-        elif name != "other agent":
-            assert results[name] == refused, (name, results)
-    assert results["push"] == "failed: URLError", results  # the registry is fenced off too
+            assert results[name].startswith("failed") or results[name] == denied, results
+        else:
+            assert results[name].startswith("failed"), (name, results)
+    assert results["push"].startswith("failed"), results  # the registry is fenced off too
 
 
 def test_the_nodes_registry_is_read_only(server: Server, lam: Client) -> None:
