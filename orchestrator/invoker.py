@@ -225,7 +225,7 @@ class Invoker:
                 )
             except StartFailed as exc:
                 raise self._start_failed(config, obs, exc) from None
-            obs.acquired(lease.cold)
+            obs.acquired(lease.cold, self._pool.node_of(lease.instance))
             agent_request = self._agent_request(
                 config, request, request_id, payload, client_context, obs.runtime_header
             )
@@ -305,7 +305,7 @@ class Invoker:
             # Whatever escapes this block (a bug, a cancellation) discards the instance: the
             # lease, not this code, guarantees it is never left BUSY.
             async with self._pool.lease(config, self.code_path_for(config)) as lease:
-                obs.acquired(lease.cold)
+                obs.acquired(lease.cold, self._pool.node_of(lease.instance))
                 try:
                     result = await lease.agent.invoke(agent_request, wait_s)
                 except AgentUnreachable as exc:

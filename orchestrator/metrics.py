@@ -83,6 +83,13 @@ class Metrics:
             ["function", "outcome"],
             registry=r,
         )
+        # Only drivers of several machines count here (the swarm's): one machine adds no series.
+        self.invocations_by_node = Counter(
+            "lambkin_invocations_by_node",
+            "Invocations by function, the node their instance ran on, and outcome.",
+            ["function", "node", "outcome"],
+            registry=r,
+        )
         self.duration = Histogram(
             "lambkin_invocation_duration_seconds",
             "Invocation duration (the REPORT line's Duration).",
@@ -167,9 +174,12 @@ class Metrics:
         duration_s: float | None,
         init_s: float | None,
         cold: bool,
+        node: str = "",
     ) -> None:
         label = self.function(function)
         self.invocations.labels(label, outcome).inc()
+        if node:
+            self.invocations_by_node.labels(label, node, outcome).inc()
         if duration_s is not None:
             self.duration.labels(label).observe(duration_s)
         if init_s is not None:

@@ -602,6 +602,10 @@ class Pool:
         """The instances of that function's version ($LATEST or a published one) alone."""
         return list(self._by_function.get(config.pool_key, []))
 
+    def node_of(self, instance: Instance) -> str:
+        """The machine `instance` runs on, as its driver says ("" for a driver of one)."""
+        return self._driver.node_of(instance.handle) if instance.handle is not None else ""
+
     def instances(self, function_name: str | None = None) -> list[Instance]:
         if function_name is not None:  # of every version
             return [i for key in self._keys_of(function_name) for i in self._by_function[key]]

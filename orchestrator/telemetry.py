@@ -32,6 +32,7 @@ class Observation:
         self.request_id = request_id
         self.context = context
         self.cold = False
+        self.node = ""
         self.started_ns = time.time_ns()
         self.span_id = new_span_id()
         # What the runtime sees (Lambda-Runtime-Trace-Id, _X_AMZN_TRACE_ID): its parent is us.
@@ -44,8 +45,11 @@ class Observation:
         self._error: str | None = None
         self._running = False  # between acquired and end: counted in the function's concurrency
 
-    def acquired(self, cold: bool) -> None:
+    def acquired(self, cold: bool, node: str = "") -> None:
+        """An instance took the invocation; `node`: the machine it runs on, for drivers of
+        several ("" for one)."""
         self.cold = cold
+        self.node = node
         if not self._running:
             self._running = True
             self._metrics.running(self.function, +1)
@@ -56,14 +60,14 @@ class Observation:
         self._outcome = invocation_outcome(result.outcome)
         init_s = result.init_duration_ms / 1000 if result.init_duration_ms is not None else None
         self._metrics.invoked(
-            self.function, self._outcome, result.duration_ms / 1000, init_s, self.cold
+            self.function, self._outcome, result.duration_ms / 1000, init_s, self.cold, self.node
         )
         if self._outcome != "success":
             self._error = result.error_type or self._outcome
 
     def failed(self, outcome: str, detail: str) -> None:
         """No result from the agent: `platform_error` (did not start) or `function_error` (died)."""
-        self._metrics.invoked(self.function, outcome, None, None, self.cold)
+        self._metrics.invoked(self.function, outcome, None, None, self.cold, self.node)
         self._outcome = outcome
         self._error = detail[:200]
 

@@ -139,6 +139,15 @@ def test_a_burst_starts_instances_on_every_node(
         if line.startswith("lambkin_instances_by_node{") and f'function="{name}"' in line
     }
     assert by_node == {node: list(placed.values()).count(node) for node in NODES}, by_node
+    # Each instance served one invocation: the invocations by node are the instances by node.
+    invoked = {
+        line.split('node="')[1].split('"')[0]: float(line.rsplit(" ", 1)[1])
+        for line in lines
+        if line.startswith("lambkin_invocations_by_node_total{")
+        and f'function="{name}"' in line
+        and 'outcome="success"' in line
+    }
+    assert invoked == by_node, (invoked, by_node)
     # Every instance's log, whatever its node, is in the one store.
     last = f"sleeping on {answers[-1]}"
     printed = {m.strip() for m in server.log_messages(name, last) if m.startswith("sleeping on")}
