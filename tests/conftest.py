@@ -7,8 +7,11 @@ Docker tests are marked `docker`. Without an engine they skip, unless LAMBKIN_RE
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
+
+from tests.support.swarm_cluster import Cluster, ClusterUnavailable, bring_up, tear_down
 
 
 def docker_available() -> bool:
@@ -63,3 +66,18 @@ def _no_instances_left_behind() -> object:
         sid: found for sid in STARTED_SERVER_IDS for d in drivers if (found := leftovers(d, sid))
     }
     assert left == {}, f"instances left behind by the suite's servers: {left}"
+
+
+# The swarm cluster, brought up once for every swarm test, integration and security alike
+# (tests/support/swarm_cluster.py).
+@pytest.fixture(scope="session")
+def cluster() -> Iterator[Cluster]:
+    try:
+        found = bring_up()
+    except ClusterUnavailable as exc:
+        if docker_required():
+            pytest.fail(f"LAMBKIN_REQUIRE_DOCKER=1 and the swarm cluster cannot come up: {exc}")
+        pytest.skip(f"no swarm cluster here: {exc}")
+    print(f"swarm cluster up in {found.up_seconds:.1f} s")
+    yield found
+    tear_down(found)

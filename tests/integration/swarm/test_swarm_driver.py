@@ -8,8 +8,6 @@ it); with LAMBKIN_REQUIRE_DOCKER=1 a cluster that cannot come up fails these tes
 
 from __future__ import annotations
 
-import socket
-import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -19,59 +17,10 @@ from pathlib import Path
 import pytest
 
 from tests.support.server import Client, Server, start_server
+from tests.support.swarm_app import SWARM_APP as APP
 from tests.support.swarm_cluster import NODES, Cluster, containers_on, create, invoke
-from tests.support.zips import make_zip
 
 pytestmark = pytest.mark.docker
-
-APP = make_zip(
-    {
-        "app.py": '''
-import json, os, socket, time, urllib.error, urllib.request
-
-def hello(event, context):
-    print("hello from", socket.gethostname())
-    status = dict(line.split(":\t", 1) for line in open("/proc/self/status").read().splitlines())
-    return {"event": event, "task": os.environ["LAMBDA_TASK_ROOT"],
-            "files": sorted(os.listdir(os.environ["LAMBDA_TASK_ROOT"])),
-            "uid": os.getuid(), "no_new_privs": status["NoNewPrivs"].strip(),
-            "capabilities": status["CapEff"].strip(),
-            "log_dir": os.access("/var/lambkin/log", os.R_OK),
-            "task_writable": os.access("/var/task/app.py", os.W_OK)}
-
-def sleep(event, context):
-    print("sleeping on", socket.gethostname())
-    time.sleep(event.get("seconds", 2))
-    return socket.gethostname()
-
-def connect(address, port, send=b""):
-    """What a probe of address:port gets: the first bytes of the answer, or the error."""
-    try:
-        with socket.create_connection((address, port), timeout=1) as s:
-            s.sendall(send)
-            s.settimeout(1)
-            return "answered: " + s.recv(200).decode(errors="replace")
-    except OSError as exc:
-        return "failed: " + type(exc).__name__
-
-def probe(event, context):
-    if "targets" not in event:
-        return {}  # (a first call, to start the instance)
-    results = {name: connect(a, p, send.encode())
-               for name, (a, p, send) in event["targets"].items()}
-    request = urllib.request.Request(
-        f"http://{event['registry']}/v2/lambkin/python3.11/blobs/uploads/", method="POST")
-    try:
-        urllib.request.urlopen(request, timeout=2)
-        results["push"] = "accepted"
-    except urllib.error.HTTPError as exc:
-        results["push"] = f"refused {exc.code}"
-    except OSError as exc:
-        results["push"] = "failed: " + type(exc).__name__
-    return results
-'''
-    }
-)
 
 
 @pytest.fixture(scope="module")
@@ -159,73 +108,6 @@ def test_a_burst_starts_instances_on_every_node(
     assert printed == wanted
 
 
-def test_instances_reach_neither_one_another_nor_the_cluster_nor_the_host(
-    server: Server, lam: Client, cluster: Cluster
-) -> None:
-    other = create(lam, APP, "hello")
-    invoke(lam, other, {})
-    prober = create(lam, APP, "probe")
-    invoke(lam, prober, {})  # started: now find the other instance's address
-    client = cluster.manager()
-    try:
-        [service] = client.services.list(filters={"label": f"org.lambkin.function={other}"})
-        [task] = [t for t in service.tasks() if t["Status"]["State"] == "running"]
-        other_address = task["NetworksAttachments"][0]["Addresses"][0].split("/")[0]
-        nodes = [n.attrs["Status"]["Addr"] for n in client.nodes.list()]
-    finally:
-        client.close()
-    host_address = _inspect("network", "{{(index .IPAM.Config 0).Gateway}}", "lkswarm-net")
-    listener = socket.create_server(("0.0.0.0", 0))  # a port of this host that answers
-    listener.listen()
-    registry = _inspect(
-        "container",
-        '{{(index .NetworkSettings.Networks "lkswarm-net").IPAddress}}',
-        "lkswarm-registry",
-    )
-    health = "GET /health HTTP/1.1\r\n\r\n"
-    connect = f"CONNECT {other_address}:9002 HTTP/1.1\r\n\r\n"
-    gateways = cluster.gateways(server.health()["server_id"])
-    targets = {
-        "other agent": [other_address, 9002, health],
-        "push side": [host_address, 5605, ""],  # this host, as the nodes see it
-        "this host": [host_address, listener.getsockname()[1], ""],
-        **{f"gateway {a}:{p}": [a, p, connect] for a, p in gateways},
-        **{f"swarm port of {a}": [a, 7946, ""] for a in nodes},  # (and VXLAN's 4789, alike)
-    }
-    try:
-        results = invoke(lam, prober, {"targets": targets, "registry": f"{registry}:5000"})
-    finally:
-        listener.close()
-    # Every probe fails on the node's fence (refused, or dropped: a timeout), none answered
-    # (an agent would have said 401, naming its token); but the node's own gateway, reached
-    # through its NAT, which refuses without the token.
-    denied = "answered: HTTP/1.1 407 Proxy Authentication Required\r\nConnection: close\r\n\r\n"
-    for name in targets:
-        if name.startswith("gateway"):
-            assert results[name].startswith("failed") or results[name] == denied, results
-        else:
-            assert results[name].startswith("failed"), (name, results)
-    assert results["push"].startswith("failed"), results  # the registry is fenced off too
-
-
-def test_the_nodes_registry_is_read_only(server: Server, lam: Client) -> None:
-    """Even a node (say, one whose engine a function took) cannot push where the others pull."""
-    invoke(lam, create(lam, APP, "hello"), {})  # an image on some node
-    for node in sorted(NODES):
-        images = subprocess.run(
-            ["docker", "exec", node, "docker", "images", "-q"], capture_output=True, text=True
-        ).stdout.split()
-        if images:
-            break
-    tag = "lkswarm-registry:5000/lkswarm/forged:1"
-    subprocess.run(["docker", "exec", node, "docker", "tag", images[0], tag], check=True)
-    pushed = subprocess.run(
-        ["docker", "exec", node, "docker", "push", tag], capture_output=True, text=True
-    )
-    subprocess.run(["docker", "exec", node, "docker", "rmi", tag], capture_output=True)
-    assert pushed.returncode != 0 and "405" in pushed.stdout + pushed.stderr, pushed
-
-
 def test_a_stopped_server_leaves_nothing_on_any_node(cluster: Cluster, tmp_path: Path) -> None:
     srv = start_server("swarm", tmp_path / "data", env=cluster.env)
     lam = srv.client()
@@ -247,12 +129,3 @@ def test_a_stopped_server_leaves_nothing_on_any_node(cluster: Cluster, tmp_path:
             break
         time.sleep(0.5)
     assert not any(left.values()), left
-
-
-def _inspect(kind: str, template: str, name: str) -> str:
-    return subprocess.run(
-        ["docker", kind, "inspect", "-f", template, name],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
