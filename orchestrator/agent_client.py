@@ -450,11 +450,22 @@ class AgentClient:
             pass  # already gone; the driver removes it regardless
 
 
-async def probe_health(host: str, port: int, token: str) -> dict[str, Any] | None:
-    """The agent's /health over a fresh connection, so it works while the instance is busy.
+async def probe_health(
+    host: str, port: int, token: str, dial: Dial | None = None
+) -> dict[str, Any] | None:
+    """The agent's /health over a fresh connection, so it works while the instance is busy;
+    through `dial` where the agent cannot be reached directly (the swarm's gateways).
 
     For admin listings only; never on the invoke path.
     """
+    if dial is not None:
+        client = AgentClient(host, port, token, dial=dial)
+        try:
+            return await asyncio.wait_for(client.health(), 2)
+        except (TimeoutError, AgentUnreachable, OSError, ValueError):
+            return None
+        finally:
+            await client.close()
     try:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as session:
             async with session.get(

@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     swarm_push_registry: str | None = None
     swarm_pull_registry: str | None = None
     swarm_address_pool: str = Field(default="10.0.0.0/8", pattern=r"^[0-9./,]+$")
+    # The runtimes the swarm driver offers: each one's image is published to the registry (with
+    # the agent) and pulled by every node at start-up, seconds to a minute each, so only these.
+    swarm_runtimes: list[str] = Field(default_factory=lambda: ["python3.11", "nodejs18.x"])
     # Container-image functions: the largest image accepted (AWS: 10 GiB, uncompressed).
     max_image_bytes: int = MAX_IMAGE_BYTES
     # What instances may reach on this host itself (docker driver; drivers/host_firewall.py):

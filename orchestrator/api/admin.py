@@ -36,7 +36,7 @@ async def list_instances(
     # leaves an unresolved ARP entry that delays the next container given that address by ~1 s.
     health = await asyncio.gather(
         *(
-            probe_health(i.handle.host, i.handle.port, i.handle.token)
+            probe_health(i.handle.host, i.handle.port, i.handle.token, i.handle.dial)
             if i.handle and i.live and i.state is not State.STARTING
             else _none()
             for i in instances
@@ -45,6 +45,7 @@ async def list_instances(
     described = []
     for instance, probe in zip(instances, health, strict=True):
         entry = instance.describe()
+        entry["Node"] = svc.pool.node_of(instance) or None  # drivers of several machines
         entry["MaxMemoryUsedMB"] = probe.get("max_memory_mb") if probe else None
         # Connections the agent accepted, this probe's own included (one more per listing).
         entry["AgentConnections"] = probe.get("connections_accepted") if probe else None

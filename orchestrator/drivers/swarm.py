@@ -74,9 +74,6 @@ log = logging.getLogger(__name__)
 
 TASK_POLL_S = 0.1
 TASK_GONE_TIMEOUT_S = 15.0
-# The runtimes run (and tested) on a swarm so far; the others need only their images published
-# the same way (and a look at what their first start costs).
-SWARM_RUNTIMES = frozenset({"python3.11"})
 NETWORK_REMOVE_TRIES = 50  # a task's endpoint lingers a moment after its service is removed
 
 
@@ -160,14 +157,16 @@ class SwarmDriver(Driver):
                 ).start()
 
     def available_runtimes(self) -> list[str]:
+        """Those of LAMBKIN_SWARM_RUNTIMES whose image this host has (to publish)."""
         prefix = self._settings.image_prefix
+        offered = set(self._settings.swarm_runtimes)
         present = {
             tag for image in self._local.images.list(name=f"{prefix}/*") for tag in image.tags
         }
         return sorted(
             r
             for r, spec in RUNTIMES.items()
-            if f"{spec.image_for(prefix)}:latest" in present and r in SWARM_RUNTIMES
+            if f"{spec.image_for(prefix)}:latest" in present and r in offered
         )
 
     # -- starting --------------------------------------------------------------------------------

@@ -118,12 +118,14 @@ def leftovers() -> list[str]:
     return found
 
 
-def create(lam: Client, code: bytes, handler: str, memory: int = 128) -> str:
-    """A python3.11 function of `code` (handler `app.<handler>`), Active."""
+def create(
+    lam: Client, code: bytes, handler: str, memory: int = 128, runtime: str = "python3.11"
+) -> str:
+    """A function of `code` (handler `app.<handler>`), Active."""
     name = f"sw-{uuid.uuid4().hex[:10]}"
     lam.create_function(
         FunctionName=name,
-        Runtime="python3.11",
+        Runtime=runtime,
         Role=ROLE,
         Handler=f"app.{handler}",
         Code={"ZipFile": code},

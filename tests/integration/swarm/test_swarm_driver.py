@@ -19,6 +19,7 @@ import pytest
 from tests.support.server import Client, Server, start_server
 from tests.support.swarm_app import SWARM_APP as APP
 from tests.support.swarm_cluster import NODES, Cluster, containers_on, create, invoke
+from tests.support.zips import make_zip
 
 pytestmark = pytest.mark.docker
 
@@ -65,6 +66,31 @@ def test_an_invocation_runs_on_a_node_with_its_code_and_its_logs_come_back(
     assert sum(m.startswith("REPORT RequestId") for m in messages) >= 1, messages
 
 
+NODE_APP = make_zip(
+    {
+        "app.mjs": """import os from "node:os";
+import fs from "node:fs";
+export const hello = async (event) => ({
+  event, node: os.hostname(), task: process.env.LAMBDA_TASK_ROOT,
+  files: fs.readdirSync(process.env.LAMBDA_TASK_ROOT).sort(), uid: process.getuid(),
+});
+"""
+    }
+)
+
+
+def test_a_nodejs_function_runs_on_the_swarm_too(server: Server, lam: Client) -> None:
+    """Each offered runtime is published with the agent at start-up (LAMBKIN_SWARM_RUNTIMES):
+    a second language, with its own image, through the same code push and logs."""
+    name = create(lam, NODE_APP, "hello", runtime="nodejs18.x")
+    body = invoke(lam, name, {"n": 1})
+    assert body["event"] == {"n": 1} and body["files"] == ["app.mjs"], body
+    assert body["task"] == "/var/task" and body["uid"] == 993, body
+    assert invoke(lam, name, {"n": 2})["node"] == body["node"]  # warm: the same instance
+    messages = server.log_messages(name, "REPORT RequestId")
+    assert len(messages) >= 1, messages
+
+
 # Swarm spreads by the nodes' task counts, which other instances (and their gateways'
 # attachments) already tilt: a burst of six once missed a node; nine have reached all three.
 BURST = 9
@@ -79,6 +105,10 @@ def test_a_burst_starts_instances_on_every_node(
     assert len(set(answers)) == BURST, answers  # an instance each
     placed = cluster.node_of_instances(server.health()["server_id"], name)
     assert len(placed) == BURST and set(placed.values()) == NODES, placed
+    # The instances listing says where each runs, and reaches each agent through its gateway.
+    listed = {i["InstanceId"]: i for i in server.instances(name)}
+    assert {i: listed[i]["Node"] for i in placed} == placed, listed
+    assert all(listed[i]["MaxMemoryUsedMB"] for i in placed), listed
     # /metrics says the same, with the node as a label.
     with urllib.request.urlopen(f"{server.endpoint}/metrics", timeout=5) as response:
         lines = response.read().decode().splitlines()
