@@ -74,6 +74,9 @@ log = logging.getLogger(__name__)
 
 TASK_POLL_S = 0.1
 TASK_GONE_TIMEOUT_S = 15.0
+# The gateway is a Python program (swarm_gateway.py): it runs in this runtime's published
+# image on every node, whatever runtimes the functions there use.
+GATEWAY_RUNTIME = "python3.11"
 NETWORK_REMOVE_TRIES = 50  # a task's endpoint lingers a moment after its service is removed
 
 
@@ -130,11 +133,14 @@ class SwarmDriver(Driver):
         self._watch = SwarmWatch(self._api, self._gateways, server_id)
         # Published now, at start-up, not on the first cold start: pushing to an empty registry
         # takes seconds that an instance's start timeout should not pay.
-        for runtime in self.available_runtimes():
+        for runtime in {*self.available_runtimes(), GATEWAY_RUNTIME}:
             try:
                 self._image_for(RUNTIMES[runtime].image_for(settings.image_prefix))
             except StartFailed as exc:
                 raise DriverMisconfigured(f"cannot publish {runtime}'s image: {exc}") from None
+        self._gateway_image = self._image_for(
+            RUNTIMES[GATEWAY_RUNTIME].image_for(settings.image_prefix)
+        )
 
     # -- images ----------------------------------------------------------------------------------
 
@@ -235,7 +241,9 @@ class SwarmDriver(Driver):
                     ref.node_id, ref.task_id = view.node_id, str(task["ID"])
                     hostname, address = self._watch.node(view.node_id)
                     try:
-                        gateway = self._gateways.attach(hostname, address, image, ref.network_id)
+                        gateway = self._gateways.attach(
+                            hostname, address, self._gateway_image, ref.network_id
+                        )
                     except docker.errors.APIError as exc:
                         raise StartFailed(
                             f"cannot reach the instance on {hostname}: {exc.explanation or exc}"

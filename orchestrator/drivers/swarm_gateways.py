@@ -11,7 +11,8 @@ one attachment per instance: the ranking is what it would be without them.
 
 The price: the control plane needs every node's Engine API (LAMBKIN_SWARM_NODE_ENGINE, a
 template on the node's hostname), not the manager's alone. A gateway starts on a node the
-first time an instance runs there, from the image that instance runs (so the node has it);
+first time an instance runs there, from the python3.11 runtime's published image (the driver's
+GATEWAY_RUNTIME: the gateway is Python, whatever the instances run);
 each gateway has a token of its own. (The same per-node access lets the driver have every node
 pull a newly published image ahead of its first instance there: `pull`.)
 """
