@@ -96,8 +96,10 @@ def debug_setup(tags: Mapping[str, str], runtime: str) -> DebugSetup | None:
     """The debugger an instance of this function starts with, or None (not tagged, or a value
     an older server accepted and this one does not: the function then runs undebugged)."""
     value = tags.get(TAG_DEBUG)
+    if value is None:  # nearly every call, on every invocation's path: one lookup, then out
+        return None
     debugger = debugger_for(runtime)
-    if value is None or debugger is None:
+    if debugger is None:
         return None
     try:
         return DebugSetup(debugger, _port_of(value, debugger))
