@@ -3,18 +3,21 @@ package main
 // A debugged instance (the control plane's debugging.py): the runtime starts with its
 // language's debugger listening on debugPort and waiting for a client. The function's timeout
 // is suspended while a client is connected (what someone stepping through code needs), so the
-// agent asks the kernel, not the debugger: any established TCP connection on that local port
-// in this network namespace (/proc/net/tcp and tcp6) counts as attached. Each debugger speaks
-// its own protocol (DAP, the inspector's WebSocket, JDWP); the socket table serves all three.
+// agent asks the kernel, not the debugger: an established TCP connection on that local port
+// (/proc/net/tcp and tcp6) from outside the instance counts as attached, whatever the protocol
+// (DAP, the inspector's WebSocket, JDWP); one the function's own code made does not.
 // Init is not bounded by the agent at all there: the runtime waits for the client by design,
 // and the control plane bounds the debug session instead.
 
 import (
 	"bytes"
+	"encoding/hex"
 	"errors"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -39,38 +42,138 @@ func parseDebugPort(value string) (int, error) {
 	return port, nil
 }
 
-// establishedOnPort: does a /proc/net/tcp{,6} table hold an established connection whose local
-// port is `port`? Lines: "sl local_address rem_address st ...", addresses as HEXIP:HEXPORT.
-func establishedOnPort(table []byte, port int) bool {
-	want := strings.ToUpper(strconv.FormatInt(int64(port), 16))
-	for len(want) < 4 {
-		want = "0" + want
-	}
+// tcpSocket: one row of /proc/net/tcp{,6}. Addresses are normalised (an IPv4-mapped IPv6
+// address is the IPv4 one) so that the two ends of a loopback connection, one in each table,
+// match.
+type tcpSocket struct {
+	local, remote netip.AddrPort
+	established   bool
+	uid           string
+	inode         string
+}
+
+// parseTCPTable reads the rows "sl local_address rem_address st ... uid timeout inode ..." of
+// a /proc/net/tcp{,6} table; a row it cannot read is left out.
+func parseTCPTable(table []byte) []tcpSocket {
+	var rows []tcpSocket
 	for i, line := range bytes.Split(table, []byte("\n")) {
-		if i == 0 { // the header
-			continue
-		}
 		fields := strings.Fields(string(line))
-		if len(fields) < 4 || fields[3] != tcpEstablished {
+		if i == 0 || len(fields) < 4 { // the header, or not a row
 			continue
 		}
-		local := fields[1]
-		if colon := strings.LastIndexByte(local, ':'); colon >= 0 && strings.ToUpper(local[colon+1:]) == want {
+		local, okLocal := parseProcAddress(fields[1])
+		remote, okRemote := parseProcAddress(fields[2])
+		if !okLocal || !okRemote {
+			continue
+		}
+		row := tcpSocket{local: local, remote: remote, established: fields[3] == tcpEstablished}
+		if len(fields) > 9 {
+			row.uid, row.inode = fields[7], fields[9]
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+// parseProcAddress reads HEXIP:HEXPORT as the kernel prints it: the address as 32-bit words in
+// host byte order (little-endian on every platform we build for), the port big-endian.
+func parseProcAddress(text string) (netip.AddrPort, bool) {
+	colon := strings.LastIndexByte(text, ':')
+	if colon < 0 {
+		return netip.AddrPort{}, false
+	}
+	raw, err := hex.DecodeString(text[:colon])
+	port, errPort := strconv.ParseUint(text[colon+1:], 16, 16)
+	if err != nil || errPort != nil || (len(raw) != 4 && len(raw) != 16) {
+		return netip.AddrPort{}, false
+	}
+	for word := 0; word < len(raw); word += 4 {
+		raw[word], raw[word+1], raw[word+2], raw[word+3] = raw[word+3], raw[word+2], raw[word+1], raw[word]
+	}
+	addr, _ := netip.AddrFromSlice(raw)
+	return netip.AddrPortFrom(addr.Unmap(), uint16(port)), true
+}
+
+// instanceSockets: what the instance's processes hold. The agent reads each process's fds; where
+// it may not (root without CAP_SYS_PTRACE, as in a container, cannot read another user's), it
+// counts every socket of that process's user as the instance's.
+type instanceSockets struct {
+	inodes map[string]bool
+	users  map[string]bool
+}
+
+func (o instanceSockets) holds(socket tcpSocket) bool {
+	return o.inodes[socket.inode] || o.users[socket.uid]
+}
+
+// attachedFromOutside: is a client connected to `port` from outside the instance? An
+// established socket on that local port counts unless its other end is a socket the instance's
+// own processes hold: the function's code could otherwise connect to its own debugger and keep
+// its timeout suspended for the whole debug session. A client in another network namespace
+// (Docker publishes the port from the host's side) has no row here; one in the same namespace
+// (the process driver runs in the host's) has a row that no process of ours holds. own is
+// only asked when a peer is found.
+func attachedFromOutside(rows []tcpSocket, port int, own func() instanceSockets) bool {
+	var ours *instanceSockets
+	for _, row := range rows {
+		if !row.established || int(row.local.Port()) != port {
+			continue
+		}
+		peer := -1
+		for j, other := range rows {
+			if other.established && other.local == row.remote && other.remote == row.local {
+				peer = j
+				break
+			}
+		}
+		if peer < 0 {
+			return true
+		}
+		if ours == nil {
+			found := own()
+			ours = &found
+		}
+		if !ours.holds(rows[peer]) {
 			return true
 		}
 	}
 	return false
 }
 
-// debuggerAttached reads this network namespace's socket tables.
-func debuggerAttached(port int) bool {
-	for _, path := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
-		table, err := os.ReadFile(path)
-		if err == nil && establishedOnPort(table, port) {
-			return true
+// heldByInstance: the sockets of the agent and every process below it (the agent is a
+// subreaper, so a function's double-forked children stay below it too).
+func heldByInstance() instanceSockets {
+	held := instanceSockets{inodes: map[string]bool{}, users: map[string]bool{}}
+	for _, pid := range processTree(os.Getpid()) {
+		proc := "/proc/" + strconv.Itoa(pid)
+		entries, err := os.ReadDir(proc + "/fd")
+		if err != nil {
+			if info, statErr := os.Stat(proc); statErr == nil {
+				if stat, ok := info.Sys().(*syscall.Stat_t); ok {
+					held.users[strconv.FormatUint(uint64(stat.Uid), 10)] = true
+				}
+			}
+			continue
+		}
+		for _, entry := range entries {
+			target, err := os.Readlink(proc + "/fd/" + entry.Name())
+			if err == nil && strings.HasPrefix(target, "socket:[") {
+				held.inodes[strings.TrimSuffix(strings.TrimPrefix(target, "socket:["), "]")] = true
+			}
 		}
 	}
-	return false
+	return held
+}
+
+// debuggerAttached reads this network namespace's socket tables.
+func debuggerAttached(port int) bool {
+	var rows []tcpSocket
+	for _, path := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		if table, err := os.ReadFile(path); err == nil {
+			rows = append(rows, parseTCPTable(table)...)
+		}
+	}
+	return attachedFromOutside(rows, port, heldByInstance)
 }
 
 // debugClock credits an invocation's deadline with the time a debugger was attached: called

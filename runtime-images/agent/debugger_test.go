@@ -18,24 +18,60 @@ const tcp6Table = `  sl  local_address                         remote_address   
    1: 0000000000000000FFFF00000200110A:138D 0000000000000000FFFF00000100110A:C350 01 00000000:00000000 00:00000000 00000000   993        0 2 1 0000000000000000 20 4 30 10 -1
 `
 
-func TestEstablishedOnPort(t *testing.T) {
+func TestParseProcAddress(t *testing.T) {
+	cases := map[string]string{
+		"0100007F:162E":                         "127.0.0.1:5678",
+		"0200110A:C350":                         "10.17.0.2:50000",
+		"0000000000000000FFFF00000200110A:138D": "10.17.0.2:5005", // IPv4-mapped: unmapped
+		"00000000000000000000000001000000:1F90": "[::1]:8080",
+	}
+	for text, want := range cases {
+		got, ok := parseProcAddress(text)
+		if !ok || got.String() != want {
+			t.Errorf("parseProcAddress(%q) = %v, %v; want %s", text, got, ok, want)
+		}
+	}
+	for _, text := range []string{"", "0100007F", "0100007F:", "01007F:162E", "zz00007F:162E", "0100007F:1162E"} {
+		if _, ok := parseProcAddress(text); ok {
+			t.Errorf("parseProcAddress(%q) accepted", text)
+		}
+	}
+}
+
+func TestAttachedFromOutside(t *testing.T) {
+	rows := append(parseTCPTable([]byte(tcpTable)), parseTCPTable([]byte(tcp6Table))...)
+	if len(rows) != 5 || rows[1].inode != "2" || rows[1].uid != "993" || !rows[1].established || rows[0].established {
+		t.Fatalf("parsed %+v", rows)
+	}
+	// A self-connection: the client's end (inode 7) is in the table too.
+	self := parseTCPTable([]byte("h\n" +
+		"   0: 0100007F:162E 0100007F:A000 01 0:0 0:0 0 993 0 6 1\n" +
+		"   1: 0100007F:A000 0100007F:162E 01 0:0 0:0 0 993 0 7 1\n"))
+	none := func() instanceSockets { return instanceSockets{} }
+	ours := func() instanceSockets { return instanceSockets{inodes: map[string]bool{"6": true, "7": true}} }
+	unreadable := func() instanceSockets { return instanceSockets{users: map[string]bool{"993": true}} }
+	otherUser := func() instanceSockets { return instanceSockets{users: map[string]bool{"1000": true}} }
 	cases := []struct {
-		table string
-		port  int
-		want  bool
+		name string
+		rows []tcpSocket
+		port int
+		own  func() instanceSockets
+		want bool
 	}{
-		{tcpTable, 5678, true},   // 0x162E: established on the local side
-		{tcpTable, 9229, false},  // 0x2405 is only the remote side of a connection
-		{tcpTable, 5005, false},  // nothing
-		{tcp6Table, 5005, true},  // 0x138D, IPv4-mapped, as the JVM listens
-		{tcp6Table, 5678, false}, // another table's port
-		{"", 5678, false},
-		{"header only\n", 5678, false},
-		{"h\n   0: 00000000:162E 00000000:0000 0A\n", 5678, false}, // listening is not attached
+		{"a client from another namespace (no peer row)", rows, 5678, ours, true},
+		{"IPv4-mapped, as the JVM listens", rows, 5005, ours, true},
+		{"only the remote side of a connection is on 9229", rows, 9229, ours, false},
+		{"nothing on the port", rows, 5006, ours, false},
+		{"the function connected to its own debugger", self, 5678, ours, false},
+		{"a client in this namespace that is not ours", self, 5678, none, true},
+		{"ours by its user, where the agent may not read the fds", self, 5678, unreadable, false},
+		{"another user's client, fds unreadable", self, 5678, otherUser, true},
+		{"listening is not attached", parseTCPTable([]byte("h\n   0: 00000000:162E 00000000:0000 0A\n")), 5678, none, false},
+		{"an empty table", nil, 5678, none, false},
 	}
 	for _, c := range cases {
-		if got := establishedOnPort([]byte(c.table), c.port); got != c.want {
-			t.Errorf("establishedOnPort(port %d) = %v, want %v", c.port, got, c.want)
+		if got := attachedFromOutside(c.rows, c.port, c.own); got != c.want {
+			t.Errorf("%s: attachedFromOutside = %v, want %v", c.name, got, c.want)
 		}
 	}
 }

@@ -30,8 +30,7 @@ def deploy(
         Role=ROLE,
         Handler=handler,
         Code={"ZipFile": code},
-        Timeout=30,
-        **config,
+        **{"Timeout": 30, **config},
     )
     lam.get_waiter("function_active_v2").wait(FunctionName=name)
     return name

@@ -223,6 +223,27 @@ def connect(event: dict[str, Any]) -> dict[str, Any]:
     return results
 
 
+def hold(event: dict[str, Any]) -> dict[str, Any]:
+    """Connect to each "host:port" target, from this process and from a child in a session of
+    its own, and keep the connections open while sleeping event["sleep"] seconds."""
+    import socket
+    import subprocess
+    import sys
+
+    held = []
+    for target in event["targets"]:
+        host, port = target.rsplit(":", 1)
+        held.append(socket.create_connection((host, int(port)), timeout=5))
+        child = (
+            "import socket, time\n"
+            f"c = socket.create_connection(({host!r}, {int(port)}))\n"
+            "time.sleep(120)\n"
+        )
+        subprocess.Popen([sys.executable, "-c", child], start_new_session=True)
+    time.sleep(event["sleep"])
+    return {"held": len(held)}
+
+
 RAPI_ABUSE = {
     "huge header": b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n"
     + b"X-Big: "
@@ -296,6 +317,7 @@ PROBES: dict[str, Callable[[dict[str, Any]], object]] = {
     "lines": lines,
     "impersonate": impersonate,
     "connect": connect,
+    "hold": hold,
     "rapi_abuse": rapi_abuse,
 }
 

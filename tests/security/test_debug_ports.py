@@ -80,3 +80,32 @@ def test_other_instances_cannot_reach_a_debugger(server: Server, debugged: tuple
     for target in targets:
         assert tried[target]["ok"] is False, f"{target} answered: {tried[target]}"
     assert time.monotonic() - started < 60
+
+
+def test_a_function_connected_to_its_own_debugger_still_times_out(server: Server) -> None:
+    """The timeout is suspended while a debugger is attached; the function's own code connecting
+    to its debug port (from itself and from a child in another session) is not one."""
+    port = free_port()
+    name = deploy(server, Timeout=2, Tags={"lambkin:debug": str(port)})
+    lam = server.client(read_timeout=300)
+    first = threading.Thread(
+        target=lambda: lam.invoke(FunctionName=name, Payload=json.dumps({"probe": "status"})),
+        daemon=True,
+    )
+    first.start()
+    session = debugpy_attach(port, "/var/task/none.py", 1)  # attached, then gone again
+    session.request("disconnect", terminateDebuggee=False)
+    session.close()
+    first.join(60)
+    assert not first.is_alive()
+
+    networks = container_of(name)["NetworkSettings"]["Networks"]
+    own_address = next(iter(networks.values()))["IPAddress"]
+    event = {"probe": "hold", "targets": [f"127.0.0.1:{port}", f"{own_address}:{port}"]}
+    started = time.monotonic()
+    reply = lam.invoke(FunctionName=name, Payload=json.dumps({**event, "sleep": 8}))
+    body = json.loads(reply["Payload"].read())
+    assert reply.get("FunctionError") == "Unhandled", body
+    assert "Task timed out after 2.00 seconds" in body["errorMessage"], body
+    assert time.monotonic() - started < 6
+    lam.delete_function(FunctionName=name)
