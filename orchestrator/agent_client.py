@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
 import httptools
 
 
@@ -380,13 +379,16 @@ class AgentClient:
             f"agent at {self.base_url} not ready after {timeout_s:.0f} s: {last_error}"
         )
 
-    async def health(self) -> dict[str, Any]:
+    async def health(self, timeout_s: float = 5) -> dict[str, Any]:
         """The agent's /health, over the instance's own connection (only when it is not busy)."""
-        status, _, body = await self._request("GET", "/health", timeout_s=5)
+        status, _, body = await self._request("GET", "/health", timeout_s=timeout_s)
         try:
-            return json.loads(body)  # type: ignore[no-any-return]
+            answer = json.loads(body)
         except ValueError as exc:
             raise AgentUnreachable(f"agent at {self.base_url}: {exc!r}") from None
+        if status != 200 or not isinstance(answer, dict):
+            raise AgentUnreachable(f"agent at {self.base_url} answered {status}: {body[:200]!r}")
+        return answer
 
     async def invoke(self, request: InvokeRequest, wait_s: float) -> AgentResult:
         headers = self._invoke_headers(request)
@@ -454,25 +456,15 @@ async def probe_health(
     host: str, port: int, token: str, dial: Dial | None = None
 ) -> dict[str, Any] | None:
     """The agent's /health over a fresh connection, so it works while the instance is busy;
-    through `dial` where the agent cannot be reached directly (the swarm's gateways).
+    through `dial` where the agent cannot be reached directly (the swarm's gateways). None when
+    the agent does not answer 200 with a JSON object within 2 s.
 
     For admin listings only; never on the invoke path.
     """
-    if dial is not None:
-        client = AgentClient(host, port, token, dial=dial)
-        try:
-            return await asyncio.wait_for(client.health(), 2)
-        except (TimeoutError, AgentUnreachable, OSError, ValueError):
-            return None
-        finally:
-            await client.close()
+    client = AgentClient(host, port, token, dial=dial)
     try:
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as session:
-            async with session.get(
-                f"http://{host}:{port}/health", headers={TOKEN_HEADER: token}
-            ) as response:
-                if response.status != 200:
-                    return None
-                return await response.json()  # type: ignore[no-any-return]
-    except (TimeoutError, aiohttp.ClientError, OSError, ValueError):
+        return await asyncio.wait_for(client.health(timeout_s=2), 2)
+    except (TimeoutError, AgentUnreachable, OSError, ValueError):
         return None
+    finally:
+        await client.close()
