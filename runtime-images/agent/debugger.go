@@ -13,7 +13,6 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
-	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -42,11 +41,17 @@ func parseDebugPort(value string) (int, error) {
 	return port, nil
 }
 
-// tcpSocket: one row of /proc/net/tcp{,6}. Addresses are normalised (an IPv4-mapped IPv6
-// address is the IPv4 one) so that the two ends of a loopback connection, one in each table,
-// match.
+// socketAddress: an address and port as /proc/net/tcp{,6} print them, IPv4 as IPv4-mapped
+// IPv6, so that the two ends of a loopback connection, one in each table, compare equal. (Not
+// netip: the agent keeps out of the net packages, see sockets.go.)
+type socketAddress struct {
+	ip   [16]byte
+	port uint16
+}
+
+// tcpSocket: one row of /proc/net/tcp{,6}.
 type tcpSocket struct {
-	local, remote netip.AddrPort
+	local, remote socketAddress
 	established   bool
 	uid           string
 	inode         string
@@ -77,21 +82,42 @@ func parseTCPTable(table []byte) []tcpSocket {
 
 // parseProcAddress reads HEXIP:HEXPORT as the kernel prints it: the address as 32-bit words in
 // host byte order (little-endian on every platform we build for), the port big-endian.
-func parseProcAddress(text string) (netip.AddrPort, bool) {
+func parseProcAddress(text string) (socketAddress, bool) {
 	colon := strings.LastIndexByte(text, ':')
 	if colon < 0 {
-		return netip.AddrPort{}, false
+		return socketAddress{}, false
 	}
 	raw, err := hex.DecodeString(text[:colon])
 	port, errPort := strconv.ParseUint(text[colon+1:], 16, 16)
 	if err != nil || errPort != nil || (len(raw) != 4 && len(raw) != 16) {
-		return netip.AddrPort{}, false
+		return socketAddress{}, false
 	}
 	for word := 0; word < len(raw); word += 4 {
 		raw[word], raw[word+1], raw[word+2], raw[word+3] = raw[word+3], raw[word+2], raw[word+1], raw[word]
 	}
-	addr, _ := netip.AddrFromSlice(raw)
-	return netip.AddrPortFrom(addr.Unmap(), uint16(port)), true
+	address := socketAddress{port: uint16(port)}
+	if len(raw) == 4 {
+		address.ip[10], address.ip[11] = 0xff, 0xff
+		copy(address.ip[12:], raw)
+	} else {
+		copy(address.ip[:], raw)
+	}
+	return address, true
+}
+
+// String: as net.JoinHostPort would print it (for tests and diagnostics).
+func (a socketAddress) String() string {
+	mapped := []byte{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff}
+	if bytes.Equal(a.ip[:12], mapped) {
+		v4 := strconv.Itoa(int(a.ip[12])) + "." + strconv.Itoa(int(a.ip[13])) + "." +
+			strconv.Itoa(int(a.ip[14])) + "." + strconv.Itoa(int(a.ip[15]))
+		return v4 + ":" + strconv.Itoa(int(a.port))
+	}
+	groups := make([]string, 8)
+	for i := range groups {
+		groups[i] = strconv.FormatUint(uint64(a.ip[2*i])<<8|uint64(a.ip[2*i+1]), 16)
+	}
+	return "[" + strings.Join(groups, ":") + "]:" + strconv.Itoa(int(a.port))
 }
 
 // instanceSockets: what the instance's processes hold. The agent reads each process's fds; where
@@ -116,7 +142,7 @@ func (o instanceSockets) holds(socket tcpSocket) bool {
 func attachedFromOutside(rows []tcpSocket, port int, own func() instanceSockets) bool {
 	var ours *instanceSockets
 	for _, row := range rows {
-		if !row.established || int(row.local.Port()) != port {
+		if !row.established || int(row.local.port) != port {
 			continue
 		}
 		peer := -1
