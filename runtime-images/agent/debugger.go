@@ -107,17 +107,10 @@ func parseProcAddress(text string) (socketAddress, bool) {
 
 // String: as net.JoinHostPort would print it (for tests and diagnostics).
 func (a socketAddress) String() string {
-	mapped := []byte{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff}
-	if bytes.Equal(a.ip[:12], mapped) {
-		v4 := strconv.Itoa(int(a.ip[12])) + "." + strconv.Itoa(int(a.ip[13])) + "." +
-			strconv.Itoa(int(a.ip[14])) + "." + strconv.Itoa(int(a.ip[15]))
-		return v4 + ":" + strconv.Itoa(int(a.port))
+	if bytes.Equal(a.ip[:12], []byte{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff}) {
+		return joinHostPort(formatIPv4([4]byte{a.ip[12], a.ip[13], a.ip[14], a.ip[15]}), int(a.port))
 	}
-	groups := make([]string, 8)
-	for i := range groups {
-		groups[i] = strconv.FormatUint(uint64(a.ip[2*i])<<8|uint64(a.ip[2*i+1]), 16)
-	}
-	return "[" + strings.Join(groups, ":") + "]:" + strconv.Itoa(int(a.port))
+	return joinHostPort(formatIPv6(a.ip), int(a.port))
 }
 
 // instanceSockets: what the instance's processes hold. The agent reads each process's fds; where
