@@ -133,8 +133,8 @@ class SwarmDriver(Driver):
         self._gateways = Gateways(
             settings.swarm_node_engine or "", server_id, settings.swarm_address_pool
         )
-        self._watch = SwarmWatch(self._api, self._gateways, server_id)
         self._volumes = NodeVolumes(settings.swarm_node_engine or "")
+        self._watch = SwarmWatch(self._api, self._gateways, server_id, self._volumes)
         self._removal = Removal(self._api, self._watch, self._gateways, self._volumes)
         if settings.swarm_runtimes is not None:
             log.warning(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Collection, Iterable
 
 import docker
 import docker.errors
@@ -18,15 +19,16 @@ from .base import LABEL_INSTANCE, LABEL_SERVER
 
 log = logging.getLogger(__name__)
 
-REMOVE_TRIES = 25  # 5 s: a task's container goes a moment after the task ends
+REAP_TRIES = 25  # 5 s at most, at start-up and shutdown only
 
 
 class NodeVolumes:
     def __init__(self, engine_template: str) -> None:
         self._template = engine_template  # each node's Engine API, {hostname} in it
 
-    def remove(self, hostname: str, label: str) -> int:
-        """Every volume on the node with that label (no longer in use); how many are left."""
+    def remove(self, hostname: str, label: str, keep: Collection[str] = ()) -> int:
+        """Every volume on the node with that label but those of the instances in `keep`;
+        how many are left (in use: their container is still going)."""
         try:
             client = docker.DockerClient(
                 base_url=self._template.format(hostname=hostname), timeout=10
@@ -37,11 +39,13 @@ class NodeVolumes:
         left = 0
         try:
             for volume in client.api.volumes(filters={"label": label}).get("Volumes") or []:
+                if (volume.get("Labels") or {}).get(LABEL_INSTANCE) in keep:
+                    continue
                 try:
                     client.api.remove_volume(volume["Name"])
                 except docker.errors.NotFound:
                     pass
-                except docker.errors.APIError:  # in use: its container is still going
+                except docker.errors.APIError:
                     left += 1
         except (docker.errors.APIError, OSError) as exc:
             log.info("cannot list the volumes on %s: %s", hostname, exc)
@@ -50,17 +54,21 @@ class NodeVolumes:
         return left
 
     def of_instance(self, hostname: str, instance_id: str) -> None:
-        """Once its task ended: its container is removed a moment later, then its volumes."""
-        for _ in range(REMOVE_TRIES):
-            if not self.remove(hostname, f"{LABEL_INSTANCE}={instance_id}"):
-                return
-            time.sleep(0.2)
-        log.info(
-            "volumes of %s on %s still in use; the next reap removes them", instance_id, hostname
-        )
+        """Once its task ended. Its container goes a moment later: a volume still in use then
+        is the sweep's (a stop does not wait for it: a failed invocation awaits its stop)."""
+        self.remove(hostname, f"{LABEL_INSTANCE}={instance_id}")
+
+    def sweep(self, hostnames: Iterable[str], server_id: str, live: Collection[str]) -> None:
+        """The server's volumes on these nodes but its live instances': left in use by a stop,
+        or on a node that was down."""
+        for hostname in hostnames:
+            self.remove(hostname, f"{LABEL_SERVER}={server_id}", keep=live)
 
     def of_server(self, hostname: str, server_id: str) -> None:
         """Every one of the server's on the node: at start-up (a previous run's) and at
-        shutdown, once the instances are gone."""
-        if self.remove(hostname, f"{LABEL_SERVER}={server_id}"):
-            log.info("some volumes on %s are still in use; the next reap removes them", hostname)
+        shutdown, once the instances are gone (their containers may take a moment more)."""
+        for _ in range(REAP_TRIES):
+            if not self.remove(hostname, f"{LABEL_SERVER}={server_id}"):
+                return
+            time.sleep(0.2)
+        log.info("some volumes on %s are still in use; the next reap removes them", hostname)
