@@ -373,8 +373,10 @@ class SwarmDriver(Driver):
                 self._removal.remove_network(network["Id"])
 
         await asyncio.to_thread(networks)
-        for hostname in hostnames:
-            await asyncio.to_thread(self._volumes.of_server, hostname, self._server_id)
+        # (node by node at once: each may wait a moment for its last containers to go)
+        await asyncio.gather(
+            *(asyncio.to_thread(self._volumes.of_server, h, self._server_id) for h in hostnames)
+        )
         if self.log_files is not None:
             await asyncio.to_thread(self.log_files.recover)
         return len(owned)

@@ -121,9 +121,15 @@ def in_registry(registry: Registry, repository: str, tag: str) -> bool:
     except urllib.error.HTTPError as exc:
         if exc.code == 404:
             return False
-        raise PublishFailed(f"registry {registry.push} answered {exc.code}") from None
+        raise PublishFailed(
+            f"registry {registry.push} answered {exc.code}: check its logs, and that "
+            "LAMBKIN_SWARM_PUSH_REGISTRY names its push side"
+        ) from None
     except OSError as exc:
-        raise PublishFailed(f"registry {registry.push} does not answer: {exc}") from None
+        raise PublishFailed(
+            f"registry {registry.push} does not answer ({exc}): start it, or point "
+            "LAMBKIN_SWARM_PUSH_REGISTRY at it"
+        ) from None
 
 
 def publish(
