@@ -82,9 +82,14 @@ class Settings(BaseSettings):
     swarm_push_registry: str | None = None
     swarm_pull_registry: str | None = None
     swarm_address_pool: str = Field(default="10.0.0.0/8", pattern=r"^[0-9./,]+$")
-    # The runtimes the swarm driver offers: each one's image is published to the registry (with
-    # the agent) and pulled by every node at start-up, seconds to a minute each, so only these.
-    swarm_runtimes: list[str] = Field(default_factory=lambda: ["python3.11", "nodejs18.x"])
+    # The swarm driver offers every runtime whose image this host has, each published to the
+    # registry (with the agent) on its first instance. These are published at start-up instead
+    # (the gateways' python3.11 always is), so that not even their first cold start waits for a
+    # push: seconds each, a minute for a large image into an empty registry.
+    swarm_publish_at_start: list[str] = []
+    # Gone (it listed the runtimes offered and published at start-up): the driver warns when it
+    # is set, naming swarm_publish_at_start.
+    swarm_runtimes: list[str] | None = None
     # Container-image functions: the largest image accepted (AWS: 10 GiB, uncompressed).
     max_image_bytes: int = MAX_IMAGE_BYTES
     # What instances may reach on this host itself (docker driver; drivers/host_firewall.py):

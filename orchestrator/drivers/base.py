@@ -342,6 +342,11 @@ class Driver(abc.ABC):
     async def start(self, spec: InstanceSpec) -> InstanceHandle:
         """Start the instance; return once its agent can be reached (readiness is the pool's)."""
 
+    async def prepare(self, spec: InstanceSpec) -> None:  # noqa: B027 (most need nothing)
+        """What `start(spec)` needs once per image, done before the instance's start budget
+        runs (the pool awaits it unbounded by the start timeout): the swarm driver publishes
+        the image on its first instance, a push of seconds. StartFailed when it cannot be."""
+
     @abc.abstractmethod
     async def stop(self, handle: InstanceHandle) -> None:
         """Stop and remove the instance, forcibly; idempotent."""

@@ -37,7 +37,7 @@ import docker.errors
 
 from ..agent_binary import agent_binary
 from ..agent_client import AgentClient, AgentUnreachable
-from ..runtimes import RUNTIMES
+from ..container_images import ResolvedImage
 from ..settings import Settings
 from .base import (
     AGENT_CONTROL_PORT,
@@ -55,10 +55,12 @@ from .base import (
     StartFailed,
     specialisation,
 )
-from .docker_launch import container_launch
+from .docker_launch import Launch
 from .swarm_gateways import Gateways
-from .swarm_images import Publisher, PublishFailed, Registry
+from .swarm_images import PublishFailed, Registry, publish_at_start
+from .swarm_instance_images import InstanceImages
 from .swarm_logs import LogFollower
+from .swarm_removal import Removal
 from .swarm_spec import (
     ENDED_STATES,
     Placement,
@@ -68,16 +70,15 @@ from .swarm_spec import (
     service_spec,
     task_view,
 )
+from .swarm_volumes import NodeVolumes
 from .swarm_watch import SwarmWatch
 
 log = logging.getLogger(__name__)
 
 TASK_POLL_S = 0.1
-TASK_GONE_TIMEOUT_S = 15.0
 # The gateway is a Python program (swarm_gateway.py): it runs in this runtime's published
 # image on every node, whatever runtimes the functions there use.
 GATEWAY_RUNTIME = "python3.11"
-NETWORK_REMOVE_TRIES = 50  # a task's endpoint lingers a moment after its service is removed
 
 
 class SwarmDriver(Driver):
@@ -122,7 +123,9 @@ class SwarmDriver(Driver):
             )
         self.log_dir = settings.instances_dir / "logs" / "swarm"
         registry = Registry(settings.swarm_push_registry, settings.swarm_pull_registry)
-        self._publisher = Publisher(self._local, registry, agent_binary(log.info), self._prefetch)
+        self._images = InstanceImages(
+            self._local, registry, agent_binary(log.info), settings.image_prefix, self._prefetch
+        )
         self._followers: dict[str, LogFollower] = {}
         self._refs: dict[str, ServiceRef] = {}  # instance id -> ref, for the watcher
         self._stopping: set[str] = set()
@@ -130,26 +133,27 @@ class SwarmDriver(Driver):
         self._gateways = Gateways(
             settings.swarm_node_engine or "", server_id, settings.swarm_address_pool
         )
-        self._watch = SwarmWatch(self._api, self._gateways, server_id)
-        # Published now, at start-up, not on the first cold start: pushing to an empty registry
-        # takes seconds that an instance's start timeout should not pay.
-        for runtime in {*self.available_runtimes(), GATEWAY_RUNTIME}:
-            try:
-                self._image_for(RUNTIMES[runtime].image_for(settings.image_prefix))
-            except StartFailed as exc:
-                raise DriverMisconfigured(f"cannot publish {runtime}'s image: {exc}") from None
-        self._gateway_image = self._image_for(
-            RUNTIMES[GATEWAY_RUNTIME].image_for(settings.image_prefix)
-        )
+        self._volumes = NodeVolumes(settings.swarm_node_engine or "")
+        self._watch = SwarmWatch(self._api, self._gateways, server_id, self._volumes)
+        self._removal = Removal(self._api, self._watch, self._gateways, self._volumes)
+        if settings.swarm_runtimes is not None:
+            log.warning(
+                "LAMBKIN_SWARM_RUNTIMES is ignored: every runtime whose image this host has is "
+                "offered, and published on its first instance; to publish some at start-up "
+                "instead, list them in LAMBKIN_SWARM_PUBLISH_AT_START"
+            )
+        # The gateways' runtime and the operator's list are published before the server serves;
+        # any other runtime on its first instance (prepare).
+        try:
+            ahead = publish_at_start(
+                settings.swarm_publish_at_start, self.available_runtimes(), GATEWAY_RUNTIME
+            )
+            references = {runtime: self._images.runtime(runtime) for runtime in ahead}
+        except (ValueError, PublishFailed) as exc:
+            raise DriverMisconfigured(f"the swarm driver cannot start: {exc}") from None
+        self._gateway_image = references[GATEWAY_RUNTIME]
 
     # -- images ----------------------------------------------------------------------------------
-
-    def _image_for(self, runtime_image: str) -> str:
-        """The runtime image with the agent, as the nodes pull it (published once per build)."""
-        try:
-            return self._publisher.image_for(runtime_image)
-        except PublishFailed as exc:
-            raise StartFailed(str(exc)) from None
 
     def _prefetch(self, reference: str) -> None:
         """Have every ready node pull a newly published image now, in the background: the first
@@ -163,41 +167,47 @@ class SwarmDriver(Driver):
                 ).start()
 
     def available_runtimes(self) -> list[str]:
-        """Those of LAMBKIN_SWARM_RUNTIMES whose image this host has (to publish)."""
-        prefix = self._settings.image_prefix
-        offered = set(self._settings.swarm_runtimes)
-        present = {
-            tag for image in self._local.images.list(name=f"{prefix}/*") for tag in image.tags
-        }
-        return sorted(
-            r
-            for r, spec in RUNTIMES.items()
-            if f"{spec.image_for(prefix)}:latest" in present and r in offered
-        )
+        """Every runtime whose image this host has: each is published on its first instance."""
+        return self._images.offered()
+
+    async def resolve_image(self, uri: str) -> ResolvedImage:
+        return await asyncio.to_thread(self._images.resolve, uri)
+
+    async def release_image(self, image_id: str) -> None:
+        await asyncio.to_thread(self._images.release, image_id)
+
+    async def prepare(self, spec: InstanceSpec) -> None:
+        """Publish what the instance runs if no instance ran it yet (seconds: outside its start
+        budget); later starts find it published."""
+        await asyncio.to_thread(self._launch_of, spec)
+
+    def _launch_of(self, spec: InstanceSpec) -> tuple[str, Launch]:
+        try:
+            return self._images.for_instance(spec)
+        except PublishFailed as exc:
+            raise StartFailed(str(exc)) from None
 
     # -- starting --------------------------------------------------------------------------------
 
     async def start(self, spec: InstanceSpec) -> InstanceHandle:
-        if spec.runtime is None or spec.code_path is None:
-            raise StartFailed("the swarm driver runs zip functions only (for now)")
         if spec.debug is not None:
             raise StartFailed(
                 "the swarm driver does not attach debuggers (yet): debug on --driver docker"
             )
-        image = await asyncio.to_thread(
-            self._image_for, spec.runtime.image_for(self._settings.image_prefix)
-        )
+        image, launch = await asyncio.to_thread(self._launch_of, spec)  # (prepared: no push)
         ref = ServiceRef("", "")
         self._refs[spec.instance_id] = ref
         try:
-            handle = await asyncio.to_thread(self._place, spec, image, ref)
-            await self._hand_over(handle, spec)
+            handle = await asyncio.to_thread(self._place, spec, image, launch, ref)
+            await self._hand_over(handle, spec, launch)
         except BaseException:
             await self.stop(InstanceHandle(spec.instance_id, "", 0, ref=ref))
             raise
         return handle
 
-    def _place(self, spec: InstanceSpec, image: str, ref: ServiceRef) -> InstanceHandle:
+    def _place(
+        self, spec: InstanceSpec, image: str, launch: Launch, ref: ServiceRef
+    ) -> InstanceHandle:
         """Network, gateway attached, service; returns once the task runs and has an address."""
         name = f"lambkin-{spec.config.name[:30]}-{spec.instance_id}"
         labels = spec.labels
@@ -214,10 +224,18 @@ class SwarmDriver(Driver):
                 ephemeral_storage_mb=spec.config.ephemeral_storage,
                 network_id=ref.network_id,
                 avoid_nodes=tuple(self._watch.health.lost()),
+                own_files=spec.runtime is None,
+                image_volumes=launch.volumes,
             )
             body = service_spec(
                 placement,
-                agent_environment(spec.instance_id, self._server_id, spec.control_token),
+                agent_environment(
+                    spec.instance_id,
+                    self._server_id,
+                    spec.control_token,
+                    image_env=launch.image_env,
+                    file_roots=spec.runtime is not None,
+                ),
             )
             created = self._api.create_service(
                 body["TaskTemplate"],
@@ -258,13 +276,14 @@ class SwarmDriver(Driver):
                     )
             time.sleep(TASK_POLL_S)
 
-    async def _hand_over(self, handle: InstanceHandle, spec: InstanceSpec) -> None:
-        """The code, the layers, the log follower, then the function: init begins."""
-        assert spec.code_path is not None
+    async def _hand_over(self, handle: InstanceHandle, spec: InstanceSpec, launch: Launch) -> None:
+        """The code, the layers (an image function has both in its image), the log follower,
+        then the function: init begins."""
         agent = AgentClient(handle.host, handle.port, handle.token, dial=handle.dial)
         try:
             await agent.wait_ready(self._settings.instance_start_timeout_s)
-            await agent.put_files("task", await asyncio.to_thread(tar_of, spec.code_path))
+            if spec.code_path is not None:
+                await agent.put_files("task", await asyncio.to_thread(tar_of, spec.code_path))
             if spec.layers_path is not None:
                 await agent.put_files("opt", await asyncio.to_thread(tar_of, spec.layers_path))
             if self.log_files is not None:
@@ -274,7 +293,6 @@ class SwarmDriver(Driver):
                 follower = LogFollower(handle.host, handle.port, handle.token, handle.dial, path)
                 self._followers[spec.instance_id] = follower
                 follower.start()
-            launch = container_launch(spec, self._settings.image_prefix)
             await agent.specialise(
                 specialisation(launch.command, launch.env, launch.cwd, spec.init_timeout_s)
             )
@@ -294,7 +312,7 @@ class SwarmDriver(Driver):
             ref = handle.ref if isinstance(handle.ref, ServiceRef) else self._refs.get(instance_id)
             # An instance whose node does not answer is gone with it: nothing to drain or wait
             # for (and the caller, an invocation that failed, should not wait either).
-            reachable = ref is not None and await asyncio.to_thread(self._reachable, ref)
+            reachable = ref is not None and await asyncio.to_thread(self._removal.reachable, ref)
             follower = self._followers.pop(instance_id, None)
             if follower is not None:
                 if reachable:
@@ -303,66 +321,12 @@ class SwarmDriver(Driver):
                     await follower.cancel()
                 follower.close()
             if ref is not None:
-                await asyncio.to_thread(self._remove, ref, reachable)
+                await asyncio.to_thread(self._removal.remove, ref, reachable, instance_id)
             if self.log_files is not None:
                 await asyncio.to_thread(self.log_files.finish, instance_id)
         finally:
             self._refs.pop(instance_id, None)
             self._stopping.discard(instance_id)
-
-    def _reachable(self, ref: ServiceRef) -> bool:
-        """Whether the instance's node answers: its gateway takes a connection (a node that was
-        just killed refuses or drops it at once; Swarm would take seconds to say so)."""
-        if not ref.node_id:
-            return True  # never placed: nothing runs anywhere
-        if ref.node_id in self._watch.health.lost():
-            return False
-        try:
-            hostname, _ = self._watch.node(ref.node_id)
-        except docker.errors.APIError:
-            return False  # a node the swarm no longer knows
-        answered = self._gateways.probe_one(hostname)
-        if answered is None:  # no gateway of ours there (a previous run's instance): ask Swarm
-            node = self._api.inspect_node(ref.node_id)
-            return bool((node.get("Status") or {}).get("State") == "ready")
-        return answered
-
-    def _remove(self, ref: ServiceRef, reachable: bool = True) -> None:
-        """The service (Swarm removes its task's container on its node), then its network."""
-        if ref.service_id:
-            try:
-                self._api.remove_service(ref.service_id)
-            except docker.errors.NotFound:
-                pass
-        if ref.task_id and reachable:
-            self._wait_task_gone(ref.task_id)
-        if ref.network_id:
-            self._remove_network(ref.network_id, ref.node_id)
-
-    def _wait_task_gone(self, task_id: str) -> None:
-        """Swarm removes a service's task once its node reports the container stopped: only then
-        is the agent gone (and its log file complete). (A node that is down never reports: its
-        tasks' containers died with it and go when it comes back.)"""
-        deadline = time.monotonic() + TASK_GONE_TIMEOUT_S
-        while time.monotonic() < deadline:
-            tasks = self._api.tasks(filters={"id": task_id})
-            if not tasks or task_view(tasks[0], "").state in ENDED_STATES:
-                return
-            time.sleep(TASK_POLL_S)
-        log.warning("task %s still runs %.0f s after its removal", task_id, TASK_GONE_TIMEOUT_S)
-
-    def _remove_network(self, network_id: str, node_id: str = "") -> None:
-        if node_id in self._watch.nodes:
-            self._gateways.detach(self._watch.nodes[node_id][0], network_id)
-        for _ in range(NETWORK_REMOVE_TRIES):
-            try:
-                self._api.remove_network(network_id)
-                return
-            except docker.errors.NotFound:
-                return
-            except docker.errors.APIError:
-                time.sleep(0.2)  # the task's endpoint is still being torn down
-        log.warning("network %s still in use; the next reap removes it", network_id)
 
     # -- what we own -----------------------------------------------------------------------------
 
@@ -406,9 +370,13 @@ class SwarmDriver(Driver):
             for network in self._api.networks(
                 filters={"label": [f"{LABEL_SERVER}={self._server_id}"]}
             ):
-                self._remove_network(network["Id"])
+                self._removal.remove_network(network["Id"])
 
         await asyncio.to_thread(networks)
+        # (node by node at once: each may wait a moment for its last containers to go)
+        await asyncio.gather(
+            *(asyncio.to_thread(self._volumes.of_server, h, self._server_id) for h in hostnames)
+        )
         if self.log_files is not None:
             await asyncio.to_thread(self.log_files.recover)
         return len(owned)

@@ -19,6 +19,7 @@ import json
 import logging
 import tarfile
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -29,6 +30,7 @@ import docker
 import docker.errors
 
 from ..agent_binary import file_digest
+from ..runtimes import RUNTIMES
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,39 @@ class PublishFailed(Exception):
 class Registry:
     push: str  # host:port the control plane pushes to
     pull: str  # host:port the nodes pull from
+
+
+def offered_runtimes(present_tags: set[str], prefix: str) -> list[str]:
+    """Every runtime whose image (`<prefix>/<runtime>:latest`) the host's engine has: any of
+    them can be published on its first instance."""
+    return sorted(
+        r for r, spec in RUNTIMES.items() if f"{spec.image_for(prefix)}:latest" in present_tags
+    )
+
+
+def publish_at_start(listed: list[str], offered: list[str], gateway: str) -> list[str]:
+    """The runtimes to publish before the server serves: the gateways' (always) and those the
+    operator listed (LAMBKIN_SWARM_PUBLISH_AT_START), so that not even their first instance
+    waits for a push. ValueError, saying what to do, for a name that cannot be published."""
+    for runtime in listed:
+        if runtime not in RUNTIMES:
+            raise ValueError(
+                f"LAMBKIN_SWARM_PUBLISH_AT_START names {runtime!r}, which is no runtime: use "
+                f"identifiers such as {', '.join(sorted(RUNTIMES)[:3])}"
+            )
+    for runtime in [gateway, *listed]:
+        if runtime not in offered:
+            why = "the gateways run in it" if runtime == gateway else "it is listed to publish"
+            raise ValueError(
+                f"this host has no image of {runtime} ({why}): build it with `make images` "
+                f"(or `lambkin images build {runtime}`)"
+                + (
+                    ""
+                    if runtime == gateway
+                    else ", or take it out of LAMBKIN_SWARM_PUBLISH_AT_START"
+                )
+            )
+    return sorted({gateway, *listed})
 
 
 def published_tag(runtime_image_id: str, agent_digest: str) -> str:
@@ -86,24 +121,32 @@ def in_registry(registry: Registry, repository: str, tag: str) -> bool:
     except urllib.error.HTTPError as exc:
         if exc.code == 404:
             return False
-        raise PublishFailed(f"registry {registry.push} answered {exc.code}") from None
+        raise PublishFailed(
+            f"registry {registry.push} answered {exc.code}: check its logs, and that "
+            "LAMBKIN_SWARM_PUSH_REGISTRY names its push side"
+        ) from None
     except OSError as exc:
-        raise PublishFailed(f"registry {registry.push} does not answer: {exc}") from None
+        raise PublishFailed(
+            f"registry {registry.push} does not answer ({exc}): start it, or point "
+            "LAMBKIN_SWARM_PUSH_REGISTRY at it"
+        ) from None
 
 
-def publish(client: docker.DockerClient, registry: Registry, image: str, agent: Path) -> str:
-    """Publish `image` (a runtime image of the host's engine) with the agent; the reference the
-    nodes pull it by."""
+def publish(
+    client: docker.DockerClient, registry: Registry, image: str, repository: str, agent: Path
+) -> str:
+    """Publish `image` (an image of the host's engine: a runtime's tag, or an image function's
+    id) with the agent, as `repository` in the registry; the reference the nodes pull it by."""
     try:
         base = client.images.get(image)
     except docker.errors.ImageNotFound:
-        raise PublishFailed(f"{image} is missing: build it with `make images`") from None
+        raise PublishFailed(f"{image} is missing from this host's engine") from None
     base_id = str(base.id)
     tag = published_tag(base_id, file_digest(agent))
-    repository = image.split(":")[0]
     if not in_registry(registry, repository, tag):
         target = f"{registry.push}/{repository}:{tag}"
         log.info("publishing %s as %s", image, target)
+        began = time.monotonic()
         try:
             built, _ = client.images.build(
                 fileobj=io.BytesIO(build_context(base_id, agent)),
@@ -112,10 +155,12 @@ def publish(client: docker.DockerClient, registry: Registry, image: str, agent: 
                 rm=True,
                 forcerm=True,
             )
+            progress = PushProgress(target, began)
             for line in client.images.push(f"{registry.push}/{repository}", tag, stream=True):
                 for event in _events(line):
                     if "error" in event:
                         raise PublishFailed(f"pushing {target}: {event['error']}")
+                    progress.saw(event)
         except docker.errors.APIError as exc:
             raise PublishFailed(f"publishing {target}: {exc.explanation or exc}") from None
         finally:
@@ -123,8 +168,48 @@ def publish(client: docker.DockerClient, registry: Registry, image: str, agent: 
                 client.images.remove(target, noprune=False)
             except docker.errors.APIError:
                 pass
-        log.info("published %s (%s)", target, built.short_id if built else "")
+        log.info(
+            "published %s as %s (%s) in %.1f s",
+            image,
+            target,
+            built.short_id if built else "",
+            time.monotonic() - began,
+        )
+    else:
+        log.info(
+            "published %s as %s/%s:%s (the registry had it)", image, registry.push, repository, tag
+        )
     return f"{registry.pull}/{repository}:{tag}"
+
+
+class PushProgress:
+    """A push's layers, told in the log every few seconds: a first publish takes seconds to a
+    minute (a Java runtime's ~400 MB), and a cold start waiting on it should not look hung."""
+
+    EVERY_S = 3.0
+
+    def __init__(self, target: str, began: float) -> None:
+        self._target, self._began, self._told = target, began, began
+        self._layers: dict[str, str] = {}
+
+    def saw(self, event: dict[str, str]) -> None:
+        layer = event.get("id")
+        if layer and "status" in event and layer != self._target.rsplit(":", 1)[-1]:
+            self._layers[layer] = event["status"]
+        now = time.monotonic()
+        if now - self._told >= self.EVERY_S:
+            self._told = now
+            done = sum(
+                s in ("Pushed", "Layer already exists", "Mounted from")
+                for s in self._layers.values()
+            )
+            log.info(
+                "publishing %s: %d of %d layers pushed (%.0f s)",
+                self._target,
+                done,
+                len(self._layers),
+                now - self._began,
+            )
 
 
 def _events(line: bytes | str) -> list[dict[str, str]]:
@@ -139,31 +224,39 @@ def _events(line: bytes | str) -> list[dict[str, str]]:
 
 
 class Publisher:
-    """Publishes each runtime image once per build (by its id), and says so to `published`
-    (the driver has every node pull it ahead)."""
+    """Publishes each image once per build (by its id), however many first starts ask at once,
+    and tells `published` (the driver has every node pull it ahead).
+
+    `identify` gives an image's id on the host's engine (None: it is not there); `publish`
+    pushes (image id, repository) and returns the nodes' reference. Both block: call from a
+    thread. Different images publish side by side; starts of one image wait for its one push.
+    """
 
     def __init__(
         self,
-        client: docker.DockerClient,
-        registry: Registry,
-        agent: Path,
+        identify: Callable[[str], str | None],
+        publish: Callable[[str, str], str],
         published: Callable[[str], None],
     ) -> None:
-        self._client, self._registry, self._agent = client, registry, agent
-        self._published = published
-        self._references: dict[str, str] = {}  # runtime image id -> reference on the nodes
-        self._lock = threading.Lock()
+        self._identify, self._publish, self._published = identify, publish, published
+        self._references: dict[str, str] = {}  # image id -> reference on the nodes
+        self._locks: dict[str, threading.Lock] = {}  # image id -> its publish's turn
+        self._guard = threading.Lock()
 
-    def image_for(self, runtime_image: str) -> str:
-        with self._lock:
-            try:
-                image_id = str(self._client.images.get(runtime_image).id)
-            except docker.errors.ImageNotFound:
-                raise PublishFailed(
-                    f"runtime image {runtime_image} is missing: build it with `make images`"
-                ) from None
-            if image_id not in self._references:
-                reference = publish(self._client, self._registry, runtime_image, self._agent)
-                self._references[image_id] = reference
+    def image_for(self, image: str, repository: str, missing: str) -> str:
+        """The nodes' reference to `image` with the agent; PublishFailed (with `missing` when
+        the host's engine has no such image)."""
+        image_id = self._identify(image)
+        if image_id is None:
+            raise PublishFailed(missing)
+        with self._guard:
+            if image_id in self._references:
+                return self._references[image_id]
+            turn = self._locks.setdefault(image_id, threading.Lock())
+        with turn:
+            if image_id not in self._references:  # else published while this one waited
+                reference = self._publish(image_id, repository)
+                with self._guard:
+                    self._references[image_id] = reference
                 self._published(reference)
             return self._references[image_id]

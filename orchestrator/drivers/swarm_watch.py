@@ -23,6 +23,7 @@ from .base import LABEL_SERVER, ExitListener
 from .swarm_gateways import Gateways
 from .swarm_nodes import NodeHealth
 from .swarm_spec import ENDED_STATES, ServiceRef, newest_task, task_view
+from .swarm_volumes import NodeVolumes
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +32,10 @@ SWEEP_INTERVAL_S = 10.0
 
 
 class SwarmWatch:
-    def __init__(self, api: Any, gateways: Gateways, server_id: str) -> None:
+    def __init__(self, api: Any, gateways: Gateways, server_id: str, volumes: NodeVolumes) -> None:
         self._api = api  # the manager's (the SDK's low-level API, untyped)
         self._gateways = gateways
+        self._volumes = volumes
         self._server_id = server_id
         self.health = NodeHealth(time.monotonic)
         self.nodes: dict[str, tuple[str, str]] = {}  # node id -> (hostname, address)
@@ -106,7 +108,8 @@ class SwarmWatch:
 
     def sweep(self, refs: Mapping[str, ServiceRef]) -> None:
         """What outlived its instance: a network whose task was on a node that died (it could
-        not be removed then), a gateway on a node that came back."""
+        not be removed then), a gateway on a node that came back, a volume still in use when
+        its instance stopped."""
         networks = self._api.networks(filters={"label": [f"{LABEL_SERVER}={self._server_id}"]})
         live = {ref.network_id for ref in refs.values()}
         young = datetime.now(UTC) - timedelta(seconds=SWEEP_INTERVAL_S)
@@ -122,6 +125,7 @@ class SwarmWatch:
             if (n.get("Status") or {}).get("State") == "ready"
         ]
         self._gateways.remove_everywhere(ready)  # (but the ones in use)
+        self._volumes.sweep(ready, self._server_id, live=set(refs))
 
 
 def _created(network: dict[str, Any]) -> datetime:

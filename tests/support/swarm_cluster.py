@@ -156,6 +156,40 @@ def containers_on(node: str, server_id: str) -> list[str]:
     return listed.stdout.split()
 
 
+def volumes_on(node: str, server_id: str) -> list[str]:
+    """The volumes of that server on one node (instances' exec tmpfs volumes, swarm_spec.py)."""
+    label = f"label=org.lambkin.server={server_id}"
+    listed = subprocess.run(
+        ["docker", "exec", node, "docker", "volume", "ls", "-q", "--filter", label],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return listed.stdout.split()
+
+
+def wait_pulled(repository: str, timeout: float = 180) -> float:
+    """Wait until every node has pulled `repository` (the driver has them pull a newly
+    published image ahead, in the background); the seconds it took. Tests that publish a large
+    image wait, so that the pulls do not load the machine under the next test."""
+    started = time.monotonic()
+    while True:
+        missing = []
+        for node in sorted(NODES):
+            listed = subprocess.run(
+                ["docker", "exec", node, "docker", "images", "--format", "{{.Repository}}"],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.split()
+            if not any(r.endswith(f"/{repository}") for r in listed):
+                missing.append(node)
+        if not missing:
+            return time.monotonic() - started
+        assert time.monotonic() - started < timeout, f"{missing} did not pull {repository}"
+        time.sleep(1)
+
+
 def bring_back(node: str) -> None:
     """A node that was killed, started again and back in the swarm (`up` is idempotent)."""
     done = _run("up", timeout=UP_TIMEOUT_S)

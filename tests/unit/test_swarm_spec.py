@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -70,12 +71,34 @@ def test_the_agent_starts_vacant_and_takes_its_files_and_serves_its_log() -> Non
 
 
 @pytest.mark.parametrize(
+    ("target", "options"),
+    [
+        # Programs run from these (exec): Docker mounts a tmpfs of the Mounts API noexec.
+        ("/tmp", "size=512m,mode=1777,exec,nosuid,nodev"),  # EphemeralStorage
+        ("/var/task", "size=256m,mode=755,exec,nosuid,nodev"),  # readable, not writable
+        ("/opt", "size=256m,mode=755,exec,nosuid,nodev"),
+    ],
+)
+def test_exec_mounts(target: str, options: str) -> None:
+    mounts = {m["Target"]: m for m in spec()["TaskTemplate"]["ContainerSpec"]["Mounts"]}
+    assert mounts[target]["Type"] == "volume"
+    # named and labelled as the instance: removed from its node after it (swarm_volumes.py)
+    assert mounts[target]["Source"] == "lambkin-abc" + target.replace("/", "-")
+    assert mounts[target]["VolumeOptions"] == {
+        "NoCopy": True,
+        "Labels": PLACEMENT.labels,
+        "DriverConfig": {
+            "Name": "local",
+            "Options": {"type": "tmpfs", "device": "tmpfs", "o": options},
+        },
+    }
+
+
+@pytest.mark.parametrize(
     ("target", "size", "mode"),
     [
-        ("/tmp", 512 * MB, 0o1777),  # EphemeralStorage
-        ("/var/task", 256 * MB, 0o755),  # the function can read its code, not change it
-        ("/opt", 256 * MB, 0o755),
         ("/var/lambkin/log", 16 * MB, 0o700),  # the function's user cannot reach the log
+        ("/dev/shm", 64 * MB, 0o1777),
     ],
 )
 def test_mounts(target: str, size: int, mode: int) -> None:
@@ -126,3 +149,32 @@ def test_newest_task(created: list[str], newest: str | None) -> None:
 def test_every_state_after_running_is_an_end() -> None:
     assert {"complete", "failed", "shutdown", "rejected", "orphaned"} <= ENDED_STATES
     assert not {"new", "pending", "assigned", "preparing", "starting", "running"} & ENDED_STATES
+
+
+def test_an_image_functions_service_keeps_its_images_files_and_blanks_its_env_for_the_agent() -> (
+    None
+):
+    placement = dataclasses.replace(PLACEMENT, own_files=True, image_volumes=("/data", "/tmp"))
+    env = agent_environment(
+        "abc",
+        "srv",
+        "secret",
+        image_env={"GOMAXPROCS": "64", "LAMBKIN_LOG_PATH": "/x"},
+        file_roots=False,
+    )
+    container = service_spec(placement, env)["TaskTemplate"]["ContainerSpec"]
+    mounts = {m["Target"]: m for m in container["Mounts"]}
+    assert "/var/task" not in mounts and "/opt" not in mounts  # the image's own
+    assert mounts["/data"]["ReadOnly"] is True  # a VOLUME: empty and read-only, as on docker
+    assert mounts["/data"]["TmpfsOptions"]["SizeBytes"] == 4096
+    assert "size=512m" in mounts["/tmp"]["VolumeOptions"]["DriverConfig"]["Options"]["o"]
+    variables = dict(e.split("=", 1) for e in container["Env"])
+    assert variables["GOMAXPROCS"] == ""  # the image cannot tune the agent
+    assert variables["LAMBKIN_LOG_PATH"] == "/var/lambkin/log/events"  # ours win
+    assert "LAMBKIN_FILE_ROOTS" not in variables  # no files pushed to it
+
+
+def test_a_zip_functions_service_has_tmpfs_for_its_code_and_layers() -> None:
+    mounts = {m["Target"] for m in spec()["TaskTemplate"]["ContainerSpec"]["Mounts"]}
+    assert {"/tmp", "/var/task", "/opt", "/var/lambkin/log", "/dev/shm"} == mounts
+    assert "LAMBKIN_FILE_ROOTS" in agent_environment("abc", "srv", "secret")
