@@ -12,8 +12,8 @@ to the three questions a cluster asks (docs/architecture.md, "The swarm driver")
 - Reach: each instance has an overlay network of its own, so no instance shares a network
   with another; a gateway container on its node (swarm_gateways.py) is attached to it and
   relays CONNECTs from the control plane, with a token, to agents' control ports only
-  (swarm_gateway.py, tunnel.py); the agent client speaks its protocol through the tunnel as on
-  a direct socket.
+  (the agent binary's gateway mode, runtime-images/agent/gateway.go; tunnel.py); the agent
+  client speaks its protocol through the tunnel as on a direct socket.
 - Logs: the agent writes its events to a tmpfs file and serves it; a follower per instance
   streams it into the instance's log file here (swarm_logs.py), which the same reader as the
   docker driver's ingests.

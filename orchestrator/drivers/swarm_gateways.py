@@ -1,6 +1,7 @@
-"""The swarm driver's gateways: one container per node (swarm_gateway.py is what it runs),
-attached to the overlay network of each instance on that node, through which the control plane
-reaches those instances' agents (tunnel.py).
+"""The swarm driver's gateways: one container per node (the agent binary as `lambkin-agent
+gateway`, runtime-images/agent/gateway.go: HTTP CONNECT to agents' control ports, with a
+token), attached to the overlay network of each instance on that node, through which the
+control plane reaches those instances' agents (tunnel.py).
 
 Why one per node, not one on the manager: a container attached to an overlay network is a
 task to Swarm's scheduler (a network attachment), and the scheduler places a new service where
@@ -11,9 +12,8 @@ one attachment per instance: the ranking is what it would be without them.
 
 The price: the control plane needs every node's Engine API (LAMBKIN_SWARM_NODE_ENGINE, a
 template on the node's hostname), not the manager's alone. A gateway starts on a node the
-first time an instance runs there, from the python3.11 runtime's published image (the driver's
-GATEWAY_RUNTIME: the gateway is Python, whatever the instances run);
-each gateway has a token of its own. (The same per-node access lets the driver have every node
+first time an instance runs there, from a published runtime image (every one has the agent in
+it); each gateway has a token of its own. (The same per-node access lets the driver have every node
 pull a newly published image ahead of its first instance there: `pull`.)
 """
 
@@ -25,18 +25,17 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import docker
 import docker.errors
 
 from .base import AGENT_CONTROL_PORT, LABEL_MANAGED, LABEL_SERVER, StartFailed
+from .swarm_images import AGENT_PATH
 from .tunnel import Gateway
 
 log = logging.getLogger(__name__)
 
-GATEWAY_SOURCE = Path(__file__).with_name("swarm_gateway.py")
 GATEWAY_PORT = 9100
 START_TIMEOUT_S = 30.0
 PROBE_TIMEOUT_S = 0.5
@@ -106,7 +105,7 @@ class Gateways:
         try:
             containers.run(
                 image,
-                ["python3", "-c", GATEWAY_SOURCE.read_text()],
+                [AGENT_PATH, "gateway"],
                 name=self.name,
                 detach=True,
                 labels={LABEL_MANAGED: "true", LABEL_SERVER: self._server_id},

@@ -1,5 +1,6 @@
 """Connections to agents that the control plane cannot reach directly: through a gateway that
-speaks HTTP CONNECT (the swarm driver's, swarm_gateway.py).
+speaks HTTP CONNECT (the swarm driver's: the agent binary as `lambkin-agent gateway`,
+runtime-images/agent/gateway.go).
 
 `Gateway.dial(host, port)` returns a connected, non-blocking socket on which the agent's side
 begins: the agent client (agent_client.py) then speaks its protocol on it as on a direct

@@ -27,6 +27,9 @@ const (
 )
 
 func main() {
+	if len(os.Args) == 2 && os.Args[1] == "gateway" { // the swarm driver's, gateway.go: it
+		os.Exit(runGateway()) // relays many connections at once, so every P it can have
+	}
 	// One P: the agent does a few syscalls per invocation, one invocation at a time, and every
 	// further P costs memory (its own caches and spans, more threads) that grows with the
 	// host's CPU count, and CPU: with one P, handing an event from the control connection to
