@@ -132,7 +132,13 @@ async def _open_api_to_functions(
     the instances' side of the host when the main one is not there), with their roles'
     credentials; returns that listener, if one was needed."""
     host = svc.driver.api_host_for_instances()
-    port = own_listener_port(settings.host, settings.port, settings.tls_cert is not None, host)
+    port = own_listener_port(
+        settings.host,
+        settings.port,
+        settings.tls_cert is not None,
+        host,
+        svc.driver.instances_are_host_processes,
+    )
     listener = None
     if port is None:
         port = settings.port
@@ -141,7 +147,8 @@ async def _open_api_to_functions(
         await listener.start()
         port = listener.port
     await svc.driver.allow_api_port(port)
-    svc.pool.grant_api_access(sessions, endpoint(host, port))
+    url = svc.driver.api_endpoint_for_instances() or endpoint(host, port)
+    svc.pool.grant_api_access(sessions, url)
     return listener
 
 

@@ -36,17 +36,20 @@ def covered_by(main_host: str, host: str) -> bool:
         return False
 
 
-def own_listener_port(main_host: str, main_port: int, tls: bool, instance_host: str) -> int | None:
+def own_listener_port(
+    main_host: str, main_port: int, tls: bool, instance_host: str, host_processes: bool
+) -> int | None:
     """The port for a listener of the instances' own on `instance_host` (0: any free one), or
     None when the main listener may serve them.
 
-    Isolated instances (docker: the bridge's gateway) always get a listener of their own, so
-    that the host firewall opens that port only, never the main one, and /metrics is not served
-    to them. Instances on loopback are host processes (the process driver): nothing stands
-    between them and the main listener anyway, unless it speaks TLS they cannot check."""
+    Isolated instances (docker: the bridge's gateway; swarm: a relay from the host's loopback)
+    always get a listener of their own, so that only that port is opened to them, never the
+    main one, and /metrics is not served to them. Instances that are host processes (the
+    process driver) on loopback: nothing stands between them and the main listener anyway,
+    unless it speaks TLS they cannot check."""
     if not covered_by(main_host, instance_host):
         return main_port  # the same port, on the instances' side of the host
-    if ipaddress.ip_address(instance_host).is_loopback and not tls:
+    if host_processes and ipaddress.ip_address(instance_host).is_loopback and not tls:
         return None
     return 0  # the main port is taken there
 

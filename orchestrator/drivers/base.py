@@ -411,6 +411,15 @@ class Driver(abc.ABC):
     async def allow_api_port(self, port: int) -> None:
         """Let the instances open connections to `port` at `api_host_for_instances()`."""
 
+    # Whether the instances are processes of this host, on its loopback (the process driver):
+    # then the main listener may serve them; isolated ones get a listener of their own.
+    instances_are_host_processes = False
+
+    def api_endpoint_for_instances(self) -> str | None:
+        """The URL the instances call the API at, when it is not where it listens for them
+        (the swarm driver's call their node's gateway, which relays to it); None: there."""
+        return None
+
     async def close(self) -> None:
         """Release the driver's own resources (not the instances): by default its log reader."""
         self.close_logs()

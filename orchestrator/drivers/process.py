@@ -346,6 +346,8 @@ class ProcessDriver(Driver):
             await asyncio.to_thread(self.log_files.recover)
         return len(owned)
 
+    instances_are_host_processes = True
+
     def api_host_for_instances(self) -> str:
         """Instances are processes of this host: its loopback is theirs."""
         return "127.0.0.1"

@@ -56,7 +56,8 @@ from .base import (
     specialisation,
 )
 from .docker_launch import Launch
-from .swarm_gateways import Gateways
+from .swarm_api_relay import ApiRelay
+from .swarm_gateways import API_ALIAS, GATEWAY_API_PORT, Gateways
 from .swarm_images import PublishFailed, Registry, publish_at_start
 from .swarm_instance_images import InstanceImages
 from .swarm_logs import LogFollower
@@ -130,6 +131,7 @@ class SwarmDriver(Driver):
         self._refs: dict[str, ServiceRef] = {}  # instance id -> ref, for the watcher
         self._stopping: set[str] = set()
         self._watcher: asyncio.Task[None] | None = None
+        self._api_relay: ApiRelay | None = None  # when functions may call the API
         self._gateways = Gateways(
             settings.swarm_node_engine or "", server_id, settings.swarm_address_pool
         )
@@ -262,6 +264,8 @@ class SwarmDriver(Driver):
                         gateway = self._gateways.attach(
                             hostname, address, self._gateway_image, ref.network_id
                         )
+                        if self._api_relay is not None:  # a new gateway gets offers at once
+                            self._api_relay.wake()
                     except docker.errors.APIError as exc:
                         raise StartFailed(
                             f"cannot reach the instance on {hostname}: {exc.explanation or exc}"
@@ -401,17 +405,23 @@ class SwarmDriver(Driver):
     # -- the platform's API ----------------------------------------------------------------------
 
     def api_host_for_instances(self) -> str:
-        raise DriverMisconfigured(
-            "the swarm driver does not let functions call the platform's API yet: run the "
-            "server without a credentials file, or use --driver docker"
-        )
+        """Where the API listens for the instances: this host's loopback, which the gateways'
+        relay (swarm_api_relay.py) connects to; the instances call their gateway."""
+        return "127.0.0.1"
 
     async def allow_api_port(self, port: int) -> None:
-        return None
+        self._gateways.enable_api()
+        self._api_relay = ApiRelay(self._gateways.in_use, ("127.0.0.1", port))
+        self._api_relay.start()
+
+    def api_endpoint_for_instances(self) -> str | None:
+        return f"http://{API_ALIAS}:{GATEWAY_API_PORT}"
 
     async def close(self) -> None:
         if self._watcher is not None:
             self._watcher.cancel()
+        if self._api_relay is not None:
+            await self._api_relay.close()
         for follower in self._followers.values():
             await follower.cancel()
             follower.close()

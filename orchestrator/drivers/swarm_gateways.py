@@ -37,6 +37,10 @@ from .tunnel import Gateway
 log = logging.getLogger(__name__)
 
 GATEWAY_PORT = 9100
+# Where instances call the platform's API (their gateway relays it: swarm_api_relay.py), by the
+# gateway's alias on every instance's network.
+GATEWAY_API_PORT = 9101
+API_ALIAS = "lambkin-api"
 START_TIMEOUT_S = 30.0
 PROBE_TIMEOUT_S = 0.5
 
@@ -54,6 +58,16 @@ class Gateways:
         self._address_pool = address_pool
         self._nodes: dict[str, _NodeGateway] = {}  # node hostname -> its gateway
         self._lock = threading.Lock()
+        self._api = False  # whether instances may call the platform's API
+
+    def enable_api(self) -> None:
+        """From now on, gateways also relay instances' calls to the API (GATEWAY_API_PORT)."""
+        self._api = True
+
+    def in_use(self) -> dict[str, Gateway]:
+        """Node hostname -> its gateway, for those started (and not forgotten) so far."""
+        with self._lock:
+            return {hostname: node.gateway for hostname, node in self._nodes.items()}
 
     @property
     def name(self) -> str:
@@ -63,7 +77,9 @@ class Gateways:
         """The node's gateway (started if it is not running), attached to `network_id`."""
         node = self._node(hostname, address, image)
         try:
-            node.client.api.connect_container_to_network(self.name, network_id)
+            node.client.api.connect_container_to_network(
+                self.name, network_id, aliases=[API_ALIAS] if self._api else None
+            )
         except docker.errors.APIError as exc:
             if exc.status_code != 403 or "already exists" not in str(exc):
                 raise
@@ -94,8 +110,9 @@ class Gateways:
         api: Any = client.api  # the SDK's low-level API has no type hints
         try:
             state = api.inspect_container(self.name)
-            if state["State"]["Running"]:
-                env = dict(e.split("=", 1) for e in state["Config"]["Env"])
+            env = dict(e.split("=", 1) for e in state["Config"]["Env"])
+            relays_api = "LAMBKIN_GATEWAY_API_PORT" in env
+            if state["State"]["Running"] and relays_api == self._api:
                 return Gateway(address, _published_port(state), env["LAMBKIN_GATEWAY_TOKEN"])
             api.remove_container(self.name, force=True)
         except docker.errors.NotFound:
@@ -114,6 +131,7 @@ class Gateways:
                     "LAMBKIN_GATEWAY_ALLOW": self._address_pool,
                     "LAMBKIN_GATEWAY_AGENT_PORT": str(AGENT_CONTROL_PORT),
                     "LAMBKIN_GATEWAY_PORT": str(GATEWAY_PORT),
+                    **({"LAMBKIN_GATEWAY_API_PORT": str(GATEWAY_API_PORT)} if self._api else {}),
                 },
                 # Any free port of the node's address: servers sharing a cluster each have one.
                 ports={f"{GATEWAY_PORT}/tcp": (address, None)},

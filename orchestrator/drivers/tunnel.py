@@ -67,3 +67,8 @@ def connect_request(host: str, port: int, token: str) -> bytes:
     return (
         f"CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}:{port}\r\n{TOKEN_HEADER}: {token}\r\n\r\n"
     ).encode("ascii")
+
+
+def accept_request(token: str) -> bytes:
+    """The offer of a connection for an instance's call to the API (swarm_api_relay.py)."""
+    return f"ACCEPT api HTTP/1.1\r\n{TOKEN_HEADER}: {token}\r\n\r\n".encode("ascii")

@@ -74,14 +74,18 @@ type gatewayPolicy struct {
 	token     []byte
 	allowed   []ipv4Network
 	agentPort int
+	relaysAPI bool // whether instances may call the platform's API through it (apirelay.go)
+	apiPort   int  // where (0: a port the kernel chooses)
 }
 
 // target: the address a CONNECT head (without its blank line) asks for, or the status line
-// that refuses it.
+// that refuses it; port 0 with no refusal is the control plane's `ACCEPT api`: it offers a
+// connection for an instance's call to the platform's API (apirelay.go).
 func (p gatewayPolicy) target(head []byte) (ip [4]byte, port int, refusal string) {
 	lines := bytes.Split(head, []byte("\r\n"))
 	parts := bytes.Split(lines[0], []byte(" "))
-	if len(parts) != 3 || string(parts[0]) != "CONNECT" {
+	accept := len(parts) == 3 && string(parts[0]) == "ACCEPT" && string(parts[1]) == "api"
+	if len(parts) != 3 || (string(parts[0]) != "CONNECT" && !accept) {
 		return ip, 0, "405 Method Not Allowed"
 	}
 	var offered []byte
@@ -93,6 +97,9 @@ func (p gatewayPolicy) target(head []byte) (ip [4]byte, port int, refusal string
 	}
 	if len(p.token) == 0 || !constantTimeEqual(offered, p.token) {
 		return ip, 0, "407 Proxy Authentication Required"
+	}
+	if accept {
+		return ip, 0, ""
 	}
 	authority := string(parts[1])
 	colon := strings.LastIndexByte(authority, ':')
@@ -151,6 +158,12 @@ func gatewayPolicyFrom(lookup func(string) (string, bool)) (gatewayPolicy, hostP
 		}
 	}
 	policy.agentPort = ports[0]
+	if text, ok := lookup("LAMBKIN_GATEWAY_API_PORT"); ok && text != "" {
+		policy.relaysAPI = true
+		if policy.apiPort, err = strconv.Atoi(text); err != nil || policy.apiPort < 0 || policy.apiPort > 65535 {
+			return policy, hostPort{}, errors.New("LAMBKIN_GATEWAY_API_PORT: a TCP port, got " + pyRepr(text))
+		}
+	}
 	listenHost, _ := lookup("LAMBKIN_GATEWAY_LISTEN")
 	if listenHost == "" {
 		// The bridge address: a container's hostname resolves to it in its /etc/hosts, and at
@@ -202,18 +215,34 @@ func runGateway() int {
 		fail("gateway: ", err)
 		return 1
 	}
-	_, _ = os.Stdout.Write([]byte("lambkin gateway listening on " + l.String() + "\n"))
-	serveGateway(l, policy)
+	api := newAPIRelay()
+	ready := "lambkin gateway listening on " + l.String()
+	if policy.relaysAPI {
+		// Every address unless told: the instances' overlays are attached after it starts.
+		host := os.Getenv("LAMBKIN_GATEWAY_API_LISTEN")
+		if host == "" {
+			host = "0.0.0.0"
+		}
+		apiListener, err := listen(hostPort{host, policy.apiPort})
+		if err != nil {
+			fail("gateway: ", err)
+			return 1
+		}
+		ready += ", instances' API calls on " + apiListener.String()
+		go api.serve(apiListener)
+	}
+	_, _ = os.Stdout.Write([]byte(ready + "\n"))
+	serveGateway(l, policy, api)
 	return 0
 }
 
 // serveGateway accepts until the listener is closed.
-func serveGateway(l *listener, policy gatewayPolicy) {
+func serveGateway(l *listener, policy gatewayPolicy, api *apiRelay) {
 	var pending int64
 	for {
 		client, err := l.accept()
 		if err != nil {
-			if errors.Is(err, os.ErrClosed) {
+			if isClosed(err) {
 				return
 			}
 			time.Sleep(10 * time.Millisecond) // out of descriptors, say: not a busy loop
@@ -224,9 +253,11 @@ func serveGateway(l *listener, policy gatewayPolicy) {
 			client.Close()
 			continue
 		}
-		go relay(client, policy, &pending)
+		go relay(client, policy, api, &pending)
 	}
 }
+
+func isClosed(err error) bool { return errors.Is(err, os.ErrClosed) }
 
 // readConnectHead reads up to and including the blank line that ends a request head, never past it
 // (what follows is the tunnel's), within gatewayMaxHeadBytes and the deadline.
@@ -248,7 +279,7 @@ func readConnectHead(c *sockConn) ([]byte, error) {
 	return head[:len(head)-4], c.SetReadDeadline(time.Time{})
 }
 
-func relay(client *sockConn, policy gatewayPolicy, pending *int64) {
+func relay(client *sockConn, policy gatewayPolicy, api *apiRelay, pending *int64) {
 	head, err := readConnectHead(client)
 	atomic.AddInt64(pending, -1)
 	if err != nil {
@@ -259,6 +290,15 @@ func relay(client *sockConn, policy gatewayPolicy, pending *int64) {
 	if refusal != "" {
 		_, _ = client.Write([]byte("HTTP/1.1 " + refusal + "\r\nConnection: close\r\n\r\n"))
 		client.Close()
+		return
+	}
+	if port == 0 {
+		if !policy.relaysAPI {
+			_, _ = client.Write([]byte("HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n"))
+			client.Close()
+			return
+		}
+		api.offer(client)
 		return
 	}
 	agent, err := dialIPv4(ip, port, gatewayDialTimeout)

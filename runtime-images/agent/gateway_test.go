@@ -31,15 +31,20 @@ func TestGatewayTarget(t *testing.T) {
 		{connectHead("[::1]:9002", "t0ken"), "400 Bad Request"},
 		{"GET / HTTP/1.1\r\nHost: x", "405 Method Not Allowed"},
 		{"CONNECT 10.213.4.2:9002", "405 Method Not Allowed"},
+		{"ACCEPT api HTTP/1.1\r\nLambkin-Gateway-Token: wrong", "407 Proxy Authentication Required"},
+		{"ACCEPT other HTTP/1.1\r\nLambkin-Gateway-Token: t0ken", "405 Method Not Allowed"},
 	}
 	for _, c := range cases {
 		ip, port, refusal := policy.target([]byte(c.head))
 		if refusal != c.refusal {
 			t.Errorf("%q: refusal %q, want %q", c.head, refusal, c.refusal)
 		}
-		if c.refusal == "" && (formatIPv4(ip) != "10.213.4.2" || port != 9002) {
+		if c.refusal == "" && !strings.HasPrefix(c.head, "ACCEPT") && (formatIPv4(ip) != "10.213.4.2" || port != 9002) {
 			t.Errorf("%q: target %s:%d", c.head, formatIPv4(ip), port)
 		}
+	}
+	if _, port, refusal := policy.target([]byte("ACCEPT api HTTP/1.1\r\nLambkin-Gateway-Token: t0ken")); refusal != "" || port != 0 {
+		t.Errorf("the control plane's ACCEPT: port %d, refusal %q", port, refusal)
 	}
 	// No token configured: nothing passes, an empty offer included.
 	empty := gatewayPolicy{allowed: []ipv4Network{pool}, agentPort: 9002}
@@ -96,7 +101,7 @@ func startGateway(t *testing.T, agentPort int) (*listener, string) {
 		t.Fatal(err)
 	}
 	loopback, _ := parseIPv4Network("127.0.0.0/8")
-	go serveGateway(l, gatewayPolicy{token: []byte("t0ken"), allowed: []ipv4Network{loopback}, agentPort: agentPort})
+	go serveGateway(l, gatewayPolicy{token: []byte("t0ken"), allowed: []ipv4Network{loopback}, agentPort: agentPort}, newAPIRelay())
 	t.Cleanup(func() { l.Close() })
 	return l, l.String()
 }
@@ -222,5 +227,155 @@ func TestGatewayBoundsIdleHandshakes(t *testing.T) {
 	}
 	for _, c := range idle[1:] {
 		c.Close()
+	}
+}
+
+// startAPIGateway: a gateway whose API port relays instances' connections to parked ones.
+func startAPIGateway(t *testing.T) (gateway, api string) {
+	t.Helper()
+	l, err := listen(hostPort{"127.0.0.1", 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	apiListener, err := listen(hostPort{"127.0.0.1", 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	relay := newAPIRelay()
+	go relay.serve(apiListener)
+	policy := gatewayPolicy{token: []byte("t0ken"), agentPort: 9002, relaysAPI: true, apiPort: apiListener.bound.port}
+	go serveGateway(l, policy, relay)
+	t.Cleanup(func() { l.Close(); apiListener.Close() })
+	return l.String(), apiListener.String()
+}
+
+// park: the control plane's side, a connection offered with ACCEPT api (nothing answers yet).
+func park(t *testing.T, gateway, token string) net.Conn {
+	t.Helper()
+	c, err := net.DialTimeout("tcp4", gateway, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.WriteString(c, "ACCEPT api HTTP/1.1\r\nLambkin-Gateway-Token: "+token+"\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func readStatus(t *testing.T, r *bufio.Reader) string {
+	t.Helper()
+	status, err := r.ReadString('\n')
+	if err != nil {
+		t.Fatalf("no status: %v", err)
+	}
+	for line := ""; line != "\r\n"; {
+		if line, err = r.ReadString('\n'); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return strings.TrimSpace(status)
+}
+
+func TestAPIRelayHandsAnInstancesConnectionToAParkedOne(t *testing.T) {
+	gateway, api := startAPIGateway(t)
+	upstream := park(t, gateway, "t0ken")
+	defer upstream.Close()
+	time.Sleep(50 * time.Millisecond) // parked
+
+	instance, err := net.Dial("tcp4", api)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer instance.Close()
+	_ = instance.SetDeadline(time.Now().Add(5 * time.Second))
+	_ = upstream.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.WriteString(instance, "GET /2015-03-31/functions HTTP/1.1\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	up := bufio.NewReader(upstream)
+	if status := readStatus(t, up); status != "HTTP/1.1 200 Connection Established" {
+		t.Fatalf("the parked connection got %q", status)
+	}
+	request, err := up.ReadString('\n')
+	if err != nil || request != "GET /2015-03-31/functions HTTP/1.1\r\n" {
+		t.Fatalf("relayed %q, %v", request, err)
+	}
+	if _, err := io.WriteString(upstream, "HTTP/1.1 200 OK\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	answer, err := bufio.NewReader(instance).ReadString('\n')
+	if err != nil || answer != "HTTP/1.1 200 OK\r\n" {
+		t.Fatalf("the instance got %q, %v", answer, err)
+	}
+}
+
+func TestAPIRelayDropsParkedConnectionsThatWentAway(t *testing.T) {
+	saved := apiClaimWait
+	apiClaimWait = 300 * time.Millisecond
+	defer func() { apiClaimWait = saved }()
+	gateway, api := startAPIGateway(t)
+	gone := park(t, gateway, "t0ken")
+	time.Sleep(50 * time.Millisecond)
+	gone.Close() // the control plane went: its offer is withdrawn
+	time.Sleep(50 * time.Millisecond)
+
+	instance, err := net.Dial("tcp4", api)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer instance.Close()
+	_ = instance.SetReadDeadline(time.Now().Add(3 * time.Second))
+	started := time.Now()
+	if n, err := instance.Read(make([]byte, 1)); n != 0 || err != io.EOF {
+		t.Fatalf("with nothing parked: %d bytes, %v (want closed)", n, err)
+	}
+	if waited := time.Since(started); waited < 250*time.Millisecond {
+		t.Errorf("closed after %v, before the claim wait ran out", waited)
+	}
+
+	// An offer made while the instance waits is taken.
+	late, err := net.Dial("tcp4", api)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer late.Close()
+	upstream := park(t, gateway, "t0ken")
+	defer upstream.Close()
+	_ = upstream.SetReadDeadline(time.Now().Add(3 * time.Second))
+	if status := readStatus(t, bufio.NewReader(upstream)); !strings.Contains(status, "200") {
+		t.Errorf("a late offer: %q", status)
+	}
+}
+
+func TestAPIRelayRefusals(t *testing.T) {
+	gateway, _ := startAPIGateway(t)
+	wrong := park(t, gateway, "nope")
+	defer wrong.Close()
+	_ = wrong.SetReadDeadline(time.Now().Add(3 * time.Second))
+	if status := readStatus(t, bufio.NewReader(wrong)); !strings.Contains(status, "407") {
+		t.Errorf("an ACCEPT without the token: %q", status)
+	}
+	var offers []net.Conn
+	for i := 0; i < apiMaxParked; i++ {
+		offers = append(offers, park(t, gateway, "t0ken"))
+	}
+	time.Sleep(100 * time.Millisecond)
+	extra := park(t, gateway, "t0ken")
+	_ = extra.SetReadDeadline(time.Now().Add(3 * time.Second))
+	if status := readStatus(t, bufio.NewReader(extra)); !strings.Contains(status, "503") {
+		t.Errorf("an offer past the bound: %q", status)
+	}
+	extra.Close()
+	for _, c := range offers {
+		c.Close()
+	}
+
+	// A gateway without an API port parks nothing.
+	_, plain := startGateway(t, 9002)
+	refused := park(t, plain, "t0ken")
+	defer refused.Close()
+	_ = refused.SetReadDeadline(time.Now().Add(3 * time.Second))
+	if status := readStatus(t, bufio.NewReader(refused)); !strings.Contains(status, "404") {
+		t.Errorf("ACCEPT where instances may not call the API: %q", status)
 	}
 }

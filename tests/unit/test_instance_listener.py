@@ -34,18 +34,21 @@ def test_covered_by(main_host: str, host: str, covered: bool) -> None:
 
 
 @pytest.mark.parametrize(
-    ("main_host", "tls", "instance_host", "port"),
+    ("main_host", "tls", "instance_host", "host_processes", "port"),
     [
-        ("127.0.0.1", False, "127.0.0.1", None),  # process driver: the main listener serves
-        ("127.0.0.1", True, "127.0.0.1", 0),  # ... unless it speaks TLS: one of their own
-        ("127.0.0.1", False, "172.18.0.1", 9000),  # docker: the same port on the gateway
-        ("127.0.0.1", True, "172.18.0.1", 9000),
-        ("0.0.0.0", False, "172.18.0.1", 0),  # never the main port for isolated instances
-        ("0.0.0.0", True, "172.18.0.1", 0),
+        ("127.0.0.1", False, "127.0.0.1", True, None),  # process driver: the main listener
+        ("127.0.0.1", True, "127.0.0.1", True, 0),  # ... unless it speaks TLS: one of their own
+        ("127.0.0.1", False, "172.18.0.1", False, 9000),  # docker: the same port on the gateway
+        ("127.0.0.1", True, "172.18.0.1", False, 9000),
+        ("0.0.0.0", False, "172.18.0.1", False, 0),  # never the main port for isolated instances
+        ("0.0.0.0", True, "172.18.0.1", False, 0),
+        ("127.0.0.1", False, "127.0.0.1", False, 0),  # swarm: relayed to loopback, still apart
     ],
 )
-def test_own_listener_port(main_host: str, tls: bool, instance_host: str, port: int | None) -> None:
-    assert own_listener_port(main_host, 9000, tls, instance_host) == port
+def test_own_listener_port(
+    main_host: str, tls: bool, instance_host: str, host_processes: bool, port: int | None
+) -> None:
+    assert own_listener_port(main_host, 9000, tls, instance_host, host_processes) == port
 
 
 @pytest.mark.parametrize(
