@@ -179,54 +179,27 @@ up() {
 }
 
 # What an instance may reach beyond its own overlay: the outside world, nothing of the cluster.
-# On every node (rebuilt whole on each `up`):
-#   DOCKER-USER (forwarded traffic): refused to the overlay pool (another instance's address,
-#     tried through the default route) and, from the instances' bridge (docker_gwbridge), to
-#     the cluster's network: the other nodes' swarm ports (2377, 7946, and VXLAN's 4789, where
-#     a forged packet would land on another instance's overlay), their gateways, the registry,
-#     the host's bridge address;
-#   LKSWARM-IN (from INPUT, for the instances' bridge): new connections to the node itself.
-# On the host: LKSWARM-IN (from INPUT, for lkswarm-net's bridge): new connections to any of
-# the host's addresses from a node (an instance's traffic leaves its node masqueraded).
+# On every node, the rules a real cluster's operator applies too (deploy/swarm/fence-node.sh,
+# rebuilt whole on each `up`). On the host: LKSWARM-IN (from INPUT, for lkswarm-net's bridge):
+# new connections to any of the host's addresses from a node (an instance's traffic leaves its
+# node masqueraded).
 REJECTS=("-p tcp -j REJECT --reject-with tcp-reset" "-j REJECT")
+FENCE_NODE="$HERE/../deploy/swarm/fence-node.sh"
 
 fence_node() {
-    local n=$1 subnet=$2 r
-    {
-        in_node "$n" iptables -F DOCKER-USER &&
-            for r in "${REJECTS[@]}"; do in_node "$n" iptables -A DOCKER-USER -d "$ADDRESS_POOL" $r; done &&
-            for r in "${REJECTS[@]}"; do
-                in_node "$n" iptables -A DOCKER-USER -i docker_gwbridge -d "$subnet" $r
-            done &&
-            in_node "$n" iptables -A DOCKER-USER -j RETURN &&
-            fence_mangle "$n" "$subnet" &&
-            fence_input in_node "$n" docker_gwbridge
-    } || die "cannot fence the instances on $(node "$n")"
+    local n=$1 subnet=$2
+    docker exec -i "$(node "$n")" bash -s -- "$ADDRESS_POOL" "$subnet" <"$FENCE_NODE" >/dev/null ||
+        die "cannot fence the instances on $(node "$n")"
 }
 
-# The same two walls once more, where the engine never rewrites its rules: a probe once got
-# past DOCKER-USER to the outside (not to an instance), most likely while dockerd rebuilt
-# FORWARD's jump to it for a network being made. In mangle's PREROUTING a packet can only be
-# dropped (no reset): slower to fail, but it fails.
-fence_mangle() {
-    local n=$1 subnet=$2 target
-    in_node "$n" iptables -t mangle -N LKSWARM-FENCE 2>/dev/null || in_node "$n" iptables -t mangle -F LKSWARM-FENCE
-    for target in "$ADDRESS_POOL" "$subnet"; do
-        in_node "$n" iptables -t mangle -A LKSWARM-FENCE -d "$target" -j DROP
-    done
-    in_node "$n" iptables -t mangle -C PREROUTING -i docker_gwbridge -j LKSWARM-FENCE 2>/dev/null ||
-        in_node "$n" iptables -t mangle -I PREROUTING -i docker_gwbridge -j LKSWARM-FENCE
-}
-
-fence_input() { # [in_node N] <interface>: refuse new connections arriving on it
-    local run=() r
-    if [ "$1" = in_node ]; then run=(in_node "$2"); shift 2; fi
-    local interface=$1
-    "${run[@]}" iptables -N LKSWARM-IN 2>/dev/null || "${run[@]}" iptables -F LKSWARM-IN
-    "${run[@]}" iptables -A LKSWARM-IN -m conntrack --ctstate ESTABLISHED,RELATED -j RETURN
-    for r in "${REJECTS[@]}"; do "${run[@]}" iptables -A LKSWARM-IN $r; done
-    "${run[@]}" iptables -C INPUT -i "$interface" -j LKSWARM-IN 2>/dev/null ||
-        "${run[@]}" iptables -I INPUT -i "$interface" -j LKSWARM-IN
+fence_input() { # <interface>: refuse new connections arriving on this host through it
+    local interface=$1 r
+    iptables -N LKSWARM-IN 2>/dev/null || iptables -F LKSWARM-IN
+    iptables -A LKSWARM-IN -m conntrack --ctstate ESTABLISHED,RELATED -j RETURN
+    # shellcheck disable=SC2086
+    for r in "${REJECTS[@]}"; do iptables -A LKSWARM-IN $r; done
+    iptables -C INPUT -i "$interface" -j LKSWARM-IN 2>/dev/null ||
+        iptables -I INPUT -i "$interface" -j LKSWARM-IN
 }
 
 unfence_host() { # every jump to LKSWARM-IN (whichever bridge it was made for), then the chain
