@@ -83,9 +83,9 @@ class Settings(BaseSettings):
     swarm_pull_registry: str | None = None
     swarm_address_pool: str = Field(default="10.0.0.0/8", pattern=r"^[0-9./,]+$")
     # The swarm driver offers every runtime whose image this host has, each published to the
-    # registry (with the agent) on its first instance. These are published at start-up instead
-    # (the gateways' python3.11 always is), so that not even their first cold start waits for a
-    # push: seconds each, a minute for a large image into an empty registry.
+    # registry (with the agent) on its first instance. These are published at start-up instead,
+    # so that not even their first cold start waits for a push: seconds each, a minute for a
+    # large image into an empty registry.
     swarm_publish_at_start: list[str] = []
     # Gone (it listed the runtimes offered and published at start-up): the driver warns when it
     # is set, naming swarm_publish_at_start.

@@ -77,9 +77,6 @@ from .swarm_watch import SwarmWatch
 log = logging.getLogger(__name__)
 
 TASK_POLL_S = 0.1
-# The gateway is a Python program (swarm_gateway.py): it runs in this runtime's published
-# image on every node, whatever runtimes the functions there use.
-GATEWAY_RUNTIME = "python3.11"
 
 
 class SwarmDriver(Driver):
@@ -144,16 +141,15 @@ class SwarmDriver(Driver):
                 "offered, and published on its first instance; to publish some at start-up "
                 "instead, list them in LAMBKIN_SWARM_PUBLISH_AT_START"
             )
-        # The gateways' runtime and the operator's list are published before the server serves;
-        # any other runtime on its first instance (prepare).
+        # The operator's list is published before the server serves; any other runtime on its
+        # first instance (prepare).
         try:
-            ahead = publish_at_start(
-                settings.swarm_publish_at_start, self.available_runtimes(), GATEWAY_RUNTIME
-            )
-            references = {runtime: self._images.runtime(runtime) for runtime in ahead}
+            for runtime in publish_at_start(
+                settings.swarm_publish_at_start, self.available_runtimes()
+            ):
+                self._images.runtime(runtime)
         except (ValueError, PublishFailed) as exc:
             raise DriverMisconfigured(f"the swarm driver cannot start: {exc}") from None
-        self._gateway_image = references[GATEWAY_RUNTIME]
 
     # -- images ----------------------------------------------------------------------------------
 
@@ -261,9 +257,7 @@ class SwarmDriver(Driver):
                     ref.node_id, ref.task_id = view.node_id, str(task["ID"])
                     hostname, address = self._watch.node(view.node_id)
                     try:
-                        gateway = self._gateways.attach(
-                            hostname, address, self._gateway_image, ref.network_id
-                        )
+                        gateway = self._gateways.attach(hostname, address, image, ref.network_id)
                         if self._api_relay is not None:  # a new gateway gets offers at once
                             self._api_relay.wake()
                     except docker.errors.APIError as exc:

@@ -122,7 +122,10 @@ class Gateways:
         try:
             containers.run(
                 image,
-                [AGENT_PATH, "gateway"],
+                None,
+                # As the entrypoint: an image function's image may have one of its own (and its
+                # CMD then arrives as arguments, which the gateway ignores).
+                entrypoint=[AGENT_PATH, "gateway"],
                 name=self.name,
                 detach=True,
                 labels={LABEL_MANAGED: "true", LABEL_SERVER: self._server_id},

@@ -59,29 +59,23 @@ def offered_runtimes(present_tags: set[str], prefix: str) -> list[str]:
     )
 
 
-def publish_at_start(listed: list[str], offered: list[str], gateway: str) -> list[str]:
-    """The runtimes to publish before the server serves: the gateways' (always) and those the
-    operator listed (LAMBKIN_SWARM_PUBLISH_AT_START), so that not even their first instance
-    waits for a push. ValueError, saying what to do, for a name that cannot be published."""
+def publish_at_start(listed: list[str], offered: list[str]) -> list[str]:
+    """The runtimes to publish before the server serves: those the operator listed
+    (LAMBKIN_SWARM_PUBLISH_AT_START), so that not even their first instance waits for a push.
+    ValueError, saying what to do, for a name that cannot be published."""
     for runtime in listed:
         if runtime not in RUNTIMES:
             raise ValueError(
                 f"LAMBKIN_SWARM_PUBLISH_AT_START names {runtime!r}, which is no runtime: use "
                 f"identifiers such as {', '.join(sorted(RUNTIMES)[:3])}"
             )
-    for runtime in [gateway, *listed]:
         if runtime not in offered:
-            why = "the gateways run in it" if runtime == gateway else "it is listed to publish"
             raise ValueError(
-                f"this host has no image of {runtime} ({why}): build it with `make images` "
-                f"(or `lambkin images build {runtime}`)"
-                + (
-                    ""
-                    if runtime == gateway
-                    else ", or take it out of LAMBKIN_SWARM_PUBLISH_AT_START"
-                )
+                f"this host has no image of {runtime} (it is listed to publish): build it with "
+                f"`make images` (or `lambkin images build {runtime}`), or take it out of "
+                "LAMBKIN_SWARM_PUBLISH_AT_START"
             )
-    return sorted({gateway, *listed})
+    return sorted(set(listed))
 
 
 def published_tag(runtime_image_id: str, agent_digest: str) -> str:

@@ -27,7 +27,7 @@ const (
 )
 
 func main() {
-	if len(os.Args) == 2 && os.Args[1] == "gateway" { // the swarm driver's, gateway.go: it
+	if len(os.Args) >= 2 && os.Args[1] == "gateway" { // the swarm driver's, gateway.go: it
 		os.Exit(runGateway()) // relays many connections at once, so every P it can have
 	}
 	// One P: the agent does a few syscalls per invocation, one invocation at a time, and every

@@ -42,22 +42,21 @@ def test_every_runtime_whose_image_the_host_has_is_offered(
 @pytest.mark.parametrize(
     ("listed", "offered", "ahead"),
     [
-        ([], ["python3.11", "java17"], ["python3.11"]),  # the gateways' runtime, always
-        (["java17"], ["python3.11", "java17"], ["java17", "python3.11"]),
+        ([], ["python3.11", "java17"], []),  # each on its first instance
+        (["java17"], ["python3.11", "java17"], ["java17"]),
         (["python3.11", "python3.11"], ["python3.11"], ["python3.11"]),
     ],
 )
 def test_what_is_published_at_start_up(
     listed: list[str], offered: list[str], ahead: list[str]
 ) -> None:
-    assert publish_at_start(listed, offered, "python3.11") == ahead
+    assert publish_at_start(listed, offered) == ahead
 
 
 @pytest.mark.parametrize(
     ("listed", "offered", "says"),
     [
         (["java17"], ["python3.11"], "no image of java17 (it is listed to publish)"),
-        ([], ["java17"], "no image of python3.11 (the gateways run in it)"),
         (["jav17"], ["python3.11"], "'jav17', which is no runtime"),
     ],
 )
@@ -65,7 +64,7 @@ def test_what_cannot_be_published_at_start_up_says_what_to_do(
     listed: list[str], offered: list[str], says: str
 ) -> None:
     with pytest.raises(ValueError) as caught:
-        publish_at_start(listed, offered, "python3.11")
+        publish_at_start(listed, offered)
     assert says in str(caught.value)
     assert "build it" in str(caught.value) or "use identifiers" in str(caught.value)
 
