@@ -365,6 +365,10 @@ def dev(
     rebuild compiled functions on save until Ctrl-C. The server needs --hot-reload-root."""
     from .stacks import stack_cli
 
+    # Ctrl-C is how it stops: a shell that starts a command in the background without job
+    # control (a script's `lambkin dev &`, a CI runner) hands it SIGINT ignored, and Python
+    # then installs no KeyboardInterrupt of its own.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     stack = stack_cli.load(template, parameter_overrides, stack_name, region)
     commands = stack_cli.build_commands(stack, build_command)
     for folder, command in commands.items():  # built first: the first deploy runs the build
