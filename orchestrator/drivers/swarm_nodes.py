@@ -45,6 +45,6 @@ class NodeHealth:
         now = self.clock()
         return {
             node_id
-            for node_id, node in self._nodes.items()
+            for node_id, node in list(self._nodes.items())  # (the sweep's thread reads too)
             if not node.ready or (node.lost_at is not None and now - node.lost_at < HOLD_S)
         }

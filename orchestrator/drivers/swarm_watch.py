@@ -53,16 +53,24 @@ class SwarmWatch:
     async def run(
         self, refs: Mapping[str, ServiceRef], stopping: set[str], listener: ExitListener
     ) -> None:
-        """Tell `listener` about each instance of `refs` that dies, once; forever."""
+        """Tell `listener` about each instance of `refs` that dies, once; forever. The sweep
+        runs beside it, never in its way: it talks to every node's Engine API, and a node just
+        killed still looks ready to the manager for a while, so a call to it stalls until its
+        timeout (10 s), which would hold up noticing the very deaths that node caused."""
+        sweeper = asyncio.get_running_loop().create_task(self._sweep_forever(refs))
+        try:
+            await self._watch_forever(refs, stopping, listener)
+        finally:
+            sweeper.cancel()
+
+    async def _watch_forever(
+        self, refs: Mapping[str, ServiceRef], stopping: set[str], listener: ExitListener
+    ) -> None:
         reported: set[str] = set()
-        swept = time.monotonic()
         while True:
             await asyncio.sleep(WATCH_INTERVAL_S)
             try:
                 dead = await asyncio.to_thread(self.dead_instances, refs)
-                if time.monotonic() - swept > SWEEP_INTERVAL_S:
-                    await asyncio.to_thread(self.sweep, refs)
-                    swept = time.monotonic()
             except Exception:  # the manager did not answer this time; ask again
                 log.info("swarm watch: the manager did not answer", exc_info=True)
                 continue
@@ -71,6 +79,14 @@ class SwarmWatch:
                     reported.add(instance_id)
                     listener(instance_id, reason)
             reported &= set(refs)
+
+    async def _sweep_forever(self, refs: Mapping[str, ServiceRef]) -> None:
+        while True:
+            await asyncio.sleep(SWEEP_INTERVAL_S)
+            try:
+                await asyncio.to_thread(self.sweep, refs)
+            except Exception:  # the manager did not answer this time; next time
+                log.info("swarm sweep: the manager did not answer", exc_info=True)
 
     def lost_nodes(self) -> set[str]:
         """Nodes the manager says are down, or whose gateway stopped answering (sooner: the
@@ -119,10 +135,11 @@ class SwarmWatch:
                     self._api.remove_network(network["Id"])
                 except docker.errors.APIError:
                     pass  # still held by a task on a node that is down; next time
+        lost = self.health.lost()  # (ready to the manager, maybe, but not answering)
         ready = [
             str(n["Description"]["Hostname"])
             for n in self._api.nodes()
-            if (n.get("Status") or {}).get("State") == "ready"
+            if (n.get("Status") or {}).get("State") == "ready" and n["ID"] not in lost
         ]
         self._gateways.remove_everywhere(ready)  # (but the ones in use)
         self._volumes.sweep(ready, self._server_id, live=set(refs))
