@@ -228,12 +228,25 @@ def _recv_exactly(sock: socket.socket, count: int) -> bytes:
 
 def jdwp_resume(sock: socket.socket) -> None:
     """VirtualMachine.Resume (command set 1, command 9): the JVM started with suspend=y runs.
-    Packets the JVM sends meanwhile (its VM_START event) are read past."""
-    sock.sendall((11).to_bytes(4, "big") + (1).to_bytes(4, "big") + bytes([0, 1, 9]))
+    Sent only once the JVM's VM_START event has come, as jdb does: the JVM suspends itself just
+    before it sends that event, on a thread of its own, so a Resume that got there first would
+    resume nothing and the JVM would stay suspended for good."""
+    _jdwp_until(sock, lambda flags, header: flags == 0 and header == JDWP_COMPOSITE_EVENT)
+    packet_id = (1).to_bytes(4, "big")
+    sock.sendall((11).to_bytes(4, "big") + packet_id + bytes([0, 1, 9]))
+    reply = _jdwp_until(sock, lambda flags, header: flags == 0x80 and header == packet_id)
+    assert reply[5:7] == b"\x00\x00", reply  # our reply's error code
+
+
+JDWP_COMPOSITE_EVENT = bytes([64, 100])  # the Event command set's Composite command
+
+
+def _jdwp_until(sock: socket.socket, wanted: Callable[[int, bytes], bool]) -> bytes:
+    """The first packet `wanted(flags, header)` accepts (header: a command's set and number, a
+    reply's id), past the others; each packet without its length."""
     while True:
         length = int.from_bytes(_recv_exactly(sock, 4), "big")
         packet = _recv_exactly(sock, length - 4)
-        packet_id, flags = int.from_bytes(packet[:4], "big"), packet[4]
-        if flags == 0x80 and packet_id == 1:  # our reply: its error code must be 0
-            assert packet[5:7] == b"\x00\x00", packet
-            return
+        flags = packet[4]
+        if wanted(flags, packet[:4] if flags == 0x80 else packet[5:7]):
+            return packet
