@@ -55,12 +55,18 @@ def test_instances_reach_neither_one_another_nor_the_cluster_nor_the_host(
     )
     health = "GET /health HTTP/1.1\r\n\r\n"
     connect = f"CONNECT {other_address}:9002 HTTP/1.1\r\n\r\n"
+    # Posing as the control plane: a connection parked with ACCEPT would be handed the next
+    # instance's call to the API (its credentials in it), without the token or with a guess.
+    accept = "ACCEPT api HTTP/1.1\r\n\r\n"
+    guessed = f"ACCEPT api HTTP/1.1\r\nLambkin-Gateway-Token: {'0' * 64}\r\n\r\n"
     gateways = cluster.gateways(swarm_server.health()["server_id"])
     targets = {
         "other agent": [other_address, 9002, health],
         "push side": [host_address, 5605, ""],  # this host, as the nodes see it
         "this host": [host_address, listener.getsockname()[1], ""],
         **{f"gateway {a}:{p}": [a, p, connect] for a, p in gateways},
+        **{f"gateway {a}:{p}, ACCEPT": [a, p, accept] for a, p in gateways},
+        **{f"gateway {a}:{p}, ACCEPT with a guess": [a, p, guessed] for a, p in gateways},
         **{f"swarm port of {a}": [a, 7946, ""] for a in nodes},  # (and VXLAN's 4789, alike)
     }
     try:
@@ -68,8 +74,9 @@ def test_instances_reach_neither_one_another_nor_the_cluster_nor_the_host(
     finally:
         listener.close()
     # Every probe fails on the node's fence (refused, or dropped: a timeout), none answered
-    # (an agent would have said 401, naming its token); but the node's own gateway, reached
-    # through its NAT, which refuses without the token.
+    # (an agent would have said 401, naming its token); a gateway, were the fence to let one
+    # through (the node's own, through its NAT), refuses CONNECT and ACCEPT without the token
+    # (runtime-images/agent/gateway_test.go has the gateway's side).
     denied = "answered: HTTP/1.1 407 Proxy Authentication Required\r\nConnection: close\r\n\r\n"
     for name in targets:
         if name.startswith("gateway"):
