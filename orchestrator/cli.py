@@ -471,9 +471,14 @@ def logs(
     request_id: str | None = typer.Option(
         None, "--request-id", help="Only lines of one invocation."
     ),
+    node: str | None = typer.Option(
+        None, help="Only lines of instances that ran on this node (a swarm node's hostname)."
+    ),
     endpoint: str = typer.Option(DEFAULT_ENDPOINT, envvar="LAMBKIN_ENDPOINT"),
 ) -> None:
-    """Print a function's log lines (all its instances, in time order); --follow for new ones."""
+    """Print a function's log lines (all its instances, in time order); --follow for new ones.
+    Each line says when, which instance (on a swarm, `node/instance`), and whose it is: the
+    platform's (START, END, REPORT, ...) or the function's."""
     from . import log_follow
 
     try:
@@ -485,7 +490,7 @@ def logs(
         print(line, flush=True)
 
     try:
-        log_follow.run(endpoint, function, since_ms, request_id, follow, emit)
+        log_follow.run(endpoint, function, since_ms, request_id, follow, emit, node=node)
     except KeyboardInterrupt:
         pass
     except (OSError, RuntimeError) as exc:
@@ -504,18 +509,13 @@ def instances(
         endpoint, "GET", "/lambkin/instances" + (f"?function={function}" if function else "")
     )
     _fail_on_error(status, headers, raw)
-    table = Table(
-        "instance",
-        "function",
-        "state",
-        "age s",
-        "invocations",
-        "idle s",
-        "max memory MB",
-        "provisioned",
-    )
-    for i in json.loads(raw)["Instances"]:
-        table.add_row(
+    listed = json.loads(raw)["Instances"]
+    on_nodes = any(i.get("Node") for i in listed)  # a driver of several machines
+    columns = ["instance", "function", "state", "age s", "invocations", "idle s"]
+    columns += ["max memory MB", "provisioned"] + (["node"] if on_nodes else [])
+    table = Table(*columns)
+    for i in listed:
+        row = [
             i["InstanceId"],
             i["FunctionName"],
             i["State"],
@@ -524,7 +524,8 @@ def instances(
             f"{i['IdleSeconds']:.1f}",
             str(i.get("MaxMemoryUsedMB") or "-"),
             "yes" if i.get("Provisioned") else "",
-        )
+        ]
+        table.add_row(*row, *([i.get("Node") or ""] if on_nodes else []))
     Console().print(table)
 
 

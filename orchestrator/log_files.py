@@ -38,6 +38,7 @@ from typing import Protocol
 import watchfiles
 
 from .log_names import log_group_name
+from .log_shipping import LogTarget
 
 log = logging.getLogger(__name__)
 # watchfiles says "N changes detected" at INFO for every batch: under load, tens of lines a second.
@@ -61,8 +62,8 @@ class LogFeed(Protocol):
         """The stream ended: the instance is gone and everything it wrote was fed."""
 
 
-# Opens the feed for an instance: (function name, log stream name, instance id, log group) -> feed.
-LogOpener = Callable[[str, str, str, str], LogFeed]
+# Opens the feed for an instance, named by its file's header.
+LogOpener = Callable[[LogTarget], LogFeed]
 
 
 @dataclass
@@ -76,33 +77,42 @@ class _Tail:
     closed: bool = False
 
 
-def header_line(function: str, stream: str, instance_id: str, group: str | None = None) -> bytes:
-    """`group`: the function's LoggingConfig.LogGroup when it is not `/aws/lambda/<function>`."""
-    fields = {"function": function, "stream": stream, "instance": instance_id}
-    if group is not None and group != log_group_name(function):
-        fields["group"] = group
+def header_line(target: LogTarget) -> bytes:
+    """The group is written only when it is not `/aws/lambda/<function>` (a LoggingConfig's),
+    the node only when there is one (a driver of several machines)."""
+    fields = {
+        "function": target.function_name,
+        "stream": target.stream_name,
+        "instance": target.instance_id,
+    }
+    if target.group and target.group != log_group_name(target.function_name):
+        fields["group"] = target.group
+    if target.node:
+        fields["node"] = target.node
     return json.dumps({HEADER_KEY: fields}, separators=(",", ":")).encode() + b"\n"
 
 
-def parse_header(line: bytes) -> tuple[str, str, str, str] | None:
-    """(function, stream, instance, log group) from a file's first line; None when it is not
-    a header."""
+def parse_header(line: bytes) -> LogTarget | None:
+    """Whose log the file is, from its first line; None when it is not a header."""
     try:
         fields = json.loads(line)[HEADER_KEY]
         function = str(fields["function"])
-        group = str(fields.get("group") or log_group_name(function))
-        return function, str(fields["stream"]), str(fields["instance"]), group
+        return LogTarget(
+            function,
+            str(fields["stream"]),
+            str(fields["instance"]),
+            str(fields.get("group") or log_group_name(function)),
+            str(fields.get("node") or ""),
+        )
     except (ValueError, KeyError, TypeError, AttributeError):
         return None
 
 
-def create_file(
-    directory: Path, function: str, stream: str, instance_id: str, group: str | None = None
-) -> Path:
+def create_file(directory: Path, target: LogTarget) -> Path:
     """An instance's log file, with its header line, for its agent to append to (mode 0660)."""
-    path = reserve_file(directory, instance_id)
+    path = reserve_file(directory, target.instance_id)
     try:
-        write_header(path, function, stream, instance_id, group)
+        write_header(path, target)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
@@ -124,15 +134,13 @@ def reserve_file(directory: Path, instance_id: str) -> Path:
     return path
 
 
-def write_header(
-    path: Path, function: str, stream: str, instance_id: str, group: str | None = None
-) -> None:
+def write_header(path: Path, target: LogTarget) -> None:
     """Name the file's function and stream (before its agent has written anything)."""
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
     try:
         if os.fstat(fd).st_size:
             raise ValueError(f"{path} is not empty: it belongs to a function already")
-        os.write(fd, header_line(function, stream, instance_id, group))
+        os.write(fd, header_line(target))
     finally:
         os.close(fd)
 
@@ -141,15 +149,11 @@ class InstanceLogs(Protocol):
     """What a driver does with its instances' log files: LogFiles (in this process) or
     log_writer.LogWriter (in a process of its own)."""
 
-    def create(
-        self, function: str, stream: str, instance_id: str, group: str | None = None
-    ) -> Path: ...
+    def create(self, target: LogTarget) -> Path: ...
 
     def reserve(self, instance_id: str) -> Path: ...
 
-    def claim(
-        self, function: str, stream: str, instance_id: str, group: str | None = None
-    ) -> None: ...
+    def claim(self, target: LogTarget) -> None: ...
 
     def finish(self, instance_id: str) -> None: ...
 
@@ -182,13 +186,11 @@ class LogFiles:
     def path_of(self, instance_id: str) -> Path:
         return self.directory / f"{instance_id}{SUFFIX}"
 
-    def create(
-        self, function: str, stream: str, instance_id: str, group: str | None = None
-    ) -> Path:
+    def create(self, target: LogTarget) -> Path:
         """The file an instance's agent will append to, already followed into its feed."""
-        path = create_file(self.directory, function, stream, instance_id, group)
+        path = create_file(self.directory, target)
         try:
-            self.follow(instance_id)
+            self.follow(target.instance_id)
         except BaseException:
             path.unlink(missing_ok=True)
             raise
@@ -198,10 +200,10 @@ class LogFiles:
         """A vacant instance's file: not followed until `claim` names its function."""
         return reserve_file(self.directory, instance_id)
 
-    def claim(self, function: str, stream: str, instance_id: str, group: str | None = None) -> None:
-        """The reserved file's instance now serves `function`: name it and follow the file."""
-        write_header(self.path_of(instance_id), function, stream, instance_id, group)
-        self.follow(instance_id)
+    def claim(self, target: LogTarget) -> None:
+        """The reserved file's instance now serves a function: name it and follow the file."""
+        write_header(self.path_of(target.instance_id), target)
+        self.follow(target.instance_id)
 
     def follow(self, instance_id: str) -> None:
         """Feed the instance's file (made by create_file) from its header on."""
@@ -213,7 +215,7 @@ class LogFiles:
             target = parse_header(first)
             if target is None:
                 raise ValueError(f"{path} does not begin with a Lambkin log header")
-            feed = self._opener(*target)
+            feed = self._opener(target)
         except BaseException:
             os.close(fd)
             raise
@@ -257,7 +259,7 @@ class LogFiles:
                 path.unlink(missing_ok=True)
                 continue
             try:
-                feed = self._opener(*target)
+                feed = self._opener(target)
             except BaseException:
                 os.close(fd)
                 raise

@@ -36,7 +36,7 @@ def parse_since(text: str, now_ms: int | None = None) -> int:
     return now_ms - int(match[1]) * _UNITS_MS[match[2]]
 
 
-def filter_events(endpoint: str, body: dict[str, Any]) -> dict[str, Any]:
+def filter_events(endpoint: str, body: dict[str, Any], node: str | None = None) -> dict[str, Any]:
     url = endpoint.rstrip("/") + "/"
     data = json.dumps(body).encode()
     headers = {
@@ -44,7 +44,11 @@ def filter_events(endpoint: str, body: dict[str, Any]) -> dict[str, Any]:
         "Content-Type": "application/x-amz-json-1.1",
         # Say which lines the platform wrote: a function can print a perfect fake REPORT.
         "Lambkin-Log-Origin": "include",
+        # And where each instance ran, on a driver of several machines (api/log_extensions.py).
+        "Lambkin-Log-Node": "include",
     }
+    if node:
+        headers["Lambkin-Log-Node-Filter"] = node
     signed = signed_headers("POST", url, data, headers, "logs")
     request = urllib.request.Request(url, data=data, method="POST", headers=signed)
     try:
@@ -59,7 +63,11 @@ def filter_events(endpoint: str, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def events(
-    endpoint: str, function: str, start_ms: int | None, request_id: str | None
+    endpoint: str,
+    function: str,
+    start_ms: int | None,
+    request_id: str | None,
+    node: str | None = None,
 ) -> Iterator[dict[str, Any]]:
     body: dict[str, Any] = {"logGroupName": log_group_name(function)}
     if start_ms is not None:
@@ -67,7 +75,7 @@ def events(
     if request_id:
         body["filterPattern"] = f'"{request_id}"'
     while True:
-        page = filter_events(endpoint, body)
+        page = filter_events(endpoint, body, node)
         yield from page.get("events", [])
         if not page.get("nextToken"):
             return
@@ -81,7 +89,9 @@ def format_event(event: dict[str, Any]) -> str:
     )
     instance = event.get("logStreamName", "").rpartition("]")[2][:8]
     origin = event.get("lambkinOrigin", "function")
-    return f"{stamp} {instance} {origin:<8} {event['message']}"
+    node = event.get("lambkinNode")
+    where = f"{node}/{instance}" if node else instance
+    return f"{stamp} {where} {origin:<8} {event['message']}"
 
 
 def run(
@@ -92,12 +102,13 @@ def run(
     follow: bool,
     emit: Callable[[str], None],
     stop: Callable[[], bool] = lambda: False,
+    node: str | None = None,
 ) -> None:
     seen: dict[str, int] = {}  # event id -> timestamp, within the look-back window
     newest = since_ms or 0
     start = since_ms
     while True:
-        for event in events(endpoint, function, start, request_id):
+        for event in events(endpoint, function, start, request_id, node):
             if event["eventId"] in seen:
                 continue
             seen[event["eventId"]] = event["timestamp"]

@@ -41,6 +41,7 @@ class LogTarget:
     stream_name: str
     instance_id: str
     group: str = ""  # LoggingConfig.LogGroup; "" is `/aws/lambda/<function>`
+    node: str = ""  # the machine the instance runs on (drivers of several); its stream's label
 
     @property
     def key(self) -> StreamKey:
@@ -85,7 +86,7 @@ class LogShipper:
 
     def open(self, target: LogTarget) -> StreamFeed:
         """A feed for one instance's agent stdout (from its very start)."""
-        return StreamFeed(self, target, self._store.open_stream(target.key))
+        return StreamFeed(self, target, self._store.open_stream(target.key, target.node))
 
     def _put(self, target: LogTarget, rows: list[Row], dropped: int, markers: int) -> None:
         size = sum(len(r.message) for r in rows) + 64 * len(rows)

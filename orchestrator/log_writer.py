@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from .log_files import SUFFIX, LogFiles, create_file, reserve_file, write_header
-from .log_shipping import LogShipper, LogTarget, StreamFeed
+from .log_shipping import LogShipper, LogTarget
 from .logstore import LogStore
 
 log = logging.getLogger(__name__)
@@ -90,24 +90,20 @@ class LogWriter:
     def pid(self) -> int | None:
         return self._process.pid
 
-    def create(
-        self, function: str, stream: str, instance_id: str, group: str | None = None
-    ) -> Path:
+    def create(self, target: LogTarget) -> Path:
         """The file the instance's agent will append to; the writer follows it from now on."""
-        path = create_file(self.directory, function, stream, instance_id, group)
-        self._send(("follow", instance_id))
+        path = create_file(self.directory, target)
+        self._send(("follow", target.instance_id))
         return path
 
     def reserve(self, instance_id: str) -> Path:
         """A vacant instance's file (empty, not followed until `claim`)."""
         return reserve_file(self.directory, instance_id)
 
-    def claim(self, function: str, stream: str, instance_id: str, group: str | None = None) -> None:
-        """The reserved file's instance now serves `function`: name it; the writer follows it."""
-        write_header(
-            self.directory / f"{instance_id}{SUFFIX}", function, stream, instance_id, group
-        )
-        self._send(("follow", instance_id))
+    def claim(self, target: LogTarget) -> None:
+        """The reserved file's instance now serves a function: name it; the writer follows it."""
+        write_header(self.directory / f"{target.instance_id}{SUFFIX}", target)
+        self._send(("follow", target.instance_id))
 
     def finish(self, instance_id: str) -> None:
         """The instance's agent is gone: the writer stores the rest of its file and deletes it."""
@@ -198,10 +194,7 @@ def _serve(directory: Path, logs_path: Path, pipe: Connection, parent_pid: int) 
     store = LogStore(logs_path)
     shipper = LogShipper(store, counter=count, segments=collect)
 
-    def open_feed(function: str, stream: str, instance: str, group: str) -> StreamFeed:
-        return shipper.open(LogTarget(function, stream, instance, group))
-
-    files = LogFiles(directory, open_feed, sweep_s=SWEEP_S)
+    files = LogFiles(directory, shipper.open, sweep_s=SWEEP_S)
 
     def report_counts() -> None:
         nonlocal segments_dropped

@@ -40,6 +40,7 @@ CREATE TABLE IF NOT EXISTS log_streams (
     last_ingest_ms INTEGER,
     last_seq INTEGER NOT NULL DEFAULT 0,
     stored_bytes INTEGER NOT NULL DEFAULT 0,
+    node TEXT NOT NULL DEFAULT '',
     UNIQUE (group_id, name)
 );
 CREATE TABLE IF NOT EXISTS log_events (
@@ -93,11 +94,15 @@ class StreamKey:
     stream: str
 
 
-def _add_platform_column(conn: sqlite3.Connection) -> None:
-    """A logs.db from before platform records were marked: add the column (all 0: unknown)."""
+def _add_new_columns(conn: sqlite3.Connection) -> None:
+    """A logs.db from before platform records were marked, or streams named their node: add the
+    columns (0: unknown origin; '': no node known)."""
     columns = {row[1] for row in conn.execute("PRAGMA table_info(log_events)")}
     if "platform" not in columns:
         conn.execute("ALTER TABLE log_events ADD COLUMN platform INTEGER NOT NULL DEFAULT 0")
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(log_streams)")}
+    if "node" not in columns:
+        conn.execute("ALTER TABLE log_streams ADD COLUMN node TEXT NOT NULL DEFAULT ''")
 
 
 def now_ms() -> int:
@@ -192,7 +197,7 @@ class LogStore:
         self.path = path
         self._write = self._connect()
         self._write.executescript(SCHEMA)
-        _add_platform_column(self._write)
+        _add_new_columns(self._write)
         self._read = self._connect()
         self._write_lock = threading.Lock()
         self._read_lock = threading.Lock()
@@ -212,10 +217,15 @@ class LogStore:
 
     # -- writing (the shipper's thread) ----------------------------------------------------------
 
-    def open_stream(self, key: StreamKey) -> int:
-        """Create the group and stream if needed; the stream's last stored seq (0 if new)."""
+    def open_stream(self, key: StreamKey, node: str = "") -> int:
+        """Create the group and stream if needed, labelled with the `node` its instance runs on
+        (if known); the stream's last stored seq (0 if new)."""
         with self._write_lock:
             ids = self._ids_locked(key)
+            if node:  # an instance never moves: a stream's node is set once
+                self._write.execute(
+                    "UPDATE log_streams SET node = ? WHERE id = ? AND node = ''", (node, ids[1])
+                )
             row = self._write.execute(
                 "SELECT last_seq FROM log_streams WHERE id = ?", (ids[1],)
             ).fetchone()
@@ -439,17 +449,28 @@ class LogStore:
         descending: bool = False,
         offset: int = 0,
         limit: int = 50,
+        node: str | None = None,
     ) -> list[tuple[Any, ...]]:
-        """(name, created_ms, first_ts, last_ts, last_ingest_ms, stored_bytes)."""
+        """(name, created_ms, first_ts, last_ts, last_ingest_ms, stored_bytes, node); with
+        `node`, only the streams of instances that ran there."""
         group_id = self._group_id(group)
         order = "COALESCE(last_ts, 0)" if by_last_event else "name"
         direction = "DESC" if descending else "ASC"
+        on_node, node_args = ("", ()) if node is None else (" AND node = ?", (node,))
         return self._query(
-            "SELECT name, created_ms, first_ts, last_ts, last_ingest_ms, stored_bytes"
-            " FROM log_streams WHERE group_id = ? AND substr(name, 1, ?) = ?"
+            "SELECT name, created_ms, first_ts, last_ts, last_ingest_ms, stored_bytes, node"
+            f" FROM log_streams WHERE group_id = ? AND substr(name, 1, ?) = ?{on_node}"
             f" ORDER BY {order} {direction}, id {direction} LIMIT ? OFFSET ?",
-            (group_id, len(prefix), prefix, limit, offset),
+            (group_id, len(prefix), prefix, *node_args, limit, offset),
         )
+
+    def stream_node(self, group: str, stream: str) -> str:
+        """The node a stream's instance ran on; '' when none is known (or no such stream)."""
+        rows = self._query(
+            "SELECT node FROM log_streams WHERE group_id = ? AND name = ?",
+            (self._group_id(group), stream),
+        )
+        return str(rows[0][0]) if rows else ""
 
     def stream_events(
         self,
@@ -493,8 +514,10 @@ class LogStore:
         pattern: FilterPattern,
         after: tuple[int, int, int] | None,
         limit: int,
+        node: str | None = None,
     ) -> list[tuple[Any, ...]]:
-        """Rows of (ts, stream_id, seq, stream name, ingest_ms, request_id, message, platform).
+        """Rows of (ts, stream_id, seq, stream name, ingest_ms, request_id, message, platform,
+        node); with `node`, only events of streams of that node.
 
         Ordered by time, then stream.
         """
@@ -504,6 +527,9 @@ class LogStore:
         if stream_names:
             clauses.append(f"s.name IN ({','.join('?' * len(stream_names))})")
             args += list(stream_names)
+        if node is not None:
+            clauses.append("s.node = ?")
+            args.append(node)
         _time_range(clauses, args, start, end)
         if after is not None:
             clauses.append("(e.ts, e.stream_id, e.seq) > (?, ?, ?)")
@@ -514,7 +540,7 @@ class LogStore:
             args += pattern_args
         return self._query(
             "SELECT e.ts, e.stream_id, e.seq, s.name, e.ingest_ms, e.request_id, e.message,"
-            " e.platform FROM log_events e JOIN log_streams s ON s.id = e.stream_id"
+            " e.platform, s.node FROM log_events e JOIN log_streams s ON s.id = e.stream_id"
             f" WHERE {' AND '.join(clauses)} ORDER BY e.ts, e.stream_id, e.seq LIMIT ?",
             (*args, limit),
             pattern.json,

@@ -25,6 +25,7 @@ from ..logstore import (
     LogStore,
 )
 from .deps import Services, services
+from .log_extensions import NODE_KEY, ORIGIN_KEY, InvalidExtension, LogExtensions
 
 router = APIRouter()
 
@@ -103,7 +104,12 @@ def _arn(svc: Services, group: str) -> str:
 # -- operations ----------------------------------------------------------------------------------
 
 
-def describe_log_groups(svc: Services, store: LogStore, body: dict[str, Any]) -> dict[str, Any]:
+NONE = LogExtensions()
+
+
+def describe_log_groups(
+    svc: Services, store: LogStore, body: dict[str, Any], ext: LogExtensions = NONE
+) -> dict[str, Any]:
     limit = _int(body, "limit", 50, 1, 50) or 50
     rows = store.groups(
         _str(body, "logGroupNamePrefix") or "", _str(body, "nextToken") or "", limit + 1
@@ -128,7 +134,9 @@ def describe_log_groups(svc: Services, store: LogStore, body: dict[str, Any]) ->
     return result
 
 
-def describe_log_streams(svc: Services, store: LogStore, body: dict[str, Any]) -> dict[str, Any]:
+def describe_log_streams(
+    svc: Services, store: LogStore, body: dict[str, Any], ext: LogExtensions = NONE
+) -> dict[str, Any]:
     group = _str(body, "logGroupName", required=True) or ""
     limit = _int(body, "limit", 50, 1, 50) or 50
     order = body.get("orderBy", "LogStreamName")
@@ -140,10 +148,16 @@ def describe_log_streams(svc: Services, store: LogStore, body: dict[str, Any]) -
     token = _str(body, "nextToken")
     offset = int(token) if token and token.isdigit() else 0
     rows = store.streams(
-        group, prefix, order == "LastEventTime", bool(body.get("descending")), offset, limit + 1
+        group,
+        prefix,
+        order == "LastEventTime",
+        bool(body.get("descending")),
+        offset,
+        limit + 1,
+        node=ext.only_node,
     )
     streams = []
-    for name, created, first_ts, last_ts, last_ingest, stored in rows[:limit]:
+    for name, created, first_ts, last_ts, last_ingest, stored, node in rows[:limit]:
         entry: dict[str, Any] = {
             "logStreamName": name,
             "creationTime": created,
@@ -156,6 +170,8 @@ def describe_log_streams(svc: Services, store: LogStore, body: dict[str, Any]) -
                 lastEventTimestamp=last_ts,
                 lastIngestionTime=last_ingest,
             )
+        if ext.node and node:
+            entry[NODE_KEY] = node
         streams.append(entry)
     result: dict[str, Any] = {"logStreams": streams}
     if len(rows) > limit:
@@ -180,7 +196,7 @@ def _origin(platform: int) -> str:
 
 
 def get_log_events(
-    svc: Services, store: LogStore, body: dict[str, Any], with_origin: bool = False
+    svc: Services, store: LogStore, body: dict[str, Any], ext: LogExtensions = NONE
 ) -> dict[str, Any]:
     group = _str(body, "logGroupName", required=True) or ""
     stream = _str(body, "logStreamName", required=True) or ""
@@ -208,9 +224,13 @@ def get_log_events(
         {"timestamp": ts, "message": message, "ingestionTime": ingest}
         for _, ts, ingest, _, message, _ in rows
     ]
-    if with_origin:
+    if ext.origin:
         for event, row in zip(events, rows, strict=True):
             event[ORIGIN_KEY] = _origin(row[5])
+    node = store.stream_node(group, stream) if ext.node else ""
+    if node:  # one stream, one instance, one node
+        for event in events:
+            event[NODE_KEY] = node
     if rows:
         forward, backward = f"f/{rows[-1][0]}", f"b/{rows[0][0]}"
     else:
@@ -222,7 +242,7 @@ def get_log_events(
 
 
 def filter_log_events(
-    svc: Services, store: LogStore, body: dict[str, Any], with_origin: bool = False
+    svc: Services, store: LogStore, body: dict[str, Any], ext: LogExtensions = NONE
 ) -> dict[str, Any]:
     group = _str(body, "logGroupName", required=True) or ""
     limit = _int(body, "limit", MAX_EVENTS_PER_PAGE, 1, MAX_EVENTS_PER_PAGE) or MAX_EVENTS_PER_PAGE
@@ -238,7 +258,9 @@ def filter_log_events(
     if prefix and names:
         raise _invalid("logStreamNames and logStreamNamePrefix cannot both be specified.")
     if prefix:
-        names = [row[0] for row in store.streams(group, prefix, limit=10_000)] or ["\0none"]
+        names = [
+            row[0] for row in store.streams(group, prefix, limit=10_000, node=ext.only_node)
+        ] or ["\0none"]
     try:
         pattern = FilterPattern.parse(_str(body, "filterPattern"))
     except InvalidFilterPattern as exc:
@@ -251,7 +273,9 @@ def filter_log_events(
         except ValueError:
             raise _invalid("The specified nextToken is invalid.") from None
         after = (ts, stream_id, seq)
-    rows = store.filter_events(group, names, start, end, pattern, after, limit + 1)
+    rows = store.filter_events(
+        group, names, start, end, pattern, after, limit + 1, node=ext.only_node
+    )
     page = _page(rows, limit, lambda r: len(r[6]))
     events = [
         {
@@ -261,8 +285,9 @@ def filter_log_events(
             "ingestionTime": ingest,
             "eventId": f"{stream_id}-{seq}",
         }
-        | ({ORIGIN_KEY: _origin(platform)} if with_origin else {})
-        for ts, stream_id, seq, stream, ingest, _, message, platform in page
+        | ({ORIGIN_KEY: _origin(platform)} if ext.origin else {})
+        | ({NODE_KEY: node} if ext.node and node else {})
+        for ts, stream_id, seq, stream, ingest, _, message, platform, node in page
     ]
     result: dict[str, Any] = {"events": events, "searchedLogStreams": []}
     if len(rows) > len(page):
@@ -271,7 +296,9 @@ def filter_log_events(
     return result
 
 
-def put_retention_policy(svc: Services, store: LogStore, body: dict[str, Any]) -> dict[str, Any]:
+def put_retention_policy(
+    svc: Services, store: LogStore, body: dict[str, Any], ext: LogExtensions = NONE
+) -> dict[str, Any]:
     group = _str(body, "logGroupName", required=True) or ""
     days = body.get("retentionInDays")
     if days not in RETENTION_DAYS:
@@ -280,17 +307,23 @@ def put_retention_policy(svc: Services, store: LogStore, body: dict[str, Any]) -
     return {}
 
 
-def delete_retention_policy(svc: Services, store: LogStore, body: dict[str, Any]) -> dict[str, Any]:
+def delete_retention_policy(
+    svc: Services, store: LogStore, body: dict[str, Any], ext: LogExtensions = NONE
+) -> dict[str, Any]:
     store.set_retention(_str(body, "logGroupName", required=True) or "", None)
     return {}
 
 
-def delete_log_group(svc: Services, store: LogStore, body: dict[str, Any]) -> dict[str, Any]:
+def delete_log_group(
+    svc: Services, store: LogStore, body: dict[str, Any], ext: LogExtensions = NONE
+) -> dict[str, Any]:
     store.delete_group(_str(body, "logGroupName", required=True) or "")
     return {}
 
 
-OPERATIONS: dict[str, Callable[[Services, LogStore, dict[str, Any]], dict[str, Any]]] = {
+OPERATIONS: dict[
+    str, Callable[[Services, LogStore, dict[str, Any], LogExtensions], dict[str, Any]]
+] = {
     "DescribeLogGroups": describe_log_groups,
     "DescribeLogStreams": describe_log_streams,
     "GetLogEvents": get_log_events,
@@ -298,18 +331,6 @@ OPERATIONS: dict[str, Callable[[Services, LogStore, dict[str, Any]], dict[str, A
     "PutRetentionPolicy": put_retention_policy,
     "DeleteRetentionPolicy": delete_retention_policy,
     "DeleteLogGroup": delete_log_group,
-}
-
-# Lambkin's one extension, opt-in so an AWS SDK's answers stay AWS's exactly: with the request
-# header `Lambkin-Log-Origin: include`, each event of GetLogEvents and FilterLogEvents also says
-# whether the platform wrote it (START, END, REPORT, ...) or the function printed it. The text of
-# both is as AWS stores it, so a function can print a perfect copy of a REPORT line; only this
-# field, set by the agent and never by what a function prints, tells them apart.
-ORIGIN_HEADER = "lambkin-log-origin"
-ORIGIN_KEY = "lambkinOrigin"
-WITH_ORIGIN: dict[str, Callable[[Services, LogStore, dict[str, Any], bool], dict[str, Any]]] = {
-    "GetLogEvents": get_log_events,
-    "FilterLogEvents": filter_log_events,
 }
 
 
@@ -343,15 +364,13 @@ async def logs_api(request: Request, svc: Services = Depends(services)) -> Respo
     except ValueError:
         return _error(400, "SerializationException", "The request body is not a JSON object.")
     store = svc.observability.store
-
-    with_origin = WITH_ORIGIN.get(target[len(TARGET_PREFIX) :])
-    if request.headers.get(ORIGIN_HEADER, "").lower() != "include":
-        with_origin = None
+    try:
+        ext = LogExtensions.of(request.headers)
+    except InvalidExtension as exc:
+        return _error(400, "InvalidParameterException", str(exc))
 
     def call() -> dict[str, Any]:
-        if with_origin is not None:
-            return with_origin(svc, store, body, True)
-        return operation(svc, store, body)
+        return operation(svc, store, body, ext)
 
     try:
         result = await _in_thread(call)

@@ -31,6 +31,7 @@ from ..function_config import FunctionConfig
 from ..function_credentials import SessionCredentials
 from ..log_files import InstanceLogs
 from ..log_names import log_stream_name
+from ..log_shipping import LogTarget
 from ..runtimes import RuntimeSpec
 from ..vacancy_policy import Shape
 
@@ -132,6 +133,16 @@ class InstanceSpec:
     @property
     def log_stream_name(self) -> str:
         return log_stream_name(self.started_on, self.config.version, self.instance_id)
+
+    def log_target(self, node: str = "") -> LogTarget:
+        """Where this instance's log goes; `node`: the machine it runs on (a swarm node)."""
+        return LogTarget(
+            self.config.name,
+            self.log_stream_name,
+            self.instance_id,
+            self.config.log_group or "",
+            node,
+        )
 
     def runtime_environment(
         self, task_root: str, runtime_dir: str, path: str, opt: str = "/opt"

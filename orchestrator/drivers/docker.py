@@ -260,9 +260,7 @@ class DockerDriver(Driver):
             volumes[str(spec.layers_path)] = {"bind": OPT_ROOT, "mode": "ro"}
         log_path = "/dev/null"
         if self.log_files is not None:
-            log_file = self.log_files.create(
-                spec.config.name, spec.log_stream_name, spec.instance_id, spec.config.log_group
-            )
+            log_file = self.log_files.create(spec.log_target())
             volumes[str(log_file)] = {"bind": LOG_PATH, "mode": "rw"}
             log_path = LOG_PATH
         # Docker gives the image's ENV to the agent too: blank every name of it (Go and the agent
@@ -464,9 +462,7 @@ class DockerDriver(Driver):
             _link_tree(spec.layers_path, self._opt_dir(handle.instance_id))
         launch = container_launch(spec, self._settings.image_prefix)
         if self.log_files is not None:
-            self.log_files.claim(
-                spec.config.name, spec.log_stream_name, spec.instance_id, spec.config.log_group
-            )
+            self.log_files.claim(spec.log_target())
         return specialisation(launch.command, launch.env, launch.cwd, spec.init_timeout_s)
 
     def _finish_log(self, instance_id: str) -> None:

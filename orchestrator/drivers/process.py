@@ -159,15 +159,7 @@ class ProcessDriver(Driver):
         command, runtime_env = self._runtime_launch(spec)
         log_path = "/dev/null"
         if self.log_files is not None:
-            log_path = str(
-                await asyncio.to_thread(
-                    self.log_files.create,
-                    spec.config.name,
-                    spec.log_stream_name,
-                    spec.instance_id,
-                    spec.config.log_group,
-                )
-            )
+            log_path = str(await asyncio.to_thread(self.log_files.create, spec.log_target()))
         hook = ""
         if spec.debug is not None and spec.debug.debugger is Debugger.DEBUGPY:
             hook = str(await asyncio.to_thread(hook_folder, log.info))
@@ -255,13 +247,7 @@ class ProcessDriver(Driver):
         assert spec.instance_id == handle.instance_id, "a vacancy keeps its instance id"
         command, runtime_env = self._runtime_launch(spec)
         if self.log_files is not None:
-            await asyncio.to_thread(
-                self.log_files.claim,
-                spec.config.name,
-                spec.log_stream_name,
-                spec.instance_id,
-                spec.config.log_group,
-            )
+            await asyncio.to_thread(self.log_files.claim, spec.log_target())
         return specialisation(
             command, runtime_env, runtime_env["LAMBDA_TASK_ROOT"], spec.init_timeout_s
         )

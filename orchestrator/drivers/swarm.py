@@ -285,9 +285,8 @@ class SwarmDriver(Driver):
             if spec.layers_path is not None:
                 await agent.put_files("opt", await asyncio.to_thread(tar_of, spec.layers_path))
             if self.log_files is not None:
-                path = self.log_files.create(
-                    spec.config.name, spec.log_stream_name, spec.instance_id, spec.config.log_group
-                )
+                # The node is known now (Swarm placed the task): it labels the stream.
+                path = self.log_files.create(spec.log_target(node=self.node_of(handle)))
                 follower = LogFollower(handle.host, handle.port, handle.token, handle.dial, path)
                 self._followers[spec.instance_id] = follower
                 follower.start()

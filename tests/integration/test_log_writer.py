@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from orchestrator.log_files import create_file
+from orchestrator.log_shipping import LogTarget
 from orchestrator.log_writer import LogWriter
 from orchestrator.logstore import GroupNotFound, LogStore
 
@@ -63,7 +64,7 @@ def test_the_writer_stores_what_an_agent_appends_and_reports_counts(
     setup: tuple[LogWriter, LogStore, list[tuple[str, int, int]]],
 ) -> None:
     writer, store, counted = setup
-    path = writer.create("fn", STREAM, "i1")
+    path = writer.create(LogTarget("fn", STREAM, "i1"))
     append(path, event(1, "first") + event(2, "second"))
     assert until(lambda: messages(store, "fn") == ["first", "second"])  # while it runs
     append(path, event(3, "last"))
@@ -77,10 +78,11 @@ def test_recover_takes_only_the_files_present_when_asked(
     setup: tuple[LogWriter, LogStore, list[tuple[str, int, int]]],
 ) -> None:
     writer, store, _ = setup
-    left = create_file(writer.directory, "old", STREAM, "dead")  # a dead control plane's
+    left = create_file(writer.directory, LogTarget("old", STREAM, "dead"))  # a dead control plane's
     append(left, event(1, "from before"))
     writer.recover()
-    fresh = writer.create("new", STREAM, "alive")  # made right after: followed, not recovered
+    # Made right after: followed, not recovered.
+    fresh = writer.create(LogTarget("new", STREAM, "alive"))
     append(fresh, event(1, "still running"))
     assert until(lambda: messages(store, "old") == ["from before"] and not left.exists())
     assert until(lambda: messages(store, "new") == ["still running"])
@@ -91,7 +93,7 @@ def test_closing_stores_everything_and_keeps_the_files(
     setup: tuple[LogWriter, LogStore, list[tuple[str, int, int]]],
 ) -> None:
     writer, store, _ = setup
-    path = writer.create("fn", STREAM, "i2")
+    path = writer.create(LogTarget("fn", STREAM, "i2"))
     append(path, event(1, "just before the end"))
     writer.close()
     assert messages(store, "fn") == ["just before the end"]

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 import uuid
 from collections import defaultdict
@@ -235,6 +236,59 @@ def test_log_apis_describe_get_and_filter(server: Server) -> None:
     assert (
         logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"][0]["retentionInDays"] == 7
     )
+
+
+def _logs_call(
+    server: Server, operation: str, body: dict[str, Any], headers: dict[str, str]
+) -> tuple[int, dict[str, Any]]:
+    """A CloudWatch Logs call over plain HTTP, with headers of our choosing: (status, answer)."""
+    request = urllib.request.Request(
+        server.endpoint + "/",
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={
+            "X-Amz-Target": f"Logs_20140328.{operation}",
+            "Content-Type": "application/x-amz-json-1.1",
+            **headers,
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as refused:
+        return refused.code, json.loads(refused.read())
+
+
+def test_node_labels_are_opt_in_and_absent_on_one_machine(server: Server) -> None:
+    """Lambkin-Log-Node (api/log_extensions.py): an SDK's answers stay AWS's; asked for, a
+    stream of one machine's driver names no node; a node filter selects by it, and a filter
+    that cannot be a hostname gets AWS's own kind of refusal. (Named nodes: the swarm tests.)"""
+    name = create(server, "observed.three_lines")
+    invoke(server, name, {})
+    wait_events(server, name, lambda e: any(m.startswith("REPORT") for m in messages(e)))
+    group = {"logGroupName": f"/aws/lambda/{name}"}
+    include = {"Lambkin-Log-Node": "include", "Lambkin-Log-Origin": "include"}
+    for operation in ("FilterLogEvents", "DescribeLogStreams"):
+        for headers in ({}, include):
+            status, answer = _logs_call(server, operation, group, headers)
+            assert status == 200, answer
+            listed = answer.get("events") or answer["logStreams"]
+            assert listed and not any("lambkinNode" in item for item in listed), answer
+    status, answer = _logs_call(server, "FilterLogEvents", group, include)
+    assert {e["lambkinOrigin"] for e in answer["events"]} == {"platform", "function"}
+    elsewhere = {**include, "Lambkin-Log-Node-Filter": "worker-1"}
+    assert _logs_call(server, "FilterLogEvents", group, elsewhere) == (
+        200,
+        {"events": [], "searchedLogStreams": []},
+    )
+    assert _logs_call(server, "DescribeLogStreams", group, elsewhere) == (200, {"logStreams": []})
+    for bad in ("a b", "-worker", "x" * 300, "worker/1", "../etc"):
+        status, answer = _logs_call(
+            server, "FilterLogEvents", group, {"Lambkin-Log-Node-Filter": bad}
+        )
+        assert status == 400 and answer["__type"] == "InvalidParameterException", answer
+        assert "hostname" in answer["message"], answer
+    assert len(all_events(server, name)) > 0, "nothing stored was touched"
 
 
 def test_json_filter_patterns_over_structured_logs(server: Server) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from orchestrator.log_files import LogFiles, header_line, parse_header
+from orchestrator.log_shipping import LogTarget
 
 
 class Collected:
@@ -33,9 +34,9 @@ class Feeds:
     def __init__(self) -> None:
         self.opened: dict[str, tuple[str, str, Collected]] = {}
 
-    def __call__(self, function: str, stream: str, instance_id: str, group: str) -> Collected:
+    def __call__(self, target: LogTarget) -> Collected:
         feed = Collected()
-        self.opened[instance_id] = (function, stream, feed)
+        self.opened[target.instance_id] = (target.function_name, target.stream_name, feed)
         return feed
 
     def of(self, instance_id: str) -> Collected:
@@ -74,17 +75,19 @@ def files(tmp_path: Path, feeds: Feeds) -> Iterator[LogFiles]:
 
 
 def test_the_file_is_private_and_starts_with_its_header(files: LogFiles, feeds: Feeds) -> None:
-    path = files.create("fn", "2026/12/01/[$LATEST]abc", "abc")
+    path = files.create(LogTarget("fn", "2026/12/01/[$LATEST]abc", "abc"))
     assert stat.S_IMODE(path.stat().st_mode) == 0o660
     assert stat.S_IMODE(files.directory.stat().st_mode) == 0o700
     first = path.read_bytes().splitlines()[0]
-    assert parse_header(first) == ("fn", "2026/12/01/[$LATEST]abc", "abc", "/aws/lambda/fn")
+    assert parse_header(first) == LogTarget(
+        "fn", "2026/12/01/[$LATEST]abc", "abc", "/aws/lambda/fn"
+    )
     assert feeds.opened["abc"][:2] == ("fn", "2026/12/01/[$LATEST]abc")
     assert feeds.of("abc").data == b"", "the header is not an event"
 
 
 def test_appended_lines_reach_the_feed_promptly(files: LogFiles, feeds: Feeds) -> None:
-    path = files.create("fn", "s", "i1")
+    path = files.create(LogTarget("fn", "s", "i1"))
     append(path, b'{"s":1}\n')
     waited = until(lambda: feeds.of("i1").data == b'{"s":1}\n')
     assert waited < 1.0, f"{waited:.2f} s: the change notification did not wake the reader"
@@ -93,7 +96,7 @@ def test_appended_lines_reach_the_feed_promptly(files: LogFiles, feeds: Feeds) -
 
 
 def test_finish_reads_to_the_end_then_closes_and_deletes(files: LogFiles, feeds: Feeds) -> None:
-    path = files.create("fn", "s", "i2")
+    path = files.create(LogTarget("fn", "s", "i2"))
     append(path, b"a\nb\nlast without newline")
     files.finish("i2")
     feed = feeds.of("i2")
@@ -106,7 +109,7 @@ def test_a_crashed_servers_files_are_recovered_once(tmp_path: Path) -> None:
     directory = tmp_path / "logs"
     first = Feeds()
     crashed = LogFiles(directory, first, sweep_s=30.0)
-    path = crashed.create("fn", "s", "i3")
+    path = crashed.create(LogTarget("fn", "s", "i3"))
     append(path, b"printed before the crash\n")
     crashed.close()  # the server died: the file stays
     append(path, b"printed while it was down\n")
@@ -129,8 +132,8 @@ def test_a_vacant_instances_file_is_claimed_by_its_function(files: LogFiles, fee
     path = files.reserve("v1")
     assert stat.S_IMODE(path.stat().st_mode) == 0o660 and path.read_bytes() == b""
     assert "v1" not in feeds.opened, "nobody follows a vacancy's file"
-    files.claim("fn", "2026/12/02/[$LATEST]v1", "v1")
-    assert parse_header(path.read_bytes().splitlines()[0]) == (
+    files.claim(LogTarget("fn", "2026/12/02/[$LATEST]v1", "v1"))
+    assert parse_header(path.read_bytes().splitlines()[0]) == LogTarget(
         "fn",
         "2026/12/02/[$LATEST]v1",
         "v1",
@@ -139,7 +142,7 @@ def test_a_vacant_instances_file_is_claimed_by_its_function(files: LogFiles, fee
     append(path, b'{"s":1}\n')
     until(lambda: feeds.of("v1").data == b'{"s":1}\n')
     with pytest.raises(ValueError, match="belongs to a function already"):
-        files.claim("other", "s", "v1")  # never handed to a second function
+        files.claim(LogTarget("other", "s", "v1"))  # never handed to a second function
     files.finish("v1")
     assert not path.exists() and feeds.of("v1").closed
 
@@ -158,13 +161,13 @@ def test_an_unclaimed_file_is_only_deleted(files: LogFiles, feeds: Feeds, tmp_pa
 
 
 def test_recover_leaves_followed_files_alone(files: LogFiles, feeds: Feeds) -> None:
-    path = files.create("fn", "s", "i4")
+    path = files.create(LogTarget("fn", "s", "i4"))
     assert files.recover() == 0
     assert path.exists() and not feeds.of("i4").closed
 
 
 def test_the_disk_behind_the_reader_is_freed(files: LogFiles, feeds: Feeds) -> None:
-    path = files.create("fn", "s", "i5")
+    path = files.create(LogTarget("fn", "s", "i5"))
     line = b"x" * 1023 + b"\n"
     append(path, line * 6 * 1024)  # 6 MB
     until(lambda: len(feeds.of("i5").data) == 6 * 2**20, timeout_s=10)
@@ -176,7 +179,7 @@ def test_a_runaway_backlog_is_skipped_at_a_line_boundary(tmp_path: Path) -> None
     feeds = Feeds()
     files = LogFiles(tmp_path / "logs", feeds, sweep_s=30.0, max_backlog_bytes=64 * 1024)
     try:
-        path = files.create("fn", "s", "i6")
+        path = files.create(LogTarget("fn", "s", "i6"))
         lines = [b"%06d" % i + b"y" * 93 + b"\n" for i in range(2000)]  # 100 B each, 200 KB
         append(path, b"".join(lines))
         files.finish("i6")
@@ -190,16 +193,19 @@ def test_a_runaway_backlog_is_skipped_at_a_line_boundary(tmp_path: Path) -> None
 
 
 def test_header_round_trip_and_garbage() -> None:
-    assert parse_header(header_line("f n", "a/[$LATEST]b", "c")) == (
-        "f n",
-        "a/[$LATEST]b",
-        "c",
-        "/aws/lambda/f n",
+    assert parse_header(header_line(LogTarget("f n", "a/[$LATEST]b", "c"))) == LogTarget(
+        "f n", "a/[$LATEST]b", "c", "/aws/lambda/f n", node=""
     )
     # LoggingConfig.LogGroup: written only when it is not the default
-    custom = header_line("f", "s", "c", "my/custom-group")
-    assert parse_header(custom) == ("f", "s", "c", "my/custom-group")
-    assert header_line("f", "s", "c", "/aws/lambda/f") == header_line("f", "s", "c")
+    custom = header_line(LogTarget("f", "s", "c", "my/custom-group"))
+    assert parse_header(custom) == LogTarget("f", "s", "c", "my/custom-group")
+    # The node (a swarm driver's): written only when there is one
+    on_node = header_line(LogTarget("f", "s", "c", node="worker-2"))
+    assert parse_header(on_node) == LogTarget("f", "s", "c", "/aws/lambda/f", node="worker-2")
+    assert b"node" not in header_line(LogTarget("f", "s", "c"))
+    assert header_line(LogTarget("f", "s", "c", "/aws/lambda/f")) == header_line(
+        LogTarget("f", "s", "c")
+    )
     for line in (b"", b"{}", b'{"lambkin_log": 3}', b'{"lambkin_log": []}', b"\xff", b'{"s":1}'):
         assert parse_header(line) is None
 
@@ -210,7 +216,7 @@ def test_the_watcher_does_not_log_every_batch(
     """watchfiles logs each batch of changes at INFO: under load, tens of server log lines a
     second that say nothing."""
     caplog.set_level(logging.INFO)
-    path = files.create("fn", "s", "i7")
+    path = files.create(LogTarget("fn", "s", "i7"))
     for n in range(3):
         line = b"%d\n" % n
         append(path, line)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 from orchestrator.log_shipping import DROPPED_MARKER, LogShipper, LogTarget
 from orchestrator.logstore import (
     DAY_MS,
+    SCHEMA,
     FilterPattern,
     InvalidFilterPattern,
     LogStore,
@@ -234,3 +236,61 @@ def test_retention_limits_come_from_tags_then_policy_then_settings() -> None:
     assert limits("/aws/lambda/plain", 7) == (7, 10**9)
     assert limits("/aws/lambda/plain", None) == (30, 10**9)
     assert limits("/aws/lambda/deleted-function", None) == (30, 10**9)
+
+
+def test_a_stream_is_labelled_with_its_node_once_and_filtered_by_it(
+    store: LogStore, shipper: Shipper
+) -> None:
+    """A swarm instance's stream names the node it ran on; events and streams are selected by
+    it; a stream of one machine's driver has none; a label, once set, is never moved."""
+    ship, _ = shipper
+    for stream, node, message in (
+        ("s1", "worker-1", "one"),
+        ("s2", "worker-2", "two"),
+        ("s3", "", "three"),
+    ):
+        feed = ship.open(LogTarget("fn", stream, stream, node=node))
+        feed.feed(event(1, message))
+        feed.close()
+    assert ship.flush()
+    store.open_stream(StreamKey(GROUP, "s1"), "worker-2")  # a re-delivery cannot relabel it
+    by_stream = {row[0]: row[6] for row in store.streams(GROUP)}
+    assert by_stream == {"s1": "worker-1", "s2": "worker-2", "s3": ""}
+    assert [row[0] for row in store.streams(GROUP, node="worker-2")] == ["s2"]
+    assert store.stream_node(GROUP, "s1") == "worker-1"
+    assert store.stream_node(GROUP, "s3") == store.stream_node(GROUP, "absent") == ""
+
+    def messages(node: str | None) -> list[tuple[str, str]]:
+        rows = store.filter_events(GROUP, None, None, None, FilterPattern(), None, 100, node)
+        return [(row[6], row[8]) for row in rows]
+
+    assert messages(None) == [("one", "worker-1"), ("two", "worker-2"), ("three", "")]
+    assert messages("worker-1") == [("one", "worker-1")]
+    assert messages("worker-9") == []
+
+
+def test_a_logs_db_from_before_node_labels_is_upgraded_in_place(tmp_path: Path) -> None:
+    """The schema of the release before streams had a node: its events stay, the streams gain
+    the column (no node known), and a new stream is labelled."""
+    path = tmp_path / "logs.db"
+    old = sqlite3.connect(path)
+    old.executescript(SCHEMA.replace("    node TEXT NOT NULL DEFAULT '',\n", ""))
+    old.execute("INSERT INTO log_groups (id, name, created_ms) VALUES (1, ?, 1)", (GROUP,))
+    old.execute("INSERT INTO log_streams (id, group_id, name, created_ms) VALUES (1, 1, 'old', 1)")
+    old.execute(
+        "INSERT INTO log_events (stream_id, seq, group_id, ts, ingest_ms, request_id, message)"
+        " VALUES (1, 1, 1, 5, 5, '', 'kept')"
+    )
+    old.commit()
+    assert "node" not in {row[1] for row in old.execute("PRAGMA table_info(log_streams)")}
+    old.close()
+    store = LogStore(path)
+    try:
+        assert [row[4] for row in store.stream_events(GROUP, "old", None, None, None, None, 9)] == [
+            "kept"
+        ]
+        assert store.stream_node(GROUP, "old") == ""
+        store.open_stream(StreamKey(GROUP, "new"), "worker-1")
+        assert {row[0]: row[6] for row in store.streams(GROUP)} == {"old": "", "new": "worker-1"}
+    finally:
+        store.close()

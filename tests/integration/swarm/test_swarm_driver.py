@@ -12,9 +12,11 @@ import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from orchestrator.log_follow import filter_events
 from tests.support.server import Client, Server, start_server
 from tests.support.swarm_app import SWARM_APP as APP
 from tests.support.swarm_cluster import (
@@ -28,6 +30,11 @@ from tests.support.swarm_cluster import (
 from tests.support.zips import make_zip
 
 pytestmark = pytest.mark.docker
+
+
+def instance_of(event: dict[str, Any]) -> str:
+    """The instance whose stream an event is in (`YYYY/MM/DD/[$LATEST]<instance id>`)."""
+    return str(event["logStreamName"]).rpartition("]")[2]
 
 
 def test_an_invocation_runs_on_a_node_with_its_code_and_its_logs_come_back(
@@ -128,6 +135,18 @@ def test_a_burst_starts_instances_on_every_node(
         time.sleep(0.5)
         printed = {m.strip() for m in server.log_messages(name, last) if m.startswith("sleeping")}
     assert printed == wanted
+    # ... with the node as a label (Lambkin-Log-Node): each line names the node its instance
+    # ran on, and a node's lines are selected by it, as `lambkin logs --node` asks.
+    group = {"logGroupName": f"/aws/lambda/{name}", "filterPattern": '"sleeping on"'}
+    labelled = filter_events(server.endpoint, group)["events"]
+    assert len(labelled) == BURST, labelled
+    assert {instance_of(e): e["lambkinNode"] for e in labelled} == placed, labelled
+    for node in NODES:
+        only = filter_events(server.endpoint, group, node=node)["events"]
+        assert sorted(instance_of(e) for e in only) == sorted(
+            i for i, on in placed.items() if on == node
+        ), (node, only)
+        assert {e["lambkinNode"] for e in only} == {node}
 
 
 def test_a_stopped_server_leaves_nothing_on_any_node(cluster: Cluster, tmp_path: Path) -> None:

@@ -132,3 +132,55 @@ def test_an_image_function_runs_on_the_swarm_from_its_published_image(
     placed = cluster.node_of_instances(server.health()["server_id"], name)
     assert len(placed) == 1, placed
     assert any(m.startswith("hello from go") for m in server.log_messages(name, "hello from"))
+
+
+OTHER_RUNTIMES = [
+    (
+        "ruby3.3",
+        "app.rb",
+        "def handler(event:, context:)\n"
+        "  { 'event' => event, 'env' => ENV['AWS_EXECUTION_ENV'], 'uid' => Process.uid,\n"
+        "    'function' => context.function_name }\n"
+        "end\n",
+    ),
+    (
+        "nodejs20.x",
+        "app.js",
+        "exports.handler = async (event, context) => ({ event, env: process.env.AWS_EXECUTION_ENV,"
+        " uid: process.getuid(), function: context.functionName });\n",
+    ),
+    (
+        "python3.13",
+        "app.py",
+        "import os\n\ndef handler(event, context):\n"
+        "    return {'event': event, 'env': os.environ['AWS_EXECUTION_ENV'], 'uid': os.getuid(),"
+        " 'function': context.function_name}\n",
+    ),
+]
+
+
+def test_ruby_a_newer_node_and_a_newer_python_run_on_the_swarm(
+    server: Server, lam: Client, cluster: Cluster
+) -> None:
+    """Three more runtimes on the cluster, each published by its first start (at once, as a
+    team's first deploys would be), each answering as on docker: the event, its runtime's
+    AWS_EXECUTION_ENV, the function's uid, the context."""
+
+    def run(runtime: str, filename: str, source: str) -> tuple[str, str, dict[str, Any]]:
+        code = {"ZipFile": make_zip({filename: source})}
+        name = _create(lam, Runtime=runtime, Handler="app.handler", Code=code)
+        return runtime, name, invoke(lam, name, {"runtime": runtime})
+
+    with ThreadPoolExecutor(len(OTHER_RUNTIMES)) as pool:
+        results = list(pool.map(lambda case: run(*case), OTHER_RUNTIMES))
+    owner = server.health()["server_id"]
+    for runtime, name, body in results:
+        assert body == {
+            "event": {"runtime": runtime},
+            "env": f"AWS_Lambda_{runtime}",
+            "uid": 993,
+            "function": name,
+        }, (runtime, body)
+        assert len(_publishes(server, f"lambkin/{runtime}")) == 1, server.log()
+        assert len(cluster.node_of_instances(owner, name)) == 1  # it ran as a swarm service
+    print(", ".join(f"{r}: {_seconds(_publishes(server, f'lambkin/{r}'))}" for r, _, _ in results))
