@@ -24,13 +24,17 @@ Deaths: Swarm has no event stream for tasks on other nodes; swarm_watch.py polls
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import functools
 import io
 import logging
 import tarfile
 import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import docker
 import docker.errors
@@ -53,6 +57,8 @@ from .base import (
     InstanceSpec,
     OwnedInstance,
     StartFailed,
+    VacancyUnusable,
+    VacantSpec,
     specialisation,
 )
 from .docker_launch import Launch
@@ -77,6 +83,13 @@ from .swarm_watch import SwarmWatch
 log = logging.getLogger(__name__)
 
 TASK_POLL_S = 0.1
+# Docker's API calls block, and a stop makes several (its service; its task's end, seconds; its
+# network). Deleting twenty functions at once queued their stops behind the loop's default
+# executor (cores + 4 threads, shared with the whole server) past their timeout, and a queued
+# call that was cancelled never ran: their services were left. Hence threads of the driver's
+# own, as many as its clients' connections, and removals that finish whoever stops waiting.
+API_THREADS = 32
+T = TypeVar("T")
 
 
 class SwarmDriver(Driver):
@@ -91,7 +104,9 @@ class SwarmDriver(Driver):
                 "unix:///run/lkswarm/docker.sock from scripts/swarm-cluster.sh env)"
             )
         try:
-            self._client = docker.DockerClient(base_url=settings.swarm_engine, timeout=60)
+            self._client = docker.DockerClient(
+                base_url=settings.swarm_engine, timeout=60, max_pool_size=API_THREADS
+            )
             info = self._client.info()
             # The SDK's low-level API (services, tasks, nodes) has no type hints.
             self._api: Any = self._client.api
@@ -120,12 +135,14 @@ class SwarmDriver(Driver):
                 "(each node's Engine API, {hostname} in it): scripts/swarm-cluster.sh env"
             )
         self.log_dir = settings.instances_dir / "logs" / "swarm"
+        self._executor = ThreadPoolExecutor(API_THREADS, thread_name_prefix="swarm-api")
         registry = Registry(settings.swarm_push_registry, settings.swarm_pull_registry)
         self._images = InstanceImages(
             self._local, registry, agent_binary(log.info), settings.image_prefix, self._prefetch
         )
         self._followers: dict[str, LogFollower] = {}
         self._refs: dict[str, ServiceRef] = {}  # instance id -> ref, for the watcher
+        self._vacant_images: dict[str, str] = {}  # vacancy's instance id -> its image reference
         self._stopping: set[str] = set()
         self._watcher: asyncio.Task[None] | None = None
         self._api_relay: ApiRelay | None = None  # when functions may call the API
@@ -151,6 +168,15 @@ class SwarmDriver(Driver):
         except (ValueError, PublishFailed) as exc:
             raise DriverMisconfigured(f"the swarm driver cannot start: {exc}") from None
 
+    async def _call(self, blocking: Callable[..., T], *args: Any) -> T:
+        """A blocking call (Docker's API, files) on the driver's own threads."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(blocking, *args))
+
+    async def _finish(self, blocking: Callable[..., None], *args: Any) -> None:
+        """A call that must run to its end even if the caller stops waiting (a removal)."""
+        await asyncio.shield(self._call(blocking, *args))
+
     # -- images ----------------------------------------------------------------------------------
 
     def _prefetch(self, reference: str) -> None:
@@ -169,15 +195,15 @@ class SwarmDriver(Driver):
         return self._images.offered()
 
     async def resolve_image(self, uri: str) -> ResolvedImage:
-        return await asyncio.to_thread(self._images.resolve, uri)
+        return await self._call(self._images.resolve, uri)
 
     async def release_image(self, image_id: str) -> None:
-        await asyncio.to_thread(self._images.release, image_id)
+        await self._call(self._images.release, image_id)
 
     async def prepare(self, spec: InstanceSpec) -> None:
         """Publish what the instance runs if no instance ran it yet (seconds: outside its start
         budget); later starts find it published."""
-        await asyncio.to_thread(self._launch_of, spec)
+        await self._call(self._launch_of, spec)
 
     def _launch_of(self, spec: InstanceSpec) -> tuple[str, Launch]:
         try:
@@ -192,11 +218,30 @@ class SwarmDriver(Driver):
             raise StartFailed(
                 "the swarm driver does not attach debuggers (yet): debug on --driver docker"
             )
-        image, launch = await asyncio.to_thread(self._launch_of, spec)  # (prepared: no push)
+        image, launch = await self._call(self._launch_of, spec)  # (prepared: no push)
         ref = ServiceRef("", "")
         self._refs[spec.instance_id] = ref
+        placement = Placement(
+            name=f"lambkin-{spec.config.name[:30]}-{spec.instance_id}",
+            image=image,
+            labels=spec.labels,
+            memory_mb=spec.config.memory_size,
+            ephemeral_storage_mb=spec.config.ephemeral_storage,
+            network_id="",
+            own_files=spec.runtime is None,
+            image_volumes=launch.volumes,
+        )
+        environment = agent_environment(
+            spec.instance_id,
+            self._server_id,
+            spec.control_token,
+            image_env=launch.image_env,
+            file_roots=spec.runtime is not None,
+        )
         try:
-            handle = await asyncio.to_thread(self._place, spec, image, launch, ref)
+            handle = await self._call(
+                self._place, spec.instance_id, spec.control_token, placement, environment, ref
+            )
             await self._hand_over(handle, spec, launch)
         except BaseException:
             await self.stop(InstanceHandle(spec.instance_id, "", 0, ref=ref))
@@ -204,37 +249,23 @@ class SwarmDriver(Driver):
         return handle
 
     def _place(
-        self, spec: InstanceSpec, image: str, launch: Launch, ref: ServiceRef
+        self,
+        instance_id: str,
+        token: str,
+        placement: Placement,
+        environment: dict[str, str],
+        ref: ServiceRef,
     ) -> InstanceHandle:
         """Network, gateway attached, service; returns once the task runs and has an address."""
-        name = f"lambkin-{spec.config.name[:30]}-{spec.instance_id}"
-        labels = spec.labels
         try:
             network = self._client.networks.create(
-                f"lambkin-{spec.instance_id}", driver="overlay", attachable=True, labels=labels
+                f"lambkin-{instance_id}", driver="overlay", attachable=True, labels=placement.labels
             )
             ref.network_id = str(network.id)
-            placement = Placement(
-                name=name,
-                image=image,
-                labels=labels,
-                memory_mb=spec.config.memory_size,
-                ephemeral_storage_mb=spec.config.ephemeral_storage,
-                network_id=ref.network_id,
-                avoid_nodes=tuple(self._watch.health.lost()),
-                own_files=spec.runtime is None,
-                image_volumes=launch.volumes,
+            placement = dataclasses.replace(
+                placement, network_id=ref.network_id, avoid_nodes=tuple(self._watch.health.lost())
             )
-            body = service_spec(
-                placement,
-                agent_environment(
-                    spec.instance_id,
-                    self._server_id,
-                    spec.control_token,
-                    image_env=launch.image_env,
-                    file_roots=spec.runtime is not None,
-                ),
-            )
+            body = service_spec(placement, environment)
             created = self._api.create_service(
                 body["TaskTemplate"],
                 name=body["Name"],
@@ -247,7 +278,15 @@ class SwarmDriver(Driver):
             raise StartFailed(
                 f"swarm could not start the instance: {exc.explanation or exc}"
             ) from None
+        deadline = time.monotonic() + self._settings.instance_start_timeout_s
         while True:
+            # Stopped meanwhile (the start's caller gave up), or never placed: no thread is left
+            # polling a service that is gone.
+            if instance_id not in self._refs or time.monotonic() > deadline:
+                raise StartFailed(
+                    f"swarm did not run the instance's task within "
+                    f"{self._settings.instance_start_timeout_s:.0f} s, or it was stopped"
+                )
             task = newest_task(self._api.tasks(filters={"service": ref.service_id}))
             if task is not None:
                 view = task_view(task, ref.network_id)
@@ -257,7 +296,9 @@ class SwarmDriver(Driver):
                     ref.node_id, ref.task_id = view.node_id, str(task["ID"])
                     hostname, address = self._watch.node(view.node_id)
                     try:
-                        gateway = self._gateways.attach(hostname, address, image, ref.network_id)
+                        gateway = self._gateways.attach(
+                            hostname, address, placement.image, ref.network_id
+                        )
                         if self._api_relay is not None:  # a new gateway gets offers at once
                             self._api_relay.wake()
                     except docker.errors.APIError as exc:
@@ -265,11 +306,11 @@ class SwarmDriver(Driver):
                             f"cannot reach the instance on {hostname}: {exc.explanation or exc}"
                         ) from None
                     return InstanceHandle(
-                        spec.instance_id,
+                        instance_id,
                         view.address,
                         AGENT_CONTROL_PORT,
                         ref,
-                        spec.control_token,
+                        token,
                         dial=gateway.dial,
                     )
             time.sleep(TASK_POLL_S)
@@ -280,21 +321,79 @@ class SwarmDriver(Driver):
         agent = AgentClient(handle.host, handle.port, handle.token, dial=handle.dial)
         try:
             await agent.wait_ready(self._settings.instance_start_timeout_s)
-            if spec.code_path is not None:
-                await agent.put_files("task", await asyncio.to_thread(tar_of, spec.code_path))
-            if spec.layers_path is not None:
-                await agent.put_files("opt", await asyncio.to_thread(tar_of, spec.layers_path))
-            if self.log_files is not None:
-                # The node is known now (Swarm placed the task): it labels the stream.
-                path = self.log_files.create(spec.log_target(node=self.node_of(handle)))
-                follower = LogFollower(handle.host, handle.port, handle.token, handle.dial, path)
-                self._followers[spec.instance_id] = follower
-                follower.start()
-            await agent.specialise(
-                specialisation(launch.command, launch.env, launch.cwd, spec.init_timeout_s)
-            )
+            await agent.specialise(await self._deliver(agent, handle, spec, launch))
         except AgentUnreachable as exc:
             raise StartFailed(f"the instance's agent did not take its function: {exc}") from None
+        finally:
+            await agent.close()
+
+    async def _deliver(
+        self, agent: AgentClient, handle: InstanceHandle, spec: InstanceSpec, launch: Launch
+    ) -> dict[str, str]:
+        """Put the function's files in a waiting agent and follow its log; what to POST to its
+        /specialise then."""
+        if spec.code_path is not None:
+            await agent.put_files("task", await self._call(tar_of, spec.code_path))
+        if spec.layers_path is not None:
+            await agent.put_files("opt", await self._call(tar_of, spec.layers_path))
+        if self.log_files is not None:
+            # The node is known now (Swarm placed the task): it labels the stream.
+            path = self.log_files.create(spec.log_target(node=self.node_of(handle)))
+            follower = LogFollower(handle.host, handle.port, handle.token, handle.dial, path)
+            self._followers[spec.instance_id] = follower
+            follower.start()
+        return specialisation(launch.command, launch.env, launch.cwd, spec.init_timeout_s)
+
+    # -- vacant instances ------------------------------------------------------------------------
+
+    # Every swarm instance starts as one (its agent waits for its files and function), so a
+    # vacancy is a start stopped before _hand_over: a cold start that takes one skips Swarm's
+    # scheduling, the node's dispatch and the gateway's attachment (vacancies.py). Its service
+    # keeps the name and labels it started with (no function in them): Swarm redeploys a
+    # service whose spec is updated, labels alone included (seen: the task was replaced, and
+    # the instance killed), so `adopted` changes nothing; the control plane knows its function.
+    supports_vacancies = True
+
+    async def start_vacant(self, spec: VacantSpec) -> InstanceHandle:
+        image = await self._call(self._vacancy_image, spec.shape.runtime)
+        ref = ServiceRef("", "")
+        self._refs[spec.instance_id] = ref
+        self._vacant_images[spec.instance_id] = image
+        placement = Placement(
+            name=f"lambkin-vacant-{spec.instance_id}",  # (no dots in a service's name)
+            image=image,
+            labels=spec.labels,
+            memory_mb=spec.shape.memory_mb,
+            ephemeral_storage_mb=spec.shape.ephemeral_storage_mb,
+            network_id="",
+        )
+        environment = agent_environment(spec.instance_id, self._server_id, spec.control_token)
+        try:
+            return await self._call(
+                self._place, spec.instance_id, spec.control_token, placement, environment, ref
+            )
+        except BaseException:
+            await self.stop(InstanceHandle(spec.instance_id, "", 0, ref=ref))
+            raise
+
+    def _vacancy_image(self, runtime: str) -> str:
+        try:
+            return self._images.runtime(runtime)
+        except (KeyError, PublishFailed) as exc:
+            raise StartFailed(f"no image for a vacancy of {runtime}: {exc}") from None
+
+    async def specialise(self, handle: InstanceHandle, spec: InstanceSpec) -> dict[str, str]:
+        assert spec.runtime is not None, "vacancies are of runtimes, not image functions"
+        assert spec.instance_id == handle.instance_id, "a vacancy keeps its instance id"
+        started_from = self._vacant_images.pop(handle.instance_id, None)
+        image, launch = await self._call(self._launch_of, spec)
+        if image != started_from:  # the tag names the runtime image's id and the agent's digest
+            raise VacancyUnusable(f"{image} was published since the vacancy started")
+        agent = AgentClient(handle.host, handle.port, handle.token, dial=handle.dial)
+        try:
+            return await self._deliver(agent, handle, spec, launch)
+        except AgentUnreachable as exc:
+            raise VacancyUnusable(f"the vacancy's agent did not take the files: {exc}") from None
         finally:
             await agent.close()
 
@@ -309,7 +408,7 @@ class SwarmDriver(Driver):
             ref = handle.ref if isinstance(handle.ref, ServiceRef) else self._refs.get(instance_id)
             # An instance whose node does not answer is gone with it: nothing to drain or wait
             # for (and the caller, an invocation that failed, should not wait either).
-            reachable = ref is not None and await asyncio.to_thread(self._removal.reachable, ref)
+            reachable = ref is not None and await self._call(self._removal.reachable, ref)
             follower = self._followers.pop(instance_id, None)
             if follower is not None:
                 if reachable:
@@ -318,11 +417,12 @@ class SwarmDriver(Driver):
                     await follower.cancel()
                 follower.close()
             if ref is not None:
-                await asyncio.to_thread(self._removal.remove, ref, reachable, instance_id)
+                await self._finish(self._removal.remove, ref, reachable, instance_id)
             if self.log_files is not None:
-                await asyncio.to_thread(self.log_files.finish, instance_id)
+                await self._finish(self.log_files.finish, instance_id)
         finally:
             self._refs.pop(instance_id, None)
+            self._vacant_images.pop(instance_id, None)
             self._stopping.discard(instance_id)
 
     # -- what we own -----------------------------------------------------------------------------
@@ -334,9 +434,9 @@ class SwarmDriver(Driver):
         return services
 
     async def list_owned(self) -> list[OwnedInstance]:
-        services = await asyncio.to_thread(self._owned_services)
+        services = await self._call(self._owned_services)
         tasks: dict[str, list[dict[str, Any]]] = {}
-        for task in await asyncio.to_thread(self._api.tasks) if services else []:
+        for task in await self._call(self._api.tasks) if services else []:
             tasks.setdefault(str(task.get("ServiceID")), []).append(task)
         owned = []
         for service in services:
@@ -355,9 +455,9 @@ class SwarmDriver(Driver):
         """Every service and network of ours on the cluster (whatever node they are on), and
         the gateways no instance of this process uses (first: a network is not removed while
         a previous run's gateway is still attached to it)."""
-        nodes = await asyncio.to_thread(self._api.nodes)
+        nodes = await self._call(self._api.nodes)
         hostnames = [str(n["Description"]["Hostname"]) for n in nodes]
-        await asyncio.to_thread(self._gateways.remove_everywhere, hostnames)
+        await self._call(self._gateways.remove_everywhere, hostnames)
         owned = await self.list_owned()
         await asyncio.gather(
             *(self.stop(InstanceHandle(o.instance_id, "", 0, ref=o.ref)) for o in owned)
@@ -369,13 +469,13 @@ class SwarmDriver(Driver):
             ):
                 self._removal.remove_network(network["Id"])
 
-        await asyncio.to_thread(networks)
+        await self._call(networks)
         # (node by node at once: each may wait a moment for its last containers to go)
         await asyncio.gather(
-            *(asyncio.to_thread(self._volumes.of_server, h, self._server_id) for h in hostnames)
+            *(self._call(self._volumes.of_server, h, self._server_id) for h in hostnames)
         )
         if self.log_files is not None:
-            await asyncio.to_thread(self.log_files.recover)
+            await self._call(self.log_files.recover)
         return len(owned)
 
     # -- deaths ----------------------------------------------------------------------------------
@@ -419,9 +519,10 @@ class SwarmDriver(Driver):
             await follower.cancel()
             follower.close()
         self._followers.clear()
-        await asyncio.to_thread(self._gateways.close)
-        await asyncio.to_thread(self._client.close)
-        await asyncio.to_thread(self._local.close)
+        await self._call(self._gateways.close)
+        await self._call(self._client.close)
+        await self._call(self._local.close)
+        self._executor.shutdown(wait=False)
         self.close_logs()
 
 

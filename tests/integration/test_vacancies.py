@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from tests.support.server import Client, Server, start_server
+from tests.support.vacancies import ready_vacancies, start_phases, vacancies, wait_for_vacancy
 from tests.support.zips import make_zip
 
 ROLE = "arn:aws:iam::123456789012:role/lambda-role"
@@ -56,29 +57,6 @@ def server(
     assert srv.stop() == 0, srv.log()
 
 
-def vacancies(server: Server) -> dict[str, Any]:
-    with urllib.request.urlopen(f"{server.endpoint}/lambkin/vacancies", timeout=5) as response:
-        listing: dict[str, Any] = json.loads(response.read())
-    return listing
-
-
-def ready_vacancies(server: Server, memory: int = 128) -> list[dict[str, Any]]:
-    return [
-        vacancy
-        for shape in vacancies(server)["Shapes"]
-        if shape["MemorySize"] == memory
-        for vacancy in shape["Ready"]
-    ]
-
-
-def wait_for_vacancy(server: Server, memory: int = 128, timeout_s: float = 30) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout_s
-    while not (ready := ready_vacancies(server, memory)):
-        assert time.monotonic() < deadline, f"no vacancy became ready: {vacancies(server)}"
-        time.sleep(0.05)
-    return ready[-1]  # the newest: the one the next cold start takes
-
-
 def deploy(lam: Client, marker: str, **config: Any) -> str:
     name = f"vac-{marker}-{uuid.uuid4().hex[:6]}"
     lam.create_function(
@@ -98,9 +76,7 @@ def invoke(lam: Client, name: str) -> tuple[dict[str, str], dict[str, Any]]:
     response = lam.invoke(FunctionName=name, Payload=b"{}")
     body = json.loads(response["Payload"].read())
     assert "FunctionError" not in response, body
-    timing = response["ResponseMetadata"]["HTTPHeaders"].get("server-timing", "")
-    phases = dict(p.split(";dur=") for p in timing.split(", ")) if timing else {}
-    return phases, body
+    return start_phases(response), body
 
 
 def container_names(instance_id: str) -> list[str]:

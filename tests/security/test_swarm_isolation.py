@@ -39,7 +39,10 @@ def test_instances_reach_neither_one_another_nor_the_cluster_nor_the_host(
     invoke(lam, prober, {})  # started: now find the other instance's address
     client = cluster.manager()
     try:
-        [service] = client.services.list(filters={"label": f"org.lambkin.function={other}"})
+        # (By its instance id: a vacancy a function took keeps the labels it started with.)
+        [instance] = swarm_server.instances(other)
+        label = f"org.lambkin.instance={instance['InstanceId']}"
+        [service] = client.services.list(filters={"label": label})
         [task] = [t for t in service.tasks() if t["Status"]["State"] == "running"]
         other_address = task["NetworksAttachments"][0]["Addresses"][0].split("/")[0]
         nodes = [n.attrs["Status"]["Addr"] for n in client.nodes.list()]

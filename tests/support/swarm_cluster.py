@@ -7,10 +7,11 @@ import json
 import subprocess
 import time
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from tests.support.server import REPO_ROOT, Client
+from tests.support.server import REPO_ROOT, Client, Server
 
 SCRIPT = REPO_ROOT / "scripts" / "swarm-cluster.sh"
 UP_TIMEOUT_S = 900  # the first `up` builds the node image (about a minute here)
@@ -33,20 +34,24 @@ class Cluster:
 
         return docker.DockerClient(base_url=self.env["LAMBKIN_SWARM_ENGINE"], timeout=30)
 
-    def node_of_instances(self, server_id: str, function: str = "") -> dict[str, str]:
-        """instance id -> hostname of the node its task runs on, as Swarm says (the server's
-        instances, or only the function's)."""
+    def node_of_instances(
+        self, server_id: str, only: Collection[str] | None = None
+    ) -> dict[str, str]:
+        """instance id -> hostname of the node its task runs on, as Swarm says: the server's
+        instances (by its label), or `only` those (instance_ids(): a function's, as the
+        server lists them; a vacancy a function took keeps the labels it started with)."""
         client = self.manager()
-        labels = [f"org.lambkin.server={server_id}"]
-        if function:
-            labels.append(f"org.lambkin.function={function}")
         try:
             hostnames = {n.id: n.attrs["Description"]["Hostname"] for n in client.nodes.list()}
             placed = {}
-            for service in client.services.list(filters={"label": labels}):
+            for service in client.services.list(
+                filters={"label": [f"org.lambkin.server={server_id}"]}
+            ):
+                instance = service.attrs["Spec"]["Labels"]["org.lambkin.instance"]
+                if only is not None and instance not in only:
+                    continue
                 for task in service.tasks():
                     if task["Status"]["State"] == "running":
-                        instance = service.attrs["Spec"]["Labels"]["org.lambkin.instance"]
                         placed[instance] = hostnames.get(task.get("NodeID", ""), "")
             return placed
         finally:
@@ -136,6 +141,11 @@ def create(
     return name
 
 
+def instance_ids(server: Server, function: str) -> set[str]:
+    """The function's instances, as the server lists them."""
+    return {i["InstanceId"] for i in server.instances(function)}
+
+
 def invoke(lam: Client, name: str, event: Any) -> Any:
     """The function's answer, which must not be an error."""
     response = lam.invoke(FunctionName=name, Payload=json.dumps(event))
@@ -146,9 +156,19 @@ def invoke(lam: Client, name: str, event: Any) -> Any:
 
 def containers_on(node: str, server_id: str) -> list[str]:
     """The containers of that server on one node, as the node's own engine lists them."""
-    label = f"label=org.lambkin.server={server_id}"
+    return _containers_labelled(node, f"org.lambkin.server={server_id}", stopped_too=True)
+
+
+def instance_container(node: str, instance_id: str) -> str:
+    """The running container of one instance, on the node Swarm placed it on."""
+    [found] = _containers_labelled(node, f"org.lambkin.instance={instance_id}")
+    return found
+
+
+def _containers_labelled(node: str, label: str, stopped_too: bool = False) -> list[str]:
     listed = subprocess.run(
-        ["docker", "exec", node, "docker", "ps", "-aq", "--filter", label],
+        ["docker", "exec", node, "docker", "ps", "-aq" if stopped_too else "-q"]
+        + ["--filter", f"label={label}"],
         capture_output=True,
         text=True,
         check=True,

@@ -16,7 +16,12 @@ def server(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     srv = start_server(
         "swarm",
         tmp_path_factory.mktemp("swarm"),
-        env={**cluster.env, "LAMBKIN_MAINTENANCE_INTERVAL_S": "0.2"},
+        # A short vacancy window: the recovery test waits for this server's vacancies to go.
+        env={
+            **cluster.env,
+            "LAMBKIN_MAINTENANCE_INTERVAL_S": "0.2",
+            "LAMBKIN_VACANCY_WINDOW_S": "20",
+        },
     )
     yield srv
     assert srv.stop() == 0, srv.log()

@@ -8,6 +8,8 @@ it); with LAMBKIN_REQUIRE_DOCKER=1 a cluster that cannot come up fails these tes
 
 from __future__ import annotations
 
+import json
+import subprocess
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -24,9 +26,12 @@ from tests.support.swarm_cluster import (
     Cluster,
     containers_on,
     create,
+    instance_container,
+    instance_ids,
     invoke,
     volumes_on,
 )
+from tests.support.vacancies import ready_vacancies, start_phases, wait_for_vacancy
 from tests.support.zips import make_zip
 
 pytestmark = pytest.mark.docker
@@ -90,6 +95,66 @@ def test_a_nodejs_function_runs_on_the_swarm_too(server: Server, lam: Client) ->
     assert len(messages) >= 1, messages
 
 
+def test_a_cold_start_takes_a_vacancy_already_placed_on_a_node(
+    server: Server, lam: Client, cluster: Cluster
+) -> None:
+    """A shape with recent cold starts keeps a vacant instance placed and running (Swarm's
+    scheduling, the node's dispatch and the gateway paid ahead); the next cold start of that
+    shape only delivers its code and function to it, and it is then an ordinary instance of
+    that function: its files alone, its sandbox, its task untouched (Swarm would redeploy a
+    service whose spec changed), its log stream labelled with its node; a new vacancy
+    replaces it."""
+    memory = 192  # a shape of this test's own
+    first = create(lam, APP, "hello", memory=memory)
+    started = time.monotonic()
+    invoke(lam, first, {})
+    usual = time.monotonic() - started
+    vacancy = wait_for_vacancy(server, memory, timeout_s=60)
+    second = create(lam, APP, "hello", memory=memory)
+    started = time.monotonic()
+    response = lam.invoke(FunctionName=second, Payload=b'{"n": 1}')
+    from_vacancy = time.monotonic() - started
+    body = json.loads(response["Payload"].read())
+    assert "FunctionError" not in response, body
+    assert set(start_phases(response)) == {"specialise", "ready", "init", "invoke"}, response
+    (instance,) = server.instances(second)
+    assert instance["InstanceId"] == vacancy["InstanceId"], (instance, vacancy)
+    assert body["event"] == {"n": 1} and body["files"] == ["app.py"], body
+    assert body["uid"] == 993 and body["capabilities"] == "0000000000000000", body
+    assert body["task_writable"] is False and body["log_dir"] is False, body
+    owner = server.health()["server_id"]
+    assert cluster.node_of_instances(owner, {instance["InstanceId"]}) == {
+        instance["InstanceId"]: instance["Node"]
+    }, "Swarm placed it where the server says"
+    assert invoke(lam, second, {"n": 2})["event"] == {"n": 2}
+    (warm,) = server.instances(second)  # its service untouched: its task still serves
+    assert warm["InstanceId"] == instance["InstanceId"] and warm["Invocations"] == 2, warm
+    group = {"logGroupName": f"/aws/lambda/{second}", "filterPattern": '"hello from"'}
+    deadline = time.monotonic() + 15
+    while len(events := filter_events(server.endpoint, group)["events"]) < 2:
+        assert time.monotonic() < deadline, events
+        time.sleep(0.2)
+    assert {(instance_of(e), e["lambkinNode"]) for e in events} == {
+        (instance["InstanceId"], instance["Node"])
+    }, events
+    replacement = wait_for_vacancy(server, memory, timeout_s=60)
+    assert replacement["InstanceId"] != vacancy["InstanceId"]
+    print(f"swarm cold start: {usual * 1000:.0f} ms, from a vacancy {from_vacancy * 1000:.0f} ms")
+    # A vacancy whose container dies on its node is seen by the death watch and dropped,
+    # never handed to a cold start.
+    dead = replacement["InstanceId"]
+    [(_, node)] = cluster.node_of_instances(owner, {dead}).items()
+    container = instance_container(node, dead)
+    subprocess.run(["docker", "exec", node, "docker", "kill", container], check=True)
+    deadline = time.monotonic() + 20
+    while dead in {v["InstanceId"] for v in ready_vacancies(server, memory)}:
+        assert time.monotonic() < deadline, "the dead vacancy is still offered"
+        time.sleep(0.2)
+    third = create(lam, APP, "hello", memory=memory)
+    assert invoke(lam, third, {"n": 3})["event"] == {"n": 3}
+    assert dead not in instance_ids(server, third)
+
+
 # Swarm spreads by the nodes' task counts, which other instances (and their gateways'
 # attachments) already tilt: a burst of six once missed a node; nine have reached all three.
 BURST = 9
@@ -102,7 +167,7 @@ def test_a_burst_starts_instances_on_every_node(
     with ThreadPoolExecutor(BURST) as pool:
         answers = list(pool.map(lambda _: invoke(lam, name, {"seconds": 3}), range(BURST)))
     assert len(set(answers)) == BURST, answers  # an instance each
-    placed = cluster.node_of_instances(server.health()["server_id"], name)
+    placed = cluster.node_of_instances(server.health()["server_id"], instance_ids(server, name))
     assert len(placed) == BURST and set(placed.values()) == NODES, placed
     # The instances listing says where each runs, and reaches each agent through its gateway.
     listed = {i["InstanceId"]: i for i in server.instances(name)}

@@ -18,7 +18,14 @@ import pytest
 
 from tests.support import function_images as fi
 from tests.support.server import Client, Server
-from tests.support.swarm_cluster import ROLE, Cluster, create, invoke, wait_pulled
+from tests.support.swarm_cluster import (
+    ROLE,
+    Cluster,
+    create,
+    instance_ids,
+    invoke,
+    wait_pulled,
+)
 from tests.support.zips import make_zip
 
 pytestmark = pytest.mark.docker
@@ -129,7 +136,7 @@ def test_an_image_function_runs_on_the_swarm_from_its_published_image(
     finally:
         client.close()
     assert reference.split(":")[-1].startswith(image_id[:16]), reference
-    placed = cluster.node_of_instances(server.health()["server_id"], name)
+    placed = cluster.node_of_instances(server.health()["server_id"], instance_ids(server, name))
     assert len(placed) == 1, placed
     assert any(m.startswith("hello from go") for m in server.log_messages(name, "hello from"))
 
@@ -182,5 +189,6 @@ def test_ruby_a_newer_node_and_a_newer_python_run_on_the_swarm(
             "function": name,
         }, (runtime, body)
         assert len(_publishes(server, f"lambkin/{runtime}")) == 1, server.log()
-        assert len(cluster.node_of_instances(owner, name)) == 1  # it ran as a swarm service
+        # It ran as a swarm service.
+        assert len(cluster.node_of_instances(owner, instance_ids(server, name))) == 1
     print(", ".join(f"{r}: {_seconds(_publishes(server, f'lambkin/{r}'))}" for r, _, _ in results))
