@@ -258,9 +258,8 @@ def filter_log_events(
     if prefix and names:
         raise _invalid("logStreamNames and logStreamNamePrefix cannot both be specified.")
     if prefix:
-        names = [
-            row[0] for row in store.streams(group, prefix, limit=10_000, node=ext.only_node)
-        ] or ["\0none"]
+        # (The node, if asked for, is filtered once, by filter_events below.)
+        names = [row[0] for row in store.streams(group, prefix, limit=10_000)] or ["\0none"]
     try:
         pattern = FilterPattern.parse(_str(body, "filterPattern"))
     except InvalidFilterPattern as exc:
